@@ -1,0 +1,40 @@
+//! The extension's settings (`SET chronicle.max_event_size = ...`).
+
+use chronicle_core::Limits;
+use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
+
+static MAX_EVENT_SIZE: GucSetting<i32> =
+    GucSetting::<i32>::new(Limits::DEFAULT_MAX_EVENT_SIZE as i32);
+static MAX_BATCH_EVENTS: GucSetting<i32> =
+    GucSetting::<i32>::new(Limits::DEFAULT_MAX_BATCH_EVENTS as i32);
+
+pub fn register() {
+    GucRegistry::define_int_guc(
+        c"chronicle.max_event_size",
+        c"Largest event accepted, in bytes of data + metadata as compact JSON.",
+        c"Appends of larger events fail with SQLSTATE 54000.",
+        &MAX_EVENT_SIZE,
+        1024,
+        256 * 1024 * 1024,
+        GucContext::Userset,
+        GucFlags::UNIT_BYTE,
+    );
+    GucRegistry::define_int_guc(
+        c"chronicle.max_batch_events",
+        c"Most events one chronicle.append_events call may carry.",
+        c"Larger batches fail with SQLSTATE 54000.",
+        &MAX_BATCH_EVENTS,
+        1,
+        1_000_000,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+}
+
+/// The limits in force for this session.
+pub fn limits() -> Limits {
+    Limits {
+        max_event_size: MAX_EVENT_SIZE.get() as usize,
+        max_batch_events: MAX_BATCH_EVENTS.get() as usize,
+    }
+}

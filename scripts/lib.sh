@@ -1,0 +1,69 @@
+# Shared helpers for Chronicle's scripts. Sourced, not run.
+# shellcheck shell=bash
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PGBIN=/usr/lib/postgresql/15/bin
+PG_CONFIG="$PGBIN/pg_config"
+# Postgres refuses to run as root: every server runs as this system user.
+PGUSER_OS=chronicle
+STATE="$ROOT/.state"
+VENV="$STATE/venv"
+PGRX_VERSION="$(sed -n 's/^pgrx = "=\(.*\)"$/\1/p' "$ROOT/Cargo.toml")"
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Clusters live in /var/tmp (short socket paths, owned by the server user).
+cluster_dir() { echo "/var/tmp/chronicle-$1"; }
+
+# cluster_start NAME PORT: initdb on first use, then start (idempotent).
+cluster_start() {
+    local name=$1 port=$2 dir
+    dir=$(cluster_dir "$name")
+    install -d -o "$PGUSER_OS" -g "$PGUSER_OS" -m 700 "$dir"
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+        log "initdb $dir/data"
+        sudo -u "$PGUSER_OS" "$PGBIN/initdb" -D "$dir/data" -A trust -U postgres \
+            --locale=C.UTF-8 -E UTF8 >"$dir/initdb.log" 2>&1 \
+            || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+    fi
+    if ! sudo -u "$PGUSER_OS" "$PGBIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+        log "starting Postgres '$name' on 127.0.0.1:$port"
+        sudo -u "$PGUSER_OS" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+            -o "-p $port -k $dir -c listen_addresses=127.0.0.1" start >/dev/null \
+            || { tail -20 "$dir/server.log" >&2; die "Postgres did not start"; }
+    fi
+}
+
+cluster_stop() {
+    local dir
+    dir=$(cluster_dir "$1")
+    if [ -f "$dir/data/postmaster.pid" ]; then
+        log "stopping Postgres '$1'"
+        sudo -u "$PGUSER_OS" "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
+    fi
+}
+
+# cluster_psql NAME PORT DB [psql args...]
+cluster_psql() {
+    local name=$1 port=$2 db=$3
+    shift 3
+    "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$(cluster_dir "$name")" -p "$port" -U postgres -d "$db" "$@"
+}
+
+# Fresh database with the extension: recreate_db NAME PORT DB
+recreate_db() {
+    cluster_psql "$1" "$2" postgres -c "DROP DATABASE IF EXISTS $3 WITH (FORCE)" -c "CREATE DATABASE $3"
+    cluster_psql "$1" "$2" "$3" -c "CREATE EXTENSION chronicle"
+}
+
+# Builds the extension in release mode and installs it into Debian's Postgres.
+install_extension() {
+    log "building and installing the chronicle extension (release)"
+    (cd "$ROOT" && cargo pgrx install --release -p chronicle --pg-config "$PG_CONFIG" >"$STATE/install.log" 2>&1) \
+        || { tail -40 "$STATE/install.log" >&2; die "cargo pgrx install failed"; }
+}

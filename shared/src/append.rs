@@ -1,0 +1,164 @@
+//! The decisions of an append, in the order every store makes them.
+//!
+//! A store (the Postgres extension, or [`crate::memory::MemoryStore`]) does:
+//!
+//! 1. [`check_append_args`]: stream id, stream type, expected version;
+//! 2. validate every event ([`crate::event::validate_payload`] or
+//!    [`crate::batch::parse_batch`]);
+//! 3. look up the event ids the caller gave and ask
+//!    [`crate::sequencing::classify_retry`] whether this is a retry;
+//! 4. lock the stream, read its head, and ask [`decide_append`] for the
+//!    versions and the stream type;
+//! 5. write.
+//!
+//! The shared test vectors run this sequence against the extension and the
+//! in-memory model, so the order of checks, and so which error wins when a
+//! call is wrong in two ways, is the same everywhere.
+
+use crate::error::{Error, Result};
+use crate::event::{resolve_stream_type, validate_stream};
+use crate::sequencing::{plan_append, AppendPlan, ExpectedVersion};
+
+/// A stream's head as stored: its version and type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub version: u64,
+    pub stream_type: String,
+}
+
+/// What an accepted append writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendDecision {
+    pub plan: AppendPlan,
+    pub stream_type: String,
+    /// Whether the stream is created by this append.
+    pub creates_stream: bool,
+}
+
+/// Step 1: the stream-level arguments.
+pub fn check_append_args(
+    stream_id: Option<&str>,
+    stream_type: Option<&str>,
+    expected_version: Option<i64>,
+) -> Result<(String, ExpectedVersion)> {
+    let stream_id = require(stream_id, "stream_id")?;
+    validate_stream(stream_id, stream_type)?;
+    let expected = ExpectedVersion::from_sql(expected_version)?;
+    Ok((stream_id.to_string(), expected))
+}
+
+/// Step 4: given the locked head (None for a new stream), the versions
+/// `count` events take and the stream type to record.
+pub fn decide_append(
+    stream_id: &str,
+    expected: ExpectedVersion,
+    given_type: Option<&str>,
+    head: Option<&Head>,
+    count: usize,
+) -> Result<AppendDecision> {
+    let current = head.map_or(0, |h| h.version);
+    let plan = plan_append(stream_id, expected, current, count)?;
+    let stream_type = resolve_stream_type(
+        stream_id,
+        given_type,
+        head.map(|h| h.stream_type.as_str()),
+    )?;
+    Ok(AppendDecision {
+        plan,
+        stream_type,
+        creates_stream: head.is_none(),
+    })
+}
+
+/// A required argument: `None` (SQL NULL) is a `null_value` error.
+pub fn require<T>(value: Option<T>, field: &str) -> Result<T> {
+    value.ok_or_else(|| Error::Null {
+        field: field.to_string(),
+    })
+}
+
+/// Validates the arguments of a stream read (`read_stream`, `state_at`, ...).
+pub fn check_read_range(
+    stream_id: Option<&str>,
+    from_version: Option<i64>,
+    to_version: Option<i64>,
+) -> Result<()> {
+    require(stream_id, "stream_id")?;
+    let from = require(from_version, "from_version")?;
+    if from < 1 {
+        return Err(Error::invalid(
+            "from_version",
+            format!("must be at least 1 (got {from})"),
+            "Versions start at 1: pass from_version => 1 to read from the beginning.",
+        ));
+    }
+    if let Some(to) = to_version {
+        if to < 0 {
+            return Err(Error::invalid(
+                "to_version",
+                format!("must not be negative (got {to})"),
+                "Pass NULL to read to the end of the stream.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Validates a page size (`max_count`): present and not negative.
+pub fn check_count(field: &str, value: Option<i64>) -> Result<u64> {
+    let v = require(value, field)?;
+    u64::try_from(v).map_err(|_| {
+        Error::invalid(
+            field,
+            format!("must not be negative (got {v})"),
+            format!("Pass the largest number of rows to return as {field}."),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn args_are_checked_in_order() {
+        assert_eq!(check_append_args(None, None, Some(-1)).unwrap_err().field(), "stream_id");
+        assert_eq!(
+            check_append_args(Some("s"), Some("1x"), Some(-1)).unwrap_err().field(),
+            "stream_type"
+        );
+        assert_eq!(
+            check_append_args(Some("s"), None, Some(-1)).unwrap_err().field(),
+            "expected_version"
+        );
+    }
+
+    #[test]
+    fn conflict_is_reported_before_a_type_mismatch() {
+        let head = Head {
+            version: 2,
+            stream_type: "Order".into(),
+        };
+        let e = decide_append("o-1", ExpectedVersion::Exact(1), Some("Invoice"), Some(&head), 1)
+            .unwrap_err();
+        assert_eq!(e.sqlstate(), "40001");
+        let d = decide_append("o-1", ExpectedVersion::Exact(2), None, Some(&head), 2).unwrap();
+        assert_eq!((d.plan.first, d.plan.last, d.creates_stream), (3, 4, false));
+    }
+
+    #[test]
+    fn read_ranges() {
+        check_read_range(Some("s"), Some(1), None).unwrap();
+        check_read_range(Some("s"), Some(5), Some(2)).unwrap();
+        assert_eq!(check_read_range(None, Some(1), None).unwrap_err().sqlstate(), "22004");
+        assert_eq!(check_read_range(Some("s"), Some(0), None).unwrap_err().field(), "from_version");
+        assert_eq!(check_read_range(Some("s"), Some(1), Some(-1)).unwrap_err().field(), "to_version");
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(check_count("max_count", Some(0)).unwrap(), 0);
+        assert_eq!(check_count("max_count", None).unwrap_err().sqlstate(), "22004");
+        assert_eq!(check_count("max_count", Some(-1)).unwrap_err().sqlstate(), "22023");
+    }
+}

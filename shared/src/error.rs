@@ -1,0 +1,319 @@
+//! The one error type of the core.
+//!
+//! Every rejection Chronicle makes is one of these variants. Each has a stable
+//! SQLSTATE (what Postgres clients and the JavaScript module see as the error
+//! code), a stable symbolic name, a message that names the offending field, a
+//! DETAIL with the values involved and a HINT that says what to do instead.
+//! The adapters (`pg_extension`, `wasm_core`) only translate these; they never
+//! invent messages of their own.
+
+use crate::sequencing::ExpectedVersion;
+
+/// A rejection by the core.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// A required value is NULL / missing.
+    Null { field: String },
+    /// A value is malformed or out of its allowed range.
+    Invalid {
+        field: String,
+        reason: String,
+        hint: String,
+    },
+    /// A text value is longer than its limit (in characters).
+    TooLong {
+        field: String,
+        actual: usize,
+        max: usize,
+    },
+    /// A size limit (event bytes, batch length, nesting depth) is exceeded.
+    LimitExceeded {
+        field: String,
+        what: &'static str,
+        actual: usize,
+        max: usize,
+        hint: &'static str,
+    },
+    /// The stream is not at the version the caller expected.
+    VersionConflict {
+        stream_id: String,
+        expected: ExpectedVersion,
+        actual: u64,
+    },
+    /// An event id is already stored somewhere this append cannot be a retry of.
+    DuplicateEventId {
+        field: String,
+        event_id: String,
+        stream_id: String,
+        version: u64,
+        reason: &'static str,
+    },
+    /// The stream already exists with another stream type.
+    StreamTypeMismatch {
+        stream_id: String,
+        existing: String,
+        given: String,
+    },
+}
+
+/// The SQLSTATE and name of every error kind, in one place (the README's table
+/// is generated from the same list by a test, so they cannot drift apart).
+pub const ERROR_CODES: &[(&str, &str, &str)] = &[
+    ("22004", "null_value", "a required argument or field is NULL or missing"),
+    ("22023", "invalid_value", "a value is malformed or out of range"),
+    ("22001", "too_long", "an identifier is longer than its limit"),
+    ("54000", "limit_exceeded", "an event, batch or nesting depth is above its limit"),
+    ("40001", "version_conflict", "the stream is not at the expected version"),
+    ("23505", "duplicate_event_id", "the event_id is already stored elsewhere"),
+    ("22023", "stream_type_mismatch", "the stream exists with another stream_type"),
+];
+
+impl Error {
+    /// The five-character SQLSTATE of this error.
+    pub fn sqlstate(&self) -> &'static str {
+        match self {
+            Error::Null { .. } => "22004",
+            Error::Invalid { .. } | Error::StreamTypeMismatch { .. } => "22023",
+            Error::TooLong { .. } => "22001",
+            Error::LimitExceeded { .. } => "54000",
+            Error::VersionConflict { .. } => "40001",
+            Error::DuplicateEventId { .. } => "23505",
+        }
+    }
+
+    /// A stable symbolic name of the error kind (`error.name` in JavaScript).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Error::Null { .. } => "null_value",
+            Error::Invalid { .. } => "invalid_value",
+            Error::TooLong { .. } => "too_long",
+            Error::LimitExceeded { .. } => "limit_exceeded",
+            Error::VersionConflict { .. } => "version_conflict",
+            Error::DuplicateEventId { .. } => "duplicate_event_id",
+            Error::StreamTypeMismatch { .. } => "stream_type_mismatch",
+        }
+    }
+
+    /// The input field the error is about (`data`, `events[3].event_type`, ...).
+    pub fn field(&self) -> &str {
+        match self {
+            Error::Null { field }
+            | Error::Invalid { field, .. }
+            | Error::TooLong { field, .. }
+            | Error::LimitExceeded { field, .. }
+            | Error::DuplicateEventId { field, .. } => field,
+            Error::VersionConflict { .. } => "expected_version",
+            Error::StreamTypeMismatch { .. } => "stream_type",
+        }
+    }
+
+    /// The primary message: one line, names the field.
+    pub fn message(&self) -> String {
+        match self {
+            Error::Null { field } => format!("{field} must not be null"),
+            Error::Invalid { field, reason, .. } => format!("{field} {reason}"),
+            Error::TooLong { field, max, .. } => {
+                format!("{field} is too long (at most {max} characters)")
+            }
+            Error::LimitExceeded { field, what, max, .. } => {
+                format!("{field} exceeds the {what} limit of {max}")
+            }
+            Error::VersionConflict { stream_id, .. } => {
+                format!("version conflict on stream \"{stream_id}\"")
+            }
+            Error::DuplicateEventId { field, event_id, .. } => {
+                format!("{field} {event_id} is already used by another event")
+            }
+            Error::StreamTypeMismatch { stream_id, existing, .. } => format!(
+                "stream_type does not match stream \"{stream_id}\", which has type \"{existing}\""
+            ),
+        }
+    }
+
+    /// The DETAIL: the values involved, where they say more than the message.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            Error::Null { .. } | Error::Invalid { .. } => None,
+            Error::TooLong { actual, .. } => Some(format!("The value has {actual} characters.")),
+            Error::LimitExceeded { what, actual, .. } => {
+                Some(format!("The {what} is {actual}."))
+            }
+            Error::VersionConflict { expected, actual, .. } => Some(format!(
+                "Expected version {expected}, actual version {actual}."
+            )),
+            Error::DuplicateEventId {
+                stream_id,
+                version,
+                reason,
+                ..
+            } => Some(format!(
+                "It is stored in stream \"{stream_id}\" at version {version}; {reason}."
+            )),
+            Error::StreamTypeMismatch { given, .. } => {
+                Some(format!("The append gave stream_type \"{given}\"."))
+            }
+        }
+    }
+
+    /// The HINT: what the caller should do instead.
+    pub fn hint(&self) -> String {
+        match self {
+            Error::Null { field } => format!("Pass a value for {field}."),
+            Error::Invalid { hint, .. } => hint.clone(),
+            Error::TooLong { field, max, .. } => {
+                format!("Shorten {field} to at most {max} characters.")
+            }
+            Error::LimitExceeded { hint, .. } => (*hint).to_string(),
+            Error::VersionConflict { .. } => "Re-read the stream, decide again on its current \
+                state, and retry with its current version as expected_version."
+                .to_string(),
+            Error::DuplicateEventId { .. } => "Use a new event_id for a new event; a retry of an \
+                earlier append must repeat its event_type, data and position exactly."
+                .to_string(),
+            Error::StreamTypeMismatch { existing, .. } => format!(
+                "A stream keeps the type it was created with: pass stream_type => '{existing}' \
+                 or NULL, or use another stream_id."
+            ),
+        }
+    }
+
+    pub(crate) fn invalid(
+        field: impl Into<String>,
+        reason: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Error {
+        Error::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+            hint: hint.into(),
+        }
+    }
+
+    /// The same error, reported against `prefix.field` (for batch elements).
+    pub(crate) fn within(self, prefix: &str) -> Error {
+        let nest = |f: String| {
+            if f.is_empty() {
+                prefix.to_string()
+            } else {
+                format!("{prefix}.{f}")
+            }
+        };
+        match self {
+            Error::Null { field } => Error::Null { field: nest(field) },
+            Error::Invalid {
+                field,
+                reason,
+                hint,
+            } => Error::Invalid {
+                field: nest(field),
+                reason,
+                hint,
+            },
+            Error::TooLong { field, actual, max } => Error::TooLong {
+                field: nest(field),
+                actual,
+                max,
+            },
+            Error::LimitExceeded {
+                field,
+                what,
+                actual,
+                max,
+                hint,
+            } => Error::LimitExceeded {
+                field: nest(field),
+                what,
+                actual,
+                max,
+                hint,
+            },
+            other => other,
+        }
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Shorthand for results of the core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_kind() -> Vec<Error> {
+        vec![
+            Error::Null { field: "data".into() },
+            Error::invalid("data", "must be a JSON object", "Wrap it."),
+            Error::TooLong {
+                field: "stream_id".into(),
+                actual: 300,
+                max: 255,
+            },
+            Error::LimitExceeded {
+                field: "data".into(),
+                what: "event size",
+                actual: 10,
+                max: 5,
+                hint: "Store less.",
+            },
+            Error::VersionConflict {
+                stream_id: "order-1".into(),
+                expected: ExpectedVersion::Exact(3),
+                actual: 5,
+            },
+            Error::DuplicateEventId {
+                field: "event_id".into(),
+                event_id: "e".into(),
+                stream_id: "s".into(),
+                version: 1,
+                reason: "it is another stream",
+            },
+            Error::StreamTypeMismatch {
+                stream_id: "s".into(),
+                existing: "A".into(),
+                given: "B".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn every_error_names_its_field_and_has_a_hint_and_a_listed_code() {
+        for e in every_kind() {
+            assert!(e.message().contains(e.field()) || e.name() == "version_conflict" || e.name() == "stream_type_mismatch", "{e:?}");
+            assert!(!e.hint().is_empty());
+            assert!(
+                ERROR_CODES
+                    .iter()
+                    .any(|(code, name, _)| *code == e.sqlstate() && *name == e.name()),
+                "{} / {} missing from ERROR_CODES",
+                e.sqlstate(),
+                e.name()
+            );
+        }
+    }
+
+    #[test]
+    fn version_conflict_detail_carries_both_versions() {
+        let e = &every_kind()[4];
+        assert_eq!(e.sqlstate(), "40001");
+        assert_eq!(e.message(), "version conflict on stream \"order-1\"");
+        assert_eq!(
+            e.detail().unwrap(),
+            "Expected version 3, actual version 5."
+        );
+    }
+
+    #[test]
+    fn within_prefixes_the_field() {
+        let e = Error::Null { field: "data".into() }.within("events[2]");
+        assert_eq!(e.field(), "events[2].data");
+        assert_eq!(e.message(), "events[2].data must not be null");
+    }
+}

@@ -1,0 +1,174 @@
+//! The envelope of an event being appended, and its validation.
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::identifier::{validate_id, validate_type_name};
+use crate::json::{compact_size, require_object};
+use crate::limits::Limits;
+
+/// The parts of a new event the core judges. Ids and timestamps that arrive
+/// typed (as SQL `uuid` / `timestamptz`) need no judging; in a JSON batch they
+/// are checked by [`crate::batch`].
+#[derive(Debug, Clone, Copy)]
+pub struct Payload<'a> {
+    pub event_type: &'a str,
+    pub schema_version: i64,
+    pub data: &'a Value,
+    pub metadata: &'a Value,
+    pub actor: Option<&'a str>,
+}
+
+/// Validates an event's type, schema version, payload and actor.
+pub fn validate_payload(p: &Payload<'_>, limits: &Limits) -> Result<()> {
+    validate_type_name("event_type", p.event_type)?;
+    validate_schema_version(p.schema_version)?;
+    require_object("data", p.data)?;
+    require_object("metadata", p.metadata)?;
+    if let Some(actor) = p.actor {
+        validate_id("actor", actor)?;
+    }
+    let size = compact_size(p.data) + compact_size(p.metadata);
+    if size > limits.max_event_size {
+        return Err(Error::LimitExceeded {
+            field: "data".to_string(),
+            what: "event size (bytes of data + metadata as compact JSON)",
+            actual: size,
+            max: limits.max_event_size,
+            hint: "Store large documents elsewhere and put a reference in the event, \
+                   or raise chronicle.max_event_size.",
+        });
+    }
+    Ok(())
+}
+
+/// A schema version is a positive `int`.
+pub fn validate_schema_version(v: i64) -> Result<()> {
+    if (1..=i32::MAX as i64).contains(&v) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "schema_version",
+            format!("must be between 1 and {} (got {v})", i32::MAX),
+            "Number an event type's schema versions 1, 2, 3, ...",
+        ))
+    }
+}
+
+/// Validates the stream-level arguments of an append.
+pub fn validate_stream(stream_id: &str, stream_type: Option<&str>) -> Result<()> {
+    validate_id("stream_id", stream_id)?;
+    if let Some(t) = stream_type {
+        validate_type_name("stream_type", t)?;
+    }
+    Ok(())
+}
+
+/// The category of a stream id: the part before the first `-`
+/// (`order-001` -> `order`), or the whole id when it has no `-`.
+pub fn category(stream_id: &str) -> &str {
+    stream_id.split('-').next().unwrap_or(stream_id)
+}
+
+/// The stream type an append records. A stream keeps the type it was created
+/// with; a new stream takes the given type, or else its id's [`category`].
+pub fn resolve_stream_type(
+    stream_id: &str,
+    given: Option<&str>,
+    existing: Option<&str>,
+) -> Result<String> {
+    match (existing, given) {
+        (Some(existing), Some(given)) if existing != given => Err(Error::StreamTypeMismatch {
+            stream_id: stream_id.to_string(),
+            existing: existing.to_string(),
+            given: given.to_string(),
+        }),
+        (Some(existing), _) => Ok(existing.to_string()),
+        (None, Some(given)) => Ok(given.to_string()),
+        (None, None) => {
+            let cat = category(stream_id);
+            validate_type_name("stream_type", cat).map_err(|_| {
+                Error::invalid(
+                    "stream_type",
+                    format!(
+                        "is required: stream_id \"{stream_id}\" has no category prefix \
+                         that is a valid type name"
+                    ),
+                    "Pass stream_type, or name streams '<type>-<id>' (e.g. 'order-001').",
+                )
+            })?;
+            Ok(cat.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn payload<'a>(data: &'a Value, metadata: &'a Value) -> Payload<'a> {
+        Payload {
+            event_type: "ItemAdded",
+            schema_version: 1,
+            data,
+            metadata,
+            actor: None,
+        }
+    }
+
+    #[test]
+    fn object_payloads_pass() {
+        let (d, m) = (json!({"item_id": "apple", "quantity": 3}), json!({}));
+        validate_payload(&payload(&d, &m), &Limits::default()).unwrap();
+    }
+
+    #[test]
+    fn non_objects_are_refused_naming_the_field() {
+        let obj = json!({});
+        for bad in [json!([1]), json!("x"), json!(1), json!(null), json!(true)] {
+            let e = validate_payload(&payload(&bad, &obj), &Limits::default()).unwrap_err();
+            assert_eq!((e.sqlstate(), e.field()), ("22023", "data"));
+            let e = validate_payload(&payload(&obj, &bad), &Limits::default()).unwrap_err();
+            assert_eq!((e.sqlstate(), e.field()), ("22023", "metadata"));
+        }
+    }
+
+    #[test]
+    fn size_limit_counts_data_and_metadata() {
+        let limits = Limits {
+            max_event_size: 20,
+            ..Limits::default()
+        };
+        let d = json!({"a": "1234567"}); // 15 bytes
+        let m = json!({}); // 2 bytes
+        validate_payload(&payload(&d, &m), &limits).unwrap();
+        let m = json!({"b": 1}); // 7 bytes
+        let e = validate_payload(&payload(&d, &m), &limits).unwrap_err();
+        assert_eq!(e.sqlstate(), "54000");
+        assert_eq!(
+            e.detail().unwrap(),
+            "The event size (bytes of data + metadata as compact JSON) is 22."
+        );
+    }
+
+    #[test]
+    fn schema_version_must_be_positive_int() {
+        for v in [0, -1, i32::MAX as i64 + 1] {
+            assert_eq!(validate_schema_version(v).unwrap_err().field(), "schema_version");
+        }
+        validate_schema_version(i32::MAX as i64).unwrap();
+    }
+
+    #[test]
+    fn stream_types_resolve() {
+        assert_eq!(resolve_stream_type("order-1", None, None).unwrap(), "order");
+        assert_eq!(resolve_stream_type("order-1", Some("Order"), None).unwrap(), "Order");
+        assert_eq!(resolve_stream_type("order-1", None, Some("Order")).unwrap(), "Order");
+        assert_eq!(resolve_stream_type("order-1", Some("Order"), Some("Order")).unwrap(), "Order");
+        let e = resolve_stream_type("order-1", Some("Invoice"), Some("Order")).unwrap_err();
+        assert_eq!((e.sqlstate(), e.name()), ("22023", "stream_type_mismatch"));
+        let e = resolve_stream_type("42", None, None).unwrap_err();
+        assert_eq!(e.field(), "stream_type");
+    }
+}

@@ -1,0 +1,115 @@
+//! JSON payloads: parsing with Chronicle's errors, and their size.
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::limits::MAX_JSON_DEPTH;
+
+/// Parses JSON text (as Postgres' `jsonb_out` or a client produced it).
+///
+/// Nesting deeper than [`MAX_JSON_DEPTH`] is a `limit_exceeded` error, a
+/// number outside the IEEE 754 double range an `invalid_value` error.
+pub fn parse(field: &str, text: &str) -> Result<Value> {
+    serde_json::from_str(text).map_err(|e| {
+        let msg = e.to_string();
+        if msg.starts_with("recursion limit exceeded") {
+            Error::LimitExceeded {
+                field: field.to_string(),
+                what: "JSON nesting depth",
+                actual: MAX_JSON_DEPTH + 1,
+                max: MAX_JSON_DEPTH,
+                hint: "Flatten the document: arrays and objects may nest at most 127 levels deep.",
+            }
+        } else if msg.starts_with("number out of range") {
+            Error::invalid(
+                field,
+                "contains a number outside the range of a 64-bit float",
+                "Store very large or very precise numbers as strings.",
+            )
+        } else {
+            Error::invalid(
+                field,
+                format!("is not valid JSON: {msg}"),
+                "Pass a JSON document.",
+            )
+        }
+    })
+}
+
+/// The name of a JSON value's type, as `jsonb_typeof` spells it.
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Requires a JSON object.
+pub fn require_object(field: &str, v: &Value) -> Result<()> {
+    if v.is_object() {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            field,
+            format!("must be a JSON object, not {}", type_name(v)),
+            format!("Wrap the value in an object, e.g. {{\"value\": ...}}, and pass that as {field}."),
+        ))
+    }
+}
+
+/// The length in bytes of `v` written as compact JSON, without allocating.
+pub fn compact_size(v: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Count(0);
+    serde_json::to_writer(&mut counter, v).expect("serialising a Value into a counter cannot fail");
+    counter.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested(depth: usize) -> String {
+        format!("{}{}", "[".repeat(depth), "]".repeat(depth))
+    }
+
+    #[test]
+    fn depth_limit_is_exactly_max_json_depth() {
+        parse("data", &nested(MAX_JSON_DEPTH)).unwrap();
+        let e = parse("data", &nested(MAX_JSON_DEPTH + 1)).unwrap_err();
+        assert_eq!(e.sqlstate(), "54000");
+        assert_eq!(parse("data", &nested(10_000)).unwrap_err().sqlstate(), "54000");
+    }
+
+    #[test]
+    fn huge_numbers_are_refused_with_a_hint() {
+        let e = parse("data", r#"{"x": 1e400}"#).unwrap_err();
+        assert_eq!(e.sqlstate(), "22023");
+        assert!(e.hint().contains("strings"));
+    }
+
+    #[test]
+    fn compact_size_matches_serialised_length() {
+        let v = parse("data", r#"{"a": [1, 2.5, "é"], "b": {"c": null}}"#).unwrap();
+        assert_eq!(compact_size(&v), serde_json::to_string(&v).unwrap().len());
+    }
+
+    #[test]
+    fn require_object_names_the_type_found() {
+        let e = require_object("metadata", &Value::Array(vec![])).unwrap_err();
+        assert_eq!(e.message(), "metadata must be a JSON object, not array");
+    }
+}

@@ -1,0 +1,85 @@
+-- Chronicle's SQL-language API (reads) and the comments on every function.
+-- Runs last in CREATE EXTENSION, after the Rust functions exist.
+
+CREATE FUNCTION chronicle.read_stream(
+    stream_id text,
+    from_version bigint DEFAULT 1,
+    to_version bigint DEFAULT NULL
+) RETURNS SETOF chronicle.events
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM chronicle._check_read_range(read_stream.stream_id, from_version, to_version);
+    RETURN QUERY
+        SELECT e.* FROM chronicle.events e
+         WHERE e.stream_id = read_stream.stream_id
+           AND e.version >= from_version
+           AND e.version <= coalesce(to_version, 9223372036854775807)
+         ORDER BY e.version;
+END
+$$;
+
+CREATE FUNCTION chronicle.stream_version(stream_id text) RETURNS bigint
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM chronicle._require('stream_id', stream_version.stream_id IS NOT NULL);
+    RETURN coalesce((SELECT s.version FROM chronicle.streams s
+                      WHERE s.stream_id = stream_version.stream_id), 0);
+END
+$$;
+
+CREATE FUNCTION chronicle.read_correlation(correlation_id uuid) RETURNS SETOF chronicle.events
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM chronicle._require('correlation_id', read_correlation.correlation_id IS NOT NULL);
+    RETURN QUERY
+        SELECT e.* FROM chronicle.events e
+         WHERE e.correlation_id = read_correlation.correlation_id
+         ORDER BY e.global_position;
+END
+$$;
+
+CREATE FUNCTION chronicle.list_streams(
+    stream_type text DEFAULT NULL,
+    id_prefix text DEFAULT NULL,
+    after_stream_id text DEFAULT NULL,
+    max_count int DEFAULT 100
+) RETURNS SETOF chronicle.streams
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM chronicle._check_count('max_count', max_count);
+    RETURN QUERY
+        SELECT s.* FROM chronicle.streams s
+         WHERE (list_streams.stream_type IS NULL OR s.stream_type = list_streams.stream_type)
+           AND (id_prefix IS NULL OR starts_with(s.stream_id, id_prefix))
+           AND (after_stream_id IS NULL OR s.stream_id > after_stream_id)
+         ORDER BY s.stream_id
+         LIMIT max_count;
+END
+$$;
+
+COMMENT ON FUNCTION chronicle.append_event(text, text, jsonb, jsonb, bigint, uuid, text, uuid, uuid, text, timestamptz, int) IS
+    'Appends one event to a stream and returns the stream''s new version. expected_version: NULL = any, 0 = the stream must not exist, N = the stream must be at version N (else SQLSTATE 40001). Repeating an append with the same event_id at the same place returns the stored version again.';
+COMMENT ON FUNCTION chronicle.append_events(text, jsonb, bigint, text) IS
+    'Appends a JSON array of events ({"event_type", "data", ...}) to one stream, all or nothing; returns the version of the last one.';
+COMMENT ON FUNCTION chronicle.read_stream(text, bigint, bigint) IS
+    'The events of a stream from from_version to to_version (inclusive; NULL = to the end), ordered by version.';
+COMMENT ON FUNCTION chronicle.stream_version(text) IS
+    'The current version of a stream: the version of its last event, 0 if it does not exist.';
+COMMENT ON FUNCTION chronicle.read_correlation(uuid) IS
+    'Every event with this correlation_id, across streams, in recording order (the seeds'' get_events_by_execution).';
+COMMENT ON FUNCTION chronicle.list_streams(text, text, text, int) IS
+    'Streams ordered by id, optionally of one stream_type and/or starting with id_prefix; page with after_stream_id.';
+COMMENT ON FUNCTION chronicle._check_read_range(text, bigint, bigint) IS
+    'Internal: raises Chronicle''s error for bad read_stream arguments.';
+COMMENT ON FUNCTION chronicle._require(text, boolean) IS
+    'Internal: raises Chronicle''s null_value error (22004) for the field unless present.';
+COMMENT ON FUNCTION chronicle._check_count(text, bigint) IS
+    'Internal: raises Chronicle''s error for a NULL or negative page size.';
