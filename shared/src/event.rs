@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::identifier::{validate_id, validate_type_name};
-use crate::json::{compact_size, require_object};
+use crate::json::{compact_size, require_depth, require_object};
 use crate::limits::Limits;
 
 /// The parts of a new event the core judges. Ids and timestamps that arrive
@@ -25,6 +25,8 @@ pub fn validate_payload(p: &Payload<'_>, limits: &Limits) -> Result<()> {
     validate_schema_version(p.schema_version)?;
     require_object("data", p.data)?;
     require_object("metadata", p.metadata)?;
+    require_depth("data", p.data)?;
+    require_depth("metadata", p.metadata)?;
     if let Some(actor) = p.actor {
         validate_id("actor", actor)?;
     }

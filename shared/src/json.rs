@@ -13,13 +13,7 @@ pub fn parse(field: &str, text: &str) -> Result<Value> {
     serde_json::from_str(text).map_err(|e| {
         let msg = e.to_string();
         if msg.starts_with("recursion limit exceeded") {
-            Error::LimitExceeded {
-                field: field.to_string(),
-                what: "JSON nesting depth",
-                actual: MAX_JSON_DEPTH + 1,
-                max: MAX_JSON_DEPTH,
-                hint: "Flatten the document: arrays and objects may nest at most 127 levels deep.",
-            }
+            too_deep(field, MAX_JSON_DEPTH + 1)
         } else if msg.starts_with("number out of range") {
             Error::invalid(
                 field,
@@ -34,6 +28,41 @@ pub fn parse(field: &str, text: &str) -> Result<Value> {
             )
         }
     })
+}
+
+fn too_deep(field: &str, depth: usize) -> Error {
+    Error::LimitExceeded {
+        field: field.to_string(),
+        what: "JSON nesting depth",
+        actual: depth,
+        max: MAX_JSON_DEPTH,
+        hint: "Flatten the document: arrays and objects may nest at most 127 levels deep.",
+    }
+}
+
+/// How deeply arrays and objects nest in `v` (a scalar is 0, `[]` is 1).
+pub fn depth(v: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(v, 0usize)];
+    while let Some((v, d)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(a) => Box::new(a.iter()),
+            Value::Object(o) => Box::new(o.values()),
+            _ => continue,
+        };
+        deepest = deepest.max(d + 1);
+        stack.extend(children.map(|c| (c, d + 1)));
+    }
+    deepest
+}
+
+/// Requires nesting of at most [`MAX_JSON_DEPTH`] levels (values parsed by
+/// [`parse`] always pass; values built in memory may not).
+pub fn require_depth(field: &str, v: &Value) -> Result<()> {
+    match depth(v) {
+        d if d > MAX_JSON_DEPTH => Err(too_deep(field, d)),
+        _ => Ok(()),
+    }
 }
 
 /// The name of a JSON value's type, as `jsonb_typeof` spells it.
@@ -92,6 +121,16 @@ mod tests {
         let e = parse("data", &nested(MAX_JSON_DEPTH + 1)).unwrap_err();
         assert_eq!(e.sqlstate(), "54000");
         assert_eq!(parse("data", &nested(10_000)).unwrap_err().sqlstate(), "54000");
+    }
+
+    #[test]
+    fn depth_counts_containers() {
+        assert_eq!(depth(&serde_json::json!(1)), 0);
+        assert_eq!(depth(&serde_json::json!({"a": [1, {"b": []}]})), 4);
+        let deep = parse("data", &nested(MAX_JSON_DEPTH)).unwrap();
+        require_depth("data", &deep).unwrap();
+        let deeper = serde_json::Value::Array(vec![deep]);
+        assert_eq!(require_depth("data", &deeper).unwrap_err().sqlstate(), "54000");
     }
 
     #[test]

@@ -1,0 +1,98 @@
+//! Runs the shared test vectors (`tests/vectors/*.json`) against the core's
+//! reference model. The SQL runner (`tests/vectors/run_sql.py`) runs the same
+//! files against the extension, so both provably agree.
+
+use std::path::PathBuf;
+
+use chronicle_core::memory::{AppendEventArgs, AppendEventsArgs, MemoryStore};
+use chronicle_core::Limits;
+use serde_json::Value;
+
+fn vectors(name: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("vector file is JSON")
+}
+
+/// Expands the `{"$nest": N}` shorthand into N nested arrays.
+fn expand(v: &Value) -> Value {
+    match v {
+        Value::Object(o) if o.len() == 1 && o.contains_key("$nest") => {
+            let n = o["$nest"].as_u64().expect("$nest takes a count");
+            (0..n).fold(Value::Array(vec![]), |inner, _| Value::Array(vec![inner]))
+        }
+        Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), expand(v))).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(expand).collect()),
+        other => other.clone(),
+    }
+}
+
+fn limits(case: &Value) -> Limits {
+    let mut limits = Limits::default();
+    if let Some(l) = case.get("limits") {
+        if let Some(n) = l.get("max_event_size") {
+            limits.max_event_size = n.as_u64().unwrap() as usize;
+        }
+        if let Some(n) = l.get("max_batch_events") {
+            limits.max_batch_events = n.as_u64().unwrap() as usize;
+        }
+    }
+    limits
+}
+
+#[test]
+fn append_vectors_hold_for_the_reference_model() {
+    let doc = vectors("append.json");
+    let cases = doc["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 20, "the vector file lost cases");
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let mut store = MemoryStore::new(limits(case));
+        for (i, step) in case["steps"].as_array().unwrap().iter().enumerate() {
+            let args = expand(&step["args"]);
+            let result = match step["call"].as_str().unwrap() {
+                "append_event" => store.append_event(
+                    &serde_json::from_value::<AppendEventArgs>(args).expect("append_event args"),
+                ),
+                "append_events" => store.append_events(
+                    &serde_json::from_value::<AppendEventsArgs>(args).expect("append_events args"),
+                ),
+                "stream_version" => Ok(store.stream_version(args["stream_id"].as_str().unwrap())),
+                other => panic!("unknown call {other}"),
+            };
+            let expect = &step["expect"];
+            match (result, expect.get("error")) {
+                (Ok(v), None) => assert_eq!(
+                    Some(v),
+                    expect["version"].as_u64(),
+                    "{name}, step {i}: version"
+                ),
+                (Err(e), Some(want)) => {
+                    assert_eq!(e.sqlstate(), want["sqlstate"], "{name}, step {i}: {e}");
+                    assert_eq!(e.field(), want["field"], "{name}, step {i}: {e}");
+                    assert!(!e.hint().is_empty());
+                }
+                (Ok(v), Some(want)) => panic!("{name}, step {i}: expected {want}, got version {v}"),
+                (Err(e), None) => panic!("{name}, step {i}: expected {expect}, got {e:?}"),
+            }
+        }
+        for (stream_id, want) in case["streams"].as_object().into_iter().flatten() {
+            let got = store.stream(stream_id);
+            if want.is_null() {
+                assert!(got.is_none(), "{name}: stream {stream_id} should not exist");
+                continue;
+            }
+            let (stream_type, rows) = got.unwrap_or_else(|| panic!("{name}: no stream {stream_id}"));
+            assert_eq!(stream_type, want["stream_type"], "{name}: {stream_id} type");
+            assert_eq!(rows.len() as u64, want["version"].as_u64().unwrap(), "{name}");
+            let types: Vec<&str> = rows.iter().map(|r| r.event_type.as_str()).collect();
+            let want_types: Vec<&str> = want["event_types"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap())
+                .collect();
+            assert_eq!(types, want_types, "{name}: {stream_id} events");
+        }
+    }
+}
