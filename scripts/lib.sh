@@ -57,7 +57,8 @@ cluster_psql() {
 
 # Fresh database with the extension: recreate_db NAME PORT DB
 recreate_db() {
-    cluster_psql "$1" "$2" postgres -c "DROP DATABASE IF EXISTS $3 WITH (FORCE)" -c "CREATE DATABASE $3"
+    PGOPTIONS="-c client_min_messages=warning" cluster_psql "$1" "$2" postgres \
+        -c "DROP DATABASE IF EXISTS $3 WITH (FORCE)" -c "CREATE DATABASE $3"
     cluster_psql "$1" "$2" "$3" -c "CREATE EXTENSION chronicle"
 }
 

@@ -120,8 +120,19 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
                     .keep()
             };
             let write_types = [
-                TEXTOID, TEXTOID, INT8OID, INT8OID, UUIDOID, TEXTOID, INT4OID, JSONBOID,
-                JSONBOID, UUIDOID, UUIDOID, TEXTOID, TIMESTAMPTZOID,
+                TEXTOID,
+                TEXTOID,
+                INT8OID,
+                INT8OID,
+                UUIDOID,
+                TEXTOID,
+                INT4OID,
+                JSONBOID,
+                JSONBOID,
+                UUIDOID,
+                UUIDOID,
+                TEXTOID,
+                TIMESTAMPTZOID,
             ];
             Box::leak(Box::new(Plans {
                 lookup_one: prepare(LOOKUP_ONE, &[UUIDOID, TEXTOID, JSONBOID]),
@@ -292,8 +303,14 @@ fn append_events(
         }
 
         let head = lock_and_read_head(client, plans, &stream_id);
-        let decision = decide_append(&stream_id, expected, stream_type, head.as_ref(), batch.len())
-            .or_raise(FN);
+        let decision = decide_append(
+            &stream_id,
+            expected,
+            stream_type,
+            head.as_ref(),
+            batch.len(),
+        )
+        .or_raise(FN);
         let args: [DatumWithOid; 5] = [
             stream_id.as_str().into(),
             decision.stream_type.as_str().into(),

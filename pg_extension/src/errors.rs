@@ -5,17 +5,16 @@ use pgrx::{PgLogLevel, PgSqlErrorCode};
 
 /// Packs a five-character SQLSTATE the way Postgres' MAKE_SQLSTATE does.
 fn sqlstate_code(sqlstate: &str) -> PgSqlErrorCode {
-    let packed = sqlstate
-        .bytes()
-        .enumerate()
-        .fold(0i32, |acc, (i, c)| acc | ((((c - b'0') & 0x3F) as i32) << (6 * i)));
+    let packed = sqlstate.bytes().enumerate().fold(0i32, |acc, (i, c)| {
+        acc | ((((c - b'0') & 0x3F) as i32) << (6 * i))
+    });
     PgSqlErrorCode::from(packed)
 }
 
 /// Raises `e` as an ERROR; never returns.
 pub fn raise(e: chronicle_core::Error, function: &'static str) -> ! {
-    let mut report = ErrorReport::new(sqlstate_code(e.sqlstate()), e.message(), function)
-        .set_hint(e.hint());
+    let mut report =
+        ErrorReport::new(sqlstate_code(e.sqlstate()), e.message(), function).set_hint(e.hint());
     if let Some(detail) = e.detail() {
         report = report.set_detail(detail);
     }
@@ -34,17 +33,44 @@ impl<T> OrRaise<T> for chronicle_core::Result<T> {
     }
 }
 
-#[cfg(test)]
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
 mod tests {
     use super::*;
+    use pgrx::prelude::*;
 
-    #[test]
+    #[pg_test]
     fn sqlstates_pack_like_postgres() {
-        assert_eq!(sqlstate_code("40001"), PgSqlErrorCode::ERRCODE_T_R_SERIALIZATION_FAILURE);
-        assert_eq!(sqlstate_code("23505"), PgSqlErrorCode::ERRCODE_UNIQUE_VIOLATION);
-        assert_eq!(sqlstate_code("22004"), PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED);
-        assert_eq!(sqlstate_code("22023"), PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE);
-        assert_eq!(sqlstate_code("22001"), PgSqlErrorCode::ERRCODE_STRING_DATA_RIGHT_TRUNCATION);
-        assert_eq!(sqlstate_code("54000"), PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED);
+        assert_eq!(
+            sqlstate_code("40001"),
+            PgSqlErrorCode::ERRCODE_T_R_SERIALIZATION_FAILURE
+        );
+        assert_eq!(
+            sqlstate_code("23505"),
+            PgSqlErrorCode::ERRCODE_UNIQUE_VIOLATION
+        );
+        assert_eq!(
+            sqlstate_code("22004"),
+            PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED
+        );
+        assert_eq!(
+            sqlstate_code("22023"),
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE
+        );
+        assert_eq!(
+            sqlstate_code("22001"),
+            PgSqlErrorCode::ERRCODE_STRING_DATA_RIGHT_TRUNCATION
+        );
+        assert_eq!(
+            sqlstate_code("54000"),
+            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED
+        );
+        for (code, _, _) in chronicle_core::error::ERROR_CODES {
+            assert_ne!(
+                sqlstate_code(code),
+                PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
+                "{code}"
+            );
+        }
     }
 }

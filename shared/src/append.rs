@@ -58,11 +58,8 @@ pub fn decide_append(
 ) -> Result<AppendDecision> {
     let current = head.map_or(0, |h| h.version);
     let plan = plan_append(stream_id, expected, current, count)?;
-    let stream_type = resolve_stream_type(
-        stream_id,
-        given_type,
-        head.map(|h| h.stream_type.as_str()),
-    )?;
+    let stream_type =
+        resolve_stream_type(stream_id, given_type, head.map(|h| h.stream_type.as_str()))?;
     Ok(AppendDecision {
         plan,
         stream_type,
@@ -122,13 +119,20 @@ mod tests {
 
     #[test]
     fn args_are_checked_in_order() {
-        assert_eq!(check_append_args(None, None, Some(-1)).unwrap_err().field(), "stream_id");
         assert_eq!(
-            check_append_args(Some("s"), Some("1x"), Some(-1)).unwrap_err().field(),
+            check_append_args(None, None, Some(-1)).unwrap_err().field(),
+            "stream_id"
+        );
+        assert_eq!(
+            check_append_args(Some("s"), Some("1x"), Some(-1))
+                .unwrap_err()
+                .field(),
             "stream_type"
         );
         assert_eq!(
-            check_append_args(Some("s"), None, Some(-1)).unwrap_err().field(),
+            check_append_args(Some("s"), None, Some(-1))
+                .unwrap_err()
+                .field(),
             "expected_version"
         );
     }
@@ -139,8 +143,14 @@ mod tests {
             version: 2,
             stream_type: "Order".into(),
         };
-        let e = decide_append("o-1", ExpectedVersion::Exact(1), Some("Invoice"), Some(&head), 1)
-            .unwrap_err();
+        let e = decide_append(
+            "o-1",
+            ExpectedVersion::Exact(1),
+            Some("Invoice"),
+            Some(&head),
+            1,
+        )
+        .unwrap_err();
         assert_eq!(e.sqlstate(), "40001");
         let d = decide_append("o-1", ExpectedVersion::Exact(2), None, Some(&head), 2).unwrap();
         assert_eq!((d.plan.first, d.plan.last, d.creates_stream), (3, 4, false));
@@ -150,15 +160,36 @@ mod tests {
     fn read_ranges() {
         check_read_range(Some("s"), Some(1), None).unwrap();
         check_read_range(Some("s"), Some(5), Some(2)).unwrap();
-        assert_eq!(check_read_range(None, Some(1), None).unwrap_err().sqlstate(), "22004");
-        assert_eq!(check_read_range(Some("s"), Some(0), None).unwrap_err().field(), "from_version");
-        assert_eq!(check_read_range(Some("s"), Some(1), Some(-1)).unwrap_err().field(), "to_version");
+        assert_eq!(
+            check_read_range(None, Some(1), None)
+                .unwrap_err()
+                .sqlstate(),
+            "22004"
+        );
+        assert_eq!(
+            check_read_range(Some("s"), Some(0), None)
+                .unwrap_err()
+                .field(),
+            "from_version"
+        );
+        assert_eq!(
+            check_read_range(Some("s"), Some(1), Some(-1))
+                .unwrap_err()
+                .field(),
+            "to_version"
+        );
     }
 
     #[test]
     fn counts() {
         assert_eq!(check_count("max_count", Some(0)).unwrap(), 0);
-        assert_eq!(check_count("max_count", None).unwrap_err().sqlstate(), "22004");
-        assert_eq!(check_count("max_count", Some(-1)).unwrap_err().sqlstate(), "22023");
+        assert_eq!(
+            check_count("max_count", None).unwrap_err().sqlstate(),
+            "22004"
+        );
+        assert_eq!(
+            check_count("max_count", Some(-1)).unwrap_err().sqlstate(),
+            "22023"
+        );
     }
 }

@@ -48,7 +48,10 @@ pub fn parse_batch(events: &Value, limits: &Limits) -> Result<Vec<BatchEvent>> {
     let Value::Array(items) = events else {
         return Err(Error::invalid(
             "events",
-            format!("must be a JSON array, not {}", crate::json::type_name(events)),
+            format!(
+                "must be a JSON array, not {}",
+                crate::json::type_name(events)
+            ),
             "Pass a JSON array of event objects: '[{\"event_type\": \"...\", \"data\": {...}}]'.",
         ));
     };
@@ -63,6 +66,7 @@ pub fn parse_batch(events: &Value, limits: &Limits) -> Result<Vec<BatchEvent>> {
         return Err(Error::LimitExceeded {
             field: "events".to_string(),
             what: "batch length",
+            unit: "events",
             actual: items.len(),
             max: limits.max_batch_events,
             hint: "Split the batch into several calls in one transaction, \
@@ -94,7 +98,10 @@ fn parse_element(item: &Value, limits: &Limits) -> Result<BatchEvent> {
     let Value::Object(obj) = item else {
         return Err(Error::invalid(
             "",
-            format!("must be a JSON object, not {}", crate::json::type_name(item)),
+            format!(
+                "must be a JSON object, not {}",
+                crate::json::type_name(item)
+            ),
             "Each element of events is an object with event_type and data.",
         ));
     };
@@ -102,7 +109,10 @@ fn parse_element(item: &Value, limits: &Limits) -> Result<BatchEvent> {
         return Err(Error::invalid(
             unknown.as_str(),
             "is not a known envelope field",
-            format!("The fields of a batch event are: {}.", BATCH_KEYS.join(", ")),
+            format!(
+                "The fields of a batch event are: {}.",
+                BATCH_KEYS.join(", ")
+            ),
         ));
     }
     let event_type = required_string(obj, "event_type")?;
@@ -237,13 +247,41 @@ mod tests {
             (json!([1]), "events[0]", "22023"),
             (json!([{"data": {}}]), "events[0].event_type", "22004"),
             (json!([{"event_type": "A"}]), "events[0].data", "22004"),
-            (json!([{"event_type": "A", "data": {}}, {"event_type": "A", "data": []}]), "events[1].data", "22023"),
-            (json!([{"event_type": "A", "data": {}, "evnet_type": "B"}]), "events[0].evnet_type", "22023"),
-            (json!([{"event_type": "A", "data": {}, "event_id": "urn:uuid:0b6a2bd4-5c43-4d3c-9c66-3f2f1f9ad4b1"}]), "events[0].event_id", "22023"),
-            (json!([{"event_type": "A", "data": {}, "occurred_at": "yesterday"}]), "events[0].occurred_at", "22023"),
-            (json!([{"event_type": "A", "data": {}, "schema_version": "2"}]), "events[0].schema_version", "22023"),
-            (json!([{"event_type": "A", "data": {}, "schema_version": 0}]), "events[0].schema_version", "22023"),
-            (json!([{"event_type": 5, "data": {}}]), "events[0].event_type", "22023"),
+            (
+                json!([{"event_type": "A", "data": {}}, {"event_type": "A", "data": []}]),
+                "events[1].data",
+                "22023",
+            ),
+            (
+                json!([{"event_type": "A", "data": {}, "evnet_type": "B"}]),
+                "events[0].evnet_type",
+                "22023",
+            ),
+            (
+                json!([{"event_type": "A", "data": {}, "event_id": "urn:uuid:0b6a2bd4-5c43-4d3c-9c66-3f2f1f9ad4b1"}]),
+                "events[0].event_id",
+                "22023",
+            ),
+            (
+                json!([{"event_type": "A", "data": {}, "occurred_at": "yesterday"}]),
+                "events[0].occurred_at",
+                "22023",
+            ),
+            (
+                json!([{"event_type": "A", "data": {}, "schema_version": "2"}]),
+                "events[0].schema_version",
+                "22023",
+            ),
+            (
+                json!([{"event_type": "A", "data": {}, "schema_version": 0}]),
+                "events[0].schema_version",
+                "22023",
+            ),
+            (
+                json!([{"event_type": 5, "data": {}}]),
+                "events[0].event_type",
+                "22023",
+            ),
         ];
         for (input, field, code) in cases {
             let e = parse(input.clone()).unwrap_err();
@@ -269,6 +307,9 @@ mod tests {
             ..Limits::default()
         };
         let three = json!([{"event_type": "A", "data": {}}, {"event_type": "A", "data": {}}, {"event_type": "A", "data": {}}]);
-        assert_eq!(parse_batch(&three, &limits).unwrap_err().sqlstate(), "54000");
+        assert_eq!(
+            parse_batch(&three, &limits).unwrap_err().sqlstate(),
+            "54000"
+        );
     }
 }

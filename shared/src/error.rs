@@ -30,6 +30,7 @@ pub enum Error {
     LimitExceeded {
         field: String,
         what: &'static str,
+        unit: &'static str,
         actual: usize,
         max: usize,
         hint: &'static str,
@@ -59,13 +60,41 @@ pub enum Error {
 /// The SQLSTATE and name of every error kind, in one place (the README's table
 /// is generated from the same list by a test, so they cannot drift apart).
 pub const ERROR_CODES: &[(&str, &str, &str)] = &[
-    ("22004", "null_value", "a required argument or field is NULL or missing"),
-    ("22023", "invalid_value", "a value is malformed or out of range"),
-    ("22001", "too_long", "an identifier is longer than its limit"),
-    ("54000", "limit_exceeded", "an event, batch or nesting depth is above its limit"),
-    ("40001", "version_conflict", "the stream is not at the expected version"),
-    ("23505", "duplicate_event_id", "the event_id is already stored elsewhere"),
-    ("22023", "stream_type_mismatch", "the stream exists with another stream_type"),
+    (
+        "22004",
+        "null_value",
+        "a required argument or field is NULL or missing",
+    ),
+    (
+        "22023",
+        "invalid_value",
+        "a value is malformed or out of range",
+    ),
+    (
+        "22001",
+        "too_long",
+        "an identifier is longer than its limit",
+    ),
+    (
+        "54000",
+        "limit_exceeded",
+        "an event, batch or nesting depth is above its limit",
+    ),
+    (
+        "40001",
+        "version_conflict",
+        "the stream is not at the expected version",
+    ),
+    (
+        "23505",
+        "duplicate_event_id",
+        "the event_id is already stored elsewhere",
+    ),
+    (
+        "22023",
+        "stream_type_mismatch",
+        "the stream exists with another stream_type",
+    ),
 ];
 
 impl Error {
@@ -115,16 +144,28 @@ impl Error {
             Error::TooLong { field, max, .. } => {
                 format!("{field} is too long (at most {max} characters)")
             }
-            Error::LimitExceeded { field, what, max, .. } => {
-                format!("{field} exceeds the {what} limit of {max}")
-            }
+            Error::LimitExceeded {
+                field,
+                what,
+                unit,
+                max,
+                ..
+            } => format!("{field} exceeds the {what} limit of {}", amount(*max, unit)),
             Error::VersionConflict { stream_id, .. } => {
-                format!("version conflict on stream \"{stream_id}\": expected_version does not match")
+                format!(
+                    "version conflict on stream \"{stream_id}\": expected_version does not match"
+                )
             }
-            Error::DuplicateEventId { field, event_id, .. } => {
+            Error::DuplicateEventId {
+                field, event_id, ..
+            } => {
                 format!("{field} {event_id} is already used by another event")
             }
-            Error::StreamTypeMismatch { stream_id, existing, .. } => format!(
+            Error::StreamTypeMismatch {
+                stream_id,
+                existing,
+                ..
+            } => format!(
                 "stream_type does not match stream \"{stream_id}\", which has type \"{existing}\""
             ),
         }
@@ -135,10 +176,12 @@ impl Error {
         match self {
             Error::Null { .. } | Error::Invalid { .. } => None,
             Error::TooLong { actual, .. } => Some(format!("The value has {actual} characters.")),
-            Error::LimitExceeded { what, actual, .. } => {
-                Some(format!("The {what} is {actual}."))
-            }
-            Error::VersionConflict { expected, actual, .. } => Some(format!(
+            Error::LimitExceeded {
+                what, unit, actual, ..
+            } => Some(format!("The {what} is {}.", amount(*actual, unit))),
+            Error::VersionConflict {
+                expected, actual, ..
+            } => Some(format!(
                 "Expected version {expected}, actual version {actual}."
             )),
             Error::DuplicateEventId {
@@ -217,18 +260,29 @@ impl Error {
             Error::LimitExceeded {
                 field,
                 what,
+                unit,
                 actual,
                 max,
                 hint,
             } => Error::LimitExceeded {
                 field: nest(field),
                 what,
+                unit,
                 actual,
                 max,
                 hint,
             },
             other => other,
         }
+    }
+}
+
+/// `12 bytes`, or `12` where the quantity has no unit.
+fn amount(n: usize, unit: &str) -> String {
+    if unit.is_empty() {
+        n.to_string()
+    } else {
+        format!("{n} {unit}")
     }
 }
 
@@ -249,7 +303,9 @@ mod tests {
 
     fn every_kind() -> Vec<Error> {
         vec![
-            Error::Null { field: "data".into() },
+            Error::Null {
+                field: "data".into(),
+            },
             Error::invalid("data", "must be a JSON object", "Wrap it."),
             Error::TooLong {
                 field: "stream_id".into(),
@@ -259,6 +315,7 @@ mod tests {
             Error::LimitExceeded {
                 field: "data".into(),
                 what: "event size",
+                unit: "bytes",
                 actual: 10,
                 max: 5,
                 hint: "Store less.",
@@ -307,15 +364,15 @@ mod tests {
             e.message(),
             "version conflict on stream \"order-1\": expected_version does not match"
         );
-        assert_eq!(
-            e.detail().unwrap(),
-            "Expected version 3, actual version 5."
-        );
+        assert_eq!(e.detail().unwrap(), "Expected version 3, actual version 5.");
     }
 
     #[test]
     fn within_prefixes_the_field() {
-        let e = Error::Null { field: "data".into() }.within("events[2]");
+        let e = Error::Null {
+            field: "data".into(),
+        }
+        .within("events[2]");
         assert_eq!(e.field(), "events[2].data");
         assert_eq!(e.message(), "events[2].data must not be null");
     }

@@ -34,11 +34,12 @@ pub fn validate_payload(p: &Payload<'_>, limits: &Limits) -> Result<()> {
     if size > limits.max_event_size {
         return Err(Error::LimitExceeded {
             field: "data".to_string(),
-            what: "event size (bytes of data + metadata as compact JSON)",
+            what: "event size",
+            unit: "bytes",
             actual: size,
             max: limits.max_event_size,
-            hint: "Store large documents elsewhere and put a reference in the event, \
-                   or raise chronicle.max_event_size.",
+            hint: "The size counts data + metadata as compact JSON. Store large documents \
+                   elsewhere and put a reference in the event, or raise chronicle.max_event_size.",
         });
     }
     Ok(())
@@ -148,16 +149,16 @@ mod tests {
         let m = json!({"b": 1}); // 7 bytes
         let e = validate_payload(&payload(&d, &m), &limits).unwrap_err();
         assert_eq!(e.sqlstate(), "54000");
-        assert_eq!(
-            e.detail().unwrap(),
-            "The event size (bytes of data + metadata as compact JSON) is 22."
-        );
+        assert_eq!(e.detail().unwrap(), "The event size is 22 bytes.");
     }
 
     #[test]
     fn schema_version_must_be_positive_int() {
         for v in [0, -1, i32::MAX as i64 + 1] {
-            assert_eq!(validate_schema_version(v).unwrap_err().field(), "schema_version");
+            assert_eq!(
+                validate_schema_version(v).unwrap_err().field(),
+                "schema_version"
+            );
         }
         validate_schema_version(i32::MAX as i64).unwrap();
     }
@@ -165,9 +166,18 @@ mod tests {
     #[test]
     fn stream_types_resolve() {
         assert_eq!(resolve_stream_type("order-1", None, None).unwrap(), "order");
-        assert_eq!(resolve_stream_type("order-1", Some("Order"), None).unwrap(), "Order");
-        assert_eq!(resolve_stream_type("order-1", None, Some("Order")).unwrap(), "Order");
-        assert_eq!(resolve_stream_type("order-1", Some("Order"), Some("Order")).unwrap(), "Order");
+        assert_eq!(
+            resolve_stream_type("order-1", Some("Order"), None).unwrap(),
+            "Order"
+        );
+        assert_eq!(
+            resolve_stream_type("order-1", None, Some("Order")).unwrap(),
+            "Order"
+        );
+        assert_eq!(
+            resolve_stream_type("order-1", Some("Order"), Some("Order")).unwrap(),
+            "Order"
+        );
         let e = resolve_stream_type("order-1", Some("Invoice"), Some("Order")).unwrap_err();
         assert_eq!((e.sqlstate(), e.name()), ("22023", "stream_type_mismatch"));
         let e = resolve_stream_type("42", None, None).unwrap_err();

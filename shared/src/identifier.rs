@@ -73,7 +73,7 @@ pub fn validate_type_name(field: &str, value: &str) -> Result<()> {
     check_length(field, value, MAX_TYPE_CHARS)?;
     let hint = || {
         format!(
-            "A {field} starts with a letter and continues with letters, digits or _ - . : / \
+            "Start {field} with a letter and use only letters, digits and _ - . : / \
              (for example 'OrderCreated' or 'billing.invoice-issued')."
         )
     };
@@ -102,7 +102,13 @@ mod tests {
 
     #[test]
     fn ordinary_ids_pass() {
-        for id in ["order-001", "Order 42", "ünïcødé/客户-7", "a", &"x".repeat(255)] {
+        for id in [
+            "order-001",
+            "Order 42",
+            "ünïcødé/客户-7",
+            "a",
+            &"x".repeat(255),
+        ] {
             validate_id("stream_id", id).unwrap();
         }
     }
@@ -135,10 +141,22 @@ mod tests {
 
     #[test]
     fn type_names() {
-        for t in ["OrderCreated", "billing.invoice-issued", "shop/Order:v2", "Ordre_été"] {
+        for t in [
+            "OrderCreated",
+            "billing.invoice-issued",
+            "shop/Order:v2",
+            "Ordre_été",
+        ] {
             validate_type_name("event_type", t).unwrap();
         }
-        for t in ["", "1Order", "Order Created", "Order;DROP", "-x", "a\u{200B}"] {
+        for t in [
+            "",
+            "1Order",
+            "Order Created",
+            "Order;DROP",
+            "-x",
+            "a\u{200B}",
+        ] {
             let e = validate_type_name("event_type", t).unwrap_err();
             assert_eq!(e.sqlstate(), "22023", "{t:?}");
         }

@@ -13,7 +13,7 @@ pub fn parse(field: &str, text: &str) -> Result<Value> {
     serde_json::from_str(text).map_err(|e| {
         let msg = e.to_string();
         if msg.starts_with("recursion limit exceeded") {
-            too_deep(field, MAX_JSON_DEPTH + 1)
+            too_deep(field, text_depth(text))
         } else if msg.starts_with("number out of range") {
             Error::invalid(
                 field,
@@ -34,10 +34,33 @@ fn too_deep(field: &str, depth: usize) -> Error {
     Error::LimitExceeded {
         field: field.to_string(),
         what: "JSON nesting depth",
+        unit: "levels",
         actual: depth,
         max: MAX_JSON_DEPTH,
         hint: "Flatten the document: arrays and objects may nest at most 127 levels deep.",
     }
+}
+
+/// How deeply arrays and objects nest in JSON text (for the error detail
+/// when the text is too deep to parse).
+fn text_depth(text: &str) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for b in text.bytes() {
+        match (in_string, escaped, b) {
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (true, false, b'"') => in_string = false,
+            (true, false, _) => {}
+            (false, _, b'"') => in_string = true,
+            (false, _, b'[' | b'{') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (false, _, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// How deeply arrays and objects nest in `v` (a scalar is 0, `[]` is 1).
@@ -85,7 +108,9 @@ pub fn require_object(field: &str, v: &Value) -> Result<()> {
         Err(Error::invalid(
             field,
             format!("must be a JSON object, not {}", type_name(v)),
-            format!("Wrap the value in an object, e.g. {{\"value\": ...}}, and pass that as {field}."),
+            format!(
+                "Wrap the value in an object, e.g. {{\"value\": ...}}, and pass that as {field}."
+            ),
         ))
     }
 }
@@ -120,7 +145,15 @@ mod tests {
         parse("data", &nested(MAX_JSON_DEPTH)).unwrap();
         let e = parse("data", &nested(MAX_JSON_DEPTH + 1)).unwrap_err();
         assert_eq!(e.sqlstate(), "54000");
-        assert_eq!(parse("data", &nested(10_000)).unwrap_err().sqlstate(), "54000");
+        let e = parse("data", &nested(10_000)).unwrap_err();
+        assert_eq!(e.sqlstate(), "54000");
+        assert_eq!(
+            e.detail().unwrap(),
+            "The JSON nesting depth is 10000 levels."
+        );
+        let e = parse("data", r#"{"a": "[[[[", "b": [[{"c": "]]"}]]}"#).unwrap();
+        assert_eq!(depth(&e), 4);
+        assert_eq!(text_depth(r#"{"a": "[[[[", "b": [[{"c": "]]\"["}]]}"#), 4);
     }
 
     #[test]
@@ -130,7 +163,10 @@ mod tests {
         let deep = parse("data", &nested(MAX_JSON_DEPTH)).unwrap();
         require_depth("data", &deep).unwrap();
         let deeper = serde_json::Value::Array(vec![deep]);
-        assert_eq!(require_depth("data", &deeper).unwrap_err().sqlstate(), "54000");
+        assert_eq!(
+            require_depth("data", &deeper).unwrap_err().sqlstate(),
+            "54000"
+        );
     }
 
     #[test]

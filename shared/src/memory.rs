@@ -151,8 +151,7 @@ impl MemoryStore {
                 stored: d.event_id.as_ref().and_then(|id| self.lookup(id, d)),
             })
             .collect();
-        if let Retry::AlreadyStored { last_version } =
-            classify_retry(stream_id, expected, &checks)?
+        if let Retry::AlreadyStored { last_version } = classify_retry(stream_id, expected, &checks)?
         {
             return Ok(last_version);
         }
@@ -181,8 +180,10 @@ impl MemoryStore {
                     "Use a new event_id.",
                 ));
             }
-            self.by_id
-                .insert(event_id.clone(), (stream_id.to_string(), stream.events.len()));
+            self.by_id.insert(
+                event_id.clone(),
+                (stream_id.to_string(), stream.events.len()),
+            );
             stream.events.push(StoredRow {
                 event_id,
                 event_type: d.event_type.to_string(),
@@ -243,15 +244,56 @@ mod tests {
     fn seed_002_order_example() {
         let mut s = MemoryStore::default();
         let o = "order-001";
-        assert_eq!(s.append_event(&ev(o, "OrderCreated", json!({"customer_id": "customer-123", "status": "created"}), Some(0))).unwrap(), 1);
-        assert_eq!(s.append_event(&ev(o, "ItemAdded", json!({"item_id": "apple", "quantity": 3, "price": 1.5}), Some(1))).unwrap(), 2);
-        assert_eq!(s.append_event(&ev(o, "ItemAdded", json!({"item_id": "banana", "quantity": 2, "price": 0.75}), Some(2))).unwrap(), 3);
-        assert_eq!(s.append_event(&ev(o, "OrderPaid", json!({"payment_method": "credit_card", "status": "paid"}), Some(3))).unwrap(), 4);
-        let e = s.append_event(&ev(o, "OrderPaid", json!({}), Some(3))).unwrap_err();
+        assert_eq!(
+            s.append_event(&ev(
+                o,
+                "OrderCreated",
+                json!({"customer_id": "customer-123", "status": "created"}),
+                Some(0)
+            ))
+            .unwrap(),
+            1
+        );
+        assert_eq!(
+            s.append_event(&ev(
+                o,
+                "ItemAdded",
+                json!({"item_id": "apple", "quantity": 3, "price": 1.5}),
+                Some(1)
+            ))
+            .unwrap(),
+            2
+        );
+        assert_eq!(
+            s.append_event(&ev(
+                o,
+                "ItemAdded",
+                json!({"item_id": "banana", "quantity": 2, "price": 0.75}),
+                Some(2)
+            ))
+            .unwrap(),
+            3
+        );
+        assert_eq!(
+            s.append_event(&ev(
+                o,
+                "OrderPaid",
+                json!({"payment_method": "credit_card", "status": "paid"}),
+                Some(3)
+            ))
+            .unwrap(),
+            4
+        );
+        let e = s
+            .append_event(&ev(o, "OrderPaid", json!({}), Some(3)))
+            .unwrap_err();
         assert_eq!(e.sqlstate(), "40001");
         assert_eq!(s.stream_version(o), 4);
         let (ty, rows) = s.stream(o).unwrap();
         assert_eq!(ty, "Order");
-        assert_eq!(rows.iter().map(|r| r.version).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        assert_eq!(
+            rows.iter().map(|r| r.version).collect::<Vec<_>>(),
+            [1, 2, 3, 4]
+        );
     }
 }

@@ -80,6 +80,7 @@ pub fn plan_append(
         .ok_or_else(|| Error::LimitExceeded {
             field: "stream_id".to_string(),
             what: "stream version",
+            unit: "",
             actual: current as usize,
             max: i64::MAX as usize,
             hint: "Start a new stream.",
@@ -192,9 +193,18 @@ mod tests {
 
     #[test]
     fn expected_version_from_sql() {
-        assert_eq!(ExpectedVersion::from_sql(None).unwrap(), ExpectedVersion::Any);
-        assert_eq!(ExpectedVersion::from_sql(Some(0)).unwrap(), ExpectedVersion::NoStream);
-        assert_eq!(ExpectedVersion::from_sql(Some(7)).unwrap(), ExpectedVersion::Exact(7));
+        assert_eq!(
+            ExpectedVersion::from_sql(None).unwrap(),
+            ExpectedVersion::Any
+        );
+        assert_eq!(
+            ExpectedVersion::from_sql(Some(0)).unwrap(),
+            ExpectedVersion::NoStream
+        );
+        assert_eq!(
+            ExpectedVersion::from_sql(Some(7)).unwrap(),
+            ExpectedVersion::Exact(7)
+        );
         let e = ExpectedVersion::from_sql(Some(-1)).unwrap_err();
         assert_eq!((e.sqlstate(), e.field()), ("22023", "expected_version"));
     }
@@ -203,10 +213,18 @@ mod tests {
     fn plans_and_conflicts() {
         let p = plan_append("s", ExpectedVersion::Any, 4, 3).unwrap();
         assert_eq!((p.first, p.last), (5, 7));
-        assert_eq!(plan_append("s", ExpectedVersion::NoStream, 0, 1).unwrap().first, 1);
+        assert_eq!(
+            plan_append("s", ExpectedVersion::NoStream, 0, 1)
+                .unwrap()
+                .first,
+            1
+        );
         let e = plan_append("s", ExpectedVersion::NoStream, 2, 1).unwrap_err();
         assert_eq!(e.sqlstate(), "40001");
-        assert_eq!(e.detail().unwrap(), "Expected version 0 (no stream), actual version 2.");
+        assert_eq!(
+            e.detail().unwrap(),
+            "Expected version 0 (no stream), actual version 2."
+        );
         let e = plan_append("s", ExpectedVersion::Exact(3), 2, 1).unwrap_err();
         assert_eq!(e.detail().unwrap(), "Expected version 3, actual version 2.");
         let e = plan_append("s", ExpectedVersion::Any, i64::MAX as u64, 1).unwrap_err();
@@ -254,16 +272,25 @@ mod tests {
 
     #[test]
     fn batch_retry_must_match_completely() {
-        let whole = [check("a", Some(("s", 1, true))), check("b", Some(("s", 2, true)))];
+        let whole = [
+            check("a", Some(("s", 1, true))),
+            check("b", Some(("s", 2, true))),
+        ];
         assert_eq!(
             classify_retry("s", ExpectedVersion::NoStream, &whole).unwrap(),
             Retry::AlreadyStored { last_version: 2 }
         );
         let partial = [check("a", Some(("s", 1, true))), check("b", None)];
         assert!(classify_retry("s", ExpectedVersion::NoStream, &partial).is_err());
-        let swapped = [check("b", Some(("s", 2, true))), check("a", Some(("s", 1, true)))];
+        let swapped = [
+            check("b", Some(("s", 2, true))),
+            check("a", Some(("s", 1, true))),
+        ];
         assert!(classify_retry("s", ExpectedVersion::Any, &swapped).is_err());
         let none = [check("a", None), check("b", None)];
-        assert_eq!(classify_retry("s", ExpectedVersion::Any, &none).unwrap(), Retry::New);
+        assert_eq!(
+            classify_retry("s", ExpectedVersion::Any, &none).unwrap(),
+            Retry::New
+        );
     }
 }

@@ -9,7 +9,9 @@ use chronicle_core::Limits;
 use serde_json::Value;
 
 fn vectors(name: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/vectors")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).expect("vector file is JSON")
 }
@@ -82,9 +84,14 @@ fn append_vectors_hold_for_the_reference_model() {
                 assert!(got.is_none(), "{name}: stream {stream_id} should not exist");
                 continue;
             }
-            let (stream_type, rows) = got.unwrap_or_else(|| panic!("{name}: no stream {stream_id}"));
+            let (stream_type, rows) =
+                got.unwrap_or_else(|| panic!("{name}: no stream {stream_id}"));
             assert_eq!(stream_type, want["stream_type"], "{name}: {stream_id} type");
-            assert_eq!(rows.len() as u64, want["version"].as_u64().unwrap(), "{name}");
+            assert_eq!(
+                rows.len() as u64,
+                want["version"].as_u64().unwrap(),
+                "{name}"
+            );
             let types: Vec<&str> = rows.iter().map(|r| r.event_type.as_str()).collect();
             let want_types: Vec<&str> = want["event_types"]
                 .as_array()

@@ -1,0 +1,27 @@
+-- The seeds' Order example (seed 002), through Chronicle's SQL API.
+\pset footer off
+\echo
+\echo '=== Example 1: Create Order'
+SELECT chronicle.append_event('order-001', 'OrderCreated',
+         '{"customer_id": "customer-123", "status": "created"}',
+         stream_type => 'Order', expected_version => 0) AS version;
+\echo '=== Example 2: Add Items (apple 3 x 1.50, banana 2 x 0.75)'
+SELECT chronicle.append_event('order-001', 'ItemAdded',
+         '{"item_id": "apple", "quantity": 3, "price": 1.50}', expected_version => 1) AS version;
+SELECT chronicle.append_event('order-001', 'ItemAdded',
+         '{"item_id": "banana", "quantity": 2, "price": 0.75}', expected_version => 2) AS version;
+\echo '=== Example 3: Pay Order'
+SELECT chronicle.append_event('order-001', 'OrderPaid',
+         '{"payment_method": "credit_card", "status": "paid"}', expected_version => 3) AS version;
+\echo '=== Optimistic locking: a writer that still believes the order is at version 3'
+\set ON_ERROR_STOP 0
+SELECT chronicle.append_event('order-001', 'OrderCancelled', '{"reason": "changed my mind"}',
+         expected_version => 3);
+\set ON_ERROR_STOP 1
+\echo
+\echo '=== Example 4: View History of order-001'
+SELECT version AS "Version", event_type AS "Event Type", data AS "Data",
+       to_char(recorded_at, 'YYYY-MM-DD HH24:MI:SS') AS "Recorded"
+  FROM chronicle.read_stream('order-001');
+\echo '=== Streams'
+SELECT stream_id, stream_type, version FROM chronicle.list_streams();

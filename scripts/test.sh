@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Runs every test of Chronicle against real components and prints a summary
+# line "N passed, N failed". Exits non-zero if anything failed.
+#
+# Suites: core unit + property tests and shared vectors (cargo test), pgrx
+# #[pg_test]s, SQL golden files (pg_regress), the shared vectors against the
+# extension, isolation permutations (pg_isolation_regress), the 8-session
+# concurrency test, and client tests in Python (psycopg) and Node (pg).
+source "$(dirname "$0")/lib.sh"
+
+PORT="${TEST_PORT:-54339}"
+LOGS="$STATE/test-logs"
+PGXS="$(dirname "$(dirname "$(dirname "$("$PG_CONFIG" --pgxs)")")")"
+rm -rf "$LOGS" && mkdir -p "$LOGS"
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+FAILED_SUITES=()
+
+# count_results LOG: prints "passed failed" found in a suite's log.
+count_results() {
+    python3 - "$1" <<'PY'
+import re, sys
+text = open(sys.argv[1], errors="replace").read()
+p = f = 0
+for m in re.finditer(r"test result: \w+\. (\d+) passed; (\d+) failed", text):
+    p += int(m[1]); f += int(m[2])
+for m in re.finditer(r"RESULT passed=(\d+) failed=(\d+)", text):
+    p += int(m[1]); f += int(m[2])
+for m in re.finditer(r"^# (pass|fail) (\d+)$", text, re.M):
+    if m[1] == "pass": p += int(m[2])
+    else: f += int(m[2])
+for m in re.finditer(r"All (\d+) tests passed", text):
+    p += int(m[1])
+for m in re.finditer(r"(\d+) of (\d+) tests failed", text):
+    f += int(m[1]); p += int(m[2]) - int(m[1])
+print(p, f)
+PY
+}
+
+# suite NAME COMMAND...: runs a suite, logs it, adds up its counts.
+suite() {
+    local name=$1 status=0 passed failed
+    shift
+    log "suite: $name"
+    ( "$@" ) >"$LOGS/$name.log" 2>&1 || status=$?
+    read -r passed failed < <(count_results "$LOGS/$name.log")
+    if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+    if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then passed=1; fi
+    TOTAL_PASSED=$((TOTAL_PASSED + passed))
+    TOTAL_FAILED=$((TOTAL_FAILED + failed))
+    if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then
+        FAILED_SUITES+=("$name")
+        printf '   FAILED (%s passed, %s failed); last lines of %s:\n' "$passed" "$failed" "$LOGS/$name.log"
+        tail -40 "$LOGS/$name.log" | sed 's/^/   | /'
+    else
+        printf '   ok (%s passed)\n' "$passed"
+    fi
+}
+
+DSN="host=$(cluster_dir test) port=$PORT user=postgres"
+
+lint() {
+    cd "$ROOT"
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+}
+
+pgrx_tests() {
+    cd "$ROOT"
+    cargo pgrx test pg15 -p chronicle --runas "$PGUSER_OS" --pgdata /var/tmp/chronicle-pgrx
+}
+
+regress() {
+    recreate_db test "$PORT" chronicle_regress
+    local out="$STATE/regress"
+    rm -rf "$out" && mkdir -p "$out"
+    "$PGXS/src/test/regress/pg_regress" --use-existing --host="$(cluster_dir test)" --port="$PORT" \
+        --user=postgres --dbname=chronicle_regress \
+        --inputdir="$ROOT/tests/regress" --outputdir="$out" \
+        $(cat "$ROOT/tests/regress/schedule") \
+        || { cat "$out/regression.diffs" 2>/dev/null | head -100; return 1; }
+}
+
+isolation() {
+    recreate_db test "$PORT" chronicle_isolation
+    local out="$STATE/isolation"
+    rm -rf "$out" && mkdir -p "$out"
+    "$PGXS/src/test/isolation/pg_isolation_regress" --use-existing --host="$(cluster_dir test)" \
+        --port="$PORT" --user=postgres --dbname=chronicle_isolation \
+        --inputdir="$ROOT/tests/isolation" --outputdir="$out" \
+        $(cat "$ROOT/tests/isolation/schedule") \
+        || { cat "$out/regression.diffs" 2>/dev/null | head -100; return 1; }
+}
+
+vectors_sql() {
+    recreate_db test "$PORT" chronicle_vectors
+    "$VENV/bin/python" "$ROOT/tests/vectors/run_sql.py" "$DSN dbname=chronicle_vectors"
+}
+
+concurrency() {
+    recreate_db test "$PORT" chronicle_concurrency
+    "$VENV/bin/python" "$ROOT/tests/concurrency/run.py" "$DSN dbname=chronicle_concurrency"
+}
+
+clients_python() {
+    recreate_db test "$PORT" chronicle_clients
+    cd "$ROOT/tests/clients/python"
+    CHRONICLE_DSN="$DSN dbname=chronicle_clients" "$VENV/bin/python" -m unittest -v test_client 2>&1 \
+        | tee /dev/stderr | python3 -c '
+import re, sys
+t = sys.stdin.read()
+m = re.search(r"Ran (\d+) tests?", t)
+ran = int(m[1]) if m else 0
+f = re.search(r"FAILED \((?:failures=(\d+))?(?:, )?(?:errors=(\d+))?", t)
+bad = (int(f[1] or 0) + int(f[2] or 0)) if f else 0
+print(f"RESULT passed={ran - bad} failed={bad}")
+sys.exit(1 if bad or not m else 0)'
+}
+
+clients_node() {
+    recreate_db test "$PORT" chronicle_clients
+    cd "$ROOT/tests/clients/node"
+    CHRONICLE_PGHOST="$(cluster_dir test)" CHRONICLE_PGPORT="$PORT" node --test
+}
+
+suite core cargo test --manifest-path "$ROOT/Cargo.toml" -p chronicle-core
+suite lint lint
+suite pgrx pgrx_tests
+install_extension
+rm -rf "$(cluster_dir test)/data"
+cluster_start test "$PORT"
+suite regress regress
+suite vectors-sql vectors_sql
+suite isolation isolation
+suite concurrency concurrency
+suite clients-python clients_python
+suite clients-node clients_node
+cluster_stop test
+
+echo
+if [ ${#FAILED_SUITES[@]} -gt 0 ]; then
+    echo "failed suites: ${FAILED_SUITES[*]} (logs in $LOGS)"
+fi
+echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed"
+[ "$TOTAL_FAILED" -eq 0 ]

@@ -1,0 +1,107 @@
+"""Chronicle's SQL API from Python with psycopg 3: append, read, and the
+40001 conflict handled the way an application would handle it.
+
+Run with CHRONICLE_DSN pointing at a database with the extension installed.
+"""
+
+import os
+import unittest
+import uuid
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+DSN = os.environ["CHRONICLE_DSN"]
+
+
+def add_item(conn, order_id, item, quantity, price, attempts=5):
+    """A unit of work with optimistic locking: read the version, decide, append;
+    on a conflict (SQLSTATE 40001) start over."""
+    for _ in range(attempts):
+        try:
+            with conn.transaction():
+                version = conn.execute("SELECT chronicle.stream_version(%s)", [order_id]).fetchone()[0]
+                return conn.execute(
+                    "SELECT chronicle.append_event(%s, 'ItemAdded', %s, expected_version => %s)",
+                    [order_id, Jsonb({"item_id": item, "quantity": quantity, "price": price}), version],
+                ).fetchone()[0]
+        except psycopg.errors.SerializationFailure:
+            continue
+    raise RuntimeError("gave up after repeated conflicts")
+
+
+class ClientTest(unittest.TestCase):
+    def setUp(self):
+        self.conn = psycopg.connect(DSN, autocommit=True)
+        self.order = f"order-{uuid.uuid4()}"
+
+    def tearDown(self):
+        self.conn.close()
+
+    def test_append_and_read_the_seed_order(self):
+        c = self.conn
+        v = c.execute(
+            "SELECT chronicle.append_event(%s, 'OrderCreated', %s, stream_type => 'Order', expected_version => 0)",
+            [self.order, Jsonb({"customer_id": "customer-123", "status": "created"})],
+        ).fetchone()[0]
+        self.assertEqual(v, 1)
+        self.assertEqual(add_item(c, self.order, "apple", 3, 1.50), 2)
+        self.assertEqual(add_item(c, self.order, "banana", 2, 0.75), 3)
+        rows = c.execute(
+            "SELECT version, event_type, data FROM chronicle.read_stream(%s)", [self.order]
+        ).fetchall()
+        self.assertEqual([r[0] for r in rows], [1, 2, 3])
+        self.assertEqual(rows[1][2], {"item_id": "apple", "quantity": 3, "price": 1.5})
+        total = sum(r[2]["quantity"] * r[2]["price"] for r in rows if r[1] == "ItemAdded")
+        self.assertAlmostEqual(total, 6.00)
+
+    def test_conflict_is_serialization_failure_with_detail_and_hint(self):
+        c = self.conn
+        c.execute("SELECT chronicle.append_event(%s, 'OrderCreated', '{}', stream_type => 'Order')", [self.order])
+        with self.assertRaises(psycopg.errors.SerializationFailure) as cm:
+            c.execute("SELECT chronicle.append_event(%s, 'OrderPaid', '{}', expected_version => 0)", [self.order])
+        e = cm.exception
+        self.assertEqual(e.sqlstate, "40001")
+        self.assertIn(self.order, e.diag.message_primary)
+        self.assertEqual(e.diag.message_detail, "Expected version 0 (no stream), actual version 1.")
+        self.assertIn("retry", e.diag.message_hint)
+        self.assertEqual(c.execute("SELECT chronicle.stream_version(%s)", [self.order]).fetchone()[0], 1)
+
+    def test_retry_helper_recovers_from_a_concurrent_writer(self):
+        c = self.conn
+        c.execute("SELECT chronicle.append_event(%s, 'OrderCreated', '{}', stream_type => 'Order')", [self.order])
+        other = psycopg.connect(DSN, autocommit=True)
+        try:
+            # The other writer appends between our read and our append once.
+            with c.transaction():
+                version = c.execute("SELECT chronicle.stream_version(%s)", [self.order]).fetchone()[0]
+                other.execute("SELECT chronicle.append_event(%s, 'ItemAdded', '{}')", [self.order])
+                with self.assertRaises(psycopg.errors.SerializationFailure):
+                    with c.transaction():
+                        c.execute("SELECT chronicle.append_event(%s, 'ItemAdded', '{}', expected_version => %s)",
+                                  [self.order, version])
+            self.assertEqual(add_item(c, self.order, "pear", 1, 2.0), 3)
+        finally:
+            other.close()
+
+    def test_bad_input_is_invalid_parameter_value(self):
+        with self.assertRaises(psycopg.errors.InvalidParameterValue) as cm:
+            self.conn.execute("SELECT chronicle.append_event(%s, 'OrderCreated', '[1]')", [self.order])
+        self.assertTrue(cm.exception.diag.message_primary.startswith("data must be a JSON object"))
+        with self.assertRaises(psycopg.errors.NullValueNotAllowed):
+            self.conn.execute("SELECT chronicle.append_event(NULL, 'OrderCreated', '{}')")
+
+    def test_batch_and_idempotent_retry(self):
+        c = self.conn
+        ids = [str(uuid.uuid4()), str(uuid.uuid4())]
+        events = Jsonb([{"event_type": "OrderCreated", "data": {}, "event_id": ids[0]},
+                        {"event_type": "ItemAdded", "data": {"item_id": "kiwi"}, "event_id": ids[1]}])
+        sql = "SELECT chronicle.append_events(%s, %s, expected_version => 0, stream_type => 'Order')"
+        self.assertEqual(c.execute(sql, [self.order, events]).fetchone()[0], 2)
+        # The network dropped the reply; the client sends the same batch again.
+        self.assertEqual(c.execute(sql, [self.order, events]).fetchone()[0], 2)
+        self.assertEqual(c.execute("SELECT count(*) FROM chronicle.read_stream(%s)", [self.order]).fetchone()[0], 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
