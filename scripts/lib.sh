@@ -48,6 +48,12 @@ cluster_stop() {
     fi
 }
 
+# cluster_reset NAME: stops the cluster and deletes its data (tests start clean).
+cluster_reset() {
+    cluster_stop "$1"
+    rm -rf "$(cluster_dir "$1")/data"
+}
+
 # cluster_psql NAME PORT DB [psql args...]
 cluster_psql() {
     local name=$1 port=$2 db=$3

@@ -127,7 +127,7 @@ suite core cargo test --manifest-path "$ROOT/Cargo.toml" -p chronicle-core
 suite lint lint
 suite pgrx pgrx_tests
 install_extension
-rm -rf "$(cluster_dir test)/data"
+cluster_reset test
 cluster_start test "$PORT"
 suite regress regress
 suite vectors-sql vectors_sql
