@@ -1,15 +1,18 @@
 //! The append path: `chronicle.append_event` and `chronicle.append_events`.
 //!
 //! The steps and their order are the core's (`chronicle_core::append`):
-//! validate, detect a retry, lock the stream, read its head, decide, write.
+//! validate, detect a retry, then take the stream's head and decide.
 //!
-//! Locking is per stream: a transaction-scoped advisory lock on a 64-bit
-//! hash of the stream id. Appends to different streams never wait for each
-//! other; appends to one stream queue on the lock, and each reads the head
-//! only after it holds the lock, in a fresh snapshot (READ COMMITTED), so it
-//! sees what the previous holder committed. Under REPEATABLE READ a stale
-//! snapshot makes the head upsert fail with SQLSTATE 40001, which is what
-//! retry helpers expect. The unique (stream_id, version) index backs it all.
+//! Locking is per stream, on the stream's row in `chronicle.streams`: one
+//! statement locks the row, advances the head and inserts the events, and
+//! returns the head it found; the core then judges the append against that
+//! head, and a rejection raises an ERROR, which undoes the statement. So an
+//! append costs one statement (two with a caller-supplied event_id), appends
+//! to different streams never wait for each other, and appends to one stream
+//! queue on its row lock; under READ COMMITTED the waiter then sees the new
+//! head. Under REPEATABLE READ a stale snapshot makes the update fail with
+//! SQLSTATE 40001, which is what retry helpers expect. The unique
+//! (stream_id, version) index backs it all.
 
 use std::cell::OnceCell;
 
@@ -23,7 +26,7 @@ use pgrx::spi::{OwnedPreparedStatement, SpiClient};
 use pgrx::{pg_sys, PgOid};
 use serde_json::{Map, Value};
 
-use crate::errors::OrRaise;
+use crate::errors::{OrRaise, RaiseIn};
 use crate::guc;
 use crate::raw_jsonb::RawJsonb;
 
@@ -41,54 +44,73 @@ SELECT t.ord, e.stream_id, e.version,
   JOIN chronicle.events e
     ON e.event_id OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->>) 'event_id')::uuid";
 
-// A seed so that Chronicle's lock keys differ from a plain hash an
-// application might use for its own advisory locks.
-const LOCK: &str = "\
-SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1, 3141592653589793))";
-
-const HEAD: &str = "\
-SELECT s.version, s.stream_type FROM chronicle.streams s
- WHERE s.stream_id OPERATOR(pg_catalog.=) $1";
-
-// The head is written first (the events insert reads its RETURNING), so a
-// stale snapshot fails on the head with 40001 before any event is written.
-const WRITE_HEAD: &str = "\
+// Both writes take the stream's row lock first: the head is read by the same
+// statement that locks and advances it, and the events insert reads that
+// statement's RETURNING, so it runs after it.
+//
+// An existing stream: advance the head by $3 and insert the events after the
+// old version. The statement returns the old head; the core then judges the
+// append against it, and a rejection raises an ERROR, which rolls the whole
+// statement back: nothing of a rejected append is ever visible.
+const ADVANCE_HEAD: &str = "\
 WITH head AS (
-  INSERT INTO chronicle.streams AS s (stream_id, stream_type, version, first_event_at, last_event_at)
-  VALUES ($1, $2, $4, pg_catalog.now(), pg_catalog.now())
-  ON CONFLICT (stream_id) DO UPDATE
-     SET version = EXCLUDED.version, last_event_at = EXCLUDED.last_event_at
-  RETURNING s.stream_id, s.stream_type
+  UPDATE chronicle.streams s
+     SET version = s.version OPERATOR(pg_catalog.+) $3, last_event_at = pg_catalog.now()
+   WHERE s.stream_id OPERATOR(pg_catalog.=) $1
+  RETURNING s.version OPERATOR(pg_catalog.-) $3 AS before, s.stream_type
 )";
 
-fn write_one_sql() -> String {
+// A new stream: create the head. If another transaction created it first
+// (ON CONFLICT), nothing is written and the caller retries as an existing
+// stream.
+const CREATE_HEAD: &str = "\
+WITH head AS (
+  INSERT INTO chronicle.streams (stream_id, stream_type, version, first_event_at, last_event_at)
+  VALUES ($1, $2, $3, pg_catalog.now(), pg_catalog.now())
+  ON CONFLICT (stream_id) DO NOTHING
+  RETURNING 0::bigint AS before, stream_type
+)";
+
+const EVENT_COLUMNS: &str = "event_id, stream_id, stream_type, version, event_type, \
+    schema_version, data, metadata, correlation_id, causation_id, actor, occurred_at";
+
+/// Parameters: $1 stream_id, $2 stream_type (new streams), $3 event count,
+/// $4 event_id, $5 event_type, $6 schema_version, $7 data, $8 metadata,
+/// $9 correlation_id, $10 causation_id, $11 actor, $12 occurred_at.
+fn write_one_sql(head: &str) -> String {
     format!(
-        "{WRITE_HEAD}
-INSERT INTO chronicle.events (event_id, stream_id, stream_type, version, event_type, schema_version,
-                              data, metadata, correlation_id, causation_id, actor, occurred_at)
-SELECT COALESCE($5, pg_catalog.gen_random_uuid()), head.stream_id, head.stream_type, $3, $6, $7,
-       $8, COALESCE($9, '{{}}'::jsonb), $10, $11, $12, COALESCE($13, pg_catalog.now())
-  FROM head"
+        "{head}, written AS (
+  INSERT INTO chronicle.events ({EVENT_COLUMNS})
+  SELECT COALESCE($4, pg_catalog.gen_random_uuid()), $1, head.stream_type,
+         head.before OPERATOR(pg_catalog.+) 1, $5, $6, $7, COALESCE($8, '{{}}'::jsonb), $9, $10, $11,
+         COALESCE($12, pg_catalog.now())
+    FROM head
+  RETURNING 1
+)
+SELECT head.before, head.stream_type FROM head"
     )
 }
 
-fn write_batch_sql() -> String {
+/// Parameters: $1 stream_id, $2 stream_type (new streams), $3 event count,
+/// $4 the events (a JSON array validated by the core).
+fn write_batch_sql(head: &str) -> String {
     format!(
-        "{WRITE_HEAD}
-INSERT INTO chronicle.events (event_id, stream_id, stream_type, version, event_type, schema_version,
-                              data, metadata, correlation_id, causation_id, actor, occurred_at)
-SELECT COALESCE((t.item OPERATOR(pg_catalog.->>) 'event_id')::uuid, pg_catalog.gen_random_uuid()),
-       head.stream_id, head.stream_type,
-       $3 OPERATOR(pg_catalog.+) t.ord OPERATOR(pg_catalog.-) 1,
-       t.item OPERATOR(pg_catalog.->>) 'event_type',
-       COALESCE((t.item OPERATOR(pg_catalog.->>) 'schema_version')::int, 1),
-       t.item OPERATOR(pg_catalog.->) 'data',
-       COALESCE(NULLIF(t.item OPERATOR(pg_catalog.->) 'metadata', 'null'::jsonb), '{{}}'::jsonb),
-       (t.item OPERATOR(pg_catalog.->>) 'correlation_id')::uuid,
-       (t.item OPERATOR(pg_catalog.->>) 'causation_id')::uuid,
-       t.item OPERATOR(pg_catalog.->>) 'actor',
-       COALESCE((t.item OPERATOR(pg_catalog.->>) 'occurred_at')::timestamptz, pg_catalog.now())
-  FROM head, pg_catalog.jsonb_array_elements($5) WITH ORDINALITY AS t(item, ord)"
+        "{head}, written AS (
+  INSERT INTO chronicle.events ({EVENT_COLUMNS})
+  SELECT COALESCE((t.item OPERATOR(pg_catalog.->>) 'event_id')::uuid, pg_catalog.gen_random_uuid()),
+         $1, head.stream_type, head.before OPERATOR(pg_catalog.+) t.ord,
+         t.item OPERATOR(pg_catalog.->>) 'event_type',
+         COALESCE((t.item OPERATOR(pg_catalog.->>) 'schema_version')::int, 1),
+         t.item OPERATOR(pg_catalog.->) 'data',
+         COALESCE(NULLIF(t.item OPERATOR(pg_catalog.->) 'metadata', 'null'::jsonb), '{{}}'::jsonb),
+         (t.item OPERATOR(pg_catalog.->>) 'correlation_id')::uuid,
+         (t.item OPERATOR(pg_catalog.->>) 'causation_id')::uuid,
+         t.item OPERATOR(pg_catalog.->>) 'actor',
+         COALESCE((t.item OPERATOR(pg_catalog.->>) 'occurred_at')::timestamptz, pg_catalog.now())
+    FROM head, pg_catalog.jsonb_array_elements($4) WITH ORDINALITY AS t(item, ord)
+  RETURNING 1
+)
+SELECT head.before, head.stream_type FROM head"
     )
 }
 
@@ -96,10 +118,16 @@ SELECT COALESCE((t.item OPERATOR(pg_catalog.->>) 'event_id')::uuid, pg_catalog.g
 struct Plans {
     lookup_one: OwnedPreparedStatement,
     lookup_batch: OwnedPreparedStatement,
-    lock: OwnedPreparedStatement,
-    head: OwnedPreparedStatement,
-    write_one: OwnedPreparedStatement,
-    write_batch: OwnedPreparedStatement,
+    /// Indexed by [`Target`]: advance an existing stream, create a new one.
+    write_one: [OwnedPreparedStatement; 2],
+    write_batch: [OwnedPreparedStatement; 2],
+}
+
+/// Which head a write expects: an existing stream or a new one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Existing = 0,
+    New = 1,
 }
 
 thread_local! {
@@ -119,10 +147,9 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
                     .unwrap_or_else(|e| panic!("preparing {sql}: {e}"))
                     .keep()
             };
-            let write_types = [
+            let one = [
                 TEXTOID,
                 TEXTOID,
-                INT8OID,
                 INT8OID,
                 UUIDOID,
                 TEXTOID,
@@ -134,16 +161,13 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
                 TEXTOID,
                 TIMESTAMPTZOID,
             ];
+            let batch = [TEXTOID, TEXTOID, INT8OID, JSONBOID];
             Box::leak(Box::new(Plans {
                 lookup_one: prepare(LOOKUP_ONE, &[UUIDOID, TEXTOID, JSONBOID]),
                 lookup_batch: prepare(LOOKUP_BATCH, &[JSONBOID]),
-                lock: prepare(LOCK, &[TEXTOID]),
-                head: prepare(HEAD, &[TEXTOID]),
-                write_one: prepare(&write_one_sql(), &write_types),
-                write_batch: prepare(
-                    &write_batch_sql(),
-                    &[TEXTOID, TEXTOID, INT8OID, INT8OID, JSONBOID],
-                ),
+                write_one: [ADVANCE_HEAD, CREATE_HEAD].map(|h| prepare(&write_one_sql(h), &one)),
+                write_batch: [ADVANCE_HEAD, CREATE_HEAD]
+                    .map(|h| prepare(&write_batch_sql(h), &batch)),
             }))
         })
     })
@@ -153,17 +177,50 @@ fn spi<T>(result: Result<T, pgrx::spi::SpiError>) -> T {
     result.unwrap_or_else(|e| panic!("SPI: {e}"))
 }
 
-/// Locks the stream for the rest of the transaction and reads its head.
-fn lock_and_read_head(client: &mut SpiClient<'_>, plans: &Plans, stream_id: &str) -> Option<Head> {
-    spi(client.update(&plans.lock, None, &[stream_id.into()]));
-    let table = spi(client.update(&plans.head, Some(1), &[stream_id.into()]));
+/// Writes an append and has the core judge it against the head it found.
+///
+/// `write(target, stream_type)` runs the prepared write for an existing or a
+/// new stream and returns the head before it (None when the target was
+/// wrong: no such stream, or a stream created meanwhile by someone else).
+/// A rejection by the core raises an ERROR, which undoes the write.
+fn write_and_decide(
+    stream_id: &str,
+    expected: chronicle_core::ExpectedVersion,
+    given_type: Option<&str>,
+    count: usize,
+    mut write: impl FnMut(Target, &str) -> Option<Head>,
+    function: &'static str,
+) -> i64 {
+    // At most: existing (absent) -> new (raced) -> existing (now present).
+    for _ in 0..2 {
+        if let Some(head) = write(Target::Existing, "") {
+            let decision = decide_append(stream_id, expected, given_type, Some(&head), count)
+                .or_raise(function);
+            return decision.plan.last as i64;
+        }
+        let decision =
+            decide_append(stream_id, expected, given_type, None, count).or_raise(function);
+        if write(Target::New, &decision.stream_type).is_some() {
+            return decision.plan.last as i64;
+        }
+    }
+    chronicle_core::Error::VersionConflict {
+        stream_id: stream_id.to_string(),
+        expected,
+        actual: 0,
+    }
+    .raise_in(function)
+}
+
+/// Reads the `(before, stream_type)` row a write returns.
+fn returned_head(table: pgrx::spi::SpiTupleTable<'_>) -> Option<Head> {
     if table.is_empty() {
         return None;
     }
-    let (version, stream_type) = spi(table.first().get_two::<i64, String>());
+    let (before, stream_type) = spi(table.first().get_two::<i64, String>());
     Some(Head {
-        version: version.expect("version is NOT NULL") as u64,
-        stream_type: stream_type.expect("stream_type is NOT NULL"),
+        version: before.expect("NOT NULL") as u64,
+        stream_type: stream_type.expect("NOT NULL"),
     })
 }
 
@@ -234,27 +291,28 @@ fn append_event(
             }
         }
 
-        let head = lock_and_read_head(client, plans, &stream_id);
-        let decision =
-            decide_append(&stream_id, expected, stream_type, head.as_ref(), 1).or_raise(FN);
-        let version = decision.plan.last as i64;
-        let args: [DatumWithOid; 13] = [
-            stream_id.as_str().into(),
-            decision.stream_type.as_str().into(),
-            version.into(),
-            version.into(),
-            event_id.into(),
-            event_type.into(),
-            schema_version.unwrap_or(1).into(),
-            data_raw.into(),
-            metadata.into(),
-            correlation_id.into(),
-            causation_id.into(),
-            actor.into(),
-            occurred_at.into(),
-        ];
-        spi(client.update(&plans.write_one, None, &args));
-        version
+        let write = |target: Target, new_type: &str| {
+            let args: [DatumWithOid; 12] = [
+                stream_id.as_str().into(),
+                new_type.into(),
+                1i64.into(),
+                event_id.into(),
+                event_type.into(),
+                schema_version.unwrap_or(1).into(),
+                data_raw.into(),
+                metadata.into(),
+                correlation_id.into(),
+                causation_id.into(),
+                actor.into(),
+                occurred_at.into(),
+            ];
+            returned_head(spi(client.update(
+                &plans.write_one[target as usize],
+                None,
+                &args,
+            )))
+        };
+        write_and_decide(&stream_id, expected, stream_type, 1, write, FN)
     })
 }
 
@@ -302,23 +360,20 @@ fn append_events(
             }
         }
 
-        let head = lock_and_read_head(client, plans, &stream_id);
-        let decision = decide_append(
-            &stream_id,
-            expected,
-            stream_type,
-            head.as_ref(),
-            batch.len(),
-        )
-        .or_raise(FN);
-        let args: [DatumWithOid; 5] = [
-            stream_id.as_str().into(),
-            decision.stream_type.as_str().into(),
-            (decision.plan.first as i64).into(),
-            (decision.plan.last as i64).into(),
-            events_raw.into(),
-        ];
-        spi(client.update(&plans.write_batch, None, &args));
-        decision.plan.last as i64
+        let count = batch.len();
+        let write = |target: Target, new_type: &str| {
+            let args: [DatumWithOid; 4] = [
+                stream_id.as_str().into(),
+                new_type.into(),
+                (count as i64).into(),
+                events_raw.into(),
+            ];
+            returned_head(spi(client.update(
+                &plans.write_batch[target as usize],
+                None,
+                &args,
+            )))
+        };
+        write_and_decide(&stream_id, expected, stream_type, count, write, FN)
     })
 }

@@ -22,6 +22,17 @@ pub fn raise(e: chronicle_core::Error, function: &'static str) -> ! {
     unreachable!("an ERROR does not return")
 }
 
+/// Raises a core error from a named function.
+pub trait RaiseIn {
+    fn raise_in(self, function: &'static str) -> !;
+}
+
+impl RaiseIn for chronicle_core::Error {
+    fn raise_in(self, function: &'static str) -> ! {
+        raise(self, function)
+    }
+}
+
 /// Unwraps a core result, raising its error.
 pub trait OrRaise<T> {
     fn or_raise(self, function: &'static str) -> T;

@@ -11,6 +11,10 @@
 //!    versions and the stream type;
 //! 5. write.
 //!
+//! (The extension does 4 and 5 in one statement, optimistically: it locks,
+//! advances the head and writes, then asks [`decide_append`]; a rejection
+//! raises an error that undoes the write, so the visible outcome is the same.)
+//!
 //! The shared test vectors run this sequence against the extension and the
 //! in-memory model, so the order of checks, and so which error wins when a
 //! call is wrong in two ways, is the same everywhere.
