@@ -48,8 +48,9 @@ if ! cmp -s "$req" "$VENV/.requirements" 2>/dev/null; then
     cp "$req" "$VENV/.requirements"
 fi
 node_dir="$ROOT/tests/clients/node"
-if ! cmp -s "$node_dir/package-lock.json" "$node_dir/node_modules/.package-lock.json" 2>/dev/null; then
+if ! cmp -s "$node_dir/package-lock.json" "$node_dir/node_modules/.chronicle-installed" 2>/dev/null; then
     log "npm ci (tests/clients/node)"
     (cd "$node_dir" && npm ci --silent --no-audit --no-fund)
+    cp "$node_dir/package-lock.json" "$node_dir/node_modules/.chronicle-installed"
 fi
 log "setup complete"

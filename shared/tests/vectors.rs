@@ -103,3 +103,16 @@ fn append_vectors_hold_for_the_reference_model() {
         }
     }
 }
+
+/// The README's error table lists every SQLSTATE the core can raise.
+#[test]
+fn readme_documents_every_sqlstate() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let readme = std::fs::read_to_string(path).expect("README.md");
+    for (code, name, _) in chronicle_core::error::ERROR_CODES {
+        assert!(
+            readme.contains(&format!("| `{code}` |")),
+            "README's error table lacks {code} ({name})"
+        );
+    }
+}
