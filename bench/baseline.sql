@@ -2,6 +2,7 @@
 -- defaults and indexes as chronicle.events, written with raw INSERTs.
 DROP TABLE IF EXISTS bench_raw;
 DROP SEQUENCE IF EXISTS bench_raw_version;
+DROP SEQUENCE IF EXISTS bench_raw_position;
 CREATE SEQUENCE bench_raw_version;
 CREATE TABLE bench_raw (LIKE chronicle.events INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES);
 -- LIKE copies the position default (nextval of Chronicle's sequence); give
