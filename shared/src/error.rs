@@ -49,6 +49,14 @@ pub enum Error {
         version: u64,
         reason: &'static str,
     },
+    /// A reducer failed on an event during replay.
+    ReplayFailed {
+        version: u64,
+        event_type: String,
+        /// The failing part of the definition, e.g. `on.ItemAdded[0]`.
+        step: String,
+        reason: String,
+    },
     /// The stream already exists with another stream type.
     StreamTypeMismatch {
         stream_id: String,
@@ -95,6 +103,11 @@ pub const ERROR_CODES: &[(&str, &str, &str)] = &[
         "stream_type_mismatch",
         "the stream exists with another stream_type",
     ),
+    (
+        "22000",
+        "replay_failed",
+        "a reducer failed on an event during replay",
+    ),
 ];
 
 impl Error {
@@ -107,6 +120,7 @@ impl Error {
             Error::LimitExceeded { .. } => "54000",
             Error::VersionConflict { .. } => "40001",
             Error::DuplicateEventId { .. } => "23505",
+            Error::ReplayFailed { .. } => "22000",
         }
     }
 
@@ -120,6 +134,7 @@ impl Error {
             Error::VersionConflict { .. } => "version_conflict",
             Error::DuplicateEventId { .. } => "duplicate_event_id",
             Error::StreamTypeMismatch { .. } => "stream_type_mismatch",
+            Error::ReplayFailed { .. } => "replay_failed",
         }
     }
 
@@ -133,6 +148,7 @@ impl Error {
             | Error::DuplicateEventId { field, .. } => field,
             Error::VersionConflict { .. } => "expected_version",
             Error::StreamTypeMismatch { .. } => "stream_type",
+            Error::ReplayFailed { .. } => "replay",
         }
     }
 
@@ -168,6 +184,12 @@ impl Error {
             } => format!(
                 "stream_type does not match stream \"{stream_id}\", which has type \"{existing}\""
             ),
+            Error::ReplayFailed {
+                version,
+                event_type,
+                step,
+                reason,
+            } => format!("replay failed at version {version} ({event_type}), {step}: {reason}"),
         }
     }
 
@@ -195,6 +217,7 @@ impl Error {
             Error::StreamTypeMismatch { given, .. } => {
                 Some(format!("The append gave stream_type \"{given}\"."))
             }
+            Error::ReplayFailed { .. } => None,
         }
     }
 
@@ -212,6 +235,9 @@ impl Error {
                 .to_string(),
             Error::DuplicateEventId { .. } => "Use a new event_id for a new event; a retry of an \
                 earlier append must repeat its event_type, data and position exactly."
+                .to_string(),
+            Error::ReplayFailed { .. } => "Fix the reducer definition for this event type; \
+                stored events are never changed."
                 .to_string(),
             Error::StreamTypeMismatch { existing, .. } => format!(
                 "A stream keeps the type it was created with: pass stream_type => '{existing}' \
@@ -336,6 +362,12 @@ mod tests {
                 stream_id: "s".into(),
                 existing: "A".into(),
                 given: "B".into(),
+            },
+            Error::ReplayFailed {
+                version: 3,
+                event_type: "A".into(),
+                step: "on.A[0]".into(),
+                reason: "boom".into(),
             },
         ]
     }

@@ -1,4 +1,4 @@
-//! Chronicle's core: validates, sequences and (later) replays events.
+//! Chronicle's core: validates, sequences and replays events.
 //!
 //! It does no I/O, reads no clock and draws no random numbers: the Postgres
 //! extension and the WebAssembly module pass in everything it judges, so both
@@ -6,12 +6,17 @@
 
 pub mod append;
 pub mod batch;
+pub mod canonical;
+pub mod diff;
 pub mod error;
 pub mod event;
+pub mod event_view;
 pub mod identifier;
 pub mod json;
 pub mod limits;
 pub mod memory;
+pub mod reducer;
+pub mod replay;
 pub mod sequencing;
 
 pub use error::{Error, Result};

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use chronicle_core::batch::parse_batch;
+use chronicle_core::diff;
 use chronicle_core::identifier::{validate_id, validate_type_name};
 use chronicle_core::json;
 use chronicle_core::memory::{AppendEventArgs, AppendEventsArgs, MemoryStore};
@@ -45,6 +46,12 @@ proptest! {
     #[test]
     fn json_parsing_never_panics(s in any::<String>()) {
         let _ = json::parse("data", &s);
+    }
+
+    #[test]
+    fn applying_a_diff_gives_the_target(a in arb_json(), b in arb_json()) {
+        let patch = diff::diff(&a, &b);
+        prop_assert_eq!(diff::apply(&a, &patch).unwrap(), b);
     }
 
     #[test]

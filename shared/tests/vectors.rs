@@ -116,3 +116,83 @@ fn readme_documents_every_sqlstate() {
         );
     }
 }
+
+/// Replays every case of `replay.json` with the core and compares the
+/// canonical state after each version, byte for byte.
+#[test]
+fn replay_vectors_hold_for_the_core() {
+    use chronicle_core::canonical;
+    use chronicle_core::event_view::Event;
+    use chronicle_core::reducer::Reducer;
+    use chronicle_core::replay::{parse_time, replay, Folder, OnFailure, Until};
+
+    let doc = vectors("replay.json");
+    let cases = doc["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 15, "the vector file lost cases");
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let reducer = match &case["reducer"] {
+            Value::Null => None,
+            def => match Reducer::parse(def) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    let want = case.get("error").unwrap_or_else(|| panic!("{name}: {e}"));
+                    assert_eq!(e.sqlstate(), want["sqlstate"], "{name}");
+                    assert_eq!(e.field(), want["field"], "{name}: {e}");
+                    continue;
+                }
+            },
+        };
+        assert!(
+            case.get("error").is_none(),
+            "{name}: definition should be refused"
+        );
+        let events: Vec<Event> = case["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| Event::from_json(e.clone()).unwrap())
+            .collect();
+        let mut folder = Folder::new(reducer.as_ref(), None, OnFailure::Stop);
+        if let Some(initial) = case.get("initial") {
+            assert_eq!(&canonical::to_string(folder.state()), initial, "{name}");
+        }
+        for (event, want) in events.iter().zip(case["states"].as_array().unwrap()) {
+            match (folder.step(event), want) {
+                (Ok(()), Value::String(s)) => {
+                    assert_eq!(
+                        &canonical::to_string(folder.state()),
+                        s,
+                        "{name}, version {}",
+                        event.version()
+                    )
+                }
+                (Err(e), Value::Object(w)) => {
+                    assert_eq!(e.sqlstate(), w["error"]["sqlstate"], "{name}");
+                    assert_eq!(e.field(), w["error"]["field"], "{name}");
+                    break;
+                }
+                (got, want) => panic!(
+                    "{name}, version {}: got {got:?}, want {want}",
+                    event.version()
+                ),
+            }
+        }
+        for stop in case["as_of"].as_array().into_iter().flatten() {
+            let t = parse_time("as_of", stop["time"].as_str().unwrap()).unwrap();
+            let f = replay(
+                reducer.as_ref(),
+                None,
+                events.iter().cloned().map(Ok),
+                Until::Time(t),
+                OnFailure::Stop,
+            )
+            .unwrap();
+            assert_eq!(
+                f.version(),
+                stop["version"].as_u64().unwrap(),
+                "{name}: as of {t}"
+            );
+        }
+    }
+}

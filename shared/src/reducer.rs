@@ -1,0 +1,749 @@
+//! Reducers as data: how each event type changes a stream's state.
+//!
+//! A definition is JSON, registered per stream type, so the database and the
+//! browser run the same one:
+//!
+//! ```json
+//! {
+//!   "initial": {"status": "new", "items": {}},
+//!   "unknown_event_types": "ignore",
+//!   "on": {
+//!     "OrderCreated": [
+//!       {"op": "set", "path": "/customer_id", "from": "/data/customer_id"},
+//!       {"op": "set", "path": "/status", "value": "created"}
+//!     ],
+//!     "ItemAdded": [
+//!       {"op": "set", "path": "/items/{item_id}",
+//!        "from": {"quantity": "/data/quantity", "price": "/data/price"}}
+//!     ],
+//!     "ItemRemoved": [{"op": "remove", "path": "/items/{item_id}"}]
+//!   }
+//! }
+//! ```
+//!
+//! * `initial`: the state before the first event (an object; default `{}`).
+//! * `unknown_event_types`: what an event type without handlers does:
+//!   `"ignore"` (default), `"merge"` (the default reducer: RFC 7396 merge of
+//!   its data) or `"error"`.
+//! * `on`: per event type, a list of operations applied in order:
+//!   - `set`: put a value at `path` (intermediate objects are created);
+//!   - `merge`: RFC 7396 merge-patch the value into the object at `path`;
+//!   - `remove`: delete `path` (a missing path is no error);
+//!   - `increment` / `decrement`: add to / subtract from the number at `path`
+//!     (missing counts as 0) the value, or 1; exact decimal arithmetic;
+//!   - `append`: push the value onto the array at `path` (created if missing).
+//! * The value of an operation is `value` (a constant) or `from`: a JSON
+//!   pointer into the event (`/data/...`, `/metadata/...`, `/version`,
+//!   `/event_type`, `/occurred_at`, `/recorded_at`, `/stream_id`, `/actor`,
+//!   ...) or an object whose members are such pointers (builds an object).
+//! * `path` is a JSON pointer into the state; a segment written `{name}` is
+//!   the event's `data.name`, and `{/pointer}` any pointer into the event.
+//!
+//! With no definition the state is the RFC 7396 merge of every event's data.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use bigdecimal::BigDecimal;
+use serde_json::{Map, Number, Value};
+
+use crate::error::{Error, Result};
+use crate::event_view::Event;
+
+/// A validated reducer definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reducer {
+    initial: Value,
+    unknown: Unknown,
+    on: BTreeMap<String, Vec<Op>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unknown {
+    Ignore,
+    Merge,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Set,
+    Merge,
+    Remove,
+    Increment,
+    Decrement,
+    Append,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Source {
+    Default,
+    Value(Value),
+    From(String),
+    Build(Vec<(String, String)>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Segment {
+    Literal(String),
+    DataField(String),
+    EventPointer(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Op {
+    kind: Kind,
+    path: Vec<Segment>,
+    source: Source,
+}
+
+const OPS: &str = "set, merge, remove, increment, decrement, append";
+
+fn bad(field: String, reason: impl Into<String>, hint: impl Into<String>) -> Error {
+    Error::invalid(field, reason, hint)
+}
+
+impl Reducer {
+    /// Parses and validates a definition; errors name the bad part, e.g.
+    /// `definition.on.ItemAdded[0].op`.
+    pub fn parse(definition: &Value) -> Result<Reducer> {
+        let Value::Object(obj) = definition else {
+            return Err(bad(
+                "definition".into(),
+                format!(
+                    "must be a JSON object, not {}",
+                    crate::json::type_name(definition)
+                ),
+                "Pass {\"on\": {\"EventType\": [operations...]}}.",
+            ));
+        };
+        if let Some(k) = obj
+            .keys()
+            .find(|k| !["initial", "unknown_event_types", "on"].contains(&k.as_str()))
+        {
+            return Err(bad(
+                format!("definition.{k}"),
+                "is not a known reducer field",
+                "A reducer definition has the fields initial, unknown_event_types and on.",
+            ));
+        }
+        let initial = match obj.get("initial") {
+            None => Value::Object(Map::new()),
+            Some(v @ Value::Object(_)) => v.clone(),
+            Some(other) => {
+                return Err(bad(
+                    "definition.initial".into(),
+                    format!(
+                        "must be a JSON object, not {}",
+                        crate::json::type_name(other)
+                    ),
+                    "The state is a JSON object; give its starting value.",
+                ))
+            }
+        };
+        let unknown = match obj.get("unknown_event_types") {
+            None => Unknown::Ignore,
+            Some(Value::String(s)) if s == "ignore" => Unknown::Ignore,
+            Some(Value::String(s)) if s == "merge" => Unknown::Merge,
+            Some(Value::String(s)) if s == "error" => Unknown::Error,
+            Some(other) => {
+                return Err(bad(
+                    "definition.unknown_event_types".into(),
+                    format!("must be \"ignore\", \"merge\" or \"error\", not {other}"),
+                    "Say what an event type without handlers does.",
+                ))
+            }
+        };
+        let mut on = BTreeMap::new();
+        match obj.get("on") {
+            None => {}
+            Some(Value::Object(handlers)) => {
+                for (event_type, ops) in handlers {
+                    let field = format!("definition.on.{event_type}");
+                    crate::identifier::validate_type_name(&field, event_type)?;
+                    let Value::Array(list) = ops else {
+                        return Err(bad(
+                            field,
+                            "must be an array of operations",
+                            "List the operations: [{\"op\": \"set\", \"path\": ..., \"value\": ...}].",
+                        ));
+                    };
+                    let parsed = list
+                        .iter()
+                        .enumerate()
+                        .map(|(i, op)| Op::parse(&format!("{field}[{i}]"), op))
+                        .collect::<Result<Vec<_>>>()?;
+                    on.insert(event_type.clone(), parsed);
+                }
+            }
+            Some(other) => {
+                return Err(bad(
+                    "definition.on".into(),
+                    format!(
+                        "must be a JSON object, not {}",
+                        crate::json::type_name(other)
+                    ),
+                    "Map each event type to its operations: {\"OrderPaid\": [...]}.",
+                ))
+            }
+        }
+        Ok(Reducer {
+            initial,
+            unknown,
+            on,
+        })
+    }
+
+    /// The state before the first event.
+    pub fn initial(&self) -> &Value {
+        &self.initial
+    }
+
+    /// Applies one event to `state`. On error the state may be partly
+    /// changed: callers that continue after a failed step keep a copy.
+    pub fn apply(&self, state: &mut Value, event: &Event) -> Result<()> {
+        match self.on.get(event.event_type()) {
+            Some(ops) => ops.iter().enumerate().try_for_each(|(i, op)| {
+                op.apply(state, event)
+                    .map_err(|reason| Error::ReplayFailed {
+                        version: event.version(),
+                        event_type: event.event_type().to_string(),
+                        step: format!("on.{}[{i}]", event.event_type()),
+                        reason,
+                    })
+            }),
+            None => match self.unknown {
+                Unknown::Ignore => Ok(()),
+                Unknown::Merge => {
+                    merge_patch(state, event.data());
+                    Ok(())
+                }
+                Unknown::Error => Err(Error::ReplayFailed {
+                    version: event.version(),
+                    event_type: event.event_type().to_string(),
+                    step: "unknown_event_types".to_string(),
+                    reason: "the reducer has no handler for this event type".to_string(),
+                }),
+            },
+        }
+    }
+}
+
+/// The default reducer: RFC 7396 merge of the event's data into the state.
+pub fn apply_default(state: &mut Value, event: &Event) {
+    merge_patch(state, event.data());
+}
+
+impl Op {
+    fn parse(field: &str, v: &Value) -> Result<Op> {
+        let Value::Object(obj) = v else {
+            return Err(bad(
+                field.to_string(),
+                "must be an operation object",
+                "Write {\"op\": \"set\", \"path\": \"/status\", \"value\": \"paid\"}.",
+            ));
+        };
+        if let Some(k) = obj
+            .keys()
+            .find(|k| !["op", "path", "value", "from"].contains(&k.as_str()))
+        {
+            return Err(bad(
+                format!("{field}.{k}"),
+                "is not a known operation field",
+                "An operation has the fields op, path and value or from.",
+            ));
+        }
+        let kind = match obj.get("op").and_then(Value::as_str) {
+            Some("set") => Kind::Set,
+            Some("merge") => Kind::Merge,
+            Some("remove") => Kind::Remove,
+            Some("increment") => Kind::Increment,
+            Some("decrement") => Kind::Decrement,
+            Some("append") => Kind::Append,
+            Some(other) => {
+                return Err(bad(
+                    format!("{field}.op"),
+                    format!("is an unknown operation: {other:?}"),
+                    format!("The operations are: {OPS}."),
+                ))
+            }
+            None => {
+                return Err(bad(
+                    format!("{field}.op"),
+                    "is missing or not a string",
+                    format!("Name the operation: one of {OPS}."),
+                ))
+            }
+        };
+        let path =
+            match obj.get("path") {
+                Some(Value::String(p)) => parse_path(&format!("{field}.path"), p)?,
+                None if kind == Kind::Merge => Vec::new(),
+                _ => return Err(bad(
+                    format!("{field}.path"),
+                    "is missing or not a string",
+                    "Give a JSON pointer into the state, e.g. \"/status\" or \"/items/{item_id}\".",
+                )),
+            };
+        if path.is_empty() && !matches!(kind, Kind::Set | Kind::Merge) {
+            return Err(bad(
+                format!("{field}.path"),
+                "must not be the whole state for this operation",
+                "Point at a member of the state, e.g. \"/count\".",
+            ));
+        }
+        let source = match (obj.get("value"), obj.get("from")) {
+            (Some(_), Some(_)) => {
+                return Err(bad(
+                    field.to_string(),
+                    "has both value and from",
+                    "Give either a constant value or a from pointer into the event.",
+                ))
+            }
+            (Some(v), None) => Source::Value(v.clone()),
+            (None, Some(Value::String(p))) => {
+                check_pointer(&format!("{field}.from"), p)?;
+                Source::From(p.clone())
+            }
+            (None, Some(Value::Object(members))) => Source::Build(
+                members
+                    .iter()
+                    .map(|(k, p)| match p {
+                        Value::String(p) => {
+                            check_pointer(&format!("{field}.from.{k}"), p)?;
+                            Ok((k.clone(), p.clone()))
+                        }
+                        _ => Err(bad(
+                            format!("{field}.from.{k}"),
+                            "must be a JSON pointer string",
+                            "Point into the event, e.g. \"/data/price\".",
+                        )),
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            (None, Some(_)) => {
+                return Err(bad(
+                    format!("{field}.from"),
+                    "must be a JSON pointer or an object of JSON pointers",
+                    "Point into the event, e.g. \"/data/customer_id\".",
+                ))
+            }
+            (None, None) => Source::Default,
+        };
+        match (kind, &source) {
+            (Kind::Remove, Source::Default)
+            | (Kind::Increment | Kind::Decrement, _)
+            | (
+                Kind::Set | Kind::Merge | Kind::Append,
+                Source::Value(_) | Source::From(_) | Source::Build(_),
+            ) => {}
+            (Kind::Remove, _) => {
+                return Err(bad(
+                    field.to_string(),
+                    "remove takes no value",
+                    "Drop value/from from the remove operation.",
+                ))
+            }
+            _ => {
+                return Err(bad(
+                    field.to_string(),
+                    "needs a value or from",
+                    "Give a constant value or a from pointer into the event.",
+                ))
+            }
+        }
+        if let (Kind::Increment | Kind::Decrement, Source::Value(v)) = (kind, &source) {
+            if !v.is_number() {
+                return Err(bad(
+                    format!("{field}.value"),
+                    "must be a number",
+                    "Increment and decrement by a number, e.g. 1 or 0.25.",
+                ));
+            }
+        }
+        Ok(Op { kind, path, source })
+    }
+
+    fn apply(&self, state: &mut Value, event: &Event) -> std::result::Result<(), String> {
+        let path = self
+            .path
+            .iter()
+            .map(|s| s.resolve(event))
+            .collect::<std::result::Result<Vec<String>, String>>()?;
+        let value = match &self.source {
+            Source::Default => None,
+            Source::Value(v) => Some(v.clone()),
+            Source::From(p) => Some(lookup(event, p)?),
+            Source::Build(members) => Some(Value::Object(
+                members
+                    .iter()
+                    .map(|(k, p)| Ok((k.clone(), lookup(event, p)?)))
+                    .collect::<std::result::Result<Map<String, Value>, String>>()?,
+            )),
+        };
+        let shown = pointer_text(&path);
+        match self.kind {
+            Kind::Set => {
+                *slot(state, &path)? = value.expect("validated");
+            }
+            Kind::Merge => {
+                let target = slot(state, &path)?;
+                if target.is_null() {
+                    *target = Value::Object(Map::new());
+                }
+                merge_patch(target, &value.expect("validated"));
+            }
+            Kind::Remove => {
+                let (last, parent) = path.split_last().expect("validated non-empty");
+                if let Some(Value::Object(map)) = get_mut(state, parent) {
+                    map.remove(last);
+                }
+            }
+            Kind::Increment | Kind::Decrement => {
+                let by = value.unwrap_or_else(|| Value::Number(1.into()));
+                let Value::Number(by) = by else {
+                    return Err(format!("the amount for {shown} is not a number: {by}"));
+                };
+                let target = slot(state, &path)?;
+                let current = match target {
+                    Value::Null => Number::from(0),
+                    Value::Number(n) => n.clone(),
+                    other => {
+                        return Err(format!(
+                            "{shown} holds {}, not a number",
+                            crate::json::type_name(other)
+                        ))
+                    }
+                };
+                *target = Value::Number(add(&current, &by, self.kind == Kind::Decrement));
+            }
+            Kind::Append => {
+                let target = slot(state, &path)?;
+                match target {
+                    Value::Null => *target = Value::Array(vec![value.expect("validated")]),
+                    Value::Array(items) => items.push(value.expect("validated")),
+                    other => {
+                        return Err(format!(
+                            "{shown} holds {}, not an array",
+                            crate::json::type_name(other)
+                        ))
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Segment {
+    fn resolve(&self, event: &Event) -> std::result::Result<String, String> {
+        let value = match self {
+            Segment::Literal(s) => return Ok(s.clone()),
+            Segment::DataField(name) => event.data().get(name).cloned().ok_or_else(|| {
+                format!("the path needs data.{name}, which the event does not have")
+            })?,
+            Segment::EventPointer(p) => lookup(event, p)?,
+        };
+        match value {
+            Value::String(s) => Ok(s),
+            Value::Number(n) => Ok(n.to_string()),
+            other => Err(format!(
+                "a path segment must be a string or number, not {}",
+                crate::json::type_name(&other)
+            )),
+        }
+    }
+}
+
+fn check_pointer(field: &str, p: &str) -> Result<()> {
+    if p.is_empty() || p.starts_with('/') {
+        Ok(())
+    } else {
+        Err(bad(
+            field.to_string(),
+            format!("is not a JSON pointer: {p:?}"),
+            "A JSON pointer starts with /, e.g. \"/data/price\".",
+        ))
+    }
+}
+
+fn unescape(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
+fn parse_path(field: &str, p: &str) -> Result<Vec<Segment>> {
+    check_pointer(field, p)?;
+    let template_hint = "Write templates as whole segments: /items/{item_id} or /by/{/event_type}.";
+    let mut segments = Vec::new();
+    let mut rest = p;
+    while let Some(after_slash) = rest.strip_prefix('/') {
+        let (token, tail) = if let Some(inner) = after_slash.strip_prefix('{') {
+            let close = inner.find('}').ok_or_else(|| {
+                bad(
+                    field.to_string(),
+                    "has an unclosed template {",
+                    template_hint,
+                )
+            })?;
+            let (name, tail) = (&inner[..close], &inner[close + 1..]);
+            if !(tail.is_empty() || tail.starts_with('/')) {
+                return Err(bad(
+                    field.to_string(),
+                    "has text after a template",
+                    template_hint,
+                ));
+            }
+            let segment = match name {
+                "" => {
+                    return Err(bad(
+                        field.to_string(),
+                        "has an empty template {}",
+                        template_hint,
+                    ))
+                }
+                n if n.starts_with('/') => Segment::EventPointer(n.to_string()),
+                n => Segment::DataField(n.to_string()),
+            };
+            (segment, tail)
+        } else {
+            let end = after_slash.find('/').unwrap_or(after_slash.len());
+            (
+                Segment::Literal(unescape(&after_slash[..end])),
+                &after_slash[end..],
+            )
+        };
+        segments.push(token);
+        rest = tail;
+    }
+    Ok(segments)
+}
+
+fn pointer_text(path: &[String]) -> String {
+    path.iter()
+        .map(|t| format!("/{}", t.replace('~', "~0").replace('/', "~1")))
+        .collect()
+}
+
+fn lookup(event: &Event, pointer: &str) -> std::result::Result<Value, String> {
+    event
+        .envelope()
+        .pointer(pointer)
+        .cloned()
+        .ok_or_else(|| format!("the event has nothing at {pointer}"))
+}
+
+/// The slot at `path`, creating missing objects on the way; `Value::Null`
+/// when the last member does not exist yet.
+fn slot<'a>(state: &'a mut Value, path: &[String]) -> std::result::Result<&'a mut Value, String> {
+    let mut here = state;
+    for (depth, token) in path.iter().enumerate() {
+        if here.is_null() {
+            *here = Value::Object(Map::new());
+        }
+        here = match here {
+            Value::Object(map) => map.entry(token.clone()).or_insert(Value::Null),
+            Value::Array(items) => {
+                let index = token
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|&i| i < items.len())
+                    .ok_or_else(|| {
+                        format!(
+                            "{} is not an index of the array",
+                            pointer_text(&path[..=depth])
+                        )
+                    })?;
+                &mut items[index]
+            }
+            other => {
+                return Err(format!(
+                    "{} holds {}, not an object",
+                    pointer_text(&path[..depth]),
+                    crate::json::type_name(other)
+                ))
+            }
+        };
+    }
+    Ok(here)
+}
+
+fn get_mut<'a>(state: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
+    path.iter().try_fold(state, |here, token| match here {
+        Value::Object(map) => map.get_mut(token),
+        Value::Array(items) => token
+            .parse::<usize>()
+            .ok()
+            .and_then(move |i| items.get_mut(i)),
+        _ => None,
+    })
+}
+
+/// RFC 7396 JSON merge patch.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    let map = target.as_object_mut().expect("made an object above");
+    for (k, v) in patch {
+        if v.is_null() {
+            map.remove(k);
+        } else {
+            merge_patch(map.entry(k.clone()).or_insert(Value::Null), v);
+        }
+    }
+}
+
+/// Exact decimal `a + b` (or `a - b`), in plain notation with the larger
+/// scale of the two.
+fn add(a: &Number, b: &Number, subtract: bool) -> Number {
+    let parse =
+        |n: &Number| BigDecimal::from_str(&n.to_string()).expect("a JSON number is a decimal");
+    let (x, y) = (parse(a), parse(b));
+    let scale = x
+        .fractional_digit_count()
+        .max(y.fractional_digit_count())
+        .max(0);
+    let sum = if subtract { x - y } else { x + y };
+    let text = sum.with_scale(scale).to_plain_string();
+    Number::from_str(&text).expect("plain decimal text is a JSON number")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(version: u64, ty: &str, data: Value) -> Event {
+        Event::from_json(json!({"version": version, "event_type": ty, "data": data,
+                                "recorded_at": "2024-05-01T12:00:00Z"}))
+        .unwrap()
+    }
+
+    #[test]
+    fn decimal_arithmetic_is_exact() {
+        let n = |s: &str| Number::from_str(s).unwrap();
+        assert_eq!(add(&n("0.1"), &n("0.2"), false).to_string(), "0.3");
+        assert_eq!(add(&n("1.50"), &n("1"), false).to_string(), "2.50");
+        assert_eq!(
+            add(&n("123456789012345678901234567890"), &n("1"), false).to_string(),
+            "123456789012345678901234567891"
+        );
+        assert_eq!(add(&n("1"), &n("2.5"), true).to_string(), "-1.5");
+    }
+
+    #[test]
+    fn definition_errors_point_at_the_operation() {
+        let cases = [
+            (json!([]), "definition"),
+            (
+                json!({"on": {"A": [{"op": "sett", "path": "/x"}]}}),
+                "definition.on.A[0].op",
+            ),
+            (
+                json!({"on": {"A": [{"op": "set", "path": "x", "value": 1}]}}),
+                "definition.on.A[0].path",
+            ),
+            (
+                json!({"on": {"A": [{"op": "set", "path": "/x"}]}}),
+                "definition.on.A[0]",
+            ),
+            (
+                json!({"on": {"A": [{"op": "remove", "path": "/x", "value": 1}]}}),
+                "definition.on.A[0]",
+            ),
+            (
+                json!({"on": {"A": [{"op": "increment", "path": "/x", "value": "1"}]}}),
+                "definition.on.A[0].value",
+            ),
+            (
+                json!({"on": {"A": [{"op": "set", "path": "/x", "from": "data"}]}}),
+                "definition.on.A[0].from",
+            ),
+            (
+                json!({"on": {"A": [{"op": "set", "path": "/x", "value": 1, "when": 2}]}}),
+                "definition.on.A[0].when",
+            ),
+            (json!({"on": {"A": {}}}), "definition.on.A"),
+            (json!({"on": {"1A": []}}), "definition.on.1A"),
+            (json!({"initial": []}), "definition.initial"),
+            (
+                json!({"unknown_event_types": "skip"}),
+                "definition.unknown_event_types",
+            ),
+            (json!({"handlers": {}}), "definition.handlers"),
+            (
+                json!({"on": {"A": [{"op": "remove", "path": ""}]}}),
+                "definition.on.A[0].path",
+            ),
+        ];
+        for (def, field) in cases {
+            let e = Reducer::parse(&def).unwrap_err();
+            assert_eq!((e.sqlstate(), e.field()), ("22023", field), "{def}");
+        }
+    }
+
+    #[test]
+    fn operations() {
+        let r = Reducer::parse(&json!({
+            "on": {"A": [
+                {"op": "set", "path": "/items/{item_id}", "from": {"q": "/data/q"}},
+                {"op": "increment", "path": "/count"},
+                {"op": "increment", "path": "/total", "from": "/data/amount"},
+                {"op": "append", "path": "/log", "from": "/version"},
+                {"op": "merge", "path": "/meta", "value": {"seen": true}},
+                {"op": "set", "path": "/last/{/event_type}", "from": "/recorded_at"}
+            ],
+            "B": [{"op": "remove", "path": "/items/{item_id}"}, {"op": "decrement", "path": "/count", "value": 1}]}
+        }))
+        .unwrap();
+        let mut s = r.initial().clone();
+        r.apply(
+            &mut s,
+            &event(1, "A", json!({"item_id": "apple", "q": 3, "amount": 0.1})),
+        )
+        .unwrap();
+        r.apply(
+            &mut s,
+            &event(2, "A", json!({"item_id": "pear", "q": 1, "amount": 0.2})),
+        )
+        .unwrap();
+        r.apply(&mut s, &event(3, "B", json!({"item_id": "apple"})))
+            .unwrap();
+        assert_eq!(
+            crate::canonical::to_string(&s),
+            r#"{"count":1,"items":{"pear":{"q":1}},"last":{"A":"2024-05-01T12:00:00Z"},"log":[1,2],"meta":{"seen":true},"total":0.3}"#
+        );
+    }
+
+    #[test]
+    fn runtime_failures_name_version_and_step() {
+        let r = Reducer::parse(&json!({"on": {"A": [{"op": "increment", "path": "/name"}],
+                                              "B": [{"op": "set", "path": "/x/{id}", "value": 1}]},
+                                       "unknown_event_types": "error"}))
+        .unwrap();
+        let mut s = json!({"name": "bob"});
+        let e = r.apply(&mut s, &event(4, "A", json!({}))).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "replay failed at version 4 (A), on.A[0]: /name holds string, not a number"
+        );
+        let e = r.apply(&mut s, &event(5, "B", json!({}))).unwrap_err();
+        assert!(e.message().contains("data.id"), "{}", e.message());
+        let e = r.apply(&mut s, &event(6, "C", json!({}))).unwrap_err();
+        assert!(e.message().contains("no handler"));
+    }
+
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        let mut t = json!({"a": "b", "c": {"d": "e", "f": "g"}});
+        merge_patch(&mut t, &json!({"a": "z", "c": {"f": null}}));
+        assert_eq!(t, json!({"a": "z", "c": {"d": "e"}}));
+        let mut t = json!([1]);
+        merge_patch(&mut t, &json!({"a": 1}));
+        assert_eq!(t, json!({"a": 1}));
+    }
+}
