@@ -1,5 +1,19 @@
 -- The seeds' Order example (seed 002), through Chronicle's SQL API.
 \pset footer off
+-- The Order aggregate as data: how each event type changes the state.
+SELECT chronicle.define_reducer('Order', '{
+  "initial": {"status": "new", "items": {}},
+  "on": {
+    "OrderCreated": [{"op": "set", "path": "/customer_id", "from": "/data/customer_id"},
+                     {"op": "set", "path": "/status", "from": "/data/status"}],
+    "ItemAdded": [{"op": "set", "path": "/items/{item_id}",
+                   "from": {"quantity": "/data/quantity", "price": "/data/price"}}],
+    "ItemRemoved": [{"op": "remove", "path": "/items/{item_id}"}],
+    "OrderPaid": [{"op": "set", "path": "/status", "from": "/data/status"},
+                  {"op": "set", "path": "/payment_method", "from": "/data/payment_method"}],
+    "OrderCancelled": [{"op": "set", "path": "/status", "value": "cancelled"}]
+  }
+}') \g /dev/null
 \echo
 \echo '=== Example 1: Create Order'
 SELECT chronicle.append_event('order-001', 'OrderCreated',
@@ -22,6 +36,9 @@ SELECT chronicle.append_event('order-001', 'OrderCancelled', '{"reason": "change
 \echo '=== Example 4: View History of order-001'
 SELECT version AS "Version", event_type AS "Event Type", data AS "Data",
        to_char(recorded_at, 'YYYY-MM-DD HH24:MI:SS') AS "Recorded"
+  FROM chronicle.read_stream('order-001');
+\echo '=== The Order rebuilt from its events at every version (chronicle.state_at)'
+SELECT version AS "Version", chronicle.state_at('order-001', version) AS "State"
   FROM chronicle.read_stream('order-001');
 \echo '=== Streams'
 SELECT stream_id, stream_type, version FROM chronicle.list_streams();

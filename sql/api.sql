@@ -83,3 +83,11 @@ COMMENT ON FUNCTION chronicle._require(text, boolean) IS
     'Internal: raises Chronicle''s null_value error (22004) for the field unless present.';
 COMMENT ON FUNCTION chronicle._check_count(text, bigint) IS
     'Internal: raises Chronicle''s error for a NULL or negative page size.';
+COMMENT ON FUNCTION chronicle.define_reducer(text, jsonb) IS
+    'Registers (or replaces) the reducer of a stream type: a JSON definition of how each event type changes the state (see the README). Invalid definitions are refused with SQLSTATE 22023 naming the bad operation.';
+COMMENT ON FUNCTION chronicle.state_at(text, bigint, timestamptz) IS
+    'The state of a stream after to_version, or after the last event recorded at or before as_of, or at its head; NULL if the stream does not exist. Folds the stream with its type''s reducer (default: merge each event''s data).';
+COMMENT ON FUNCTION chronicle.state_history(text, bigint, bigint) IS
+    'The state of a stream after each version from from_version to to_version.';
+COMMENT ON FUNCTION chronicle.diff(jsonb, jsonb) IS
+    'The RFC 6902 JSON Patch that turns a into b (add, remove and replace operations).';

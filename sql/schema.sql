@@ -102,3 +102,16 @@ CREATE TRIGGER events_no_truncate
 -- ALWAYS: the guard holds even with session_replication_role = replica.
 ALTER TABLE chronicle.events ENABLE ALWAYS TRIGGER events_append_only;
 ALTER TABLE chronicle.events ENABLE ALWAYS TRIGGER events_no_truncate;
+
+-- Reducer definitions, one per stream type (see chronicle.define_reducer).
+CREATE TABLE chronicle.reducers (
+    stream_type text        NOT NULL,
+    definition  jsonb       NOT NULL,
+    revision    int         NOT NULL,
+    defined_at  timestamptz NOT NULL,
+    CONSTRAINT reducers_pkey PRIMARY KEY (stream_type)
+);
+COMMENT ON TABLE chronicle.reducers IS
+    'The reducer definition of each stream type: how its events change the state that chronicle.state_at returns. Write with chronicle.define_reducer.';
+COMMENT ON COLUMN chronicle.reducers.revision IS 'Counts the definitions of this stream type: 1 for the first, +1 for each replacement.';
+SELECT pg_catalog.pg_extension_config_dump('chronicle.reducers', '');

@@ -11,6 +11,7 @@ mod errors;
 mod guc;
 mod raw_jsonb;
 mod read;
+mod replay;
 
 #[cfg(any(test, feature = "pg_test"))]
 mod tests;

@@ -1,6 +1,13 @@
 //! A stored event as replay sees it: its envelope as a JSON object, in the
 //! shape `chronicle.read_stream` rows and the NDJSON export have
 //! (`{"version": 3, "event_type": "ItemAdded", "data": {...}, ...}`).
+//!
+//! Timestamps (`occurred_at`, `recorded_at`) are rewritten to one canonical
+//! form, RFC 3339 in UTC with `Z` and fractional seconds only when not zero
+//! (in groups of three digits): `2024-05-01T12:30:00Z`,
+//! `2024-05-01T12:30:00.250Z`. Postgres writes `+00:00` and the browser
+//! `.000Z`; a reducer that copies a time into the state gives the same bytes
+//! everywhere.
 
 use serde_json::Value;
 
@@ -17,7 +24,7 @@ pub struct Event {
 impl Event {
     /// Reads an event; it needs a positive integer `version`, a string
     /// `event_type` and an object `data`.
-    pub fn from_json(envelope: Value) -> Result<Event> {
+    pub fn from_json(mut envelope: Value) -> Result<Event> {
         let version = envelope
             .get("version")
             .and_then(Value::as_u64)
@@ -47,6 +54,13 @@ impl Event {
                 "Pass events as chronicle.read_stream returns them.",
             ));
         }
+        for key in ["occurred_at", "recorded_at"] {
+            if let Some(Value::String(text)) = envelope.get(key) {
+                let canonical =
+                    canonical_time(&crate::replay::parse_time(&format!("event.{key}"), text)?);
+                envelope[key] = Value::String(canonical);
+            }
+        }
         Ok(Event {
             envelope,
             version,
@@ -74,5 +88,31 @@ impl Event {
     /// `recorded_at`, if the envelope has it.
     pub fn recorded_at(&self) -> Option<&str> {
         self.envelope.get("recorded_at").and_then(Value::as_str)
+    }
+}
+
+/// The canonical text of a timestamp (see the module documentation).
+pub fn canonical_time(t: &chrono::DateTime<chrono::FixedOffset>) -> String {
+    t.with_timezone(&chrono::Utc)
+        .format("%Y-%m-%dT%H:%M:%S%.fZ")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn timestamps_are_canonical() {
+        let e = Event::from_json(json!({"version": 1, "event_type": "A", "data": {},
+            "occurred_at": "2024-05-01T14:30:00+02:00", "recorded_at": "2024-05-01 12:30:00.25+00"}))
+        .unwrap();
+        assert_eq!(e.envelope()["occurred_at"], "2024-05-01T12:30:00Z");
+        assert_eq!(e.envelope()["recorded_at"], "2024-05-01T12:30:00.250Z");
+        let bad = Event::from_json(
+            json!({"version": 1, "event_type": "A", "data": {}, "recorded_at": "soon"}),
+        );
+        assert_eq!(bad.unwrap_err().field(), "event.recorded_at");
     }
 }

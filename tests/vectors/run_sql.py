@@ -93,15 +93,92 @@ def run_case(conn, case):
     return problems
 
 
+class Num(str):
+    """A JSON number kept as its exact text."""
+
+
+def canonical(v):
+    """The core's canonical JSON (shared/src/canonical.rs), for comparing byte for byte."""
+    if isinstance(v, Num):
+        return str(v)
+    if isinstance(v, dict):
+        items = sorted(v.items(), key=lambda kv: kv[0].encode())
+        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + canonical(x) for k, x in items) + "}"
+    if isinstance(v, list):
+        return "[" + ",".join(canonical(x) for x in v) + "]"
+    return json.dumps(v, ensure_ascii=False)
+
+
+def exact(text):
+    return json.loads(text, parse_float=Num, parse_int=Num)
+
+
+def run_replay_case(conn, case):
+    """Loads the case's events into a stream (as stored rows, with their own
+    recorded_at) and checks chronicle.state_at after every version."""
+    problems = []
+    with conn.transaction(force_rollback=True):
+        cur = conn.cursor()
+        if case["reducer"] is not None:
+            try:
+                with conn.transaction():
+                    cur.execute("SELECT chronicle.define_reducer('Vector', %s)", [Jsonb(case["reducer"], dumps=canonical)])
+            except psycopg.Error as e:
+                want = case.get("error")
+                if not want:
+                    return [f"define_reducer failed: {e.sqlstate}: {e.diag.message_primary}"]
+                if e.sqlstate != want["sqlstate"] or want["field"] not in e.diag.message_primary:
+                    problems.append(f"expected {want}, got {e.sqlstate}: {e.diag.message_primary}")
+                return problems
+            if "error" in case:
+                return [f"definition accepted, expected {case['error']}"]
+        events = case["events"]
+        for ev in events:
+            cur.execute(
+                "INSERT INTO chronicle.events (event_id, stream_id, stream_type, version, event_type, data,"
+                " occurred_at, recorded_at) VALUES (gen_random_uuid(), 'vector-1', 'Vector', %s, %s, %s,"
+                " coalesce(%s, %s)::timestamptz, %s)",
+                [ev["version"], ev["event_type"], Jsonb(ev["data"], dumps=canonical), ev.get("occurred_at"),
+                 ev["recorded_at"], ev["recorded_at"]])
+        cur.execute(
+            "INSERT INTO chronicle.streams VALUES ('vector-1', 'Vector', %s, now(), now())",
+            [max([e["version"] for e in events], default=0) or 1])
+        if "initial" in case:
+            cur.execute("SELECT chronicle.state_at('vector-1', 0)::text")
+            got = canonical(exact(cur.fetchone()[0]))
+            if got != case["initial"]:
+                problems.append(f"initial: {got} != {case['initial']}")
+        for ev, want in zip(events, case["states"]):
+            try:
+                with conn.transaction():
+                    cur.execute("SELECT chronicle.state_at('vector-1', %s)::text", [ev["version"]])
+                    got = canonical(exact(cur.fetchone()[0]))
+            except psycopg.Error as e:
+                if not isinstance(want, dict) or e.sqlstate != want["error"]["sqlstate"]:
+                    problems.append(f"version {ev['version']}: {e.sqlstate}: {e.diag.message_primary}")
+                break
+            if got != want:
+                problems.append(f"version {ev['version']}: {got} != {want}")
+        for stop in case.get("as_of", []):
+            v = stop["version"]
+            cur.execute("SELECT chronicle.state_at('vector-1', as_of => %s)::text", [stop["time"]])
+            got = canonical(exact(cur.fetchone()[0]))
+            want = case["states"][v - 1] if v else canonical(exact(json.dumps(
+                (case["reducer"] or {}).get("initial", {}))))
+            if got != want:
+                problems.append(f"as of {stop['time']}: {got} != {want}")
+    return problems
+
+
 def main():
     dsn = sys.argv[1]
     passed = failed = 0
     with psycopg.connect(dsn, autocommit=True) as conn:
-        # replay.json runs in the core only until the SQL replay functions land.
-        for path in [HERE / "append.json"]:
-            doc = json.loads(path.read_text())
+        for path, runner in [(HERE / "append.json", run_case), (HERE / "replay.json", run_replay_case)]:
+            doc = json.loads(path.read_text(), parse_float=Num) if runner is run_replay_case \
+                else json.loads(path.read_text())
             for case in doc["cases"]:
-                problems = run_case(conn, case)
+                problems = runner(conn, case)
                 if problems:
                     failed += 1
                     print(f"FAIL {path.name}: {case['name']}")
