@@ -115,3 +115,19 @@ COMMENT ON TABLE chronicle.reducers IS
     'The reducer definition of each stream type: how its events change the state that chronicle.state_at returns. Write with chronicle.define_reducer.';
 COMMENT ON COLUMN chronicle.reducers.revision IS 'Counts the definitions of this stream type: 1 for the first, +1 for each replacement.';
 SELECT pg_catalog.pg_extension_config_dump('chronicle.reducers', '');
+
+-- Snapshots: a cache of states, written by chronicle.state_at every
+-- chronicle.snapshot_every versions. Not dumped: they are rebuilt on demand.
+CREATE TABLE chronicle.snapshots (
+    stream_id        text        NOT NULL,
+    version          bigint      NOT NULL,
+    stream_type      text        NOT NULL,
+    reducer_revision int         NOT NULL,
+    state            jsonb       NOT NULL,
+    created_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT snapshots_pkey PRIMARY KEY (stream_id, version)
+);
+CREATE INDEX snapshots_type_idx ON chronicle.snapshots (stream_type);
+COMMENT ON TABLE chronicle.snapshots IS
+    'Cached states of streams (a cache: deleting rows never changes an answer). state_at starts from the newest one at or below its target that was made with the current reducer revision.';
+COMMENT ON COLUMN chronicle.snapshots.reducer_revision IS 'chronicle.reducers.revision the state was folded with (0: the default merge).';

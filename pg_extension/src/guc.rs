@@ -8,7 +8,24 @@ static MAX_EVENT_SIZE: GucSetting<i32> =
 static MAX_BATCH_EVENTS: GucSetting<i32> =
     GucSetting::<i32>::new(Limits::DEFAULT_MAX_BATCH_EVENTS as i32);
 
+static SNAPSHOT_EVERY: GucSetting<i32> = GucSetting::<i32>::new(100);
+
+/// `chronicle.snapshot_every`: 0 turns snapshot writing off.
+pub fn snapshot_every() -> u64 {
+    SNAPSHOT_EVERY.get().max(0) as u64
+}
+
 pub fn register() {
+    GucRegistry::define_int_guc(
+        c"chronicle.snapshot_every",
+        c"state_at caches the state every this many versions (0: never).",
+        c"Snapshots are a cache: deleting them never changes an answer.",
+        &SNAPSHOT_EVERY,
+        0,
+        1_000_000_000,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
     GucRegistry::define_int_guc(
         c"chronicle.max_event_size",
         c"Largest event accepted, in bytes of data + metadata as compact JSON.",

@@ -2,18 +2,26 @@
 //! and `diff`. The fold itself is the core's (`chronicle_core::replay`); this
 //! module reads the reducer and streams the events from SPI in batches, so a
 //! long stream is never materialised.
+//!
+//! Snapshots are a cache: `state_at` starts from the newest snapshot at or
+//! below its target made with the current reducer revision, and leaves one
+//! at the last multiple of `chronicle.snapshot_every` it folded past (when
+//! the transaction may write: not on a standby or in a read-only
+//! transaction). Deleting snapshots never changes an answer.
 
 use chronicle_core::append::{check_read_range, require};
 use chronicle_core::event_view::Event;
 use chronicle_core::identifier::validate_type_name;
 use chronicle_core::reducer::Reducer;
-use chronicle_core::replay::{parse_time, Folder, OnFailure, Until};
+use chronicle_core::replay::{Folder, OnFailure};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
-use pgrx::JsonB;
+use pgrx::{pg_sys, JsonB};
+use serde_json::Value;
 
 use crate::errors::OrRaise;
+use crate::guc;
 
 /// Rows fetched from the events cursor at a time.
 const BATCH: i64 = 1000;
@@ -41,14 +49,35 @@ fn define_reducer(stream_type: Option<&str>, definition: Option<JsonB>) {
             None,
             &[stream_type.into(), JsonB(definition).into()],
         ));
+        // Snapshots made with the old definition are useless now.
+        spi(client.update(
+            "DELETE FROM chronicle.snapshots WHERE stream_type OPERATOR(pg_catalog.=) $1",
+            None,
+            &[stream_type.into()],
+        ));
     });
 }
 
-/// The stream's type and its reducer (None: the default merge); None when
-/// the stream does not exist.
-fn stream_reducer(client: &SpiClient<'_>, stream_id: &str) -> Option<Option<Reducer>> {
+/// What replay needs to know about a stream.
+struct ReplayTarget {
+    stream_type: String,
+    head: i64,
+    /// None: the default merge.
+    reducer: Option<Reducer>,
+    /// The reducer's revision (0 for the default merge); snapshots made with
+    /// another revision are not used.
+    revision: i32,
+}
+
+/// The stream's head, type and reducer; None when the stream does not exist.
+fn load_target(
+    client: &SpiClient<'_>,
+    stream_id: &str,
+    function: &'static str,
+) -> Option<ReplayTarget> {
     let table = spi(client.select(
-        "SELECT r.definition FROM chronicle.streams s
+        "SELECT s.stream_type, s.version, r.definition, coalesce(r.revision, 0)
+           FROM chronicle.streams s
            LEFT JOIN chronicle.reducers r ON r.stream_type OPERATOR(pg_catalog.=) s.stream_type
           WHERE s.stream_id OPERATOR(pg_catalog.=) $1",
         Some(1),
@@ -57,45 +86,107 @@ fn stream_reducer(client: &SpiClient<'_>, stream_id: &str) -> Option<Option<Redu
     if table.is_empty() {
         return None;
     }
-    let definition = spi(table.first().get_one::<JsonB>());
-    // A stored definition was valid when it was defined, and the rules only
-    // ever accept more; an error here is still reported, never a panic.
-    Some(definition.map(|d| Reducer::parse(&d.0).or_raise("chronicle.state_at")))
+    let row = table.first();
+    let definition = spi(row.get::<JsonB>(3));
+    Some(ReplayTarget {
+        stream_type: spi(row.get::<String>(1)).expect("NOT NULL"),
+        head: spi(row.get::<i64>(2)).expect("NOT NULL"),
+        // A stored definition was valid when it was defined; should it not
+        // parse now, that is reported as an error, never a panic.
+        reducer: definition.map(|d| Reducer::parse(&d.0).or_raise(function)),
+        revision: spi(row.get::<i32>(4)).expect("coalesced"),
+    })
 }
 
-/// Streams the stream's events from `from` on through `visit`, in version
-/// order, until `visit` returns false.
-fn for_each_event(
+/// The newest usable snapshot at or below `version`.
+fn snapshot_at_or_below(
     client: &SpiClient<'_>,
     stream_id: &str,
-    to_version: Option<i64>,
-    mut visit: impl FnMut(Event) -> bool,
-) {
-    let args: [DatumWithOid; 2] = [stream_id.into(), to_version.unwrap_or(i64::MAX).into()];
+    version: i64,
+    revision: i32,
+) -> Option<(Value, u64)> {
+    let table = spi(client.select(
+        "SELECT version, state FROM chronicle.snapshots
+          WHERE stream_id OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.<=) $2
+            AND reducer_revision OPERATOR(pg_catalog.=) $3
+          ORDER BY version DESC LIMIT 1",
+        Some(1),
+        &[stream_id.into(), version.into(), revision.into()],
+    ));
+    if table.is_empty() {
+        return None;
+    }
+    let (version, state) = spi(table.first().get_two::<i64, JsonB>());
+    Some((
+        state.expect("NOT NULL").0,
+        version.expect("NOT NULL") as u64,
+    ))
+}
+
+/// Folds the stream from the best snapshot up to `target`, calling `visit`
+/// after each event, and caches the state at the last multiple of
+/// `chronicle.snapshot_every` it passed (when the transaction may write).
+fn replay_to<'r>(
+    client: &mut SpiClient<'_>,
+    stream_id: &str,
+    target: &'r ReplayTarget,
+    start_below: i64,
+    to_version: i64,
+    function: &'static str,
+    mut visit: impl FnMut(&Folder<'r>),
+) -> Folder<'r> {
+    let snapshot = snapshot_at_or_below(client, stream_id, start_below, target.revision);
+    let mut folder = Folder::new(target.reducer.as_ref(), snapshot, OnFailure::Stop);
+    let every = guc::snapshot_every();
+    let start = folder.version();
+    let mut to_save: Option<(u64, Value)> = None;
+    let args: [DatumWithOid; 3] = [stream_id.into(), (start as i64).into(), to_version.into()];
     let mut cursor = client.open_cursor(
         "SELECT pg_catalog.to_jsonb(e) FROM chronicle.events e
-          WHERE e.stream_id OPERATOR(pg_catalog.=) $1 AND e.version OPERATOR(pg_catalog.<=) $2
+          WHERE e.stream_id OPERATOR(pg_catalog.=) $1
+            AND e.version OPERATOR(pg_catalog.>) $2 AND e.version OPERATOR(pg_catalog.<=) $3
           ORDER BY e.version",
         &args,
     );
     loop {
         let table = spi(cursor.fetch(BATCH));
         if table.is_empty() {
-            return;
+            break;
         }
         for row in table {
             let envelope = spi(row.get::<JsonB>(1)).expect("a row is never NULL").0;
-            let event = Event::from_json(envelope).or_raise("chronicle.state_at");
-            if !visit(event) {
-                return;
+            let event = Event::from_json(envelope).or_raise(function);
+            folder.step(&event).or_raise(function);
+            visit(&folder);
+            if every > 0 && folder.version() % every == 0 {
+                to_save = Some((folder.version(), folder.state().clone()));
             }
         }
     }
+    drop(cursor);
+    if let Some((version, state)) = to_save {
+        let writable = unsafe { !pg_sys::XactReadOnly && !pg_sys::RecoveryInProgress() };
+        if writable {
+            spi(client.update(
+                "INSERT INTO chronicle.snapshots (stream_id, version, stream_type, reducer_revision, state)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                None,
+                &[
+                    stream_id.into(),
+                    (version as i64).into(),
+                    target.stream_type.as_str().into(),
+                    target.revision.into(),
+                    JsonB(state).into(),
+                ],
+            ));
+        }
+    }
+    folder
 }
 
 /// The state of a stream after `to_version`, or as of a moment, or at its
 /// head; NULL if the stream does not exist.
-#[pg_extern(stable, parallel_safe)]
+#[pg_extern(volatile, parallel_unsafe)]
 fn state_at(
     stream_id: Option<&str>,
     to_version: default!(Option<i64>, "NULL"),
@@ -104,26 +195,29 @@ fn state_at(
     const FN: &str = "chronicle.state_at";
     check_read_range(stream_id, Some(1), to_version).or_raise(FN);
     let stream_id = stream_id.expect("checked");
-    let until = match as_of {
-        Some(t) => Until::Time(parse_time("as_of", &t.to_iso_string()).or_raise(FN)),
-        None => Until::Head,
-    };
-    Spi::connect(|client| {
-        let reducer = stream_reducer(client, stream_id)?;
-        let mut folder = Folder::new(reducer.as_ref(), None, OnFailure::Stop);
-        for_each_event(client, stream_id, to_version, |event| {
-            if until.excludes(&event).or_raise(FN) {
-                return false;
+    Spi::connect_mut(|client| {
+        let target = load_target(client, stream_id, FN)?;
+        let mut version = to_version.map_or(target.head, |v| v.min(target.head));
+        if let Some(t) = as_of {
+            // The state as of t is the state before the first event recorded
+            // after t (the core's Until::Time).
+            let before_later = spi(client.select(
+                "SELECT pg_catalog.min(version) OPERATOR(pg_catalog.-) 1 FROM chronicle.events
+                  WHERE stream_id OPERATOR(pg_catalog.=) $1 AND recorded_at OPERATOR(pg_catalog.>) $2",
+                Some(1),
+                &[stream_id.into(), t.into()],
+            ));
+            if let Some(v) = spi(before_later.first().get_one::<i64>()) {
+                version = version.min(v);
             }
-            folder.step(&event).or_raise(FN);
-            true
-        });
+        }
+        let folder = replay_to(client, stream_id, &target, version, version, FN, |_| {});
         Some(JsonB(folder.into_state()))
     })
 }
 
 /// The state after each version from `from_version` to `to_version`.
-#[pg_extern(stable, parallel_safe)]
+#[pg_extern(volatile, parallel_unsafe)]
 fn state_history(
     stream_id: Option<&str>,
     from_version: default!(Option<i64>, "1"),
@@ -132,18 +226,16 @@ fn state_history(
     const FN: &str = "chronicle.state_history";
     check_read_range(stream_id, from_version, to_version).or_raise(FN);
     let (stream_id, from) = (stream_id.expect("checked"), from_version.expect("checked"));
-    let rows = Spi::connect(|client| {
+    let rows = Spi::connect_mut(|client| {
         let mut rows = Vec::new();
-        let Some(reducer) = stream_reducer(client, stream_id) else {
+        let Some(target) = load_target(client, stream_id, FN) else {
             return rows;
         };
-        let mut folder = Folder::new(reducer.as_ref(), None, OnFailure::Stop);
-        for_each_event(client, stream_id, to_version, |event| {
-            folder.step(&event).or_raise(FN);
+        let to = to_version.map_or(target.head, |v| v.min(target.head));
+        replay_to(client, stream_id, &target, from - 1, to, FN, |folder| {
             if folder.version() as i64 >= from {
                 rows.push((folder.version() as i64, JsonB(folder.state().clone())));
             }
-            true
         });
         rows
     });

@@ -45,6 +45,25 @@ SELECT version,
                       chronicle.state_at('order-001', version)) AS patch
   FROM chronicle.read_stream('order-001');
 
+-- Snapshots are a cache: state_at leaves one every chronicle.snapshot_every
+-- versions and starts from the newest usable one; deleting them changes nothing.
+SET chronicle.snapshot_every = 2;
+SELECT chronicle.state_at('order-001') AS head;
+SELECT stream_id, version, reducer_revision FROM chronicle.snapshots;
+SELECT chronicle.state_at('order-001', 3) = (SELECT state FROM chronicle.state_history('order-001', 3, 3))
+       AS from_snapshot_equals_full_fold;
+DELETE FROM chronicle.snapshots;
+SELECT chronicle.state_at('order-001') AS head_without_snapshots;
+-- A read-only transaction (or a standby) reads snapshots but writes none.
+DELETE FROM chronicle.snapshots;
+BEGIN READ ONLY;
+SELECT chronicle.state_at('order-001') ->> 'status' AS status;
+COMMIT;
+SELECT count(*) AS snapshots_after_read_only FROM chronicle.snapshots;
+SELECT chronicle.state_at('order-001') ->> 'status' AS status;
+SELECT count(*) AS snapshots_after_read_write FROM chronicle.snapshots;
+RESET chronicle.snapshot_every;
+
 -- Without a reducer, the state is the merge of every event's data.
 SELECT chronicle.append_event('cart-1', 'Opened', '{"owner": "ann", "items": 0}');
 SELECT chronicle.append_event('cart-1', 'Changed', '{"items": 2, "owner": null}');
@@ -53,9 +72,10 @@ SELECT chronicle.state_at('cart-1');
 -- A stream that does not exist has no state.
 SELECT chronicle.state_at('order-404') IS NULL AS no_state;
 
--- Redefining a reducer replaces it.
+-- Redefining a reducer replaces it, and drops the snapshots made with the old one.
 SELECT chronicle.define_reducer('Order', '{"on": {"OrderPaid": [{"op": "set", "path": "/paid", "value": true}]}}');
 SELECT stream_type, revision FROM chronicle.reducers;
+SELECT count(*) AS old_snapshots FROM chronicle.snapshots;
 SELECT chronicle.state_at('order-001');
 
 -- Errors.
