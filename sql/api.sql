@@ -91,3 +91,5 @@ COMMENT ON FUNCTION chronicle.state_history(text, bigint, bigint) IS
     'The state of a stream after each version from from_version to to_version.';
 COMMENT ON FUNCTION chronicle.diff(jsonb, jsonb) IS
     'The RFC 6902 JSON Patch that turns a into b (add, remove and replace operations).';
+COMMENT ON FUNCTION chronicle.define_event_type(text, jsonb, int) IS
+    'Defines (or replaces) the schema that data of an event type and schema version must match at every append (SQLSTATE 23514 naming the JSON path otherwise). Once an event type has schemas, appends must use one of its defined schema versions.';

@@ -131,3 +131,15 @@ CREATE INDEX snapshots_type_idx ON chronicle.snapshots (stream_type);
 COMMENT ON TABLE chronicle.snapshots IS
     'Cached states of streams (a cache: deleting rows never changes an answer). state_at starts from the newest one at or below its target that was made with the current reducer revision.';
 COMMENT ON COLUMN chronicle.snapshots.reducer_revision IS 'chronicle.reducers.revision the state was folded with (0: the default merge).';
+
+-- Event schemas, per event type and schema version (see chronicle.define_event_type).
+CREATE TABLE chronicle.event_types (
+    event_type     text        NOT NULL,
+    schema_version int         NOT NULL CHECK (schema_version >= 1),
+    schema         jsonb       NOT NULL,
+    defined_at     timestamptz NOT NULL,
+    CONSTRAINT event_types_pkey PRIMARY KEY (event_type, schema_version)
+);
+COMMENT ON TABLE chronicle.event_types IS
+    'The schema (a subset of JSON Schema) that data of each event type and schema version must match at append. Write with chronicle.define_event_type.';
+SELECT pg_catalog.pg_extension_config_dump('chronicle.event_types', '');

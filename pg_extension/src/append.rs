@@ -264,6 +264,8 @@ fn append_event(
     .or_raise(FN);
 
     Spi::connect_mut(|client| {
+        let version_of_schema = i64::from(schema_version.unwrap_or(1));
+        crate::event_types::check(client, event_type, version_of_schema, "", &data_value, FN);
         let plans = plans(client);
         if let Some(id) = event_id {
             let table = spi(client.update(
@@ -334,6 +336,17 @@ fn append_events(
     drop(parsed);
 
     Spi::connect_mut(|client| {
+        for (i, e) in batch.iter().enumerate() {
+            let prefix = format!("events[{i}].");
+            crate::event_types::check(
+                client,
+                &e.event_type,
+                e.schema_version,
+                &prefix,
+                &e.data,
+                FN,
+            );
+        }
         let plans = plans(client);
         if batch.iter().any(|e| e.event_id.is_some()) {
             let mut checks: Vec<IdCheck> = batch

@@ -8,6 +8,7 @@ use pgrx::prelude::*;
 
 mod append;
 mod errors;
+mod event_types;
 mod guc;
 mod raw_jsonb;
 mod read;
@@ -26,6 +27,7 @@ pgrx::extension_sql_file!("../../sql/api.sql", name = "api", finalize);
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     guc::register();
+    event_types::register();
 }
 
 /// Required by `cargo pgrx test`.

@@ -49,6 +49,13 @@ pub enum Error {
         version: u64,
         reason: &'static str,
     },
+    /// An event's data does not match its type's schema.
+    SchemaViolation {
+        field: String,
+        event_type: String,
+        schema_version: i64,
+        reason: String,
+    },
     /// A reducer failed on an event during replay.
     ReplayFailed {
         version: u64,
@@ -108,6 +115,11 @@ pub const ERROR_CODES: &[(&str, &str, &str)] = &[
         "replay_failed",
         "a reducer failed on an event during replay",
     ),
+    (
+        "23514",
+        "schema_violation",
+        "an event's data does not match its schema",
+    ),
 ];
 
 impl Error {
@@ -121,6 +133,7 @@ impl Error {
             Error::VersionConflict { .. } => "40001",
             Error::DuplicateEventId { .. } => "23505",
             Error::ReplayFailed { .. } => "22000",
+            Error::SchemaViolation { .. } => "23514",
         }
     }
 
@@ -135,6 +148,7 @@ impl Error {
             Error::DuplicateEventId { .. } => "duplicate_event_id",
             Error::StreamTypeMismatch { .. } => "stream_type_mismatch",
             Error::ReplayFailed { .. } => "replay_failed",
+            Error::SchemaViolation { .. } => "schema_violation",
         }
     }
 
@@ -145,7 +159,8 @@ impl Error {
             | Error::Invalid { field, .. }
             | Error::TooLong { field, .. }
             | Error::LimitExceeded { field, .. }
-            | Error::DuplicateEventId { field, .. } => field,
+            | Error::DuplicateEventId { field, .. }
+            | Error::SchemaViolation { field, .. } => field,
             Error::VersionConflict { .. } => "expected_version",
             Error::StreamTypeMismatch { .. } => "stream_type",
             Error::ReplayFailed { .. } => "replay",
@@ -190,6 +205,7 @@ impl Error {
                 step,
                 reason,
             } => format!("replay failed at version {version} ({event_type}), {step}: {reason}"),
+            Error::SchemaViolation { field, reason, .. } => format!("{field} {reason}"),
         }
     }
 
@@ -218,6 +234,13 @@ impl Error {
                 Some(format!("The append gave stream_type \"{given}\"."))
             }
             Error::ReplayFailed { .. } => None,
+            Error::SchemaViolation {
+                event_type,
+                schema_version,
+                ..
+            } => Some(format!(
+                "The schema of event type {event_type}, schema version {schema_version}, refuses it."
+            )),
         }
     }
 
@@ -235,6 +258,9 @@ impl Error {
                 .to_string(),
             Error::DuplicateEventId { .. } => "Use a new event_id for a new event; a retry of an \
                 earlier append must repeat its event_type, data and position exactly."
+                .to_string(),
+            Error::SchemaViolation { .. } => "Send data that matches the schema defined with \
+                chronicle.define_event_type, or define a new schema version."
                 .to_string(),
             Error::ReplayFailed { .. } => "Fix the reducer definition for this event type; \
                 stored events are never changed."
@@ -362,6 +388,12 @@ mod tests {
                 stream_id: "s".into(),
                 existing: "A".into(),
                 given: "B".into(),
+            },
+            Error::SchemaViolation {
+                field: "data.price".into(),
+                event_type: "A".into(),
+                schema_version: 1,
+                reason: "must be a number".into(),
             },
             Error::ReplayFailed {
                 version: 3,

@@ -17,6 +17,7 @@ pub mod limits;
 pub mod memory;
 pub mod reducer;
 pub mod replay;
+pub mod schema;
 pub mod sequencing;
 
 pub use error::{Error, Result};

@@ -15,6 +15,7 @@ use crate::batch::parse_batch;
 use crate::error::{Error, Result};
 use crate::event::{validate_payload, Payload};
 use crate::limits::Limits;
+use crate::schema::{check_definition, check_event, EventTypeSchemas};
 use crate::sequencing::{classify_retry, IdCheck, Retry, StoredEvent};
 
 /// The arguments of `chronicle.append_event`; `None` is SQL NULL.
@@ -45,6 +46,20 @@ pub struct AppendEventsArgs {
     pub stream_type: Option<String>,
 }
 
+/// The arguments of `chronicle.define_event_type`; `None` is SQL NULL.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefineEventTypeArgs {
+    pub event_type: Option<String>,
+    pub schema: Option<Value>,
+    #[serde(default = "one")]
+    pub schema_version: Option<i64>,
+}
+
+fn one() -> Option<i64> {
+    Some(1)
+}
+
 /// One stored event, as far as the model keeps it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredRow {
@@ -67,6 +82,7 @@ pub struct MemoryStore {
     streams: BTreeMap<String, Stream>,
     by_id: HashMap<String, (String, usize)>,
     generated_ids: u64,
+    schemas: HashMap<String, EventTypeSchemas>,
 }
 
 /// An event about to be written: its id (if given), type and data.
@@ -85,6 +101,17 @@ impl MemoryStore {
         }
     }
 
+    /// `chronicle.define_event_type`.
+    pub fn define_event_type(&mut self, a: &DefineEventTypeArgs) -> Result<()> {
+        let (event_type, schema, version) =
+            check_definition(a.event_type.as_deref(), a.schema.as_ref(), a.schema_version)?;
+        self.schemas
+            .entry(event_type)
+            .or_default()
+            .insert(version, schema);
+        Ok(())
+    }
+
     /// `chronicle.append_event`.
     pub fn append_event(&mut self, a: &AppendEventArgs) -> Result<u64> {
         let (stream_id, expected) = check_append_args(
@@ -96,15 +123,23 @@ impl MemoryStore {
         let data = require(a.data.as_ref(), "data")?;
         let empty = Value::Object(Map::new());
         let metadata = a.metadata.as_ref().unwrap_or(&empty);
+        let schema_version = a.schema_version.unwrap_or(1);
         validate_payload(
             &Payload {
                 event_type,
-                schema_version: a.schema_version.unwrap_or(1),
+                schema_version,
                 data,
                 metadata,
                 actor: a.actor.as_deref(),
             },
             &self.limits,
+        )?;
+        check_event(
+            self.schemas.get(event_type),
+            event_type,
+            schema_version,
+            "",
+            data,
         )?;
         let drafts = [Draft {
             field: "event_id".to_string(),
@@ -123,6 +158,15 @@ impl MemoryStore {
             a.expected_version,
         )?;
         let events = parse_batch(require(a.events.as_ref(), "events")?, &self.limits)?;
+        for (i, e) in events.iter().enumerate() {
+            check_event(
+                self.schemas.get(&e.event_type),
+                &e.event_type,
+                e.schema_version,
+                &format!("events[{i}]."),
+                &e.data,
+            )?;
+        }
         let drafts: Vec<Draft> = events
             .iter()
             .enumerate()

@@ -1,0 +1,56 @@
+-- Event schemas: checked at every append of that event type and schema version.
+
+-- Start from an empty store.
+DROP EXTENSION chronicle;
+CREATE EXTENSION chronicle;
+
+SELECT chronicle.define_event_type('ItemAdded', '{
+  "type": "object",
+  "required": ["item_id", "quantity", "price"],
+  "additionalProperties": false,
+  "properties": {
+    "item_id":  {"type": "string", "minLength": 1, "maxLength": 40},
+    "quantity": {"type": "integer", "minimum": 1},
+    "price":    {"type": "number", "minimum": 0, "description": "per unit"},
+    "tags":     {"type": "array", "items": {"enum": ["gift", "fragile"]}, "maxItems": 3}
+  }
+}');
+SELECT chronicle.define_event_type('ItemAdded', '{"required": ["sku"]}', schema_version => 2);
+SELECT event_type, schema_version FROM chronicle.event_types ORDER BY 1, 2;
+
+-- Matching data is stored.
+SELECT chronicle.append_event('order-1', 'ItemAdded', '{"item_id": "apple", "quantity": 3, "price": 1.50}');
+SELECT chronicle.append_event('order-1', 'ItemAdded', '{"sku": "A-1"}', schema_version => 2);
+
+-- A violation names the JSON path (23514) and stores nothing.
+SELECT chronicle.append_event('order-1', 'ItemAdded', '{"item_id": "apple", "quantity": 0, "price": 1.50}');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.append_event('order-1', 'ItemAdded', '{"item_id": "apple", "quantity": 2}');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.append_event('order-1', 'ItemAdded', '{"item_id": "a", "quantity": 1, "price": 1, "tags": ["gift", "used"]}');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.append_event('order-1', 'ItemAdded', '{"item_id": "a", "quantity": 1.5, "price": 1}');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.append_events('order-1', '[
+  {"event_type": "ItemAdded", "data": {"item_id": "b", "quantity": 1, "price": 2}},
+  {"event_type": "ItemAdded", "data": {"item_id": "c", "quantity": 1, "price": 2, "colour": "red"}}
+]');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- A typed event must use a defined schema version.
+SELECT chronicle.append_event('order-1', 'ItemAdded', '{"sku": "A-1"}', schema_version => 3);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- Event types without schemas are not checked.
+SELECT chronicle.append_event('order-1', 'Note', '{"text": "anything"}');
+SELECT version, event_type, schema_version FROM chronicle.read_stream('order-1');
+
+-- Bad definitions.
+SELECT chronicle.define_event_type('ItemAdded', '{"type": "text"}');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.define_event_type('ItemAdded', '{"properties": {"sku": {"pattern": "^[A-Z]"}}}');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.define_event_type('Item Added', '{}');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.define_event_type('ItemAdded', NULL);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.define_event_type('ItemAdded', '{}', schema_version => 0);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
