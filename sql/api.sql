@@ -4,19 +4,34 @@
 CREATE FUNCTION chronicle.read_stream(
     stream_id text,
     from_version bigint DEFAULT 1,
-    to_version bigint DEFAULT NULL
+    to_version bigint DEFAULT NULL,
+    upcast boolean DEFAULT false
 ) RETURNS SETOF chronicle.events
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM chronicle._check_read_range(read_stream.stream_id, from_version, to_version);
-    RETURN QUERY
-        SELECT e.* FROM chronicle.events e
-         WHERE e.stream_id = read_stream.stream_id
-           AND e.version >= from_version
-           AND e.version <= coalesce(to_version, 9223372036854775807)
-         ORDER BY e.version;
+    PERFORM chronicle._require('upcast', upcast IS NOT NULL);
+    IF upcast THEN
+        RETURN QUERY
+            SELECT e.global_position, e.event_id, e.stream_id, e.stream_type, e.version,
+                   e.event_type, u.schema_version, u.data, e.metadata, e.correlation_id,
+                   e.causation_id, e.actor, e.occurred_at, e.recorded_at
+              FROM chronicle.events e,
+                   LATERAL chronicle._upcast(e.event_type, e.schema_version, e.data) u
+             WHERE e.stream_id = read_stream.stream_id
+               AND e.version >= from_version
+               AND e.version <= coalesce(to_version, 9223372036854775807)
+             ORDER BY e.version;
+    ELSE
+        RETURN QUERY
+            SELECT e.* FROM chronicle.events e
+             WHERE e.stream_id = read_stream.stream_id
+               AND e.version >= from_version
+               AND e.version <= coalesce(to_version, 9223372036854775807)
+             ORDER BY e.version;
+    END IF;
 END
 $$;
 
@@ -69,8 +84,8 @@ COMMENT ON FUNCTION chronicle.append_event(text, text, jsonb, jsonb, bigint, uui
     'Appends one event to a stream and returns the stream''s new version. expected_version: NULL = any, 0 = the stream must not exist, N = the stream must be at version N (else SQLSTATE 40001). Repeating an append with the same event_id at the same place returns the stored version again.';
 COMMENT ON FUNCTION chronicle.append_events(text, jsonb, bigint, text) IS
     'Appends a JSON array of events ({"event_type", "data", ...}) to one stream, all or nothing; returns the version of the last one.';
-COMMENT ON FUNCTION chronicle.read_stream(text, bigint, bigint) IS
-    'The events of a stream from from_version to to_version (inclusive; NULL = to the end), ordered by version.';
+COMMENT ON FUNCTION chronicle.read_stream(text, bigint, bigint, boolean) IS
+    'The events of a stream from from_version to to_version (inclusive; NULL = to the end), ordered by version; with upcast => true, data and schema_version as the upcasters bring them to the newest version.';
 COMMENT ON FUNCTION chronicle.stream_version(text) IS
     'The current version of a stream: the version of its last event, 0 if it does not exist.';
 COMMENT ON FUNCTION chronicle.read_correlation(uuid) IS
@@ -93,3 +108,7 @@ COMMENT ON FUNCTION chronicle.diff(jsonb, jsonb) IS
     'The RFC 6902 JSON Patch that turns a into b (add, remove and replace operations).';
 COMMENT ON FUNCTION chronicle.define_event_type(text, jsonb, int) IS
     'Defines (or replaces) the schema that data of an event type and schema version must match at every append (SQLSTATE 23514 naming the JSON path otherwise). Once an event type has schemas, appends must use one of its defined schema versions.';
+COMMENT ON FUNCTION chronicle.define_upcaster(text, int, jsonb) IS
+    'Defines (or replaces) the declarative steps (rename, move, default, remove) that turn data of an event type from from_schema_version into the next version. Replay and read_stream(upcast => true) apply them; snapshots are dropped.';
+COMMENT ON FUNCTION chronicle._upcast(text, int, jsonb) IS
+    'Internal: the data of an event upcast to its newest schema version.';

@@ -143,3 +143,16 @@ CREATE TABLE chronicle.event_types (
 COMMENT ON TABLE chronicle.event_types IS
     'The schema (a subset of JSON Schema) that data of each event type and schema version must match at append. Write with chronicle.define_event_type.';
 SELECT pg_catalog.pg_extension_config_dump('chronicle.event_types', '');
+
+-- Upcasters: the steps that turn an event type's data from one schema version
+-- into the next (see chronicle.define_upcaster).
+CREATE TABLE chronicle.upcasters (
+    event_type          text        NOT NULL,
+    from_schema_version int         NOT NULL CHECK (from_schema_version >= 1),
+    steps               jsonb       NOT NULL,
+    defined_at          timestamptz NOT NULL,
+    CONSTRAINT upcasters_pkey PRIMARY KEY (event_type, from_schema_version)
+);
+COMMENT ON TABLE chronicle.upcasters IS
+    'Declarative steps that turn data of an event type from from_schema_version into the next version; replay applies them before reducing. Write with chronicle.define_upcaster.';
+SELECT pg_catalog.pg_extension_config_dump('chronicle.upcasters', '');

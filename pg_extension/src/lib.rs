@@ -7,12 +7,14 @@
 use pgrx::prelude::*;
 
 mod append;
+mod definitions;
 mod errors;
 mod event_types;
 mod guc;
 mod raw_jsonb;
 mod read;
 mod replay;
+mod upcasters;
 
 #[cfg(any(test, feature = "pg_test"))]
 mod tests;
@@ -27,7 +29,7 @@ pgrx::extension_sql_file!("../../sql/api.sql", name = "api", finalize);
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     guc::register();
-    event_types::register();
+    definitions::register();
 }
 
 /// Required by `cargo pgrx test`.

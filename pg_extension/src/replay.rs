@@ -14,11 +14,13 @@ use chronicle_core::event_view::Event;
 use chronicle_core::identifier::validate_type_name;
 use chronicle_core::reducer::Reducer;
 use chronicle_core::replay::{Folder, OnFailure};
+use chronicle_core::upcast::Upcasters;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::{pg_sys, JsonB};
 use serde_json::Value;
+use std::rc::Rc;
 
 use crate::errors::OrRaise;
 use crate::guc;
@@ -67,6 +69,8 @@ struct ReplayTarget {
     /// The reducer's revision (0 for the default merge); snapshots made with
     /// another revision are not used.
     revision: i32,
+    /// Applied to every event before the reducer sees it.
+    upcasters: Rc<Upcasters>,
 }
 
 /// The stream's head, type and reducer; None when the stream does not exist.
@@ -95,6 +99,7 @@ fn load_target(
         // parse now, that is reported as an error, never a panic.
         reducer: definition.map(|d| Reducer::parse(&d.0).or_raise(function)),
         revision: spi(row.get::<i32>(4)).expect("coalesced"),
+        upcasters: crate::definitions::upcasters(client),
     })
 }
 
@@ -136,7 +141,8 @@ fn replay_to<'r>(
     mut visit: impl FnMut(&Folder<'r>),
 ) -> Folder<'r> {
     let snapshot = snapshot_at_or_below(client, stream_id, start_below, target.revision);
-    let mut folder = Folder::new(target.reducer.as_ref(), snapshot, OnFailure::Stop);
+    let mut folder = Folder::new(target.reducer.as_ref(), snapshot, OnFailure::Stop)
+        .with_upcasters(&target.upcasters);
     let every = guc::snapshot_every();
     let start = folder.version();
     let mut to_save: Option<(u64, Value)> = None;

@@ -19,6 +19,7 @@ pub mod reducer;
 pub mod replay;
 pub mod schema;
 pub mod sequencing;
+pub mod upcast;
 
 pub use error::{Error, Result};
 pub use limits::Limits;

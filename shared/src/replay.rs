@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::event_view::Event;
 use crate::reducer::{apply_default, Reducer};
+use crate::upcast::{upcast_event, Upcasters};
 
 /// What to do when the reducer fails on an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +74,7 @@ pub fn parse_time(field: &str, text: &str) -> Result<DateTime<FixedOffset>> {
 #[derive(Debug, Clone)]
 pub struct Folder<'r> {
     reducer: Option<&'r Reducer>,
+    upcasters: Option<&'r Upcasters>,
     state: Value,
     version: u64,
     on_failure: OnFailure,
@@ -95,6 +97,7 @@ impl<'r> Folder<'r> {
         });
         Folder {
             reducer,
+            upcasters: None,
             state,
             version,
             on_failure,
@@ -102,8 +105,22 @@ impl<'r> Folder<'r> {
         }
     }
 
+    /// Upcasts every event to its newest schema version before reducing it.
+    pub fn with_upcasters(mut self, upcasters: &'r Upcasters) -> Folder<'r> {
+        self.upcasters = Some(upcasters);
+        self
+    }
+
     /// Applies the next event, which must have the next version.
     pub fn step(&mut self, event: &Event) -> Result<()> {
+        let upcast;
+        let event = match self.upcasters {
+            Some(u) => {
+                upcast = upcast_event(u, event)?;
+                &upcast
+            }
+            None => event,
+        };
         if event.version() != self.version + 1 {
             return Err(Error::invalid(
                 "events",

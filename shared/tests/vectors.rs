@@ -158,7 +158,9 @@ fn replay_vectors_hold_for_the_core() {
             .iter()
             .map(|e| Event::from_json(e.clone()).unwrap())
             .collect();
-        let mut folder = Folder::new(reducer.as_ref(), None, OnFailure::Stop);
+        let upcasters = chronicle_core::upcast::parse_all(&case["upcasters"]).expect("upcasters");
+        let mut folder =
+            Folder::new(reducer.as_ref(), None, OnFailure::Stop).with_upcasters(&upcasters);
         if let Some(initial) = case.get("initial") {
             assert_eq!(&canonical::to_string(folder.state()), initial, "{name}");
         }

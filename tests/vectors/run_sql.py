@@ -135,14 +135,18 @@ def run_replay_case(conn, case, snapshot_every=0):
                 return problems
             if "error" in case:
                 return [f"definition accepted, expected {case['error']}"]
+        for event_type, chain in case.get("upcasters", {}).items():
+            for from_version, steps in chain.items():
+                cur.execute("SELECT chronicle.define_upcaster(%s, %s, %s)",
+                            [event_type, int(from_version), Jsonb(steps, dumps=canonical)])
         events = case["events"]
         for ev in events:
             cur.execute(
                 "INSERT INTO chronicle.events (event_id, stream_id, stream_type, version, event_type, data,"
-                " occurred_at, recorded_at) VALUES (gen_random_uuid(), 'vector-1', 'Vector', %s, %s, %s,"
-                " coalesce(%s, %s)::timestamptz, %s)",
-                [ev["version"], ev["event_type"], Jsonb(ev["data"], dumps=canonical), ev.get("occurred_at"),
-                 ev["recorded_at"], ev["recorded_at"]])
+                " schema_version, occurred_at, recorded_at) VALUES (gen_random_uuid(), 'vector-1', 'Vector',"
+                " %s, %s, %s, %s, coalesce(%s, %s)::timestamptz, %s)",
+                [ev["version"], ev["event_type"], Jsonb(ev["data"], dumps=canonical), ev.get("schema_version", 1),
+                 ev.get("occurred_at"), ev["recorded_at"], ev["recorded_at"]])
         cur.execute(
             "INSERT INTO chronicle.streams VALUES ('vector-1', 'Vector', %s, now(), now())",
             [max([e["version"] for e in events], default=0) or 1])

@@ -1,0 +1,133 @@
+//! The definitions every backend keeps in memory: event schemas and
+//! upcasters, loaded on first use with one query each.
+//!
+//! `define_event_type` and `define_upcaster` invalidate their table's
+//! relcache entry; Postgres delivers that to every backend (at its next
+//! transaction start, or at once in the defining one), whose callback drops
+//! its copy. So an append or a replay costs a hash lookup, and a definition
+//! applies everywhere from the commit that makes it.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use chronicle_core::schema::{EventTypeSchemas, Schema};
+use chronicle_core::upcast::{Upcaster, Upcasters};
+use pgrx::spi::SpiClient;
+use pgrx::{pg_guard, pg_sys, JsonB};
+
+use crate::errors::OrRaise;
+
+#[derive(Default)]
+struct Cache {
+    /// The OIDs of the tables the cache mirrors (known after the first load).
+    tables: Vec<pg_sys::Oid>,
+    schemas: Option<Rc<HashMap<String, EventTypeSchemas>>>,
+    upcasters: Option<Rc<Upcasters>>,
+}
+
+thread_local! {
+    static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+}
+
+fn spi<T>(result: Result<T, pgrx::spi::SpiError>) -> T {
+    result.unwrap_or_else(|e| panic!("SPI: {e}"))
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn forget(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if relid == pg_sys::InvalidOid || c.tables.contains(&relid) {
+            c.schemas = None;
+            c.upcasters = None;
+        }
+    });
+}
+
+/// Registers the invalidation callback (from `_PG_init`).
+pub fn register() {
+    unsafe { pg_sys::CacheRegisterRelcacheCallback(Some(forget), pg_sys::Datum::from(0)) };
+}
+
+/// The OID of a table of the extension.
+pub fn table_oid(client: &SpiClient<'_>, name: &str) -> pg_sys::Oid {
+    let oid = spi(client.select(
+        "SELECT pg_catalog.to_regclass($1)::pg_catalog.oid",
+        None,
+        &[name.into()],
+    ))
+    .first()
+    .get_one::<pg_sys::Oid>();
+    spi(oid).expect("the table exists")
+}
+
+/// Tells every backend to drop its copy of `table` (at this commit).
+pub fn invalidate(client: &SpiClient<'_>, table: &str) {
+    let oid = table_oid(client, table);
+    unsafe { pg_sys::CacheInvalidateRelcacheByRelid(oid) };
+}
+
+/// Looks the tables' OIDs up again on every load: after DROP and CREATE
+/// EXTENSION they are new tables.
+fn remember_tables(client: &SpiClient<'_>) {
+    let tables = vec![
+        table_oid(client, "chronicle.event_types"),
+        table_oid(client, "chronicle.upcasters"),
+    ];
+    CACHE.with(|c| c.borrow_mut().tables = tables);
+}
+
+/// Every event type's schemas.
+pub fn schemas(client: &SpiClient<'_>) -> Rc<HashMap<String, EventTypeSchemas>> {
+    if let Some(s) = CACHE.with(|c| c.borrow().schemas.clone()) {
+        return s;
+    }
+    remember_tables(client);
+    let mut map: HashMap<String, EventTypeSchemas> = HashMap::new();
+    let rows = spi(client.select(
+        "SELECT event_type, schema_version, schema FROM chronicle.event_types",
+        None,
+        &[],
+    ));
+    for row in rows {
+        let event_type = spi(row.get::<String>(1)).expect("NOT NULL");
+        let version = spi(row.get::<i32>(2)).expect("NOT NULL");
+        let schema = spi(row.get::<JsonB>(3)).expect("NOT NULL").0;
+        // Stored schemas were valid when defined; should one not parse now,
+        // that is an error, never a panic.
+        let schema = Schema::parse(&schema).or_raise("chronicle.define_event_type");
+        map.entry(event_type)
+            .or_default()
+            .insert(i64::from(version), schema);
+    }
+    let map = Rc::new(map);
+    CACHE.with(|c| c.borrow_mut().schemas = Some(map.clone()));
+    map
+}
+
+/// Every event type's upcasters.
+pub fn upcasters(client: &SpiClient<'_>) -> Rc<Upcasters> {
+    if let Some(u) = CACHE.with(|c| c.borrow().upcasters.clone()) {
+        return u;
+    }
+    remember_tables(client);
+    let mut all = Upcasters::new();
+    let rows = spi(client.select(
+        "SELECT event_type, from_schema_version, steps FROM chronicle.upcasters",
+        None,
+        &[],
+    ));
+    for row in rows {
+        let event_type = spi(row.get::<String>(1)).expect("NOT NULL");
+        let from = spi(row.get::<i32>(2)).expect("NOT NULL");
+        let steps = spi(row.get::<JsonB>(3)).expect("NOT NULL").0;
+        let upcaster = Upcaster::parse(&steps).or_raise("chronicle.define_upcaster");
+        all.entry(event_type)
+            .or_default()
+            .insert(i64::from(from), upcaster);
+    }
+    let all = Rc::new(all);
+    CACHE.with(|c| c.borrow_mut().upcasters = Some(all.clone()));
+    all
+}
