@@ -10,7 +10,7 @@
 //! transaction). Deleting snapshots never changes an answer.
 
 use chronicle_core::append::{check_read_range, require};
-use chronicle_core::event_view::Event;
+use chronicle_core::event_view::{canonical_time_from_unix_micros, Event};
 use chronicle_core::identifier::validate_type_name;
 use chronicle_core::reducer::Reducer;
 use chronicle_core::replay::{Folder, OnFailure};
@@ -19,7 +19,8 @@ use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::{pg_sys, JsonB};
-use serde_json::Value;
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use crate::errors::OrRaise;
@@ -128,6 +129,51 @@ fn snapshot_at_or_below(
     ))
 }
 
+/// Microseconds between the Unix epoch and Postgres' (2000-01-01).
+const POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+/// Builds the event of a row of the replay query, converting only the
+/// envelope fields the reducer reads (`data` and `schema_version` always:
+/// upcasting needs them).
+fn read_event(row: &pgrx::spi::SpiHeapTupleData<'_>, needs: &BTreeSet<String>) -> Event {
+    let version = spi(row.get::<i64>(1)).expect("NOT NULL") as u64;
+    let event_type = spi(row.get::<String>(2)).expect("NOT NULL");
+    let mut envelope = Map::new();
+    envelope.insert(
+        "schema_version".into(),
+        Value::from(spi(row.get::<i32>(3)).expect("NOT NULL")),
+    );
+    envelope.insert("data".into(), spi(row.get::<JsonB>(4)).expect("NOT NULL").0);
+    let time = |i: usize| {
+        spi(row.get::<TimestampWithTimeZone>(i)).map_or(Value::Null, |t| {
+            Value::String(canonical_time_from_unix_micros(
+                t.into_inner() + POSTGRES_EPOCH_MICROS,
+            ))
+        })
+    };
+    let uuid = |i: usize| {
+        spi(row.get::<pgrx::Uuid>(i)).map_or(Value::Null, |u| Value::String(u.to_string()))
+    };
+    let text = |i: usize| spi(row.get::<String>(i)).map_or(Value::Null, Value::String);
+    for field in needs {
+        let value = match field.as_str() {
+            "metadata" => spi(row.get::<JsonB>(5)).expect("NOT NULL").0,
+            "occurred_at" => time(6),
+            "recorded_at" => time(7),
+            "event_id" => uuid(8),
+            "correlation_id" => uuid(9),
+            "causation_id" => uuid(10),
+            "stream_id" => text(11),
+            "stream_type" => text(12),
+            "actor" => text(13),
+            "global_position" => Value::from(spi(row.get::<i64>(14)).expect("NOT NULL")),
+            _ => continue, // data, version, event_type, schema_version: set above
+        };
+        envelope.insert(field.clone(), value);
+    }
+    Event::from_checked_parts(version, event_type, envelope)
+}
+
 /// Folds the stream from the best snapshot up to `target`, calling `visit`
 /// after each event, and caches the state at the last multiple of
 /// `chronicle.snapshot_every` it passed (when the transaction may write).
@@ -146,9 +192,16 @@ fn replay_to<'r>(
     let every = guc::snapshot_every();
     let start = folder.version();
     let mut to_save: Option<(u64, Value)> = None;
+    let needs = target.reducer.as_ref().map_or_else(
+        || BTreeSet::from(["data".to_string()]),
+        Reducer::envelope_fields,
+    );
     let args: [DatumWithOid; 3] = [stream_id.into(), (start as i64).into(), to_version.into()];
     let mut cursor = client.open_cursor(
-        "SELECT pg_catalog.to_jsonb(e) FROM chronicle.events e
+        "SELECT e.version, e.event_type, e.schema_version, e.data, e.metadata, e.occurred_at,
+                e.recorded_at, e.event_id, e.correlation_id, e.causation_id, e.stream_id,
+                e.stream_type, e.actor, e.global_position
+           FROM chronicle.events e
           WHERE e.stream_id OPERATOR(pg_catalog.=) $1
             AND e.version OPERATOR(pg_catalog.>) $2 AND e.version OPERATOR(pg_catalog.<=) $3
           ORDER BY e.version",
@@ -160,8 +213,7 @@ fn replay_to<'r>(
             break;
         }
         for row in table {
-            let envelope = spi(row.get::<JsonB>(1)).expect("a row is never NULL").0;
-            let event = Event::from_json(envelope).or_raise(function);
+            let event = read_event(&row, &needs);
             folder.step(&event).or_raise(function);
             visit(&folder);
             if every > 0 && folder.version() % every == 0 {

@@ -9,7 +9,7 @@
 //! `.000Z`; a reducer that copies a time into the state gives the same bytes
 //! everywhere.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 
@@ -68,6 +68,24 @@ impl Event {
         })
     }
 
+    /// An event from parts a store has already checked: `envelope` must
+    /// hold `data` (an object) and timestamps in canonical form
+    /// ([`canonical_time_from_unix_micros`]); `version` and `event_type` are
+    /// added to it.
+    pub fn from_checked_parts(
+        version: u64,
+        event_type: String,
+        mut envelope: Map<String, Value>,
+    ) -> Event {
+        envelope.insert("version".into(), Value::from(version));
+        envelope.insert("event_type".into(), Value::String(event_type.clone()));
+        Event {
+            envelope: Value::Object(envelope),
+            version,
+            event_type,
+        }
+    }
+
     pub fn version(&self) -> u64 {
         self.version
     }
@@ -98,6 +116,12 @@ pub fn canonical_time(t: &chrono::DateTime<chrono::FixedOffset>) -> String {
         .to_string()
 }
 
+/// The canonical text of a time given in microseconds since 1970-01-01 UTC.
+pub fn canonical_time_from_unix_micros(micros: i64) -> String {
+    let t = chrono::DateTime::from_timestamp_micros(micros).unwrap_or_default();
+    canonical_time(&t.fixed_offset())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +138,9 @@ mod tests {
             json!({"version": 1, "event_type": "A", "data": {}, "recorded_at": "soon"}),
         );
         assert_eq!(bad.unwrap_err().field(), "event.recorded_at");
+        assert_eq!(
+            canonical_time_from_unix_micros(1_714_566_600_250_000),
+            "2024-05-01T12:30:00.250Z"
+        );
     }
 }

@@ -194,6 +194,30 @@ impl Reducer {
         })
     }
 
+    /// The top-level envelope fields the definition reads (`data`,
+    /// `version`, `occurred_at`, ...), so a store can fetch only those.
+    pub fn envelope_fields(&self) -> std::collections::BTreeSet<String> {
+        let mut fields = std::collections::BTreeSet::from(["data".to_string()]);
+        let mut note = |pointer: &str| {
+            if let Some(top) = pointer.strip_prefix('/').and_then(|p| p.split('/').next()) {
+                fields.insert(unescape(top));
+            }
+        };
+        for op in self.on.values().flatten() {
+            for segment in &op.path {
+                if let Segment::EventPointer(p) = segment {
+                    note(p);
+                }
+            }
+            match &op.source {
+                Source::From(p) => note(p),
+                Source::Build(members) => members.iter().for_each(|(_, p)| note(p)),
+                Source::Default | Source::Value(_) => {}
+            }
+        }
+        fields
+    }
+
     /// The state before the first event.
     pub fn initial(&self) -> &Value {
         &self.initial
@@ -735,6 +759,19 @@ mod tests {
         assert!(e.message().contains("data.id"), "{}", e.message());
         let e = r.apply(&mut s, &event(6, "C", json!({}))).unwrap_err();
         assert!(e.message().contains("no handler"));
+    }
+
+    #[test]
+    fn envelope_fields_lists_what_the_definition_reads() {
+        let r = Reducer::parse(&json!({"on": {
+            "A": [{"op": "set", "path": "/by/{/event_type}", "from": {"t": "/occurred_at", "m": "/metadata/ip"}}],
+            "B": [{"op": "append", "path": "/v", "from": "/version"}]}}))
+        .unwrap();
+        let fields: Vec<String> = r.envelope_fields().into_iter().collect();
+        assert_eq!(
+            fields,
+            ["data", "event_type", "metadata", "occurred_at", "version"]
+        );
     }
 
     #[test]
