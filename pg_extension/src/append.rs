@@ -26,7 +26,7 @@ use pgrx::spi::{OwnedPreparedStatement, SpiClient};
 use pgrx::{pg_sys, PgOid};
 use serde_json::{Map, Value};
 
-use crate::errors::{OrRaise, RaiseIn};
+use crate::errors::{spi, OrRaise, RaiseIn};
 use crate::guc;
 use crate::raw_jsonb::RawJsonb;
 
@@ -171,10 +171,6 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
             }))
         })
     })
-}
-
-fn spi<T>(result: Result<T, pgrx::spi::SpiError>) -> T {
-    result.unwrap_or_else(|e| panic!("SPI: {e}"))
 }
 
 /// Writes an append and has the core judge it against the head it found.

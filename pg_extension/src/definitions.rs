@@ -8,30 +8,27 @@
 //! applies everywhere from the commit that makes it.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use chronicle_core::schema::{EventTypeSchemas, Schema};
+use chronicle_core::schema::Schema;
 use chronicle_core::upcast::{Upcaster, Upcasters};
 use pgrx::spi::SpiClient;
 use pgrx::{pg_guard, pg_sys, JsonB};
+use serde_json::Value;
 
-use crate::errors::OrRaise;
+use crate::errors::{spi, OrRaise};
 
 #[derive(Default)]
 struct Cache {
     /// The OIDs of the tables the cache mirrors (known after the first load).
     tables: Vec<pg_sys::Oid>,
-    schemas: Option<Rc<HashMap<String, EventTypeSchemas>>>,
+    schemas: Option<Rc<Versioned<Schema>>>,
     upcasters: Option<Rc<Upcasters>>,
 }
 
 thread_local! {
     static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
-}
-
-fn spi<T>(result: Result<T, pgrx::spi::SpiError>) -> T {
-    result.unwrap_or_else(|e| panic!("SPI: {e}"))
 }
 
 #[pg_guard]
@@ -78,32 +75,45 @@ fn remember_tables(client: &SpiClient<'_>) {
     CACHE.with(|c| c.borrow_mut().tables = tables);
 }
 
+/// Definitions per event type and schema version, as the tables hold them.
+type Versioned<T> = BTreeMap<String, BTreeMap<i64, T>>;
+
+/// Loads `SELECT event_type, version, definition` rows, parsing each
+/// definition with the core. Stored definitions were valid when defined;
+/// should one not parse now, that is an error, never a panic.
+fn load<T>(
+    client: &SpiClient<'_>,
+    sql: &str,
+    parse: fn(&Value) -> chronicle_core::Result<T>,
+    function: &'static str,
+) -> Rc<Versioned<T>> {
+    remember_tables(client);
+    let mut all: Versioned<T> = BTreeMap::new();
+    for row in spi(client.select(sql, None, &[])) {
+        let event_type = spi(row.get::<String>(1)).expect("NOT NULL");
+        let version = spi(row.get::<i32>(2)).expect("NOT NULL");
+        let definition = spi(row.get::<JsonB>(3)).expect("NOT NULL").0;
+        let parsed = parse(&definition).or_raise(function);
+        all.entry(event_type)
+            .or_default()
+            .insert(i64::from(version), parsed);
+    }
+    Rc::new(all)
+}
+
 /// Every event type's schemas.
-pub fn schemas(client: &SpiClient<'_>) -> Rc<HashMap<String, EventTypeSchemas>> {
+pub fn schemas(client: &SpiClient<'_>) -> Rc<Versioned<Schema>> {
     if let Some(s) = CACHE.with(|c| c.borrow().schemas.clone()) {
         return s;
     }
-    remember_tables(client);
-    let mut map: HashMap<String, EventTypeSchemas> = HashMap::new();
-    let rows = spi(client.select(
+    let loaded = load(
+        client,
         "SELECT event_type, schema_version, schema FROM chronicle.event_types",
-        None,
-        &[],
-    ));
-    for row in rows {
-        let event_type = spi(row.get::<String>(1)).expect("NOT NULL");
-        let version = spi(row.get::<i32>(2)).expect("NOT NULL");
-        let schema = spi(row.get::<JsonB>(3)).expect("NOT NULL").0;
-        // Stored schemas were valid when defined; should one not parse now,
-        // that is an error, never a panic.
-        let schema = Schema::parse(&schema).or_raise("chronicle.define_event_type");
-        map.entry(event_type)
-            .or_default()
-            .insert(i64::from(version), schema);
-    }
-    let map = Rc::new(map);
-    CACHE.with(|c| c.borrow_mut().schemas = Some(map.clone()));
-    map
+        Schema::parse,
+        "chronicle.define_event_type",
+    );
+    CACHE.with(|c| c.borrow_mut().schemas = Some(loaded.clone()));
+    loaded
 }
 
 /// Every event type's upcasters.
@@ -111,23 +121,12 @@ pub fn upcasters(client: &SpiClient<'_>) -> Rc<Upcasters> {
     if let Some(u) = CACHE.with(|c| c.borrow().upcasters.clone()) {
         return u;
     }
-    remember_tables(client);
-    let mut all = Upcasters::new();
-    let rows = spi(client.select(
+    let loaded = load(
+        client,
         "SELECT event_type, from_schema_version, steps FROM chronicle.upcasters",
-        None,
-        &[],
-    ));
-    for row in rows {
-        let event_type = spi(row.get::<String>(1)).expect("NOT NULL");
-        let from = spi(row.get::<i32>(2)).expect("NOT NULL");
-        let steps = spi(row.get::<JsonB>(3)).expect("NOT NULL").0;
-        let upcaster = Upcaster::parse(&steps).or_raise("chronicle.define_upcaster");
-        all.entry(event_type)
-            .or_default()
-            .insert(i64::from(from), upcaster);
-    }
-    let all = Rc::new(all);
-    CACHE.with(|c| c.borrow_mut().upcasters = Some(all.clone()));
-    all
+        Upcaster::parse,
+        "chronicle.define_upcaster",
+    );
+    CACHE.with(|c| c.borrow_mut().upcasters = Some(loaded.clone()));
+    loaded
 }

@@ -22,6 +22,12 @@ pub fn raise(e: chronicle_core::Error, function: &'static str) -> ! {
     unreachable!("an ERROR does not return")
 }
 
+/// Unwraps an SPI result. SPI fails only on a bug in Chronicle's own SQL
+/// (an internal error, never a user's input): the panic becomes an ERROR.
+pub fn spi<T>(result: Result<T, pgrx::spi::SpiError>) -> T {
+    result.unwrap_or_else(|e| panic!("SPI: {e}"))
+}
+
 /// Raises a core error from a named function.
 pub trait RaiseIn {
     fn raise_in(self, function: &'static str) -> !;

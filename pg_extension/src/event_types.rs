@@ -7,11 +7,7 @@ use pgrx::JsonB;
 use serde_json::Value;
 
 use crate::definitions;
-use crate::errors::OrRaise;
-
-fn spi<T>(result: Result<T, pgrx::spi::SpiError>) -> T {
-    result.unwrap_or_else(|e| panic!("SPI: {e}"))
-}
+use crate::errors::{spi, OrRaise};
 
 /// Checks an event being appended against its type's schemas.
 pub fn check(

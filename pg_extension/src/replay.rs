@@ -23,15 +23,11 @@ use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
-use crate::errors::OrRaise;
+use crate::errors::{spi, OrRaise};
 use crate::guc;
 
 /// Rows fetched from the events cursor at a time.
 const BATCH: i64 = 1000;
-
-fn spi<T>(result: Result<T, pgrx::spi::SpiError>) -> T {
-    result.unwrap_or_else(|e| panic!("SPI: {e}"))
-}
 
 /// Registers (or replaces) the reducer of a stream type.
 #[pg_extern(volatile, parallel_unsafe)]

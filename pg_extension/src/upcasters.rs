@@ -5,11 +5,7 @@ use pgrx::prelude::*;
 use pgrx::JsonB;
 
 use crate::definitions;
-use crate::errors::OrRaise;
-
-fn spi<T>(result: Result<T, pgrx::spi::SpiError>) -> T {
-    result.unwrap_or_else(|e| panic!("SPI: {e}"))
-}
+use crate::errors::{spi, OrRaise};
 
 /// Defines (or replaces) the steps that turn an event type's data from
 /// `from_schema_version` into the next version.
