@@ -113,14 +113,11 @@ impl<'r> Folder<'r> {
 
     /// Applies the next event, which must have the next version.
     pub fn step(&mut self, event: &Event) -> Result<()> {
-        let upcast;
-        let event = match self.upcasters {
-            Some(u) => {
-                upcast = upcast_event(u, event)?;
-                &upcast
-            }
-            None => event,
+        let upcast = match self.upcasters {
+            Some(u) => upcast_event(u, event)?,
+            None => None,
         };
+        let event = upcast.as_ref().unwrap_or(event);
         if event.version() != self.version + 1 {
             return Err(Error::invalid(
                 "events",

@@ -253,10 +253,11 @@ pub fn upcast(
     version
 }
 
-/// The same event, upcast (its `data` and `schema_version` replaced).
-pub fn upcast_event(upcasters: &Upcasters, event: &Event) -> Result<Event> {
+/// The event upcast (its `data` and `schema_version` replaced), or None
+/// when no upcaster applies to its type.
+pub fn upcast_event(upcasters: &Upcasters, event: &Event) -> Result<Option<Event>> {
     if !upcasters.contains_key(event.event_type()) {
-        return Ok(event.clone());
+        return Ok(None);
     }
     let mut envelope = event.envelope().clone();
     let from = envelope
@@ -265,7 +266,7 @@ pub fn upcast_event(upcasters: &Upcasters, event: &Event) -> Result<Event> {
         .unwrap_or(1);
     let version = upcast(upcasters, event.event_type(), from, &mut envelope["data"]);
     envelope["schema_version"] = Value::from(version);
-    Event::from_json(envelope)
+    Event::from_json(envelope).map(Some)
 }
 
 #[cfg(test)]
