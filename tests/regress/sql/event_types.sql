@@ -54,3 +54,11 @@ SELECT chronicle.define_event_type('ItemAdded', NULL);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT chronicle.define_event_type('ItemAdded', '{}', schema_version => 0);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+
+-- A definition rolled back leaves no trace, not even in this session's cache.
+BEGIN;
+SELECT chronicle.define_event_type('Note', '{"required": ["text"]}');
+SELECT chronicle.append_event('order-1', 'Note', '{"txt": "typo"}');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ROLLBACK;
+SELECT chronicle.append_event('order-1', 'Note', '{"txt": "no schema now"}');
