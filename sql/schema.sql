@@ -123,14 +123,16 @@ CREATE TABLE chronicle.snapshots (
     version          bigint      NOT NULL,
     stream_type      text        NOT NULL,
     reducer_revision int         NOT NULL,
+    upcasters_fingerprint bigint NOT NULL,
     state            jsonb       NOT NULL,
     created_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    CONSTRAINT snapshots_pkey PRIMARY KEY (stream_id, version)
+    CONSTRAINT snapshots_pkey PRIMARY KEY (stream_id, version, reducer_revision, upcasters_fingerprint)
 );
 CREATE INDEX snapshots_type_idx ON chronicle.snapshots (stream_type);
 COMMENT ON TABLE chronicle.snapshots IS
     'Cached states of streams (a cache: deleting rows never changes an answer). state_at starts from the newest one at or below its target that was made with the current reducer revision.';
 COMMENT ON COLUMN chronicle.snapshots.reducer_revision IS 'chronicle.reducers.revision the state was folded with (0: the default merge).';
+COMMENT ON COLUMN chronicle.snapshots.upcasters_fingerprint IS 'A fingerprint of the upcasters the state was folded with; a snapshot is used only while they are the same.';
 
 -- Event schemas, per event type and schema version (see chronicle.define_event_type).
 CREATE TABLE chronicle.event_types (

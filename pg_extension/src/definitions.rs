@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use chronicle_core::schema::Schema;
-use chronicle_core::upcast::{Upcaster, Upcasters};
+use chronicle_core::upcast::Upcaster;
 use pgrx::spi::SpiClient;
 use pgrx::{pg_guard, pg_sys, JsonB};
 use serde_json::Value;
@@ -23,8 +23,8 @@ use crate::errors::{spi, OrRaise};
 struct Cache {
     /// The OIDs of the tables the cache mirrors (known after the first load).
     tables: Vec<pg_sys::Oid>,
-    schemas: Option<Rc<Versioned<Schema>>>,
-    upcasters: Option<Rc<Upcasters>>,
+    schemas: Option<Rc<Loaded<Schema>>>,
+    upcasters: Option<Rc<Loaded<Upcaster>>>,
 }
 
 thread_local! {
@@ -78,6 +78,24 @@ fn remember_tables(client: &SpiClient<'_>) {
 /// Definitions per event type and schema version, as the tables hold them.
 type Versioned<T> = BTreeMap<String, BTreeMap<i64, T>>;
 
+/// A set of definitions and a fingerprint of their text: replay tags the
+/// snapshots it writes with the upcasters' fingerprint, so a snapshot made
+/// with other upcasters (even by a transaction racing a redefinition) is
+/// never used.
+pub struct Loaded<T> {
+    pub definitions: Versioned<T>,
+    pub fingerprint: i64,
+}
+
+/// FNV-1a, 64 bits: stable across builds (the fingerprints are stored).
+fn fnv1a(bytes: impl IntoIterator<Item = u8>, mut hash: u64) -> u64 {
+    for b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
 /// Loads `SELECT event_type, version, definition` rows, parsing each
 /// definition with the core. Stored definitions were valid when defined;
 /// should one not parse now, that is an error, never a panic.
@@ -86,23 +104,38 @@ fn load<T>(
     sql: &str,
     parse: fn(&Value) -> chronicle_core::Result<T>,
     function: &'static str,
-) -> Rc<Versioned<T>> {
+) -> Rc<Loaded<T>> {
     remember_tables(client);
     let mut all: Versioned<T> = BTreeMap::new();
+    let mut texts = BTreeMap::new();
     for row in spi(client.select(sql, None, &[])) {
         let event_type = spi(row.get::<String>(1)).expect("NOT NULL");
         let version = spi(row.get::<i32>(2)).expect("NOT NULL");
         let definition = spi(row.get::<JsonB>(3)).expect("NOT NULL").0;
         let parsed = parse(&definition).or_raise(function);
+        texts.insert(
+            (event_type.clone(), version),
+            chronicle_core::canonical::to_string(&definition),
+        );
         all.entry(event_type)
             .or_default()
             .insert(i64::from(version), parsed);
     }
-    Rc::new(all)
+    let fingerprint = texts.iter().fold(
+        0xcbf2_9ce4_8422_2325,
+        |hash, ((event_type, version), text)| {
+            let hash = fnv1a(event_type.bytes().chain(version.to_le_bytes()), hash);
+            fnv1a(text.bytes(), hash)
+        },
+    ) as i64;
+    Rc::new(Loaded {
+        definitions: all,
+        fingerprint,
+    })
 }
 
 /// Every event type's schemas.
-pub fn schemas(client: &SpiClient<'_>) -> Rc<Versioned<Schema>> {
+pub fn schemas(client: &SpiClient<'_>) -> Rc<Loaded<Schema>> {
     if let Some(s) = CACHE.with(|c| c.borrow().schemas.clone()) {
         return s;
     }
@@ -117,7 +150,7 @@ pub fn schemas(client: &SpiClient<'_>) -> Rc<Versioned<Schema>> {
 }
 
 /// Every event type's upcasters.
-pub fn upcasters(client: &SpiClient<'_>) -> Rc<Upcasters> {
+pub fn upcasters(client: &SpiClient<'_>) -> Rc<Loaded<Upcaster>> {
     if let Some(u) = CACHE.with(|c| c.borrow().upcasters.clone()) {
         return u;
     }

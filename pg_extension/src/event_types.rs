@@ -20,7 +20,7 @@ pub fn check(
 ) {
     let schemas = definitions::schemas(client);
     check_event(
-        schemas.get(event_type),
+        schemas.definitions.get(event_type),
         event_type,
         schema_version,
         prefix,

@@ -9,12 +9,13 @@
 //! the transaction may write: not on a standby or in a read-only
 //! transaction). Deleting snapshots never changes an answer.
 
+use crate::definitions::Loaded;
 use chronicle_core::append::{check_read_range, require};
 use chronicle_core::event_view::{canonical_time_from_unix_micros, Event};
 use chronicle_core::identifier::validate_type_name;
 use chronicle_core::reducer::Reducer;
 use chronicle_core::replay::{Folder, OnFailure};
-use chronicle_core::upcast::Upcasters;
+use chronicle_core::upcast::Upcaster;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
@@ -66,8 +67,9 @@ struct ReplayTarget {
     /// The reducer's revision (0 for the default merge); snapshots made with
     /// another revision are not used.
     revision: i32,
-    /// Applied to every event before the reducer sees it.
-    upcasters: Rc<Upcasters>,
+    /// Applied to every event before the reducer sees it; snapshots made with
+    /// other upcasters (another fingerprint) are not used.
+    upcasters: Rc<Loaded<Upcaster>>,
 }
 
 /// The stream's head, type and reducer; None when the stream does not exist.
@@ -105,15 +107,21 @@ fn snapshot_at_or_below(
     client: &SpiClient<'_>,
     stream_id: &str,
     version: i64,
-    revision: i32,
+    target: &ReplayTarget,
 ) -> Option<(Value, u64)> {
     let table = spi(client.select(
         "SELECT version, state FROM chronicle.snapshots
           WHERE stream_id OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.<=) $2
             AND reducer_revision OPERATOR(pg_catalog.=) $3
+            AND upcasters_fingerprint OPERATOR(pg_catalog.=) $4
           ORDER BY version DESC LIMIT 1",
         Some(1),
-        &[stream_id.into(), version.into(), revision.into()],
+        &[
+            stream_id.into(),
+            version.into(),
+            target.revision.into(),
+            target.upcasters.fingerprint.into(),
+        ],
     ));
     if table.is_empty() {
         return None;
@@ -205,9 +213,9 @@ fn replay_to<'r>(
     function: &'static str,
     mut visit: impl FnMut(&Folder<'r>),
 ) -> Folder<'r> {
-    let snapshot = snapshot_at_or_below(client, stream_id, start_below, target.revision);
+    let snapshot = snapshot_at_or_below(client, stream_id, start_below, target);
     let mut folder = Folder::new(target.reducer.as_ref(), snapshot, OnFailure::Stop)
-        .with_upcasters(&target.upcasters);
+        .with_upcasters(&target.upcasters.definitions);
     let every = guc::snapshot_every();
     let start = folder.version();
     let mut to_save: Option<(u64, Value)> = None;
@@ -237,14 +245,16 @@ fn replay_to<'r>(
         let writable = unsafe { !pg_sys::XactReadOnly && !pg_sys::RecoveryInProgress() };
         if writable {
             spi(client.update(
-                "INSERT INTO chronicle.snapshots (stream_id, version, stream_type, reducer_revision, state)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                "INSERT INTO chronicle.snapshots
+                        (stream_id, version, stream_type, reducer_revision, upcasters_fingerprint, state)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
                 None,
                 &[
                     stream_id.into(),
                     (version as i64).into(),
                     target.stream_type.as_str().into(),
                     target.revision.into(),
+                    target.upcasters.fingerprint.into(),
                     JsonB(state).into(),
                 ],
             ));

@@ -51,6 +51,11 @@ fn upcast_sql(
 ) -> TableIterator<'static, (name!(schema_version, i32), name!(data, JsonB))> {
     let upcasters = Spi::connect(definitions::upcasters);
     let mut data = data.0;
-    let version = upcast(&upcasters, event_type, i64::from(schema_version), &mut data);
+    let version = upcast(
+        &upcasters.definitions,
+        event_type,
+        i64::from(schema_version),
+        &mut data,
+    );
     TableIterator::once((version as i32, JsonB(data)))
 }

@@ -30,6 +30,17 @@ SELECT chronicle.define_reducer('order', '{"on": {"ItemAdded": [
   {"op": "set", "path": "/customer_id", "from": "/data/customer_id"}]}}');
 SELECT chronicle.state_at('order-7');
 
+-- Snapshots are used only with the reducer revision and the upcasters they
+-- were made with. (Forging a snapshot shows when the cache is used.)
+SET chronicle.snapshot_every = 1;
+SELECT chronicle.state_at('order-7') IS NOT NULL AS folded;
+SELECT version, reducer_revision, upcasters_fingerprint <> 0 AS tagged FROM chronicle.snapshots;
+UPDATE chronicle.snapshots SET state = '{"forged": true}';
+SELECT chronicle.state_at('order-7') AS from_the_cache;
+UPDATE chronicle.snapshots SET upcasters_fingerprint = upcasters_fingerprint + 1;
+SELECT chronicle.state_at('order-7') AS other_upcasters_ignored;
+RESET chronicle.snapshot_every;
+
 -- Errors.
 SELECT chronicle.define_upcaster('ItemAdded', 1, '[{"op": "copy", "path": "/a"}]');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
