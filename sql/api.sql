@@ -112,3 +112,20 @@ COMMENT ON FUNCTION chronicle.define_upcaster(text, int, jsonb) IS
     'Defines (or replaces) the declarative steps (rename, move, default, remove) that turn data of an event type from from_schema_version into the next version. Replay and read_stream(upcast => true) apply them; snapshots are dropped.';
 COMMENT ON FUNCTION chronicle._upcast(text, int, jsonb) IS
     'Internal: the data of an event upcast to its newest schema version.';
+
+-- Monitoring views (seed 003's queries, made permanent).
+CREATE VIEW chronicle.daily_activity AS
+SELECT (e.recorded_at AT TIME ZONE 'UTC')::date AS day,
+       count(*) AS events,
+       count(DISTINCT e.stream_id) AS streams,
+       count(DISTINCT e.event_type) AS event_types
+  FROM chronicle.events e
+ GROUP BY 1;
+COMMENT ON VIEW chronicle.daily_activity IS
+    'Events, distinct streams and distinct event types recorded per day (UTC). Scans chronicle.events: filter on day, e.g. WHERE day > current_date - 7.';
+
+CREATE VIEW chronicle.stream_activity AS
+SELECT s.stream_id, s.stream_type, s.version AS events, s.first_event_at, s.last_event_at
+  FROM chronicle.streams s;
+COMMENT ON VIEW chronicle.stream_activity IS
+    'Every stream with its number of events and first/last recording time, from the stream heads (no scan of the events): ORDER BY events DESC LIMIT 10 gives the most active streams.';
