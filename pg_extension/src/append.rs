@@ -189,16 +189,20 @@ fn write_and_decide(
 ) -> i64 {
     // At most: existing (absent) -> new (raced) -> existing (now present).
     for _ in 0..2 {
-        if let Some(head) = write(Target::Existing, "") {
-            let decision = decide_append(stream_id, expected, given_type, Some(&head), count)
-                .or_raise(function);
-            return decision.plan.last as i64;
-        }
-        let decision =
-            decide_append(stream_id, expected, given_type, None, count).or_raise(function);
-        if write(Target::New, &decision.stream_type).is_some() {
-            return decision.plan.last as i64;
-        }
+        let decision = match write(Target::Existing, "") {
+            Some(head) => decide_append(stream_id, expected, given_type, Some(&head), count)
+                .or_raise(function),
+            None => {
+                let decision =
+                    decide_append(stream_id, expected, given_type, None, count).or_raise(function);
+                if write(Target::New, &decision.stream_type).is_none() {
+                    continue;
+                }
+                decision
+            }
+        };
+        crate::notify::note_append(&decision.stream_type, stream_id, decision.plan.last as i64);
+        return decision.plan.last as i64;
     }
     chronicle_core::Error::VersionConflict {
         stream_id: stream_id.to_string(),

@@ -8,6 +8,13 @@ static MAX_EVENT_SIZE: GucSetting<i32> =
 static MAX_BATCH_EVENTS: GucSetting<i32> =
     GucSetting::<i32>::new(Limits::DEFAULT_MAX_BATCH_EVENTS as i32);
 
+static NOTIFY: GucSetting<bool> = GucSetting::<bool>::new(true);
+
+/// `chronicle.notify`: whether committing appends send NOTIFY.
+pub fn notify() -> bool {
+    NOTIFY.get()
+}
+
 static SNAPSHOT_EVERY: GucSetting<i32> = GucSetting::<i32>::new(100);
 
 /// `chronicle.snapshot_every`: 0 turns snapshot writing off.
@@ -16,6 +23,14 @@ pub fn snapshot_every() -> u64 {
 }
 
 pub fn register() {
+    GucRegistry::define_bool_guc(
+        c"chronicle.notify",
+        c"Committing transactions that appended send NOTIFY chronicle, one per stream.",
+        c"The payload is JSON with stream_type, stream_id and version.",
+        &NOTIFY,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
     GucRegistry::define_int_guc(
         c"chronicle.snapshot_every",
         c"state_at caches the state every this many versions (0: never).",

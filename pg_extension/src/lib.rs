@@ -11,6 +11,7 @@ mod definitions;
 mod errors;
 mod event_types;
 mod guc;
+mod notify;
 mod raw_jsonb;
 mod read;
 mod replay;
@@ -30,6 +31,7 @@ pgrx::extension_sql_file!("../../sql/api.sql", name = "api", finalize);
 pub extern "C-unwind" fn _PG_init() {
     guc::register();
     definitions::register();
+    notify::register();
 }
 
 /// Required by `cargo pgrx test`.

@@ -4,6 +4,7 @@
 Run with CHRONICLE_DSN pointing at a database with the extension installed.
 """
 
+import json
 import os
 import unittest
 import uuid
@@ -101,6 +102,62 @@ class ClientTest(unittest.TestCase):
         # The network dropped the reply; the client sends the same batch again.
         self.assertEqual(c.execute(sql, [self.order, events]).fetchone()[0], 2)
         self.assertEqual(c.execute("SELECT count(*) FROM chronicle.read_stream(%s)", [self.order]).fetchone()[0], 2)
+
+
+class NotificationTest(unittest.TestCase):
+    """LISTEN chronicle: one notification per stream per committed transaction."""
+
+    def setUp(self):
+        self.listener = psycopg.connect(DSN, autocommit=True)
+        self.listener.execute("LISTEN chronicle")
+        self.writer = psycopg.connect(DSN, autocommit=True)
+        self.prefix = f"n{uuid.uuid4().hex[:8]}"
+
+    def tearDown(self):
+        self.listener.close()
+        self.writer.close()
+
+    def heard(self, expected_count):
+        got = [json.loads(n.payload) for n in self.listener.notifies(timeout=3, stop_after=expected_count)]
+        # nothing more arrives
+        got += [json.loads(n.payload) for n in self.listener.notifies(timeout=0.3)]
+        return sorted(got, key=lambda p: p["stream_id"])
+
+    def append(self, stream, n=1):
+        for _ in range(n):
+            self.writer.execute("SELECT chronicle.append_event(%s, 'Ticked', '{}', stream_type => 'Clock')", [stream])
+
+    def test_one_notification_per_stream_with_the_version_at_commit(self):
+        a, b = f"{self.prefix}-a", f"{self.prefix}-b"
+        with self.writer.transaction():
+            self.append(a, 2)
+            self.append(b)
+            self.append(a)
+        self.assertEqual(self.heard(2), [
+            {"stream_type": "Clock", "stream_id": a, "version": 3},
+            {"stream_type": "Clock", "stream_id": b, "version": 1},
+        ])
+
+    def test_rolled_back_work_is_never_announced(self):
+        c, d = f"{self.prefix}-c", f"{self.prefix}-d"
+        with self.writer.transaction(force_rollback=True):
+            self.append(c)
+        with self.writer.transaction():
+            self.append(d)
+            try:
+                with self.writer.transaction():  # a savepoint
+                    self.append(c)
+                    raise RuntimeError("roll the savepoint back")
+            except RuntimeError:
+                pass
+            with self.writer.transaction():  # a savepoint that is released
+                self.append(d)
+        self.assertEqual(self.heard(1), [{"stream_type": "Clock", "stream_id": d, "version": 2}])
+
+    def test_notify_can_be_turned_off(self):
+        self.writer.execute("SET chronicle.notify = off")
+        self.append(f"{self.prefix}-e")
+        self.assertEqual(self.heard(0), [])
 
 
 if __name__ == "__main__":
