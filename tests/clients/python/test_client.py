@@ -111,6 +111,7 @@ class NotificationTest(unittest.TestCase):
         self.listener = psycopg.connect(DSN, autocommit=True)
         self.listener.execute("LISTEN chronicle")
         self.writer = psycopg.connect(DSN, autocommit=True)
+        self.writer.execute("SET chronicle.notify = on")  # off by default (see the README)
         self.prefix = f"n{uuid.uuid4().hex[:8]}"
 
     def tearDown(self):
@@ -154,7 +155,10 @@ class NotificationTest(unittest.TestCase):
                 self.append(d)
         self.assertEqual(self.heard(1), [{"stream_type": "Clock", "stream_id": d, "version": 2}])
 
-    def test_notify_can_be_turned_off(self):
+    def test_notify_is_off_by_default_and_can_be_turned_off(self):
+        with psycopg.connect(DSN, autocommit=True) as fresh:
+            fresh.execute("SELECT chronicle.stream_version('x')")  # loads the library
+            self.assertEqual(fresh.execute("SHOW chronicle.notify").fetchone()[0], "off")
         self.writer.execute("SET chronicle.notify = off")
         self.append(f"{self.prefix}-e")
         self.assertEqual(self.heard(0), [])
