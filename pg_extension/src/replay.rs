@@ -216,8 +216,14 @@ fn replay_to<'r>(
     let snapshot = snapshot_at_or_below(client, stream_id, start_below, target);
     let mut folder = Folder::new(target.reducer.as_ref(), snapshot, OnFailure::Stop)
         .with_upcasters(&target.upcasters.definitions);
-    let every = guc::snapshot_every();
     let start = folder.version();
+    // The one version worth caching: the last multiple of snapshot_every up
+    // to the target, if this fold passes it and may write.
+    let every = guc::snapshot_every();
+    let writable = unsafe { !pg_sys::XactReadOnly && !pg_sys::RecoveryInProgress() };
+    let save_at = (every > 0 && writable)
+        .then(|| to_version.max(0) as u64 / every * every)
+        .filter(|&v| v > start);
     let mut to_save: Option<(u64, Value)> = None;
     let needs = target.reducer.as_ref().map_or_else(
         || BTreeSet::from(["data".to_string()]),
@@ -235,16 +241,14 @@ fn replay_to<'r>(
             let event = read_event(&row, &extra);
             folder.step(&event).or_raise(function);
             visit(&folder);
-            if every > 0 && folder.version() % every == 0 {
+            if Some(folder.version()) == save_at {
                 to_save = Some((folder.version(), folder.state().clone()));
             }
         }
     }
     drop(cursor);
     if let Some((version, state)) = to_save {
-        let writable = unsafe { !pg_sys::XactReadOnly && !pg_sys::RecoveryInProgress() };
-        if writable {
-            spi(client.update(
+        spi(client.update(
                 "INSERT INTO chronicle.snapshots
                         (stream_id, version, stream_type, reducer_revision, upcasters_fingerprint, state)
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
@@ -258,7 +262,6 @@ fn replay_to<'r>(
                     JsonB(state).into(),
                 ],
             ));
-        }
     }
     folder
 }
