@@ -54,13 +54,14 @@ unsafe extern "C-unwind" fn on_xact(event: pg_sys::XactEvent::Type, _arg: *mut s
             if touched.is_empty() || !guc::notify() {
                 return;
             }
-            // The last note per stream is its version at commit.
-            let mut last: Vec<&Touch> = Vec::new();
-            for t in touched.iter().rev() {
-                if !last.iter().any(|l| l.stream_id == t.stream_id) {
-                    last.push(t);
-                }
-            }
+            // The last note per stream is its version at commit (one pass:
+            // a transaction may touch thousands of streams).
+            let mut seen = std::collections::HashSet::new();
+            let last: Vec<&Touch> = touched
+                .iter()
+                .rev()
+                .filter(|t| seen.insert(t.stream_id.as_str()))
+                .collect();
             for t in last.into_iter().rev() {
                 let payload = serde_json::json!({
                     "stream_type": t.stream_type,
