@@ -26,7 +26,7 @@ use pgrx::spi::{OwnedPreparedStatement, SpiClient};
 use pgrx::{pg_sys, PgOid};
 use serde_json::{Map, Value};
 
-use crate::errors::{spi, OrRaise, RaiseIn};
+use crate::errors::{raise, spi, OrRaise};
 use crate::guc;
 use crate::raw_jsonb::RawJsonb;
 
@@ -204,12 +204,12 @@ fn write_and_decide(
         crate::notify::note_append(&decision.stream_type, stream_id, decision.plan.last as i64);
         return decision.plan.last as i64;
     }
-    chronicle_core::Error::VersionConflict {
+    let conflict = chronicle_core::Error::VersionConflict {
         stream_id: stream_id.to_string(),
         expected,
         actual: 0,
-    }
-    .raise_in(function)
+    };
+    raise(conflict, function)
 }
 
 /// Reads the `(before, stream_type)` row a write returns.

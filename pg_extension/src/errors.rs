@@ -28,17 +28,6 @@ pub fn spi<T>(result: Result<T, pgrx::spi::SpiError>) -> T {
     result.unwrap_or_else(|e| panic!("SPI: {e}"))
 }
 
-/// Raises a core error from a named function.
-pub trait RaiseIn {
-    fn raise_in(self, function: &'static str) -> !;
-}
-
-impl RaiseIn for chronicle_core::Error {
-    fn raise_in(self, function: &'static str) -> ! {
-        raise(self, function)
-    }
-}
-
 /// Unwraps a core result, raising its error.
 pub trait OrRaise<T> {
     fn or_raise(self, function: &'static str) -> T;
