@@ -134,32 +134,45 @@ fn load<T>(
     })
 }
 
+/// The cached copy in `slot`, loading it first if there is none.
+fn cached<T>(
+    slot: fn(&mut Cache) -> &mut Option<Rc<Loaded<T>>>,
+    load: impl FnOnce() -> Rc<Loaded<T>>,
+) -> Rc<Loaded<T>> {
+    if let Some(hit) = CACHE.with(|c| slot(&mut c.borrow_mut()).clone()) {
+        return hit;
+    }
+    let loaded = load();
+    CACHE.with(|c| *slot(&mut c.borrow_mut()) = Some(loaded.clone()));
+    loaded
+}
+
 /// Every event type's schemas.
 pub fn schemas(client: &SpiClient<'_>) -> Rc<Loaded<Schema>> {
-    if let Some(s) = CACHE.with(|c| c.borrow().schemas.clone()) {
-        return s;
-    }
-    let loaded = load(
-        client,
-        "SELECT event_type, schema_version, schema FROM chronicle.event_types",
-        Schema::parse,
-        "chronicle.define_event_type",
-    );
-    CACHE.with(|c| c.borrow_mut().schemas = Some(loaded.clone()));
-    loaded
+    cached(
+        |c| &mut c.schemas,
+        || {
+            load(
+                client,
+                "SELECT event_type, schema_version, schema FROM chronicle.event_types",
+                Schema::parse,
+                "chronicle.define_event_type",
+            )
+        },
+    )
 }
 
 /// Every event type's upcasters.
 pub fn upcasters(client: &SpiClient<'_>) -> Rc<Loaded<Upcaster>> {
-    if let Some(u) = CACHE.with(|c| c.borrow().upcasters.clone()) {
-        return u;
-    }
-    let loaded = load(
-        client,
-        "SELECT event_type, from_schema_version, steps FROM chronicle.upcasters",
-        Upcaster::parse,
-        "chronicle.define_upcaster",
-    );
-    CACHE.with(|c| c.borrow_mut().upcasters = Some(loaded.clone()));
-    loaded
+    cached(
+        |c| &mut c.upcasters,
+        || {
+            load(
+                client,
+                "SELECT event_type, from_schema_version, steps FROM chronicle.upcasters",
+                Upcaster::parse,
+                "chronicle.define_upcaster",
+            )
+        },
+    )
 }
