@@ -37,10 +37,21 @@ print(p, f)
 PY
 }
 
+# Suites to run: the arguments (e.g. `./chronicle test regress isolation`),
+# every suite if none.
+ONLY=("$@")
+wanted() {
+    [ ${#ONLY[@]} -eq 0 ] && return 0
+    local s
+    for s in "${ONLY[@]}"; do [ "$s" = "$1" ] && return 0; done
+    return 1
+}
+
 # suite NAME COMMAND...: runs a suite, logs it, adds up its counts.
 suite() {
     local name=$1 status=0 passed failed
     shift
+    wanted "$name" || return 0
     log "suite: $name"
     ( "$@" ) >"$LOGS/$name.log" 2>&1 || status=$?
     read -r passed failed < <(count_results "$LOGS/$name.log")

@@ -53,9 +53,9 @@ AS $$
 BEGIN
     PERFORM chronicle._require('correlation_id', read_correlation.correlation_id IS NOT NULL);
     RETURN QUERY
-        SELECT e.* FROM chronicle.events e
-         WHERE e.correlation_id = read_correlation.correlation_id
-         ORDER BY e.global_position;
+        SELECT v.* FROM chronicle.events v
+         WHERE v.correlation_id = read_correlation.correlation_id
+         ORDER BY v.global_position NULLS LAST, v.recorded_at, v.stream_id, v.version;
 END
 $$;
 
@@ -80,6 +80,328 @@ BEGIN
 END
 $$;
 
+-- The global feed (see pg_extension/src/feed.rs for how positions are handed out).
+INSERT INTO chronicle.feed_state (system_identifier, horizon, position)
+VALUES (chronicle._system_identifier(), pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()), 0);
+
+CREATE FUNCTION chronicle.read_all(
+    after_position bigint DEFAULT 0,
+    max_count int DEFAULT 1000,
+    stream_type text DEFAULT NULL,
+    event_types text[] DEFAULT NULL
+) RETURNS SETOF chronicle.events
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM chronicle._check_feed_read(after_position, max_count, read_all.stream_type, event_types);
+    PERFORM chronicle._feed_tick();
+    RETURN QUERY
+        SELECT v.* FROM chronicle.events v
+         WHERE v.global_position > after_position
+           AND (read_all.stream_type IS NULL OR v.stream_type = read_all.stream_type)
+           AND (event_types IS NULL OR v.event_type = ANY (event_types))
+         ORDER BY v.global_position
+         LIMIT max_count;
+END
+$$;
+
+CREATE FUNCTION chronicle.feed_head() RETURNS bigint
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN coalesce((SELECT s.position FROM chronicle.feed_state s), 0);
+
+-- Subscriptions.
+CREATE FUNCTION chronicle.create_subscription(
+    name text,
+    stream_type text DEFAULT NULL,
+    event_types text[] DEFAULT NULL,
+    start_position bigint DEFAULT 0
+) RETURNS chronicle.subscriptions
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    created chronicle.subscriptions;
+BEGIN
+    PERFORM chronicle._check_subscription(create_subscription.name, create_subscription.stream_type,
+                                          create_subscription.event_types, start_position,
+                                          chronicle.feed_head());
+    INSERT INTO chronicle.subscriptions AS s (name, stream_type, event_types, last_position, last_event_id)
+    VALUES (create_subscription.name, create_subscription.stream_type, create_subscription.event_types,
+            start_position, (SELECT v.event_id FROM chronicle.events v WHERE v.global_position = start_position))
+    ON CONFLICT ON CONSTRAINT subscriptions_pkey DO NOTHING
+    RETURNING s.* INTO created;
+    IF created.name IS NULL THEN
+        PERFORM chronicle._subscription_error(create_subscription.name, false);
+    END IF;
+    INSERT INTO chronicle.subscription_consumers (subscription, consumer, position)
+    VALUES (created.name, 0, start_position);
+    RETURN created;
+END
+$$;
+
+CREATE FUNCTION chronicle.drop_subscription(name text) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM chronicle._check_position('drop_subscription', drop_subscription.name, '', NULL, 0);
+    DELETE FROM chronicle.subscriptions s WHERE s.name = drop_subscription.name;
+    IF NOT FOUND THEN
+        PERFORM chronicle._subscription_error(drop_subscription.name, true);
+    END IF;
+END
+$$;
+
+-- The subscription's row, locked (FOR UPDATE) or not; raises 42704 if missing.
+CREATE FUNCTION chronicle._subscription(name text, lock boolean) RETURNS chronicle.subscriptions
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found chronicle.subscriptions;
+BEGIN
+    IF lock THEN
+        SELECT s.* INTO found FROM chronicle.subscriptions s WHERE s.name = _subscription.name FOR UPDATE;
+    ELSE
+        SELECT s.* INTO found FROM chronicle.subscriptions s WHERE s.name = _subscription.name;
+    END IF;
+    IF found.name IS NULL THEN
+        PERFORM chronicle._subscription_error(_subscription.name, true);
+    END IF;
+    RETURN found;
+END
+$$;
+
+CREATE FUNCTION chronicle.poll(
+    name text,
+    max_count int DEFAULT 100,
+    consumer int DEFAULT 0,
+    consumers int DEFAULT 1
+) RETURNS SETOF chronicle.events
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sub chronicle.subscriptions;
+    from_position bigint;
+    scan_to bigint;
+BEGIN
+    PERFORM chronicle._check_poll(poll.name, max_count, consumer, consumers);
+    sub := chronicle._subscription(poll.name, false);
+    IF sub.status IN ('paused', 'failed') THEN
+        RETURN;
+    END IF;
+    IF sub.consumers <> poll.consumers THEN
+        -- A new group size: every consumer starts again from the group's
+        -- checkpoint (streams move between consumers; at-least-once).
+        sub := chronicle._subscription(poll.name, true);
+        IF sub.consumers <> poll.consumers THEN
+            DELETE FROM chronicle.subscription_consumers c WHERE c.subscription = sub.name;
+            INSERT INTO chronicle.subscription_consumers (subscription, consumer, position)
+            SELECT sub.name, k, sub.last_position FROM generate_series(0, poll.consumers - 1) k;
+            UPDATE chronicle.subscriptions s SET consumers = poll.consumers WHERE s.name = sub.name;
+        END IF;
+    END IF;
+    SELECT c.position INTO from_position FROM chronicle.subscription_consumers c
+     WHERE c.subscription = sub.name AND c.consumer = poll.consumer;
+    PERFORM chronicle._feed_tick();
+    -- Scan at most 100,000 positions per call, so that a selective filter
+    -- costs a bounded amount per poll.
+    scan_to := least(chronicle.feed_head(), from_position + 100000);
+    RETURN QUERY
+        SELECT v.* FROM chronicle.events v
+         WHERE v.global_position > from_position AND v.global_position <= scan_to
+           AND chronicle._delivers(sub, poll.consumer, poll.consumers, v.stream_type, v.event_type, v.stream_id)
+         ORDER BY v.global_position
+         LIMIT max_count;
+    IF NOT FOUND AND scan_to > from_position THEN
+        -- Nothing for this consumer up to scan_to: move its checkpoint
+        -- there, so the next poll does not scan the same positions again.
+        sub := chronicle._subscription(poll.name, true);
+        PERFORM chronicle._move_checkpoint(sub, poll.consumer, scan_to, 0);
+    END IF;
+END
+$$;
+
+-- Moves consumer k's checkpoint of a subscription (row locked by the caller)
+-- forward to to_position, counting processed events, and updates the
+-- subscription's group checkpoint.
+CREATE FUNCTION chronicle._move_checkpoint(
+    sub chronicle.subscriptions, consumer int, to_position bigint, processed bigint
+) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    group_checkpoint bigint;
+BEGIN
+    UPDATE chronicle.subscription_consumers c
+       SET position = to_position,
+           last_event_id = (SELECT v.event_id FROM chronicle.events v WHERE v.global_position = to_position),
+           last_processed_at = CASE WHEN processed > 0 THEN now() ELSE c.last_processed_at END,
+           events_processed = c.events_processed + processed
+     WHERE c.subscription = sub.name AND c.consumer = _move_checkpoint.consumer
+       AND c.position < to_position;
+    SELECT min(c.position) INTO group_checkpoint FROM chronicle.subscription_consumers c
+     WHERE c.subscription = sub.name;
+    UPDATE chronicle.subscriptions s
+       SET last_position = group_checkpoint,
+           last_event_id = (SELECT v.event_id FROM chronicle.events v WHERE v.global_position = group_checkpoint),
+           last_processed_at = CASE WHEN processed > 0 THEN now() ELSE s.last_processed_at END,
+           events_processed = (SELECT sum(c.events_processed) FROM chronicle.subscription_consumers c
+                                WHERE c.subscription = sub.name),
+           status = CASE WHEN s.status = 'rebuilding' AND group_checkpoint >= s.rebuild_target
+                         THEN 'running' ELSE s.status END,
+           rebuild_target = CASE WHEN s.status = 'rebuilding' AND group_checkpoint >= s.rebuild_target
+                                 THEN NULL ELSE s.rebuild_target END
+     WHERE s.name = sub.name;
+END
+$$;
+
+-- Whether an event at (stream_type, event_type, stream_id) goes to consumer k of a subscription.
+-- Whether an event at (stream_type, event_type, stream_id) goes to consumer k
+-- of n of a subscription. No SET clause, so that it is inlined into the
+-- feed scans; every name in it is schema-qualified.
+CREATE FUNCTION chronicle._delivers(
+    sub chronicle.subscriptions, consumer int, consumers int,
+    stream_type text, event_type text, stream_id text
+) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (sub.stream_type IS NULL OR _delivers.stream_type OPERATOR(pg_catalog.=) sub.stream_type)
+   AND (sub.event_types IS NULL OR _delivers.event_type OPERATOR(pg_catalog.=) ANY (sub.event_types))
+   AND (consumers OPERATOR(pg_catalog.=) 1
+        OR pg_catalog.mod(pg_catalog.mod(pg_catalog.hashtextextended(_delivers.stream_id, 0), consumers::bigint)
+                          OPERATOR(pg_catalog.+) consumers, consumers::bigint) OPERATOR(pg_catalog.=) consumer);
+
+CREATE FUNCTION chronicle.ack(name text, "position" bigint, consumer int DEFAULT 0) RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sub chronicle.subscriptions;
+    previous bigint;
+BEGIN
+    PERFORM chronicle._check_position('ack', ack.name, 'position', ack.position, chronicle.feed_head());
+    PERFORM chronicle._require('consumer', consumer IS NOT NULL);
+    sub := chronicle._subscription(ack.name, true);
+    SELECT c.position INTO previous FROM chronicle.subscription_consumers c
+     WHERE c.subscription = sub.name AND c.consumer = ack.consumer FOR UPDATE;
+    IF previous IS NULL THEN
+        PERFORM chronicle._check_poll(ack.name, 1, consumer, sub.consumers);
+    END IF;
+    IF ack.position <= previous THEN
+        RETURN previous;
+    END IF;
+    PERFORM chronicle._move_checkpoint(sub, ack.consumer, ack.position,
+        (SELECT count(*) FROM chronicle.events v
+          WHERE v.global_position > previous AND v.global_position <= ack.position
+            AND chronicle._delivers(sub, ack.consumer, sub.consumers, v.stream_type, v.event_type, v.stream_id)));
+    RETURN ack.position;
+END
+$$;
+
+CREATE FUNCTION chronicle.pause_subscription(name text) RETURNS chronicle.subscriptions
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sub chronicle.subscriptions;
+BEGIN
+    PERFORM chronicle._check_position('pause_subscription', pause_subscription.name, '', NULL, 0);
+    sub := chronicle._subscription(pause_subscription.name, true);
+    UPDATE chronicle.subscriptions s SET status = 'paused' WHERE s.name = sub.name RETURNING s.* INTO sub;
+    RETURN sub;
+END
+$$;
+
+CREATE FUNCTION chronicle.resume_subscription(name text) RETURNS chronicle.subscriptions
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sub chronicle.subscriptions;
+BEGIN
+    PERFORM chronicle._check_position('resume_subscription', resume_subscription.name, '', NULL, 0);
+    sub := chronicle._subscription(resume_subscription.name, true);
+    UPDATE chronicle.subscriptions s
+       SET status = CASE WHEN s.rebuild_target IS NULL THEN 'running' ELSE 'rebuilding' END,
+           error_message = NULL
+     WHERE s.name = sub.name RETURNING s.* INTO sub;
+    RETURN sub;
+END
+$$;
+
+CREATE FUNCTION chronicle.fail_subscription(name text, error text) RETURNS chronicle.subscriptions
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sub chronicle.subscriptions;
+BEGIN
+    PERFORM chronicle._check_position('fail_subscription', fail_subscription.name, '', NULL, 0);
+    PERFORM chronicle._require('error', error IS NOT NULL);
+    sub := chronicle._subscription(fail_subscription.name, true);
+    UPDATE chronicle.subscriptions s SET status = 'failed', error_message = error
+     WHERE s.name = sub.name RETURNING s.* INTO sub;
+    RETURN sub;
+END
+$$;
+
+CREATE FUNCTION chronicle.reset_subscription(name text, to_position bigint DEFAULT 0) RETURNS chronicle.subscriptions
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sub chronicle.subscriptions;
+    head bigint := chronicle.feed_head();
+BEGIN
+    PERFORM chronicle._check_position('reset_subscription', reset_subscription.name, 'to_position', to_position, head);
+    sub := chronicle._subscription(reset_subscription.name, true);
+    UPDATE chronicle.subscription_consumers c
+       SET position = to_position, last_event_id = NULL, last_processed_at = NULL, events_processed = 0
+     WHERE c.subscription = sub.name;
+    UPDATE chronicle.subscriptions s
+       SET last_position = to_position,
+           last_event_id = (SELECT v.event_id FROM chronicle.events v WHERE v.global_position = to_position),
+           events_processed = 0,
+           error_message = NULL,
+           status = CASE WHEN to_position >= head THEN 'running' ELSE 'rebuilding' END,
+           rebuild_target = CASE WHEN to_position >= head THEN NULL ELSE head END
+     WHERE s.name = sub.name RETURNING s.* INTO sub;
+    RETURN sub;
+END
+$$;
+
+COMMENT ON FUNCTION chronicle.read_all(bigint, int, text, text[]) IS
+    'The global feed: committed events after after_position in global_position order (dense: 1, 2, 3, ...; no event ever appears before one already returned), optionally of one stream type and/or some event types.';
+COMMENT ON FUNCTION chronicle.feed_head() IS
+    'The last global_position handed out so far (0 if none).';
+COMMENT ON FUNCTION chronicle.seal(bigint) IS
+    'Hands out global positions to every event that can have one now (at most max_events) and returns how many. The sealer worker does this on its own; call it to seal without waiting. Needs a READ COMMITTED read-write transaction on the primary.';
+COMMENT ON FUNCTION chronicle.create_subscription(text, text, text[], bigint) IS
+    'Creates a named subscription to the global feed (optionally one stream type and/or some event types) starting after start_position.';
+COMMENT ON FUNCTION chronicle.drop_subscription(text) IS 'Drops a subscription and its checkpoints.';
+COMMENT ON FUNCTION chronicle.poll(text, int, int, int) IS
+    'The next events of a subscription after its consumer''s checkpoint, in feed order. With consumers => n, consumer k (0 .. n-1) receives only the streams whose hash mod n is k (per-stream order kept). Nothing while paused or failed. Acknowledge with chronicle.ack.';
+COMMENT ON FUNCTION chronicle.ack(text, bigint, int) IS
+    'Moves a consumer''s checkpoint forward to position (never back) and returns the checkpoint; positions beyond the feed''s head are refused.';
+COMMENT ON FUNCTION chronicle.pause_subscription(text) IS 'Pauses a subscription: poll returns nothing until resume_subscription.';
+COMMENT ON FUNCTION chronicle.resume_subscription(text) IS 'Resumes a paused or failed subscription (clears its error).';
+COMMENT ON FUNCTION chronicle.fail_subscription(text, text) IS 'Marks a subscription failed with an error message: poll returns nothing until resume_subscription.';
+COMMENT ON FUNCTION chronicle.reset_subscription(text, bigint) IS
+    'Moves every checkpoint of a subscription to to_position (rebuild a projection); status rebuilding until the checkpoint reaches the head at reset time.';
+COMMENT ON FUNCTION chronicle._move_checkpoint(chronicle.subscriptions, int, bigint, bigint) IS 'Internal: moves a consumer''s checkpoint forward and updates the group checkpoint.';
+COMMENT ON FUNCTION chronicle._delivers(chronicle.subscriptions, int, int, text, text, text) IS 'Internal: whether an event goes to consumer k of n of a subscription.';
+COMMENT ON FUNCTION chronicle._subscription(text, boolean) IS 'Internal: a subscription''s row (42704 if missing).';
+COMMENT ON FUNCTION chronicle._system_identifier() IS 'Internal: the cluster''s system identifier.';
+COMMENT ON FUNCTION chronicle._feed_tick() IS 'Internal: makes sure a sealer runs before a feed read.';
+COMMENT ON FUNCTION chronicle._check_feed_read(bigint, bigint, text, text[]) IS 'Internal: argument checks of read_all.';
+COMMENT ON FUNCTION chronicle._check_subscription(text, text, text[], bigint, bigint) IS 'Internal: argument checks of create_subscription.';
+COMMENT ON FUNCTION chronicle._check_poll(text, bigint, bigint, bigint) IS 'Internal: argument checks of poll.';
+COMMENT ON FUNCTION chronicle._check_position(text, text, text, bigint, bigint) IS 'Internal: argument checks of the subscription functions.';
+COMMENT ON FUNCTION chronicle._subscription_error(text, boolean) IS 'Internal: raises 42704 (missing) or 42710 (exists) for a subscription.';
 COMMENT ON FUNCTION chronicle.append_event(text, text, jsonb, jsonb, bigint, uuid, text, uuid, uuid, text, timestamptz, int) IS
     'Appends one event to a stream and returns the stream''s new version. expected_version: NULL = any, 0 = the stream must not exist, N = the stream must be at version N (else SQLSTATE 40001). Repeating an append with the same event_id at the same place returns the stored version again.';
 COMMENT ON FUNCTION chronicle.append_events(text, jsonb, bigint, text) IS
@@ -129,3 +451,36 @@ SELECT s.stream_id, s.stream_type, s.version AS events, s.first_event_at, s.last
   FROM chronicle.streams s;
 COMMENT ON VIEW chronicle.stream_activity IS
     'Every stream with its number of events and first/last recording time, from the stream heads (no scan of the events): ORDER BY events DESC LIMIT 10 gives the most active streams.';
+
+CREATE VIEW chronicle.subscription_lag AS
+SELECT s.name, s.status, s.last_position AS "position", h.head,
+       h.head - s.last_position AS lag, s.last_processed_at AS last_processed,
+       s.error_message
+  FROM chronicle.subscriptions s, (SELECT chronicle.feed_head() AS head) h;
+COMMENT ON VIEW chronicle.subscription_lag IS
+    'Each subscription''s checkpoint against the head of the feed (seed 003''s projection lag): lag counts positions, including events the subscription''s filter skips.';
+
+CREATE VIEW chronicle.feed_status AS
+SELECT st.head_position,
+       (SELECT count(*) FROM chronicle.event_log e
+         WHERE e.seal_key >= st.horizon
+           AND NOT EXISTS (SELECT FROM chronicle.feed f WHERE f.id = e.id)) AS waiting_events,
+       st.last_sealed_at,
+       (SELECT a.pid FROM pg_catalog.pg_stat_activity a
+         WHERE a.backend_type = 'chronicle sealer' AND a.datid = (SELECT d.oid FROM pg_catalog.pg_database d
+                                                                   WHERE d.datname = current_database())) AS sealer_pid,
+       o.pid AS oldest_xact_pid,
+       o.datname AS oldest_xact_database,
+       o.age AS oldest_xact_age,
+       o.state AS oldest_xact_state
+  FROM (SELECT coalesce(max(s.position), 0) AS head_position, max(s.sealed_at) AS last_sealed_at,
+               coalesce(max(s.horizon), '0'::xid8) AS horizon
+          FROM chronicle.feed_state s) st
+  LEFT JOIN LATERAL (
+        SELECT a.pid, a.datname, now() - a.xact_start AS age, a.state
+          FROM pg_catalog.pg_stat_activity a
+         WHERE a.backend_xid IS NOT NULL
+         ORDER BY pg_catalog.age(a.backend_xid) DESC
+         LIMIT 1) o ON true;
+COMMENT ON VIEW chronicle.feed_status IS
+    'The global feed: its head position, events committed but not yet sealed, when the sealer last handed out positions, its pid, and the oldest transaction with an id in the cluster (in any database): events appended after it started are sealed only once it ends.';

@@ -2,13 +2,22 @@
 -- keeps history append-only. Runs first in CREATE EXTENSION (before the
 -- functions pgrx generates from the Rust code).
 
--- A plain sequence (not an identity column) so that pg_dump can be told to dump
--- its value along with the rows.
-CREATE SEQUENCE chronicle.events_global_position_seq AS bigint;
+-- The internal id of each stored event: increasing in insertion order (with
+-- gaps). A plain sequence (not an identity column) so that pg_dump can be
+-- told to dump its value along with the rows. CACHE 1 (the default) keeps it
+-- increasing across sessions, which the feed's order relies on.
+CREATE SEQUENCE chronicle.event_log_id_seq AS bigint;
 
--- Every event, in the envelope of ../shared/design.md.
-CREATE TABLE chronicle.events (
-    global_position bigint      NOT NULL DEFAULT pg_catalog.nextval('chronicle.events_global_position_seq'),
+-- Every event, in the envelope of ../shared/design.md, as stored. Read it
+-- through the view chronicle.events, which adds the dense global_position.
+CREATE TABLE chronicle.event_log (
+    id              bigint      NOT NULL DEFAULT pg_catalog.nextval('chronicle.event_log_id_seq'),
+    -- The feed's order key: the appending transaction's id, raised to the
+    -- key of the stream's previous event when that one is higher, so that a
+    -- stream's events enter the feed in version order. An event is sealed
+    -- (gets its global_position) once its key is below the oldest running
+    -- transaction: no event with a smaller key can commit after that.
+    seal_key        xid8        NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
     event_id        uuid        NOT NULL,
     stream_id       text        NOT NULL,
     stream_type     text        NOT NULL,
@@ -22,7 +31,7 @@ CREATE TABLE chronicle.events (
     actor           text,
     occurred_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
     recorded_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    CONSTRAINT events_pkey PRIMARY KEY (global_position),
+    CONSTRAINT event_log_pkey PRIMARY KEY (id),
     CONSTRAINT events_event_id_key UNIQUE (event_id),
     -- Versions are unique per stream (the seeds' ix_events_aggregate_unique_sequence);
     -- the append path makes them gap-free.
@@ -30,15 +39,54 @@ CREATE TABLE chronicle.events (
 );
 
 -- The seeds' query indexes.
-CREATE INDEX events_stream_type_time_idx ON chronicle.events (stream_type, occurred_at);
-CREATE INDEX events_event_type_time_idx ON chronicle.events (event_type, occurred_at);
-CREATE INDEX events_correlation_idx ON chronicle.events (correlation_id, global_position)
+CREATE INDEX events_stream_type_time_idx ON chronicle.event_log (stream_type, occurred_at);
+CREATE INDEX events_event_type_time_idx ON chronicle.event_log (event_type, occurred_at);
+CREATE INDEX events_correlation_idx ON chronicle.event_log (correlation_id, id)
     WHERE correlation_id IS NOT NULL;
+-- The sealer's scan: events in feed order from the stored horizon on.
+CREATE INDEX event_log_seal_idx ON chronicle.event_log (seal_key, id);
 
-COMMENT ON TABLE chronicle.events IS
-    'Every event ever appended, append-only: UPDATE, DELETE and TRUNCATE are refused. Write with chronicle.append_event / chronicle.append_events.';
+COMMENT ON TABLE chronicle.event_log IS
+    'Every event ever appended, as stored; append-only: UPDATE, DELETE and TRUNCATE are refused. Read chronicle.events (which adds global_position); write with chronicle.append_event / chronicle.append_events.';
+COMMENT ON COLUMN chronicle.event_log.id IS 'Internal id, increasing in insertion order (with gaps); the feed refers to events by it.';
+COMMENT ON COLUMN chronicle.event_log.seal_key IS
+    'The feed''s order key: the appending transaction''s id, raised to the key of the stream''s previous event when that is higher. Events are sealed in (seal_key, id) order once seal_key is below the oldest running transaction.';
+
+-- The global feed: dense positions 1, 2, 3, ... handed out by the sealer
+-- (chronicle.seal) in (seal_key, id) order. Insert-only.
+CREATE TABLE chronicle.feed (
+    global_position bigint NOT NULL,
+    id              bigint NOT NULL,
+    CONSTRAINT feed_pkey PRIMARY KEY (global_position) INCLUDE (id),
+    CONSTRAINT feed_id_key UNIQUE (id) INCLUDE (global_position)
+);
+COMMENT ON TABLE chronicle.feed IS
+    'The global feed: the dense global_position of every sealed event (chronicle.event_log.id). Written only by the sealer; append-only.';
+
+-- The sealer's state: one row, created by CREATE EXTENSION. No key: a
+-- restore adds the dumped row to the new installation's, and the next seal
+-- merges them (re-basing the horizon if the dump came from another cluster).
+CREATE TABLE chronicle.feed_state (
+    system_identifier bigint      NOT NULL,
+    horizon           xid8        NOT NULL,
+    position          bigint      NOT NULL CHECK (position >= 0),
+    sealed_at         timestamptz
+);
+COMMENT ON TABLE chronicle.feed_state IS
+    'The sealer''s state: the last position handed out, and the horizon below which every committed event is sealed. The horizon is a transaction id of the cluster named by system_identifier; in another cluster (after pg_dump/pg_restore) the sealer re-bases it.';
+
+-- Every event with its place in the global feed.
+CREATE VIEW chronicle.events AS
+SELECT f.global_position, e.event_id, e.stream_id, e.stream_type, e.version,
+       e.event_type, e.schema_version, e.data, e.metadata, e.correlation_id,
+       e.causation_id, e.actor, e.occurred_at, e.recorded_at
+  FROM chronicle.event_log e
+  LEFT JOIN chronicle.feed f ON f.id OPERATOR(pg_catalog.=) e.id;
+
+COMMENT ON VIEW chronicle.events IS
+    'Every event ever appended, with its global_position once sealed. Append-only: write with chronicle.append_event / chronicle.append_events.';
 COMMENT ON COLUMN chronicle.events.global_position IS
-    'Position in the whole store, increasing in append order (may have gaps where a transaction rolled back).';
+    'Position in the global feed: 1, 2, 3, ... without gaps, in an order no later commit can change. NULL for the moment between commit and sealing (milliseconds).';
 COMMENT ON COLUMN chronicle.events.event_id IS 'Unique id of the event; the key of idempotent retries.';
 COMMENT ON COLUMN chronicle.events.stream_id IS 'The stream (aggregate instance) the event belongs to.';
 COMMENT ON COLUMN chronicle.events.stream_type IS 'The stream''s type (aggregate type / category), fixed when the stream is created.';
@@ -59,6 +107,8 @@ CREATE TABLE chronicle.streams (
     stream_id      text        NOT NULL,
     stream_type    text        NOT NULL,
     version        bigint      NOT NULL CHECK (version >= 1),
+    -- seal_key of the stream's last event (see chronicle.event_log.seal_key).
+    seal_key       xid8        NOT NULL DEFAULT '0',
     first_event_at timestamptz NOT NULL,
     last_event_at  timestamptz NOT NULL,
     CONSTRAINT streams_pkey PRIMARY KEY (stream_id)
@@ -73,10 +123,12 @@ COMMENT ON COLUMN chronicle.streams.first_event_at IS 'recorded_at of the stream
 COMMENT ON COLUMN chronicle.streams.last_event_at IS 'recorded_at of the stream''s last event.';
 
 -- pg_dump dumps the rows of extension tables only when told to.
-SELECT pg_catalog.pg_extension_config_dump('chronicle.events', '');
+SELECT pg_catalog.pg_extension_config_dump('chronicle.event_log', '');
 SELECT pg_catalog.pg_extension_config_dump('chronicle.streams', '');
-SELECT pg_catalog.pg_extension_config_dump('chronicle.events_global_position_seq', '');
-ALTER SEQUENCE chronicle.events_global_position_seq OWNED BY chronicle.events.global_position;
+SELECT pg_catalog.pg_extension_config_dump('chronicle.event_log_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('chronicle.feed', '');
+SELECT pg_catalog.pg_extension_config_dump('chronicle.feed_state', '');
+ALTER SEQUENCE chronicle.event_log_id_seq OWNED BY chronicle.event_log.id;
 
 -- The append-only guard.
 CREATE FUNCTION chronicle._refuse_history_change() RETURNS trigger
@@ -84,6 +136,12 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF TG_OP = 'INSERT' THEN
+        RAISE EXCEPTION 'events are written only by chronicle.append_event and chronicle.append_events'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'chronicle.events is a view: the log, the stream heads and the feed are kept together by the append functions.',
+                  HINT = 'Call chronicle.append_event or chronicle.append_events.';
+    END IF;
     RAISE EXCEPTION '% is append-only: % is not allowed', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'object_not_in_prerequisite_state',
               DETAIL = 'Chronicle never changes or removes a recorded event.',
@@ -91,17 +149,28 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION chronicle._refuse_history_change() IS
-    'Trigger function: refuses UPDATE, DELETE and TRUNCATE on chronicle.events (SQLSTATE 55000).';
+    'Trigger function: refuses UPDATE, DELETE and TRUNCATE on chronicle.event_log and chronicle.feed, and writes through the view chronicle.events (SQLSTATE 55000).';
 
+CREATE TRIGGER event_log_append_only
+    BEFORE UPDATE OR DELETE ON chronicle.event_log
+    FOR EACH STATEMENT EXECUTE FUNCTION chronicle._refuse_history_change();
+CREATE TRIGGER event_log_no_truncate
+    BEFORE TRUNCATE ON chronicle.event_log
+    FOR EACH STATEMENT EXECUTE FUNCTION chronicle._refuse_history_change();
+CREATE TRIGGER feed_append_only
+    BEFORE UPDATE OR DELETE ON chronicle.feed
+    FOR EACH STATEMENT EXECUTE FUNCTION chronicle._refuse_history_change();
+CREATE TRIGGER feed_no_truncate
+    BEFORE TRUNCATE ON chronicle.feed
+    FOR EACH STATEMENT EXECUTE FUNCTION chronicle._refuse_history_change();
 CREATE TRIGGER events_append_only
-    BEFORE UPDATE OR DELETE ON chronicle.events
-    FOR EACH STATEMENT EXECUTE FUNCTION chronicle._refuse_history_change();
-CREATE TRIGGER events_no_truncate
-    BEFORE TRUNCATE ON chronicle.events
-    FOR EACH STATEMENT EXECUTE FUNCTION chronicle._refuse_history_change();
+    INSTEAD OF INSERT OR UPDATE OR DELETE ON chronicle.events
+    FOR EACH ROW EXECUTE FUNCTION chronicle._refuse_history_change();
 -- ALWAYS: the guard holds even with session_replication_role = replica.
-ALTER TABLE chronicle.events ENABLE ALWAYS TRIGGER events_append_only;
-ALTER TABLE chronicle.events ENABLE ALWAYS TRIGGER events_no_truncate;
+ALTER TABLE chronicle.event_log ENABLE ALWAYS TRIGGER event_log_append_only;
+ALTER TABLE chronicle.event_log ENABLE ALWAYS TRIGGER event_log_no_truncate;
+ALTER TABLE chronicle.feed ENABLE ALWAYS TRIGGER feed_append_only;
+ALTER TABLE chronicle.feed ENABLE ALWAYS TRIGGER feed_no_truncate;
 
 -- Reducer definitions, one per stream type (see chronicle.define_reducer).
 CREATE TABLE chronicle.reducers (
@@ -158,3 +227,45 @@ CREATE TABLE chronicle.upcasters (
 COMMENT ON TABLE chronicle.upcasters IS
     'Declarative steps that turn data of an event type from from_schema_version into the next version; replay applies them before reducing. Write with chronicle.define_upcaster.';
 SELECT pg_catalog.pg_extension_config_dump('chronicle.upcasters', '');
+
+-- Subscriptions: named, filtered followers of the global feed with their
+-- checkpoints (seed 003's projection_checkpoints). See chronicle.create_subscription.
+CREATE TABLE chronicle.subscriptions (
+    name              text        NOT NULL,
+    stream_type       text,
+    event_types       text[],
+    status            text        NOT NULL DEFAULT 'running'
+                      CHECK (status IN ('running', 'paused', 'rebuilding', 'failed')),
+    last_position     bigint      NOT NULL DEFAULT 0 CHECK (last_position >= 0),
+    last_event_id     uuid,
+    last_processed_at timestamptz,
+    events_processed  bigint      NOT NULL DEFAULT 0,
+    error_message     text,
+    consumers         int         NOT NULL DEFAULT 1 CHECK (consumers >= 1),
+    rebuild_target    bigint,
+    created_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT subscriptions_pkey PRIMARY KEY (name)
+);
+COMMENT ON TABLE chronicle.subscriptions IS
+    'Subscriptions to the global feed and their checkpoints (seed 003''s projection_checkpoints). last_position is the group''s checkpoint: every matching event at or below it has been acknowledged.';
+COMMENT ON COLUMN chronicle.subscriptions.status IS 'running, paused (poll returns nothing), rebuilding (after reset_subscription, until the checkpoint reaches rebuild_target) or failed (fail_subscription; poll returns nothing until resume_subscription).';
+COMMENT ON COLUMN chronicle.subscriptions.last_position IS 'The checkpoint: the lowest position acknowledged by every consumer of the group.';
+COMMENT ON COLUMN chronicle.subscriptions.last_event_id IS 'event_id of the event at last_position.';
+COMMENT ON COLUMN chronicle.subscriptions.events_processed IS 'Matching events acknowledged since creation or the last reset.';
+COMMENT ON COLUMN chronicle.subscriptions.consumers IS 'Size of the consumer group the checkpoints are kept for (poll''s consumers argument).';
+COMMENT ON COLUMN chronicle.subscriptions.rebuild_target IS 'While rebuilding: the feed''s head when the subscription was reset.';
+SELECT pg_catalog.pg_extension_config_dump('chronicle.subscriptions', '');
+
+-- One checkpoint per consumer of a subscription's group.
+CREATE TABLE chronicle.subscription_consumers (
+    subscription      text        NOT NULL REFERENCES chronicle.subscriptions (name) ON DELETE CASCADE,
+    consumer          int         NOT NULL CHECK (consumer >= 0),
+    position          bigint      NOT NULL CHECK (position >= 0),
+    last_event_id     uuid,
+    last_processed_at timestamptz,
+    events_processed  bigint      NOT NULL DEFAULT 0,
+    CONSTRAINT subscription_consumers_pkey PRIMARY KEY (subscription, consumer)
+);
+COMMENT ON TABLE chronicle.subscription_consumers IS
+    'The checkpoint of each consumer k of a subscription''s group: consumer k of n receives the streams whose hash mod n is k.';
+SELECT pg_catalog.pg_extension_config_dump('chronicle.subscription_consumers', '');

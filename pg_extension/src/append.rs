@@ -33,7 +33,7 @@ use crate::raw_jsonb::RawJsonb;
 const LOOKUP_ONE: &str = "\
 SELECT e.stream_id, e.version,
        e.event_type OPERATOR(pg_catalog.=) $2 AND e.data OPERATOR(pg_catalog.=) $3
-  FROM chronicle.events e
+  FROM chronicle.event_log e
  WHERE e.event_id OPERATOR(pg_catalog.=) $1";
 
 const LOOKUP_BATCH: &str = "\
@@ -41,7 +41,7 @@ SELECT t.ord, e.stream_id, e.version,
        e.event_type OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->>) 'event_type')
        AND e.data OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->) 'data')
   FROM pg_catalog.jsonb_array_elements($1) WITH ORDINALITY AS t(item, ord)
-  JOIN chronicle.events e
+  JOIN chronicle.event_log e
     ON e.event_id OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->>) 'event_id')::uuid";
 
 // Both writes take the stream's row lock first: the head is read by the same
@@ -55,9 +55,10 @@ SELECT t.ord, e.stream_id, e.version,
 const ADVANCE_HEAD: &str = "\
 WITH head AS (
   UPDATE chronicle.streams s
-     SET version = s.version OPERATOR(pg_catalog.+) $3, last_event_at = pg_catalog.now()
+     SET version = s.version OPERATOR(pg_catalog.+) $3, last_event_at = pg_catalog.now(),
+         seal_key = GREATEST(s.seal_key, pg_catalog.pg_current_xact_id())
    WHERE s.stream_id OPERATOR(pg_catalog.=) $1
-  RETURNING s.version OPERATOR(pg_catalog.-) $3 AS before, s.stream_type
+  RETURNING s.version OPERATOR(pg_catalog.-) $3 AS before, s.stream_type, s.seal_key
 )";
 
 // A new stream: create the head. If another transaction created it first
@@ -65,13 +66,13 @@ WITH head AS (
 // stream.
 const CREATE_HEAD: &str = "\
 WITH head AS (
-  INSERT INTO chronicle.streams (stream_id, stream_type, version, first_event_at, last_event_at)
-  VALUES ($1, $2, $3, pg_catalog.now(), pg_catalog.now())
+  INSERT INTO chronicle.streams (stream_id, stream_type, version, seal_key, first_event_at, last_event_at)
+  VALUES ($1, $2, $3, pg_catalog.pg_current_xact_id(), pg_catalog.now(), pg_catalog.now())
   ON CONFLICT (stream_id) DO NOTHING
-  RETURNING 0::bigint AS before, stream_type
+  RETURNING 0::bigint AS before, stream_type, seal_key
 )";
 
-const EVENT_COLUMNS: &str = "event_id, stream_id, stream_type, version, event_type, \
+const EVENT_COLUMNS: &str = "seal_key, event_id, stream_id, stream_type, version, event_type, \
     schema_version, data, metadata, correlation_id, causation_id, actor, occurred_at";
 
 /// Parameters: $1 stream_id, $2 stream_type (new streams), $3 event count,
@@ -80,8 +81,8 @@ const EVENT_COLUMNS: &str = "event_id, stream_id, stream_type, version, event_ty
 fn write_one_sql(head: &str) -> String {
     format!(
         "{head}, written AS (
-  INSERT INTO chronicle.events ({EVENT_COLUMNS})
-  SELECT COALESCE($4, pg_catalog.gen_random_uuid()), $1, head.stream_type,
+  INSERT INTO chronicle.event_log ({EVENT_COLUMNS})
+  SELECT head.seal_key, COALESCE($4, pg_catalog.gen_random_uuid()), $1, head.stream_type,
          head.before OPERATOR(pg_catalog.+) 1, $5, $6, $7, COALESCE($8, '{{}}'::jsonb), $9, $10, $11,
          COALESCE($12, pg_catalog.now())
     FROM head
@@ -96,8 +97,8 @@ SELECT head.before, head.stream_type FROM head"
 fn write_batch_sql(head: &str) -> String {
     format!(
         "{head}, written AS (
-  INSERT INTO chronicle.events ({EVENT_COLUMNS})
-  SELECT COALESCE((t.item OPERATOR(pg_catalog.->>) 'event_id')::uuid, pg_catalog.gen_random_uuid()),
+  INSERT INTO chronicle.event_log ({EVENT_COLUMNS})
+  SELECT head.seal_key, COALESCE((t.item OPERATOR(pg_catalog.->>) 'event_id')::uuid, pg_catalog.gen_random_uuid()),
          $1, head.stream_type, head.before OPERATOR(pg_catalog.+) t.ord,
          t.item OPERATOR(pg_catalog.->>) 'event_type',
          COALESCE((t.item OPERATOR(pg_catalog.->>) 'schema_version')::int, 1),
@@ -202,6 +203,7 @@ fn write_and_decide(
             }
         };
         crate::notify::note_append(&decision.stream_type, stream_id, decision.plan.last as i64);
+        crate::feed::ensure_sealer_soon();
         return decision.plan.last as i64;
     }
     let conflict = chronicle_core::Error::VersionConflict {

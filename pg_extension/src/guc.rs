@@ -1,21 +1,42 @@
 //! The extension's settings (`SET chronicle.max_event_size = ...`).
 
 use chronicle_core::Limits;
-use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
+use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting, PostgresGucEnum};
 
 static MAX_EVENT_SIZE: GucSetting<i32> =
     GucSetting::<i32>::new(Limits::DEFAULT_MAX_EVENT_SIZE as i32);
 static MAX_BATCH_EVENTS: GucSetting<i32> =
     GucSetting::<i32>::new(Limits::DEFAULT_MAX_BATCH_EVENTS as i32);
 
-/// Off by default: Postgres serialises the commits of every transaction that
-/// sends NOTIFY (cluster-wide, through the fsync), which halved append
-/// throughput in the benchmark. Turn it on where listeners need it.
-static NOTIFY: GucSetting<bool> = GucSetting::<bool>::new(false);
+/// Who sends `NOTIFY chronicle` (see `notify.rs` and `feed.rs`).
+#[derive(PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Notify {
+    /// Nobody.
+    #[name = c"off"]
+    Off,
+    /// The sealer, once per stream per sealed batch, with the positions:
+    /// free for writers.
+    #[name = c"sealed"]
+    Sealed,
+    /// Every committing transaction that appended, once per stream, before
+    /// positions are known. Postgres serialises the commits of notifying
+    /// transactions cluster-wide: this halved append throughput.
+    #[name = c"commit"]
+    Commit,
+}
 
-/// `chronicle.notify`: whether committing appends send NOTIFY.
-pub fn notify() -> bool {
+static NOTIFY: GucSetting<Notify> = GucSetting::<Notify>::new(Notify::Sealed);
+
+/// `chronicle.notify`: who sends NOTIFY.
+pub fn notify() -> Notify {
     NOTIFY.get()
+}
+
+static SEAL_INTERVAL: GucSetting<i32> = GucSetting::<i32>::new(5);
+
+/// `chronicle.seal_interval`: how long the sealer sleeps when idle.
+pub fn seal_interval() -> std::time::Duration {
+    std::time::Duration::from_millis(SEAL_INTERVAL.get().max(1) as u64)
 }
 
 static SNAPSHOT_EVERY: GucSetting<i32> = GucSetting::<i32>::new(100);
@@ -26,13 +47,23 @@ pub fn snapshot_every() -> u64 {
 }
 
 pub fn register() {
-    GucRegistry::define_bool_guc(
+    GucRegistry::define_enum_guc(
         c"chronicle.notify",
-        c"Committing transactions that appended send NOTIFY chronicle, one per stream.",
-        c"Off by default: Postgres serialises the commits of notifying transactions.",
+        c"Who sends NOTIFY chronicle: sealed (the sealer, with positions), commit (each appending transaction) or off.",
+        c"commit makes Postgres serialise the commits of every appending transaction.",
         &NOTIFY,
         GucContext::Userset,
         GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"chronicle.seal_interval",
+        c"How long the sealer waits between looks for new events when it found none.",
+        c"Lower: less feed latency, more idle wake-ups.",
+        &SEAL_INTERVAL,
+        1,
+        60_000,
+        GucContext::Sighup,
+        GucFlags::UNIT_MS,
     );
     GucRegistry::define_int_guc(
         c"chronicle.snapshot_every",

@@ -10,6 +10,7 @@ mod append;
 mod definitions;
 mod errors;
 mod event_types;
+mod feed;
 mod guc;
 mod notify;
 mod raw_jsonb;

@@ -1,14 +1,16 @@
-//! Push: each committing transaction that appended sends one NOTIFY per
-//! stream it touched, on channel `chronicle`, so listeners wake instead of
-//! polling. The payload is JSON: `{"stream_type": ..., "stream_id": ...,
-//! "version": <the stream's version at commit>}`.
+//! Push at commit (`chronicle.notify = commit`): each committing transaction
+//! that appended sends one NOTIFY per stream it touched, on channel
+//! `chronicle`, so listeners wake instead of polling. The payload is JSON:
+//! `{"stream_type": ..., "stream_id": ..., "version": <the stream's version
+//! at commit>, "position": null}` (positions are handed out after commit,
+//! by the sealer; with the default `chronicle.notify = sealed` the sealer
+//! sends these notifications instead, with positions: see `feed.rs`).
 //!
 //! Appends note the stream and the subtransaction they ran in; a rolled-back
 //! savepoint drops its notes, a released one hands them to its parent, and
 //! just before commit the last note per stream becomes a NOTIFY. Postgres
 //! delivers notifications only at commit, so listeners never hear of an
-//! append that is not visible. It is off by default (`chronicle.notify`):
-//! Postgres serialises the commits of all transactions that send NOTIFY, a
+//! append that is not visible. It is not the default: Postgres serialises the commits of all transactions that send NOTIFY, a
 //! cluster-wide bottleneck (measured: append throughput halved with
 //! synchronous_commit on, -40 % with it off). Prepared (two-phase)
 //! transactions cannot notify and send nothing.
@@ -32,7 +34,7 @@ thread_local! {
 
 /// Notes an accepted append (called by the append functions).
 pub fn note_append(stream_type: &str, stream_id: &str, version: i64) {
-    if !guc::notify() {
+    if guc::notify() != guc::Notify::Commit {
         return;
     }
     let subxact = unsafe { pg_sys::GetCurrentSubTransactionId() };
@@ -51,7 +53,7 @@ unsafe extern "C-unwind" fn on_xact(event: pg_sys::XactEvent::Type, _arg: *mut s
     match event {
         pg_sys::XactEvent::XACT_EVENT_PRE_COMMIT => {
             let touched = TOUCHED.with(|t| std::mem::take(&mut *t.borrow_mut()));
-            if touched.is_empty() || !guc::notify() {
+            if touched.is_empty() || guc::notify() != guc::Notify::Commit {
                 return;
             }
             // The last note per stream is its version at commit (one pass:
@@ -67,6 +69,7 @@ unsafe extern "C-unwind" fn on_xact(event: pg_sys::XactEvent::Type, _arg: *mut s
                     "stream_type": t.stream_type,
                     "stream_id": t.stream_id,
                     "version": t.version,
+                    "position": null,
                 })
                 .to_string();
                 unsafe {

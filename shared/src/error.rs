@@ -70,6 +70,27 @@ pub enum Error {
         existing: String,
         given: String,
     },
+    /// A named object (a subscription) does not exist.
+    NotFound {
+        field: String,
+        what: &'static str,
+        name: String,
+        hint: &'static str,
+    },
+    /// A named object (a subscription) exists already.
+    AlreadyExists {
+        field: String,
+        what: &'static str,
+        name: String,
+        hint: &'static str,
+    },
+    /// The operation cannot run in this state (a standby, a read-only or
+    /// REPEATABLE READ transaction, a paused subscription, ...).
+    Unavailable {
+        operation: &'static str,
+        reason: String,
+        hint: String,
+    },
 }
 
 /// The SQLSTATE and name of every error kind, in one place (a test checks that
@@ -120,6 +141,21 @@ pub const ERROR_CODES: &[(&str, &str, &str)] = &[
         "schema_violation",
         "an event's data does not match its schema",
     ),
+    (
+        "42704",
+        "not_found",
+        "the named subscription does not exist",
+    ),
+    (
+        "42710",
+        "already_exists",
+        "a subscription with this name exists already",
+    ),
+    (
+        "55000",
+        "unavailable",
+        "the operation cannot run in this state (standby, transaction mode)",
+    ),
 ];
 
 impl Error {
@@ -134,6 +170,9 @@ impl Error {
             Error::DuplicateEventId { .. } => "23505",
             Error::ReplayFailed { .. } => "22000",
             Error::SchemaViolation { .. } => "23514",
+            Error::NotFound { .. } => "42704",
+            Error::AlreadyExists { .. } => "42710",
+            Error::Unavailable { .. } => "55000",
         }
     }
 
@@ -149,6 +188,9 @@ impl Error {
             Error::StreamTypeMismatch { .. } => "stream_type_mismatch",
             Error::ReplayFailed { .. } => "replay_failed",
             Error::SchemaViolation { .. } => "schema_violation",
+            Error::NotFound { .. } => "not_found",
+            Error::AlreadyExists { .. } => "already_exists",
+            Error::Unavailable { .. } => "unavailable",
         }
     }
 
@@ -160,7 +202,10 @@ impl Error {
             | Error::TooLong { field, .. }
             | Error::LimitExceeded { field, .. }
             | Error::DuplicateEventId { field, .. }
-            | Error::SchemaViolation { field, .. } => field,
+            | Error::SchemaViolation { field, .. }
+            | Error::NotFound { field, .. }
+            | Error::AlreadyExists { field, .. } => field,
+            Error::Unavailable { operation, .. } => operation,
             Error::VersionConflict { .. } => "expected_version",
             Error::StreamTypeMismatch { .. } => "stream_type",
             Error::ReplayFailed { .. } => "replay",
@@ -206,6 +251,13 @@ impl Error {
                 reason,
             } => format!("replay failed at version {version} ({event_type}), {step}: {reason}"),
             Error::SchemaViolation { field, reason, .. } => format!("{field} {reason}"),
+            Error::NotFound { what, name, .. } => format!("{what} \"{name}\" does not exist"),
+            Error::AlreadyExists { what, name, .. } => {
+                format!("{what} \"{name}\" already exists")
+            }
+            Error::Unavailable {
+                operation, reason, ..
+            } => format!("{operation} cannot run {reason}"),
         }
     }
 
@@ -233,7 +285,10 @@ impl Error {
             Error::StreamTypeMismatch { given, .. } => {
                 Some(format!("The append gave stream_type \"{given}\"."))
             }
-            Error::ReplayFailed { .. } => None,
+            Error::ReplayFailed { .. }
+            | Error::NotFound { .. }
+            | Error::AlreadyExists { .. }
+            | Error::Unavailable { .. } => None,
             Error::SchemaViolation {
                 event_type,
                 schema_version,
@@ -269,6 +324,8 @@ impl Error {
                 "A stream keeps the type it was created with: pass stream_type => '{existing}' \
                  or NULL, or use another stream_id."
             ),
+            Error::NotFound { hint, .. } | Error::AlreadyExists { hint, .. } => (*hint).to_string(),
+            Error::Unavailable { hint, .. } => hint.clone(),
         }
     }
 

@@ -11,6 +11,7 @@ pub mod diff;
 pub mod error;
 pub mod event;
 pub mod event_view;
+pub mod feed;
 pub mod identifier;
 pub mod json;
 pub mod limits;

@@ -142,13 +142,14 @@ def run_replay_case(conn, case, snapshot_every=0):
         events = case["events"]
         for ev in events:
             cur.execute(
-                "INSERT INTO chronicle.events (event_id, stream_id, stream_type, version, event_type, data,"
+                "INSERT INTO chronicle.event_log (event_id, stream_id, stream_type, version, event_type, data,"
                 " schema_version, occurred_at, recorded_at) VALUES (gen_random_uuid(), 'vector-1', 'Vector',"
                 " %s, %s, %s, %s, coalesce(%s, %s)::timestamptz, %s)",
                 [ev["version"], ev["event_type"], Jsonb(ev["data"], dumps=canonical), ev.get("schema_version", 1),
                  ev.get("occurred_at"), ev["recorded_at"], ev["recorded_at"]])
         cur.execute(
-            "INSERT INTO chronicle.streams VALUES ('vector-1', 'Vector', %s, now(), now())",
+            "INSERT INTO chronicle.streams (stream_id, stream_type, version, first_event_at, last_event_at)"
+            " VALUES ('vector-1', 'Vector', %s, now(), now())",
             [max([e["version"] for e in events], default=0) or 1])
         if "initial" in case:
             cur.execute("SELECT chronicle.state_at('vector-1', 0)::text")

@@ -6,10 +6,12 @@ Run with CHRONICLE_DSN pointing at a database with the extension installed.
 
 import json
 import os
+import time
 import unittest
 import uuid
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 DSN = os.environ["CHRONICLE_DSN"]
@@ -104,14 +106,33 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(c.execute("SELECT count(*) FROM chronicle.read_stream(%s)", [self.order]).fetchone()[0], 2)
 
 
-class NotificationTest(unittest.TestCase):
-    """LISTEN chronicle: one notification per stream per committed transaction."""
+def set_notify_mode(mode):
+    """chronicle.notify for the whole cluster (the sealer worker reads it on reload)."""
+    with psycopg.connect(DSN, autocommit=True) as admin:
+        admin.execute("SELECT chronicle.stream_version('x')")  # loads the library (the GUC)
+        if mode is None:
+            admin.execute("ALTER SYSTEM RESET chronicle.notify")
+        else:
+            admin.execute(sql.SQL("ALTER SYSTEM SET chronicle.notify = {}").format(sql.Literal(mode)))
+        admin.execute("SELECT pg_reload_conf()")
+    time.sleep(0.3)  # the sealer reloads between seals
+
+
+class NotificationBase(unittest.TestCase):
+    mode = None
+
+    @classmethod
+    def setUpClass(cls):
+        set_notify_mode(cls.mode)
+
+    @classmethod
+    def tearDownClass(cls):
+        set_notify_mode(None)
 
     def setUp(self):
         self.listener = psycopg.connect(DSN, autocommit=True)
         self.listener.execute("LISTEN chronicle")
         self.writer = psycopg.connect(DSN, autocommit=True)
-        self.writer.execute("SET chronicle.notify = on")  # off by default (see the README)
         self.prefix = f"n{uuid.uuid4().hex[:8]}"
 
     def tearDown(self):
@@ -121,25 +142,30 @@ class NotificationTest(unittest.TestCase):
     def heard(self, expected_count):
         got = [json.loads(n.payload) for n in self.listener.notifies(timeout=3, stop_after=expected_count)]
         # nothing more arrives
-        got += [json.loads(n.payload) for n in self.listener.notifies(timeout=0.3)]
+        got += [json.loads(n.payload) for n in self.listener.notifies(timeout=0.5)]
         return sorted(got, key=lambda p: p["stream_id"])
 
     def append(self, stream, n=1):
         for _ in range(n):
             self.writer.execute("SELECT chronicle.append_event(%s, 'Ticked', '{}', stream_type => 'Clock')", [stream])
 
-    def test_one_notification_per_stream_with_the_version_at_commit(self):
+    def position(self, stream, version):
+        self.writer.execute("SELECT chronicle.seal()")
+        return self.writer.execute(
+            "SELECT global_position FROM chronicle.events WHERE stream_id = %s AND version = %s",
+            [stream, version]).fetchone()[0]
+
+    def one_transaction(self):
+        """Appends a x3 and b x1 in one transaction; returns (a, b)."""
         a, b = f"{self.prefix}-a", f"{self.prefix}-b"
         with self.writer.transaction():
             self.append(a, 2)
             self.append(b)
             self.append(a)
-        self.assertEqual(self.heard(2), [
-            {"stream_type": "Clock", "stream_id": a, "version": 3},
-            {"stream_type": "Clock", "stream_id": b, "version": 1},
-        ])
+        return a, b
 
-    def test_rolled_back_work_is_never_announced(self):
+    def with_rollbacks(self):
+        """Rolled-back work on c, committed work on d (version 2); returns d."""
         c, d = f"{self.prefix}-c", f"{self.prefix}-d"
         with self.writer.transaction(force_rollback=True):
             self.append(c)
@@ -153,14 +179,52 @@ class NotificationTest(unittest.TestCase):
                 pass
             with self.writer.transaction():  # a savepoint that is released
                 self.append(d)
-        self.assertEqual(self.heard(1), [{"stream_type": "Clock", "stream_id": d, "version": 2}])
+        return d
 
-    def test_notify_is_off_by_default_and_can_be_turned_off(self):
+
+class SealedNotificationTest(NotificationBase):
+    """The default: the sealer announces each stream it sealed, with the position."""
+
+    def test_one_notification_per_stream_with_version_and_position(self):
+        a, b = self.one_transaction()
+        self.assertEqual(self.heard(2), [
+            {"stream_type": "Clock", "stream_id": a, "version": 3, "position": self.position(a, 3)},
+            {"stream_type": "Clock", "stream_id": b, "version": 1, "position": self.position(b, 1)},
+        ])
+
+    def test_rolled_back_work_is_never_announced(self):
+        d = self.with_rollbacks()
+        self.assertEqual(self.heard(1), [
+            {"stream_type": "Clock", "stream_id": d, "version": 2, "position": self.position(d, 2)}])
+
+    def test_sealed_is_the_default(self):
         with psycopg.connect(DSN, autocommit=True) as fresh:
             fresh.execute("SELECT chronicle.stream_version('x')")  # loads the library
-            self.assertEqual(fresh.execute("SHOW chronicle.notify").fetchone()[0], "off")
-        self.writer.execute("SET chronicle.notify = off")
-        self.append(f"{self.prefix}-e")
+            self.assertEqual(fresh.execute("SHOW chronicle.notify").fetchone()[0], "sealed")
+
+
+class CommitNotificationTest(NotificationBase):
+    """chronicle.notify = commit: each committing transaction announces its streams."""
+    mode = "commit"
+
+    def test_one_notification_per_stream_with_the_version_at_commit(self):
+        a, b = self.one_transaction()
+        self.assertEqual(self.heard(2), [
+            {"stream_type": "Clock", "stream_id": a, "version": 3, "position": None},
+            {"stream_type": "Clock", "stream_id": b, "version": 1, "position": None},
+        ])
+
+    def test_rolled_back_work_is_never_announced(self):
+        d = self.with_rollbacks()
+        self.assertEqual(self.heard(1), [{"stream_type": "Clock", "stream_id": d, "version": 2, "position": None}])
+
+
+class NoNotificationTest(NotificationBase):
+    mode = "off"
+
+    def test_off_sends_nothing(self):
+        self.one_transaction()
+        self.with_rollbacks()
         self.assertEqual(self.heard(0), [])
 
 

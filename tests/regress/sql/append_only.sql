@@ -1,27 +1,47 @@
--- History cannot be rewritten: UPDATE, DELETE and TRUNCATE of
--- chronicle.events are refused, even for its owner and a superuser.
+-- History cannot be rewritten: UPDATE, DELETE and TRUNCATE of the event log
+-- and of the feed are refused, even for their owner and a superuser; the
+-- view chronicle.events refuses writes too.
 
 -- Start from an empty store.
 DROP EXTENSION chronicle;
 CREATE EXTENSION chronicle;
 SELECT chronicle.append_event('ledger-1', 'Deposited', '{"amount": 100}');
+SELECT chronicle.seal() >= 0 AS sealed;
 
+-- Through the view.
 UPDATE chronicle.events SET data = '{"amount": 1000000}';
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 DELETE FROM chronicle.events WHERE stream_id = 'ledger-1';
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
-TRUNCATE chronicle.events;
+INSERT INTO chronicle.events (event_id, stream_id, stream_type, version, event_type, data)
+VALUES (gen_random_uuid(), 'ledger-1', 'ledger', 2, 'Deposited', '{}');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+
+-- The tables underneath.
+UPDATE chronicle.event_log SET data = '{"amount": 1000000}';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+DELETE FROM chronicle.event_log WHERE stream_id = 'ledger-1';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+TRUNCATE chronicle.event_log;
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 -- An UPDATE that matches no row is refused too (a statement-level guard).
-UPDATE chronicle.events SET actor = 'x' WHERE false;
+UPDATE chronicle.event_log SET actor = 'x' WHERE false;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+UPDATE chronicle.feed SET global_position = global_position + 1;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+DELETE FROM chronicle.feed;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+TRUNCATE chronicle.feed;
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 
 -- Turning ordinary triggers off (as pg_restore and replication do) does not
 -- turn the guard off.
 SET session_replication_role = replica;
-DELETE FROM chronicle.events;
+DELETE FROM chronicle.event_log;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+DELETE FROM chronicle.feed;
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 RESET session_replication_role;
 
--- The event is still there, unchanged.
-SELECT stream_id, version, event_type, data FROM chronicle.events;
+-- The event is still there, unchanged, at its position.
+SELECT global_position, stream_id, version, event_type, data FROM chronicle.events;

@@ -1,0 +1,149 @@
+-- The global feed: dense positions, read_all, subscriptions, monitoring.
+-- chronicle.seal() hands out positions now (the sealer worker would do it
+-- within milliseconds); its count is not shown, as the worker may have
+-- sealed some events first.
+
+DROP EXTENSION chronicle;
+CREATE EXTENSION chronicle;
+
+SELECT chronicle.append_event('order-1', 'OrderPlaced', '{"total": 10}');
+SELECT chronicle.append_event('cust-1', 'CustomerJoined', '{}');
+SELECT chronicle.append_events('order-1', '[{"event_type": "ItemAdded", "data": {"sku": "a"}},
+                                            {"event_type": "ItemAdded", "data": {"sku": "b"}}]');
+SELECT chronicle.append_event('order-2', 'OrderPlaced', '{"total": 5}');
+-- A rolled-back append leaves no hole in the feed.
+BEGIN;
+SELECT chronicle.append_event('order-3', 'OrderPlaced', '{}');
+ROLLBACK;
+-- A rejected append neither.
+SELECT chronicle.append_event('order-2', 'OrderPaid', '{}', expected_version => 7);
+SELECT chronicle.append_event('order-2', 'OrderPaid', '{}');
+SELECT chronicle.seal() >= 0 AS sealed;
+
+-- Positions 1..6 in commit order; each stream in version order.
+SELECT global_position, stream_id, version, event_type FROM chronicle.read_all();
+SELECT chronicle.feed_head();
+-- Paging, filters.
+SELECT global_position, stream_id, version FROM chronicle.read_all(after_position => 2, max_count => 2);
+SELECT global_position, stream_id FROM chronicle.read_all(stream_type => 'order', event_types => ARRAY['OrderPlaced']);
+SELECT count(*) FROM chronicle.read_all(after_position => 6);
+-- read_stream shows the positions too.
+SELECT version, global_position FROM chronicle.read_stream('order-1');
+
+-- Bad arguments.
+SELECT chronicle.read_all(after_position => NULL);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.read_all(after_position => -1);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.read_all(max_count => -5);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.read_all(event_types => ARRAY[]::text[]);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.read_all(event_types => ARRAY['OrderPlaced', NULL]);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.read_all(stream_type => 'no spaces');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+
+-- Sealing needs a READ COMMITTED read-write transaction.
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT chronicle.seal();
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN READ ONLY;
+SELECT chronicle.seal();
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ROLLBACK;
+SELECT chronicle.seal(max_events => -1);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- read_all works in both (it only reads).
+BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+SELECT count(*) FROM chronicle.read_all();
+COMMIT;
+
+-- Subscriptions.
+SELECT name, stream_type, event_types, status, last_position, events_processed, consumers
+  FROM chronicle.create_subscription('orders', stream_type => 'order');
+SELECT name, last_position FROM chronicle.create_subscription('everything', start_position => 2);
+SELECT chronicle.create_subscription('orders');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.create_subscription('late', start_position => 99);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.create_subscription(NULL);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.create_subscription('x''); DROP TABLE chronicle.event_log; --', event_types => ARRAY['A;B']);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- An odd name is just a name.
+SELECT name FROM chronicle.create_subscription('x''); DROP TABLE chronicle.event_log; --');
+SELECT chronicle.drop_subscription('x''); DROP TABLE chronicle.event_log; --');
+SELECT count(*) AS events_still_there FROM chronicle.event_log;
+
+SELECT global_position, stream_id, version FROM chronicle.poll('orders', max_count => 2);
+-- Polling again without ack delivers the same events (at-least-once).
+SELECT global_position FROM chronicle.poll('orders', max_count => 2);
+SELECT chronicle.ack('orders', 3);
+SELECT global_position, stream_id, version FROM chronicle.poll('orders');
+-- The checkpoint only moves forward.
+SELECT chronicle.ack('orders', 1);
+SELECT chronicle.ack('orders', 6);
+SELECT name, status, last_position, events_processed, last_event_id = (SELECT event_id FROM chronicle.events WHERE global_position = 6) AS last_event
+  FROM chronicle.subscriptions WHERE name = 'orders';
+SELECT count(*) FROM chronicle.poll('orders');
+-- Beyond the head, negative, unknown subscription, bad consumer.
+SELECT chronicle.ack('orders', 7);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.ack('orders', -1);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.ack('nope', 1);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.poll('nope');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.poll('orders', consumer => 2, consumers => 2);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.poll('orders', consumers => 0);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.ack('orders', 6, consumer => 5);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+
+-- Pause, fail, resume.
+SELECT status FROM chronicle.pause_subscription('everything');
+SELECT count(*) FROM chronicle.poll('everything');
+SELECT status FROM chronicle.resume_subscription('everything');
+SELECT global_position FROM chronicle.poll('everything', max_count => 1);
+SELECT status, error_message FROM chronicle.fail_subscription('everything', 'projection crashed on position 3');
+SELECT count(*) FROM chronicle.poll('everything');
+SELECT name, status, position, head, lag, last_processed IS NOT NULL AS processed, error_message
+  FROM chronicle.subscription_lag ORDER BY name;
+SELECT status, error_message FROM chronicle.resume_subscription('everything');
+SELECT chronicle.fail_subscription('everything', NULL);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+
+-- Reset: rebuilding until the checkpoint reaches the head at reset time.
+SELECT status, last_position, rebuild_target, events_processed FROM chronicle.reset_subscription('orders');
+SELECT global_position FROM chronicle.poll('orders', max_count => 2);
+SELECT chronicle.ack('orders', 3);
+SELECT status FROM chronicle.subscriptions WHERE name = 'orders';
+SELECT chronicle.ack('orders', 6);
+SELECT status, rebuild_target FROM chronicle.subscriptions WHERE name = 'orders';
+SELECT chronicle.reset_subscription('orders', to_position => 7);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT status FROM chronicle.reset_subscription('orders', to_position => 6);
+
+-- Consumer groups: consumer k of n gets the streams whose hash mod n is k;
+-- together they get every event once.
+SELECT name FROM chronicle.create_subscription('grouped');
+SELECT k, array_agg(global_position ORDER BY global_position) AS positions
+  FROM generate_series(0, 2) k, chronicle.poll('grouped', 100, k, 3)
+ GROUP BY k ORDER BY k;
+SELECT consumer, position FROM chronicle.subscription_consumers WHERE subscription = 'grouped' ORDER BY 1;
+SELECT chronicle.ack('grouped', 6, 0), chronicle.ack('grouped', 6, 1);
+-- The group's checkpoint is its slowest consumer's.
+SELECT last_position, consumers FROM chronicle.subscriptions WHERE name = 'grouped';
+SELECT chronicle.ack('grouped', 6, 2);
+SELECT last_position, events_processed FROM chronicle.subscriptions WHERE name = 'grouped';
+
+-- Monitoring.
+SELECT head_position, waiting_events, last_sealed_at IS NOT NULL AS sealed_once FROM chronicle.feed_status;
+SELECT chronicle.drop_subscription('grouped');
+SELECT chronicle.drop_subscription('grouped');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM chronicle.subscription_consumers WHERE subscription = 'grouped';
