@@ -9,6 +9,7 @@
 source "$(dirname "$0")/lib.sh"
 
 PORT="${TEST_PORT:-54339}"
+RESTORE_PORT="${RESTORE_PORT:-54359}"
 LOGS="$STATE/test-logs"
 PGXS="$(dirname "$(dirname "$(dirname "$("$PG_CONFIG" --pgxs)")")")"
 rm -rf "$LOGS" && mkdir -p "$LOGS"
@@ -113,6 +114,27 @@ concurrency() {
     "$VENV/bin/python" "$ROOT/tests/concurrency/run.py" "$DSN dbname=chronicle_concurrency"
 }
 
+# The global feed: randomised writers and a follower, consumer groups, a
+# server restart, and pg_dump/pg_restore into a fresh cluster.
+feed() {
+    local status=0 py=("$VENV/bin/python" "$ROOT/tests/feed/run.py")
+    recreate_db test "$PORT" chronicle_feed
+    "${py[@]}" random "$DSN dbname=chronicle_feed" || status=1
+    recreate_db test "$PORT" chronicle_feed
+    "${py[@]}" groups "$DSN dbname=chronicle_feed" || status=1
+    recreate_db test "$PORT" chronicle_feed
+    "${py[@]}" restart-before "$DSN dbname=chronicle_feed" || status=1
+    cluster_stop test
+    cluster_start test "$PORT"
+    "${py[@]}" restart-after "$DSN dbname=chronicle_feed" || status=1
+    cluster_reset restore
+    cluster_start restore "$RESTORE_PORT"
+    PGBIN="$PGBIN" "${py[@]}" dump-restore "$DSN dbname=chronicle_feed" \
+        "host=$(cluster_dir restore) port=$RESTORE_PORT user=postgres dbname=chronicle_restored" || status=1
+    cluster_reset restore
+    return $status
+}
+
 clients_python() {
     recreate_db test "$PORT" chronicle_clients
     cd "$ROOT/tests/clients/python"
@@ -144,6 +166,7 @@ suite regress regress
 suite vectors-sql vectors_sql
 suite isolation isolation
 suite concurrency concurrency
+suite feed feed
 suite clients-python clients_python
 suite clients-node clients_node
 cluster_stop test

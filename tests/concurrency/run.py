@@ -9,7 +9,8 @@ recorded. Afterwards the test checks, against the database:
     stream, at the version the append returned;
   * every rejected (40001) or rolled-back event is absent;
   * every stream's versions are 1..n without gaps, and its head agrees;
-  * nothing else is stored.
+  * nothing else is stored;
+  * the global feed holds every stored event once, at positions 1..n.
 
 So it cannot pass by luck: a lost, duplicated or misplaced event fails it.
 
@@ -109,6 +110,12 @@ def main():
     checks["no session crashed"] = not errors and len(out) == a.sessions
     for e in errors:
         print("  ", e)
+    with psycopg.connect(a.dsn, autocommit=True) as conn:
+        conn.execute("SELECT chronicle.seal()")
+        positions = [p for p, in conn.execute(
+            "SELECT global_position FROM chronicle.events ORDER BY global_position NULLS FIRST").fetchall()]
+    checks["the feed is dense: positions 1..n, one per stored event"] = positions == list(
+        range(1, len(positions) + 1))
     with psycopg.connect(a.dsn) as conn:
         rows = conn.execute(
             "SELECT event_id::text, stream_id, version FROM chronicle.events").fetchall()

@@ -1,0 +1,323 @@
+"""Tests of the global feed against a running server (see scripts/test.sh).
+
+Phases (each prints one "ok"/"FAIL" line per check and a RESULT line):
+
+  random DSN        writers with random commit delays, aborts and deadlocks
+                    race a follower that checkpoints through read_all; every
+                    committed event is delivered exactly once, at positions
+                    1..N, each stream in version order, nothing else.
+  groups DSN        3 consumers of one subscription (consumer groups) poll
+                    and ack while writers append: together they receive every
+                    event exactly once, each stream by one consumer, in order.
+  restart-before DSN / restart-after DSN
+                    a subscription and the feed survive a server restart (the
+                    shell restarts the server between the two phases).
+  dump-restore DSN RESTORE_DSN
+                    pg_dump while an older transaction is still open (so the
+                    dump holds a committed event not yet sealed), pg_restore
+                    into a fresh cluster: positions, subscriptions, the late
+                    event and new appends all come out right.
+
+Usage: python run.py PHASE DSN [RESTORE_DSN]
+"""
+
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import defaultdict
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+CHECKS = {}
+
+
+def check(name, ok, detail=""):
+    CHECKS[name] = bool(ok)
+    print(("ok   " if ok else "FAIL ") + name + (f" ({detail})" if detail and not ok else ""))
+
+
+def finish():
+    failed = sum(not ok for ok in CHECKS.values())
+    print(f"RESULT passed={len(CHECKS) - failed} failed={failed}")
+    raise SystemExit(1 if failed else 0)
+
+
+def append(cur, stream, data, event_id):
+    cur.execute("SELECT chronicle.append_event(%s, 'Tick', %s, event_id => %s, stream_type => 'Feed')",
+                [stream, Jsonb(data), event_id])
+
+
+def writer(dsn, wid, seconds, committed, errors, rng):
+    """Random transactions of 1-3 appends to 12 hot streams; 20 % roll back."""
+    streams = [f"feed-{i}" for i in range(12)]
+    deadline = time.monotonic() + seconds
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            while time.monotonic() < deadline:
+                ids = []
+                rollback = rng.random() < 0.2
+                try:
+                    with conn.transaction(force_rollback=rollback):
+                        cur = conn.cursor()
+                        for _ in range(rng.randint(1, 3)):
+                            eid = str(uuid.uuid4())
+                            append(cur, rng.choice(streams), {"w": wid}, eid)
+                            ids.append(eid)
+                            time.sleep(rng.random() * 0.01)
+                        time.sleep(rng.random() * 0.02)  # hold the transaction open
+                    if not rollback:
+                        committed.extend(ids)  # acknowledged: COMMIT returned
+                except psycopg.errors.DeadlockDetected:
+                    pass  # rejected: nothing of it may appear
+    except Exception as e:  # noqa: BLE001 - reported as a failed check
+        errors.append(f"writer {wid}: {e!r}")
+
+
+def follow(dsn, stop, delivered, errors, rng):
+    """Follows the feed through read_all with a checkpoint, like a projection."""
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            checkpoint = 0
+            while True:
+                rows = conn.execute(
+                    "SELECT global_position, event_id::text, stream_id, version FROM chronicle.read_all(%s, %s)",
+                    [checkpoint, rng.randint(1, 50)]).fetchall()
+                for row in rows:
+                    delivered.append(row)
+                if rows:
+                    checkpoint = rows[-1][0]
+                elif stop.is_set():
+                    return
+                else:
+                    time.sleep(0.002)
+    except Exception as e:  # noqa: BLE001
+        errors.append(f"follower: {e!r}")
+
+
+def wait_sealed(conn, timeout=10):
+    """Waits until the sealer worker has handed out every committed event."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        waiting = conn.execute("SELECT waiting_events FROM chronicle.feed_status").fetchone()[0]
+        if waiting == 0:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def phase_random(dsn):
+    rng = random.Random(int(os.environ.get("SEED", "7")))
+    committed, delivered, errors = [], [], []
+    stop = threading.Event()
+    writers = [threading.Thread(target=writer, args=(dsn, w, 6, committed, errors, random.Random(rng.random())))
+               for w in range(6)]
+    follower = threading.Thread(target=follow, args=(dsn, stop, delivered, errors, random.Random(rng.random())))
+    follower.start()
+    for t in writers:
+        t.start()
+    for t in writers:
+        t.join()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        check("the sealer worker seals everything on its own", wait_sealed(conn))
+    time.sleep(0.1)
+    stop.set()
+    follower.join()
+    for e in errors:
+        print("  ", e)
+    check("no writer or follower crashed", not errors)
+    print(f"   committed {len(committed)} events, follower received {len(delivered)}")
+    positions = [p for p, _, _, _ in delivered]
+    ids = [e for _, e, _, _ in delivered]
+    check("the follower received positions 1..N in order, no gap, no repeat",
+          positions == list(range(1, len(positions) + 1)))
+    check("every committed event received exactly once", sorted(ids) == sorted(committed),
+          f"{len(set(committed) - set(ids))} missing, {len(ids) - len(set(ids))} repeated, "
+          f"{len(set(ids) - set(committed))} not committed")
+    per_stream = defaultdict(list)
+    for _, _, stream, version in delivered:
+        per_stream[stream].append(version)
+    check("each stream received in version order 1..n",
+          all(v == list(range(1, len(v) + 1)) for v in per_stream.values()))
+    with psycopg.connect(dsn) as conn:
+        stored = conn.execute("SELECT count(*), count(global_position), max(global_position) FROM chronicle.events").fetchone()
+    check("nothing else is stored; every stored event has its position",
+          stored == (len(committed), len(committed), len(committed) or None), str(stored))
+    check("the run had aborted and concurrent transactions", len(committed) > 100)
+
+
+def phase_groups(dsn):
+    n, streams = 3, [f"group-{i}" for i in range(30)]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SELECT chronicle.create_subscription('grouped', stream_type => 'Group')")
+        conn.execute("SELECT chronicle.append_event('other-1', 'Tick', '{}', stream_type => 'Other')")
+    appended, received, errors = [], defaultdict(list), []
+    done = threading.Event()
+
+    def produce():
+        rng = random.Random(3)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            for _ in range(600):
+                eid = str(uuid.uuid4())
+                conn.execute("SELECT chronicle.append_event(%s, 'Tick', '{}', event_id => %s, stream_type => 'Group')",
+                             [rng.choice(streams), eid])
+                appended.append(eid)
+        done.set()
+
+    def consume(k):
+        try:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                idle = 0
+                while idle < 50:
+                    rows = conn.execute(
+                        "SELECT global_position, event_id::text, stream_id, version FROM chronicle.poll('grouped', 40, %s, %s)",
+                        [k, n]).fetchall()
+                    received[k].extend(rows)
+                    if rows:
+                        conn.execute("SELECT chronicle.ack('grouped', %s, %s)", [rows[-1][0], k])
+                        idle = 0
+                    else:
+                        idle = idle + 1 if done.is_set() else 0
+                        time.sleep(0.01)
+        except Exception as e:  # noqa: BLE001
+            errors.append(f"consumer {k}: {e!r}")
+
+    threads = [threading.Thread(target=produce)] + [threading.Thread(target=consume, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for e in errors:
+        print("  ", e)
+    check("no consumer crashed", not errors)
+    all_ids = [e for k in received for _, e, _, _ in received[k]]
+    check("3 consumers together received every event exactly once",
+          sorted(all_ids) == sorted(appended), f"{len(all_ids)} received, {len(appended)} appended")
+    owners = defaultdict(set)
+    for k in received:
+        for _, _, stream, _ in received[k]:
+            owners[stream].add(k)
+    check("each stream went to one consumer", all(len(o) == 1 for o in owners.values()))
+    check("every consumer had work", all(received[k] for k in range(n)))
+    in_order = True
+    for k in received:
+        per_stream = defaultdict(list)
+        for pos, _, stream, version in received[k]:
+            per_stream[stream].append((pos, version))
+        for seq in per_stream.values():
+            in_order &= [v for _, v in seq] == list(range(1, len(seq) + 1)) and seq == sorted(seq)
+    check("each stream received in version order", in_order)
+    with psycopg.connect(dsn) as conn:
+        sub = conn.execute("SELECT last_position, events_processed, consumers FROM chronicle.subscriptions"
+                           " WHERE name = 'grouped'").fetchone()
+        head = conn.execute("SELECT chronicle.feed_head()").fetchone()[0]
+    check("the group checkpoint reached the head and counted every event", sub == (head, 600, 3), str(sub))
+
+
+STATE_FILE = "/tmp/chronicle-feed-restart.json"
+
+
+def phase_restart_before(dsn):
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SELECT chronicle.create_subscription('survivor')")
+        for i in range(20):
+            conn.execute("SELECT chronicle.append_event(%s, 'Tick', '{}', stream_type => 'Restart')", [f"restart-{i % 4}"])
+        conn.execute("SELECT chronicle.seal()")
+        rows = conn.execute("SELECT global_position FROM chronicle.poll('survivor', 10)").fetchall()
+        conn.execute("SELECT chronicle.ack('survivor', %s)", [rows[-1][0]])
+        conn.execute("SELECT chronicle.pause_subscription('survivor')")
+        feed = conn.execute("SELECT global_position, event_id::text FROM chronicle.events ORDER BY 1").fetchall()
+        sub = conn.execute("SELECT last_position, status, events_processed FROM chronicle.subscriptions"
+                           " WHERE name = 'survivor'").fetchone()
+    check("before the restart: 10 events acknowledged", sub[0] == rows[-1][0] and sub[2] == 10)
+    with open(STATE_FILE, "w") as f:
+        json.dump({"feed": feed, "sub": list(sub)}, f)
+
+
+def phase_restart_after(dsn):
+    with open(STATE_FILE) as f:
+        saved = json.load(f)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        feed = conn.execute("SELECT global_position, event_id::text FROM chronicle.events ORDER BY 1").fetchall()
+        check("the feed is unchanged after the restart", [list(r) for r in feed] == saved["feed"])
+        sub = conn.execute("SELECT last_position, status, events_processed FROM chronicle.subscriptions"
+                           " WHERE name = 'survivor'").fetchone()
+        check("the subscription kept its checkpoint and status", list(sub) == saved["sub"], str(sub))
+        conn.execute("SELECT chronicle.resume_subscription('survivor')")
+        conn.execute("SELECT chronicle.append_event('restart-9', 'Tick', '{}', stream_type => 'Restart')")
+        # No explicit seal: the append starts a new sealer worker.
+        sealed = wait_sealed(conn)
+        check("after the restart a sealer runs again and seals new appends", sealed)
+        rows = conn.execute("SELECT global_position FROM chronicle.poll('survivor', 100)").fetchall()
+        check("polling resumes after the checkpoint",
+              [r[0] for r in rows] == list(range(saved["sub"][0] + 1, len(saved["feed"]) + 2)))
+
+
+def phase_dump_restore(dsn, restore_dsn):
+    pgbin = os.environ["PGBIN"]
+    dump = "/tmp/chronicle-feed.dump"
+    with psycopg.connect(dsn, autocommit=True) as conn, psycopg.connect(dsn) as older:
+        conn.execute("SELECT chronicle.create_subscription('copied', start_position => 3)")
+        conn.execute("SELECT chronicle.ack('copied', 5)")
+        for i in range(10):
+            conn.execute("SELECT chronicle.append_event(%s, 'Tick', '{}', stream_type => 'Dump')", [f"dump-{i % 3}"])
+        conn.execute("SELECT chronicle.seal()")
+        # An older transaction stays open: a younger committed event cannot be
+        # sealed yet, so the dump holds it without a position.
+        older.execute("SELECT chronicle.append_event('dump-older', 'Tick', '{}', stream_type => 'Dump')")
+        late = str(uuid.uuid4())
+        conn.execute("SELECT chronicle.append_event('dump-late', 'Tick', '{}', event_id => %s, stream_type => 'Dump')", [late])
+        conn.execute("SELECT chronicle.seal()")
+        unsealed = conn.execute("SELECT global_position FROM chronicle.events WHERE event_id = %s", [late]).fetchone()[0]
+        check("the younger event waits for the older transaction", unsealed is None)
+        source = conn.execute("SELECT global_position, event_id::text FROM chronicle.events"
+                              " WHERE global_position IS NOT NULL ORDER BY 1").fetchall()
+        head = conn.execute("SELECT chronicle.feed_head()").fetchone()[0]
+        subprocess.run([f"{pgbin}/pg_dump", "-Fc", "-f", dump, dsn], check=True)
+        older.commit()
+    with psycopg.connect(restore_dsn.replace("dbname=chronicle_restored", "dbname=postgres"), autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS chronicle_restored WITH (FORCE)")
+        admin.execute("CREATE DATABASE chronicle_restored")
+    subprocess.run([f"{pgbin}/pg_restore", "--exit-on-error", "-d", restore_dsn, dump], check=True)
+    with psycopg.connect(restore_dsn, autocommit=True) as conn:
+        system = conn.execute("SELECT count(DISTINCT system_identifier) FROM chronicle.feed_state").fetchone()[0]
+        check("the restore brought the old cluster's feed state next to the new one", system == 2)
+        conn.execute("SELECT chronicle.seal()")
+        restored = conn.execute("SELECT global_position, event_id::text FROM chronicle.events"
+                                " WHERE global_position <= %s ORDER BY 1", [head]).fetchall()
+        check("every position survives pg_dump/pg_restore", restored == source,
+              f"{len(restored)} vs {len(source)}")
+        late_pos = conn.execute("SELECT global_position FROM chronicle.events WHERE event_id = %s", [late]).fetchone()[0]
+        check("the event the dump held unsealed is sealed after the old positions", late_pos == head + 1, str(late_pos))
+        conn.execute("SELECT chronicle.append_event('dump-new', 'Tick', '{}', stream_type => 'Dump')")
+        conn.execute("SELECT chronicle.append_event('dump-0', 'Tick', '{}')")
+        check("new appends in the new cluster are sealed (the horizon was re-based)", wait_sealed(conn))
+        tail = conn.execute("SELECT global_position, stream_id FROM chronicle.read_all(%s)", [head + 1]).fetchall()
+        check("new appends take the next positions", tail == [(head + 2, "dump-new"), (head + 3, "dump-0")], str(tail))
+        sub = conn.execute("SELECT last_position, status FROM chronicle.subscriptions WHERE name = 'copied'").fetchone()
+        check("subscriptions survive pg_dump/pg_restore", sub == (5, "running"), str(sub))
+        polled = conn.execute("SELECT global_position FROM chronicle.poll('copied', 3)").fetchall()
+        check("and poll on from their checkpoints", [p for p, in polled] == [6, 7, 8])
+        rows = conn.execute("SELECT count(*) FROM chronicle.feed_state").fetchone()[0]
+        check("the feed state is one row again", rows == 1)
+
+
+def main():
+    phase, dsn = sys.argv[1], sys.argv[2]
+    {
+        "random": lambda: phase_random(dsn),
+        "groups": lambda: phase_groups(dsn),
+        "restart-before": lambda: phase_restart_before(dsn),
+        "restart-after": lambda: phase_restart_after(dsn),
+        "dump-restore": lambda: phase_dump_restore(dsn, sys.argv[3]),
+    }[phase]()
+    finish()
+
+
+if __name__ == "__main__":
+    main()
