@@ -6,6 +6,9 @@
 #           synchronous_commit on and off (goal: ratio >= 0.9 on, >= 0.75 off),
 #           over pgbench's prepared and simple (default) protocols
 #   batch:  100-event append_events vs a 100-row INSERT (goal: ratio >= 0.7)
+#   feed:   the single-event load with a follower on read_all: append ratio
+#           and latency from append to delivery (p50/p99); then read_all
+#           throughput vs a raw indexed scan of the same rows (goal >= 0.8)
 #
 # BENCH_SECONDS and BENCH_CLIENTS override the defaults.
 source "$(dirname "$0")/lib.sh"
@@ -28,6 +31,15 @@ cat >"$WORK/raw.sql" <<SQL
 \set sid random(1, 10000)
 INSERT INTO bench_raw (stream_id, stream_type, version, event_type, data)
 VALUES ('s-' || :sid, 'Bench', nextval('bench_raw_version'), 'Deposited', '$PAYLOAD');
+SQL
+cat >"$WORK/append_timed.sql" <<SQL
+\set sid random(1, 10000)
+SELECT chronicle.append_event('s-' || :sid, 'Deposited', jsonb_build_object('t', clock_timestamp()), stream_type => 'Bench');
+SQL
+cat >"$WORK/raw_timed.sql" <<SQL
+\set sid random(1, 10000)
+INSERT INTO bench_raw (stream_id, stream_type, version, event_type, data)
+VALUES ('s-' || :sid, 'Bench', nextval('bench_raw_version'), 'Deposited', jsonb_build_object('t', clock_timestamp()));
 SQL
 cat >"$WORK/append.sql" <<SQL
 \set sid random(1, 10000)
@@ -79,10 +91,34 @@ done
 compare "100-event batch, sync_commit=on (prepared)" "$WORK/batch_raw.sql" "$WORK/batch_append.sql" on prepared
 echo "(mean of two alternating runs each; a batch transaction carries 100 events)" | tee -a "$report"
 
+# The feed under load: the same single-event load, while a follower reads
+# the feed through read_all as fast as it can.
+follow_tps() {
+    "$VENV/bin/python" "$ROOT/bench/feed.py" follow \
+        "host=$(cluster_dir bench) port=$PORT user=postgres dbname=$DB" "$SECONDS_PER_RUN" >"$WORK/follow.txt" &
+    local follower=$! t
+    t=$(tps "$WORK/append_timed.sql" on prepared)
+    wait "$follower"
+    echo "$t"
+}
+r1=$(tps "$WORK/raw_timed.sql" on prepared); c1=$(follow_tps); cp "$WORK/follow.txt" "$WORK/follow1.txt"
+r2=$(tps "$WORK/raw_timed.sql" on prepared); c2=$(follow_tps)
+python3 -c "
+raw, chr = ($r1 + $r2) / 2, ($c1 + $c2) / 2
+print(f'{\"single event + read_all follower, sync_commit=on (prepared)\":<44} {raw:10.0f} {chr:10.0f} {chr / raw:7.2f}')" | tee -a "$report"
+cat "$WORK/follow1.txt" "$WORK/follow.txt" | tee -a "$report"
+"$VENV/bin/python" "$ROOT/bench/feed.py" scan "host=$(cluster_dir bench) port=$PORT user=postgres dbname=$DB" \
+    | tee -a "$report"
+
 # Sanity: every Chronicle stream is gap-free after the load.
 cluster_psql bench "$PORT" "$DB" -Atc "
   SELECT CASE WHEN count(*) = 0 THEN 'check: all streams gap-free'
               ELSE 'check FAILED: ' || count(*) || ' streams with gaps' END
     FROM (SELECT stream_id FROM chronicle.events GROUP BY stream_id
           HAVING max(version) <> count(*)) g" | tee -a "$report"
+cluster_psql bench "$PORT" "$DB" -Atc "
+  SELECT CASE WHEN count(*) = max(global_position) AND count(*) = count(global_position)
+              THEN 'check: the feed is dense (' || count(*) || ' events at positions 1..' || count(*) || ')'
+              ELSE 'check FAILED: the feed is not dense' END
+    FROM chronicle.events" | tee -a "$report"
 cluster_stop bench

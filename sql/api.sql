@@ -92,12 +92,13 @@ CREATE FUNCTION chronicle.read_all(
 ) RETURNS SETOF chronicle.events
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET jit = off  -- its plans are cheap; JIT would compile them on every call
 AS $$
 BEGIN
     PERFORM chronicle._check_feed_read(after_position, max_count, read_all.stream_type, event_types);
     PERFORM chronicle._feed_tick();
     RETURN QUERY
-        SELECT v.* FROM chronicle.events v
+        SELECT v.* FROM chronicle._feed_events v
          WHERE v.global_position > after_position
            AND (read_all.stream_type IS NULL OR v.stream_type = read_all.stream_type)
            AND (event_types IS NULL OR v.event_type = ANY (event_types))
@@ -129,7 +130,7 @@ BEGIN
                                           chronicle.feed_head());
     INSERT INTO chronicle.subscriptions AS s (name, stream_type, event_types, last_position, last_event_id)
     VALUES (create_subscription.name, create_subscription.stream_type, create_subscription.event_types,
-            start_position, (SELECT v.event_id FROM chronicle.events v WHERE v.global_position = start_position))
+            start_position, (SELECT v.event_id FROM chronicle._feed_events v WHERE v.global_position = start_position))
     ON CONFLICT ON CONSTRAINT subscriptions_pkey DO NOTHING
     RETURNING s.* INTO created;
     IF created.name IS NULL THEN
@@ -182,6 +183,7 @@ CREATE FUNCTION chronicle.poll(
 ) RETURNS SETOF chronicle.events
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET jit = off  -- as read_all
 AS $$
 DECLARE
     sub chronicle.subscriptions;
@@ -211,7 +213,7 @@ BEGIN
     -- costs a bounded amount per poll.
     scan_to := least(chronicle.feed_head(), from_position + 100000);
     RETURN QUERY
-        SELECT v.* FROM chronicle.events v
+        SELECT v.* FROM chronicle._feed_events v
          WHERE v.global_position > from_position AND v.global_position <= scan_to
            AND chronicle._delivers(sub, poll.consumer, poll.consumers, v.stream_type, v.event_type, v.stream_id)
          ORDER BY v.global_position
@@ -239,7 +241,7 @@ DECLARE
 BEGIN
     UPDATE chronicle.subscription_consumers c
        SET position = to_position,
-           last_event_id = (SELECT v.event_id FROM chronicle.events v WHERE v.global_position = to_position),
+           last_event_id = (SELECT v.event_id FROM chronicle._feed_events v WHERE v.global_position = to_position),
            last_processed_at = CASE WHEN processed > 0 THEN now() ELSE c.last_processed_at END,
            events_processed = c.events_processed + processed
      WHERE c.subscription = sub.name AND c.consumer = _move_checkpoint.consumer
@@ -248,7 +250,7 @@ BEGIN
      WHERE c.subscription = sub.name;
     UPDATE chronicle.subscriptions s
        SET last_position = group_checkpoint,
-           last_event_id = (SELECT v.event_id FROM chronicle.events v WHERE v.global_position = group_checkpoint),
+           last_event_id = (SELECT v.event_id FROM chronicle._feed_events v WHERE v.global_position = group_checkpoint),
            last_processed_at = CASE WHEN processed > 0 THEN now() ELSE s.last_processed_at END,
            events_processed = (SELECT sum(c.events_processed) FROM chronicle.subscription_consumers c
                                 WHERE c.subscription = sub.name),
@@ -295,7 +297,7 @@ BEGIN
         RETURN previous;
     END IF;
     PERFORM chronicle._move_checkpoint(sub, ack.consumer, ack.position,
-        (SELECT count(*) FROM chronicle.events v
+        (SELECT count(*) FROM chronicle._feed_events v
           WHERE v.global_position > previous AND v.global_position <= ack.position
             AND chronicle._delivers(sub, ack.consumer, sub.consumers, v.stream_type, v.event_type, v.stream_id)));
     RETURN ack.position;
@@ -364,7 +366,7 @@ BEGIN
      WHERE c.subscription = sub.name;
     UPDATE chronicle.subscriptions s
        SET last_position = to_position,
-           last_event_id = (SELECT v.event_id FROM chronicle.events v WHERE v.global_position = to_position),
+           last_event_id = (SELECT v.event_id FROM chronicle._feed_events v WHERE v.global_position = to_position),
            events_processed = 0,
            error_message = NULL,
            status = CASE WHEN to_position >= head THEN 'running' ELSE 'rebuilding' END,
@@ -464,7 +466,7 @@ CREATE VIEW chronicle.feed_status AS
 SELECT st.head_position,
        (SELECT count(*) FROM chronicle.event_log e
          WHERE e.seal_key >= st.horizon
-           AND NOT EXISTS (SELECT FROM chronicle.feed f WHERE f.id = e.id)) AS waiting_events,
+           AND NOT EXISTS (SELECT FROM chronicle.feed f WHERE f.seal_key = e.seal_key AND f.id = e.id)) AS waiting_events,
        st.last_sealed_at,
        (SELECT a.pid FROM pg_catalog.pg_stat_activity a
          WHERE a.backend_type = 'chronicle sealer' AND a.datid = (SELECT d.oid FROM pg_catalog.pg_database d

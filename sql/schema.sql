@@ -31,7 +31,9 @@ CREATE TABLE chronicle.event_log (
     actor           text,
     occurred_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
     recorded_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    CONSTRAINT event_log_pkey PRIMARY KEY (id),
+    -- The key is the feed's order: the sealer scans it from its horizon on,
+    -- and the feed refers to events by it.
+    CONSTRAINT event_log_pkey PRIMARY KEY (seal_key, id),
     CONSTRAINT events_event_id_key UNIQUE (event_id),
     -- Versions are unique per stream (the seeds' ix_events_aggregate_unique_sequence);
     -- the append path makes them gap-free.
@@ -43,12 +45,10 @@ CREATE INDEX events_stream_type_time_idx ON chronicle.event_log (stream_type, oc
 CREATE INDEX events_event_type_time_idx ON chronicle.event_log (event_type, occurred_at);
 CREATE INDEX events_correlation_idx ON chronicle.event_log (correlation_id, id)
     WHERE correlation_id IS NOT NULL;
--- The sealer's scan: events in feed order from the stored horizon on.
-CREATE INDEX event_log_seal_idx ON chronicle.event_log (seal_key, id);
 
 COMMENT ON TABLE chronicle.event_log IS
     'Every event ever appended, as stored; append-only: UPDATE, DELETE and TRUNCATE are refused. Read chronicle.events (which adds global_position); write with chronicle.append_event / chronicle.append_events.';
-COMMENT ON COLUMN chronicle.event_log.id IS 'Internal id, increasing in insertion order (with gaps); the feed refers to events by it.';
+COMMENT ON COLUMN chronicle.event_log.id IS 'Internal id, increasing in insertion order (with gaps); with seal_key, the key the feed refers to events by.';
 COMMENT ON COLUMN chronicle.event_log.seal_key IS
     'The feed''s order key: the appending transaction''s id, raised to the key of the stream''s previous event when that is higher. Events are sealed in (seal_key, id) order once seal_key is below the oldest running transaction.';
 
@@ -56,19 +56,26 @@ COMMENT ON COLUMN chronicle.event_log.seal_key IS
 -- (chronicle.seal) in (seal_key, id) order. Insert-only.
 CREATE TABLE chronicle.feed (
     global_position bigint NOT NULL,
+    seal_key        xid8   NOT NULL,
     id              bigint NOT NULL,
-    CONSTRAINT feed_pkey PRIMARY KEY (global_position) INCLUDE (id),
-    CONSTRAINT feed_id_key UNIQUE (id) INCLUDE (global_position)
+    CONSTRAINT feed_pkey PRIMARY KEY (global_position) INCLUDE (seal_key, id),
+    CONSTRAINT feed_event_key UNIQUE (seal_key, id) INCLUDE (global_position)
 );
 COMMENT ON TABLE chronicle.feed IS
-    'The global feed: the dense global_position of every sealed event (chronicle.event_log.id). Written only by the sealer; append-only.';
+    'The global feed: the dense global_position of every sealed event (the key (seal_key, id) of chronicle.event_log). Written only by the sealer; append-only.';
 
 -- The sealer's state: one row, created by CREATE EXTENSION. No key: a
 -- restore adds the dumped row to the new installation's, and the next seal
 -- merges them (re-basing the horizon if the dump came from another cluster).
 CREATE TABLE chronicle.feed_state (
     system_identifier bigint      NOT NULL,
+    -- Every committed event before (horizon, after_id) in (seal_key, id)
+    -- order is sealed, none after it ...
     horizon           xid8        NOT NULL,
+    after_id          bigint      NOT NULL DEFAULT 0,
+    -- ... except events below the ceiling (restored from another cluster,
+    -- whose keys may lie anywhere): for those the sealer checks the feed.
+    ceiling           xid8        NOT NULL DEFAULT '0',
     position          bigint      NOT NULL CHECK (position >= 0),
     sealed_at         timestamptz
 );
@@ -81,7 +88,24 @@ SELECT f.global_position, e.event_id, e.stream_id, e.stream_type, e.version,
        e.event_type, e.schema_version, e.data, e.metadata, e.correlation_id,
        e.causation_id, e.actor, e.occurred_at, e.recorded_at
   FROM chronicle.event_log e
-  LEFT JOIN chronicle.feed f ON f.id OPERATOR(pg_catalog.=) e.id;
+  LEFT JOIN chronicle.feed f
+    ON f.seal_key OPERATOR(pg_catalog.=) e.seal_key AND f.id OPERATOR(pg_catalog.=) e.id;
+
+-- The sealed events in feed order, for the feed's readers (read_all, poll).
+-- The LATERAL subquery (kept apart by OFFSET 0) makes every plan walk the
+-- feed's positions and fetch each event by its key: a join on (seal_key, id)
+-- is estimated far too selective, and the planner would hash the whole log.
+CREATE VIEW chronicle._feed_events AS
+SELECT f.global_position, e.event_id, e.stream_id, e.stream_type, e.version,
+       e.event_type, e.schema_version, e.data, e.metadata, e.correlation_id,
+       e.causation_id, e.actor, e.occurred_at, e.recorded_at
+  FROM chronicle.feed f
+ CROSS JOIN LATERAL (
+       SELECT l.* FROM chronicle.event_log l
+        WHERE l.seal_key OPERATOR(pg_catalog.=) f.seal_key AND l.id OPERATOR(pg_catalog.=) f.id
+       OFFSET 0) e;
+COMMENT ON VIEW chronicle._feed_events IS
+    'Internal: the sealed events in feed order (what read_all and poll read). Query it through chronicle.read_all.';
 
 COMMENT ON VIEW chronicle.events IS
     'Every event ever appended, with its global_position once sealed. Append-only: write with chronicle.append_event / chronicle.append_events.';

@@ -12,8 +12,9 @@
 //! a smaller key can commit any more and the order handed out never has to
 //! change. Events are sealed in (seal_key, id) order by one sealer at a time
 //! (a transaction-level advisory lock), each in its own READ COMMITTED
-//! transaction, from a stored horizon on (everything committed below it is
-//! sealed), so a seal is a short index range scan.
+//! transaction, from a stored horizon on (every committed event before
+//! (horizon, after_id) in that order is sealed, none after it), so a seal is
+//! a short range scan of the event log's key.
 //!
 //! The sealer is a background worker per database, started on demand by the
 //! first append or feed read that finds none running (a session advisory
@@ -27,7 +28,7 @@
 //! event not yet sealed, clears the stream heads' keys and stores the new
 //! cluster's horizon (see `normalise_state`).
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::time::{Duration, Instant};
 
 use chronicle_core::append::check_count;
@@ -39,8 +40,8 @@ use pgrx::bgworkers::{
     BackgroundWorker, BackgroundWorkerBuilder, BgWorkerStartTime, SignalWakeFlags,
 };
 use pgrx::prelude::*;
-use pgrx::spi::SpiClient;
-use pgrx::{direct_function_call, pg_sys, IntoDatum};
+use pgrx::spi::{OwnedPreparedStatement, SpiClient};
+use pgrx::{direct_function_call, direct_function_call_as_datum, pg_sys, IntoDatum, PgOid};
 
 use crate::errors::{raise, spi, OrRaise};
 use crate::guc;
@@ -53,70 +54,85 @@ const SEALER_PRESENCE: i64 = 0x6368_726f_6e69_0002;
 /// Most events one seal hands out (one transaction).
 const SEAL_BATCH: i64 = 10_000;
 
-/// Seals every event that can be sealed, at most `max` of them, in order.
+/// Seals every event that can be sealed, at most `$1` of them, in order;
+/// with `$2`, sends one notification per stream sealed (`notify = sealed`).
 /// The caller runs it in a READ COMMITTED transaction that may write.
 const SEAL: &str = "\
 WITH todo AS (
-  SELECT e.id, e.seal_key
+  SELECT e.seal_key, e.id, e.stream_type, e.stream_id, e.version
     FROM chronicle.event_log e
-   WHERE e.seal_key OPERATOR(pg_catalog.>=) (SELECT horizon FROM chronicle.feed_state)
+   WHERE (e.seal_key, e.id) OPERATOR(pg_catalog.>) ((SELECT horizon FROM chronicle.feed_state),
+                                                    (SELECT after_id FROM chronicle.feed_state))
      AND e.seal_key OPERATOR(pg_catalog.<) pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
-     AND NOT EXISTS (SELECT FROM chronicle.feed f WHERE f.id OPERATOR(pg_catalog.=) e.id)
+     AND (e.seal_key OPERATOR(pg_catalog.>=) (SELECT ceiling FROM chronicle.feed_state)
+          OR NOT EXISTS (SELECT FROM chronicle.feed f
+                          WHERE f.seal_key OPERATOR(pg_catalog.=) e.seal_key AND f.id OPERATOR(pg_catalog.=) e.id))
    ORDER BY e.seal_key, e.id
    LIMIT $1
 ), numbered AS (
-  SELECT t.id, t.seal_key,
-         (SELECT position FROM chronicle.feed_state)
+  SELECT t.*, (SELECT position FROM chronicle.feed_state)
            OPERATOR(pg_catalog.+) pg_catalog.row_number() OVER (ORDER BY t.seal_key, t.id) AS pos
     FROM todo t
 ), sealed AS (
-  INSERT INTO chronicle.feed (global_position, id) SELECT pos, id FROM numbered RETURNING 1
+  INSERT INTO chronicle.feed (global_position, seal_key, id) SELECT pos, seal_key, id FROM numbered RETURNING 1
 ), summary AS (
-  SELECT pg_catalog.count(*) AS n, pg_catalog.max(pos) AS last, pg_catalog.max(seal_key) AS key
+  SELECT pg_catalog.count(*) AS n, pg_catalog.max(pos) AS last
     FROM numbered
+), last_sealed AS (
+  SELECT seal_key, id FROM numbered ORDER BY pos DESC LIMIT 1
 ), state AS (
   UPDATE chronicle.feed_state
      SET position = summary.last, sealed_at = pg_catalog.now(),
          horizon = CASE WHEN summary.n OPERATOR(pg_catalog.<) $1
                         THEN pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
-                        ELSE summary.key END
+                        ELSE (SELECT seal_key FROM last_sealed) END,
+         after_id = CASE WHEN summary.n OPERATOR(pg_catalog.<) $1
+                         THEN 0 ELSE (SELECT id FROM last_sealed) END
     FROM summary
    WHERE summary.n OPERATOR(pg_catalog.>) 0
   RETURNING 1
+), notes AS (
+  -- (concatenation: json_build_object costs three times as much per row)
+  SELECT pg_catalog.pg_notify('chronicle',
+           '{\"stream_type\":' OPERATOR(pg_catalog.||) pg_catalog.to_json(g.stream_type)::text
+           OPERATOR(pg_catalog.||) ',\"stream_id\":' OPERATOR(pg_catalog.||) pg_catalog.to_json(g.stream_id)::text
+           OPERATOR(pg_catalog.||) ',\"version\":' OPERATOR(pg_catalog.||) g.version::text
+           OPERATOR(pg_catalog.||) ',\"position\":' OPERATOR(pg_catalog.||) g.position::text
+           OPERATOR(pg_catalog.||) '}')
+    FROM (SELECT stream_type, stream_id, pg_catalog.max(version) AS version, pg_catalog.max(pos) AS position
+            FROM numbered WHERE $2 GROUP BY stream_type, stream_id
+           ORDER BY pg_catalog.max(pos)) g
 )
-SELECT summary.n, (SELECT position FROM chronicle.feed_state) FROM summary";
-
-/// One notification per stream sealed after position $1 (`notify = sealed`).
-const NOTIFY_SEALED: &str = "\
-SELECT pg_catalog.count(pg_catalog.pg_notify('chronicle', pg_catalog.json_build_object(
-         'stream_type', g.stream_type, 'stream_id', g.stream_id,
-         'version', g.version, 'position', g.position)::text))
-  FROM (SELECT e.stream_type, e.stream_id, pg_catalog.max(e.version) AS version,
-               pg_catalog.max(f.global_position) AS position
-          FROM chronicle.feed f JOIN chronicle.event_log e ON e.id OPERATOR(pg_catalog.=) f.id
-         WHERE f.global_position OPERATOR(pg_catalog.>) $1
-         GROUP BY e.stream_type, e.stream_id
-         ORDER BY pg_catalog.max(f.global_position)) g";
+SELECT summary.n, (SELECT pg_catalog.count(*) FROM notes) FROM summary";
 
 /// Re-basing in a new cluster: with appends blocked, every stored event is
 /// final; seal them all, then start the horizon from this cluster's ids.
 const REBASE: &[&str] = &[
     "LOCK TABLE chronicle.event_log IN SHARE MODE",
-    "INSERT INTO chronicle.feed (global_position, id)
+    "INSERT INTO chronicle.feed (global_position, seal_key, id)
      SELECT coalesce((SELECT pg_catalog.max(global_position) FROM chronicle.feed), 0)
-              OPERATOR(pg_catalog.+) pg_catalog.row_number() OVER (ORDER BY e.seal_key, e.id), e.id
+              OPERATOR(pg_catalog.+) pg_catalog.row_number() OVER (ORDER BY e.seal_key, e.id),
+            e.seal_key, e.id
        FROM chronicle.event_log e
-      WHERE NOT EXISTS (SELECT FROM chronicle.feed f WHERE f.id OPERATOR(pg_catalog.=) e.id)",
+      WHERE NOT EXISTS (SELECT FROM chronicle.feed f
+                         WHERE f.seal_key OPERATOR(pg_catalog.=) e.seal_key AND f.id OPERATOR(pg_catalog.=) e.id)",
     "UPDATE chronicle.streams SET seal_key = '0' WHERE seal_key OPERATOR(pg_catalog.<>) '0'",
 ];
 
-/// Replaces the state rows by one: this cluster, the given horizon, the
-/// feed's last position.
+/// Replaces the state rows by one: this cluster ($1), the horizon ($2) with
+/// its after_id ($3), the ceiling ($4), the feed's last position.
 const RESET_STATE: &str = "\
 WITH gone AS (DELETE FROM chronicle.feed_state RETURNING 1)
-INSERT INTO chronicle.feed_state (system_identifier, horizon, position, sealed_at)
-SELECT $1, $2::text::xid8, coalesce((SELECT pg_catalog.max(global_position) FROM chronicle.feed), 0),
-       pg_catalog.now()";
+INSERT INTO chronicle.feed_state (system_identifier, horizon, after_id, ceiling, position, sealed_at)
+SELECT $1, $2::text::xid8, $3, $4::text::xid8,
+       coalesce((SELECT pg_catalog.max(global_position) FROM chronicle.feed), 0), pg_catalog.now()";
+
+/// After a re-base: the key above every stored event's (the old cluster's
+/// keys may lie anywhere among this cluster's).
+const CEILING: &str = "\
+SELECT coalesce(pg_catalog.max(seal_key)::text::numeric OPERATOR(pg_catalog.+) 1, 0)::text,
+       pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text
+  FROM chronicle.event_log";
 
 /// The cluster's system identifier (pg_control_system() needs privileges).
 #[pg_extern(stable, parallel_safe, name = "_system_identifier")]
@@ -126,69 +142,97 @@ fn system_identifier() -> i64 {
 
 /// Makes `chronicle.feed_state` one row of this cluster. It is one already
 /// except after a restore, which adds the dumped row to the new
-/// installation's: from this cluster, the smaller horizon is right (every
-/// restored event still unsealed has a key above the dumped horizon); from
-/// another cluster the horizon means nothing here, and every stored event is
+/// installation's. From this cluster, the dumped row is right (it has the
+/// smaller horizon: every restored event still unsealed lies above it); from
+/// another cluster its horizon means nothing here, and every stored event is
 /// sealed under a lock that waits for running appends (a re-base).
 fn normalise_state(client: &mut SpiClient<'_>) {
     let system = system_identifier();
     let rows = spi(client.update(
-        "SELECT pg_catalog.count(*), pg_catalog.bool_and(system_identifier OPERATOR(pg_catalog.=) $1),
-                pg_catalog.min(horizon)::text
-           FROM chronicle.feed_state",
+        "SELECT pg_catalog.count(*) OVER (),
+                pg_catalog.bool_and(system_identifier OPERATOR(pg_catalog.=) $1) OVER (),
+                horizon::text, after_id, ceiling::text
+           FROM chronicle.feed_state
+          ORDER BY horizon, after_id
+          LIMIT 1",
         None,
         &[system.into()],
     ));
-    let row = rows.first();
-    let count = spi(row.get::<i64>(1)).unwrap_or(0);
-    let same_cluster = spi(row.get::<bool>(2)).unwrap_or(false);
-    let horizon = spi(row.get::<String>(3));
-    if count == 1 && same_cluster {
-        return;
-    }
-    let horizon = if count > 0 && same_cluster {
-        horizon.expect("a row has a horizon")
-    } else {
-        for sql in REBASE {
-            spi(client.update(*sql, None, &[]));
+    let stored = (!rows.is_empty()).then(|| {
+        let row = rows.first();
+        (
+            spi(row.get::<i64>(1)).unwrap_or(0),
+            spi(row.get::<bool>(2)).unwrap_or(false),
+            spi(row.get::<String>(3)).expect("NOT NULL"),
+            spi(row.get::<i64>(4)).expect("NOT NULL"),
+            spi(row.get::<String>(5)).expect("NOT NULL"),
+        )
+    });
+    let (horizon, after_id, ceiling) = match stored {
+        Some((1, true, ..)) => return,
+        Some((_, true, horizon, after_id, ceiling)) => (horizon, after_id, ceiling),
+        _ => {
+            for sql in REBASE {
+                spi(client.update(*sql, None, &[]));
+            }
+            log!("chronicle: re-based the feed's horizon to this cluster (system identifier {system})");
+            let (ceiling, horizon) = spi(spi(client.update(CEILING, None, &[]))
+                .first()
+                .get_two::<String, String>());
+            (horizon.expect("a horizon"), 0, ceiling.expect("a ceiling"))
         }
-        log!("chronicle: re-based the feed's horizon to this cluster (system identifier {system})");
-        spi(client.update(
-            "SELECT pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text",
-            None,
-            &[],
-        ))
-        .first()
-        .get_one::<String>()
-        .ok()
-        .flatten()
-        .expect("a horizon")
     };
-    spi(client.update(RESET_STATE, None, &[system.into(), horizon.into()]));
+    spi(client.update(
+        RESET_STATE,
+        None,
+        &[
+            system.into(),
+            horizon.into(),
+            after_id.into(),
+            ceiling.into(),
+        ],
+    ));
 }
 
 /// Seals up to `max` events (see the module doc); returns how many (0 if
 /// the extension is being dropped).
-fn seal_now(client: &mut SpiClient<'_>, max: i64) -> i64 {
+/// `check_state`: whether to check `chronicle.feed_state` first (the worker
+/// does it once a second: the state changes only by a restore).
+fn seal_now(client: &mut SpiClient<'_>, max: i64, check_state: bool) -> i64 {
     if !lock_extension() {
         return 0;
     }
-    spi(client.update(
-        "SELECT pg_catalog.pg_advisory_xact_lock($1)",
-        None,
-        &[SEAL_LOCK.into()],
-    ));
-    normalise_state(client);
-    let before = spi(client.update("SELECT position FROM chronicle.feed_state", None, &[]))
-        .first()
-        .get_one::<i64>();
-    let before = spi(before).unwrap_or(0);
-    let result = spi(client.update(SEAL, None, &[max.into()]));
-    let sealed = spi(result.first().get_one::<i64>()).unwrap_or(0);
-    if sealed > 0 && guc::notify() == guc::Notify::Sealed {
-        spi(client.update(NOTIFY_SEALED, None, &[before.into()]));
+    unsafe {
+        direct_function_call_as_datum(
+            pg_sys::pg_advisory_xact_lock_int8,
+            &[SEAL_LOCK.into_datum()],
+        );
     }
-    sealed
+    if check_state {
+        normalise_state(client);
+    }
+    let notify = guc::notify() == guc::Notify::Sealed;
+    let result = spi(client.update(seal_plan(client), None, &[max.into(), notify.into()]));
+    spi(result.first().get_one::<i64>()).unwrap_or(0)
+}
+
+thread_local! {
+    static SEAL_PLAN: OnceCell<&'static OwnedPreparedStatement> = const { OnceCell::new() };
+}
+
+/// The seal statement, planned once per process (planning it costs more than
+/// sealing a few events).
+fn seal_plan(client: &SpiClient<'_>) -> &'static OwnedPreparedStatement {
+    SEAL_PLAN.with(|cell| {
+        *cell.get_or_init(|| {
+            let types = [PgOid::from(pg_sys::INT8OID), PgOid::from(pg_sys::BOOLOID)];
+            let plan = client
+                .prepare_mut(SEAL, &types)
+                .unwrap_or_else(|e| panic!("preparing the seal: {e}"))
+                .keep();
+            Box::leak(Box::new(plan))
+        })
+    })
 }
 
 /// Why this transaction cannot seal, if it cannot.
@@ -233,7 +277,7 @@ fn seal(max_events: default!(Option<i64>, "10000")) -> i64 {
     if max == 0 {
         return 0;
     }
-    Spi::connect_mut(|client| seal_now(client, max.min(i64::MAX as u64) as i64))
+    Spi::connect_mut(|client| seal_now(client, max.min(i64::MAX as u64) as i64, true))
 }
 
 /// Whether a sealer worker holds the presence lock in this database.
@@ -318,7 +362,7 @@ fn feed_tick() -> bool {
         warning!("chronicle: could not start the sealer worker; raise max_worker_processes (readers seal meanwhile)");
     }
     if cannot_seal_here().is_none() {
-        Spi::connect_mut(|client| seal_now(client, SEAL_BATCH));
+        Spi::connect_mut(|client| seal_now(client, SEAL_BATCH, true));
     }
     false
 }
@@ -334,6 +378,9 @@ pub extern "C-unwind" fn chronicle_sealer_main(arg: pg_sys::Datum) {
     let owner = BackgroundWorker::transaction(|| {
         Spi::run("SET default_transaction_isolation = 'read committed'").expect("SET");
         Spi::run("SET application_name = 'chronicle sealer'").expect("SET");
+        // The seal statement's generic plan is costed high enough to be JIT
+        // compiled at every execution: that was 40 % of the sealer's CPU.
+        Spi::run("SET jit = off").expect("SET");
         extension_oid() != pg_sys::InvalidOid
             && unsafe {
                 direct_function_call::<bool>(
@@ -347,12 +394,18 @@ pub extern "C-unwind" fn chronicle_sealer_main(arg: pg_sys::Datum) {
         return; // another sealer runs, or the extension is gone
     }
     let mut wait = Duration::ZERO;
+    let mut checked: Option<Instant> = None;
     while BackgroundWorker::wait_latch(Some(wait)) {
         if BackgroundWorker::sighup_received() {
             unsafe { pg_sys::ProcessConfigFile(pg_sys::GucContext::PGC_SIGHUP) };
         }
+        let check_state = checked.is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+        if check_state {
+            checked = Some(Instant::now());
+        }
         let sealed = BackgroundWorker::transaction(|| {
-            lock_extension().then(|| Spi::connect_mut(|client| seal_now(client, SEAL_BATCH)))
+            lock_extension()
+                .then(|| Spi::connect_mut(|client| seal_now(client, SEAL_BATCH, check_state)))
         });
         wait = match sealed {
             None => break, // DROP EXTENSION

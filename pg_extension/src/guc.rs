@@ -32,9 +32,9 @@ pub fn notify() -> Notify {
     NOTIFY.get()
 }
 
-static SEAL_INTERVAL: GucSetting<i32> = GucSetting::<i32>::new(5);
+static SEAL_INTERVAL: GucSetting<i32> = GucSetting::<i32>::new(10);
 
-/// `chronicle.seal_interval`: how long the sealer sleeps when idle.
+/// `chronicle.seal_interval`: how long the sealer sleeps between seals.
 pub fn seal_interval() -> std::time::Duration {
     std::time::Duration::from_millis(SEAL_INTERVAL.get().max(1) as u64)
 }
@@ -57,8 +57,8 @@ pub fn register() {
     );
     GucRegistry::define_int_guc(
         c"chronicle.seal_interval",
-        c"How long the sealer waits between looks for new events when it found none.",
-        c"Lower: less feed latency, more idle wake-ups.",
+        c"How long the sealer waits after each seal that did not fill a whole batch.",
+        c"Lower: less feed latency; higher: fewer, larger seals (less CPU per event).",
         &SEAL_INTERVAL,
         1,
         60_000,
