@@ -42,3 +42,12 @@ SELECT version AS "Version", chronicle.state_at('order-001', version) AS "State"
   FROM chronicle.read_stream('order-001');
 \echo '=== Streams'
 SELECT stream_id, stream_type, version FROM chronicle.list_streams();
+\echo '=== The global feed: every event at a dense position (chronicle.read_all)'
+SELECT chronicle.seal() >= 0 AS "sealed now (the sealer worker does it within milliseconds)";
+SELECT global_position AS "Position", stream_id AS "Stream", version AS "Version", event_type AS "Event Type"
+  FROM chronicle.read_all();
+\echo '=== A subscription (seed 003''s projection checkpoint): poll, ack, lag'
+SELECT name, status FROM chronicle.create_subscription('order-projection', stream_type => 'Order');
+SELECT global_position, event_type FROM chronicle.poll('order-projection', 2);
+SELECT chronicle.ack('order-projection', 2) AS "checkpoint";
+SELECT name, status, position, head, lag FROM chronicle.subscription_lag;
