@@ -84,6 +84,77 @@ $$;
 INSERT INTO chronicle.feed_state (system_identifier, horizon, position)
 VALUES (chronicle._system_identifier(), pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()), 0);
 
+-- The sealed events at positions (after_position, up_to], in no particular
+-- order (callers ORDER BY global_position): the chunks that hold them,
+-- unnested, and each event fetched by its key. A SQL function without SET
+-- clauses, so that it is inlined into the caller's query (every name in it
+-- is schema-qualified).
+CREATE FUNCTION chronicle._feed_range(after_position bigint, up_to bigint) RETURNS SETOF chronicle.events
+LANGUAGE sql STABLE
+AS $$
+SELECT c.first_position OPERATOR(pg_catalog.+) u.ord OPERATOR(pg_catalog.-) 1,
+       e.event_id, e.stream_id, e.stream_type, e.version, e.event_type, e.schema_version,
+       e.data, e.metadata, e.correlation_id, e.causation_id, e.actor, e.occurred_at, e.recorded_at
+  FROM chronicle.feed c
+ CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(c.keys), pg_catalog.unnest(c.ids)) WITH ORDINALITY AS u(key, id, ord)
+ CROSS JOIN LATERAL (
+       SELECT l.* FROM chronicle.event_log l
+        WHERE l.seal_key OPERATOR(pg_catalog.=) u.key AND l.id OPERATOR(pg_catalog.=) u.id
+       OFFSET 0) e
+ WHERE c.first_position OPERATOR(pg_catalog.>) (after_position OPERATOR(pg_catalog.-) 128)
+   AND c.first_position OPERATOR(pg_catalog.<=) up_to
+   AND (c.first_position OPERATOR(pg_catalog.+) u.ord OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.>) after_position
+   AND (c.first_position OPERATOR(pg_catalog.+) u.ord OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.<=) up_to
+$$;
+
+-- Whether an event (stream_type, event_type, stream_id) passes a feed filter:
+-- one stream type and/or some event types (NULL: all), and consumer k of n.
+-- Inlined like _feed_range.
+CREATE FUNCTION chronicle._delivers(
+    only_stream_type text, only_event_types text[], consumer int, consumers int,
+    stream_type text, event_type text, stream_id text
+) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (only_stream_type IS NULL OR _delivers.stream_type OPERATOR(pg_catalog.=) only_stream_type)
+   AND (only_event_types IS NULL OR _delivers.event_type OPERATOR(pg_catalog.=) ANY (only_event_types))
+   AND (consumers OPERATOR(pg_catalog.=) 1
+        OR pg_catalog.mod(pg_catalog.mod(pg_catalog.hashtextextended(_delivers.stream_id, 0), consumers::bigint)
+                          OPERATOR(pg_catalog.+) consumers, consumers::bigint) OPERATOR(pg_catalog.=) consumer);
+
+-- A page of the feed: at most max_count events after after_position that
+-- pass the filter, up to position up_to, in order. Positions are dense, so
+-- it reads windows of positions: exactly max_count of them without a filter.
+CREATE FUNCTION chronicle._feed_page(
+    after_position bigint, max_count int, up_to bigint,
+    only_stream_type text, only_event_types text[], consumer int, consumers int
+) RETURNS SETOF chronicle.events
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off  -- the plans are cheap; JIT would compile them on every call
+AS $$
+DECLARE
+    unfiltered boolean := only_stream_type IS NULL AND only_event_types IS NULL AND consumers = 1;
+    lo bigint := after_position;
+    hi bigint;
+    got bigint := 0;
+    n bigint;
+BEGIN
+    WHILE got < max_count AND lo < up_to LOOP
+        hi := least(up_to, lo + CASE WHEN unfiltered THEN max_count - got ELSE greatest(max_count, 1000) END);
+        RETURN QUERY
+            SELECT v.* FROM chronicle._feed_range(lo, hi) v
+             WHERE unfiltered
+                OR chronicle._delivers(only_stream_type, only_event_types, consumer, consumers,
+                                       v.stream_type, v.event_type, v.stream_id)
+             ORDER BY v.global_position
+             LIMIT max_count - got;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        got := got + n;
+        lo := hi;
+    END LOOP;
+END
+$$;
+
 CREATE FUNCTION chronicle.read_all(
     after_position bigint DEFAULT 0,
     max_count int DEFAULT 1000,
@@ -92,25 +163,20 @@ CREATE FUNCTION chronicle.read_all(
 ) RETURNS SETOF chronicle.events
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
-SET jit = off  -- its plans are cheap; JIT would compile them on every call
 AS $$
 BEGIN
     PERFORM chronicle._check_feed_read(after_position, max_count, read_all.stream_type, event_types);
     PERFORM chronicle._feed_tick();
     RETURN QUERY
-        SELECT v.* FROM chronicle._feed_events v
-         WHERE v.global_position > after_position
-           AND (read_all.stream_type IS NULL OR v.stream_type = read_all.stream_type)
-           AND (event_types IS NULL OR v.event_type = ANY (event_types))
-         ORDER BY v.global_position
-         LIMIT max_count;
+        SELECT * FROM chronicle._feed_page(after_position, max_count, chronicle.feed_head(),
+                                           read_all.stream_type, event_types, 0, 1);
 END
 $$;
 
 CREATE FUNCTION chronicle.feed_head() RETURNS bigint
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-RETURN coalesce((SELECT s.position FROM chronicle.feed_state s), 0);
+RETURN coalesce((SELECT pg_catalog.max(s.position) FROM chronicle.feed_state s), 0);
 
 -- Subscriptions.
 CREATE FUNCTION chronicle.create_subscription(
@@ -130,7 +196,7 @@ BEGIN
                                           chronicle.feed_head());
     INSERT INTO chronicle.subscriptions AS s (name, stream_type, event_types, last_position, last_event_id)
     VALUES (create_subscription.name, create_subscription.stream_type, create_subscription.event_types,
-            start_position, (SELECT v.event_id FROM chronicle._feed_events v WHERE v.global_position = start_position))
+            start_position, (SELECT v.event_id FROM chronicle._feed_range(start_position - 1, start_position) v))
     ON CONFLICT ON CONSTRAINT subscriptions_pkey DO NOTHING
     RETURNING s.* INTO created;
     IF created.name IS NULL THEN
@@ -183,7 +249,6 @@ CREATE FUNCTION chronicle.poll(
 ) RETURNS SETOF chronicle.events
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
-SET jit = off  -- as read_all
 AS $$
 DECLARE
     sub chronicle.subscriptions;
@@ -192,7 +257,7 @@ DECLARE
 BEGIN
     PERFORM chronicle._check_poll(poll.name, max_count, consumer, consumers);
     sub := chronicle._subscription(poll.name, false);
-    IF sub.status IN ('paused', 'failed') THEN
+    IF sub.status IN ('paused', 'failed') OR max_count = 0 THEN
         RETURN;
     END IF;
     IF sub.consumers <> poll.consumers THEN
@@ -213,16 +278,15 @@ BEGIN
     -- costs a bounded amount per poll.
     scan_to := least(chronicle.feed_head(), from_position + 100000);
     RETURN QUERY
-        SELECT v.* FROM chronicle._feed_events v
-         WHERE v.global_position > from_position AND v.global_position <= scan_to
-           AND chronicle._delivers(sub, poll.consumer, poll.consumers, v.stream_type, v.event_type, v.stream_id)
-         ORDER BY v.global_position
-         LIMIT max_count;
+        SELECT * FROM chronicle._feed_page(from_position, max_count, scan_to,
+                                           sub.stream_type, sub.event_types, poll.consumer, poll.consumers);
     IF NOT FOUND AND scan_to > from_position THEN
         -- Nothing for this consumer up to scan_to: move its checkpoint
         -- there, so the next poll does not scan the same positions again.
+        -- Only if the checkpoint is still where this poll started: a reset,
+        -- a regroup or an ack meanwhile wins.
         sub := chronicle._subscription(poll.name, true);
-        PERFORM chronicle._move_checkpoint(sub, poll.consumer, scan_to, 0);
+        PERFORM chronicle._move_checkpoint(sub, poll.consumer, scan_to, 0, from_position);
     END IF;
 END
 $$;
@@ -231,7 +295,8 @@ $$;
 -- forward to to_position, counting processed events, and updates the
 -- subscription's group checkpoint.
 CREATE FUNCTION chronicle._move_checkpoint(
-    sub chronicle.subscriptions, consumer int, to_position bigint, processed bigint
+    sub chronicle.subscriptions, consumer int, to_position bigint, processed bigint,
+    only_from bigint DEFAULT NULL
 ) RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -241,16 +306,17 @@ DECLARE
 BEGIN
     UPDATE chronicle.subscription_consumers c
        SET position = to_position,
-           last_event_id = (SELECT v.event_id FROM chronicle._feed_events v WHERE v.global_position = to_position),
+           last_event_id = (SELECT v.event_id FROM chronicle._feed_range(to_position - 1, to_position) v),
            last_processed_at = CASE WHEN processed > 0 THEN now() ELSE c.last_processed_at END,
            events_processed = c.events_processed + processed
      WHERE c.subscription = sub.name AND c.consumer = _move_checkpoint.consumer
-       AND c.position < to_position;
+       AND c.position < to_position
+       AND (only_from IS NULL OR c.position = only_from);
     SELECT min(c.position) INTO group_checkpoint FROM chronicle.subscription_consumers c
      WHERE c.subscription = sub.name;
     UPDATE chronicle.subscriptions s
        SET last_position = group_checkpoint,
-           last_event_id = (SELECT v.event_id FROM chronicle._feed_events v WHERE v.global_position = group_checkpoint),
+           last_event_id = (SELECT v.event_id FROM chronicle._feed_range(group_checkpoint - 1, group_checkpoint) v),
            last_processed_at = CASE WHEN processed > 0 THEN now() ELSE s.last_processed_at END,
            events_processed = (SELECT sum(c.events_processed) FROM chronicle.subscription_consumers c
                                 WHERE c.subscription = sub.name),
@@ -261,21 +327,6 @@ BEGIN
      WHERE s.name = sub.name;
 END
 $$;
-
--- Whether an event at (stream_type, event_type, stream_id) goes to consumer k of a subscription.
--- Whether an event at (stream_type, event_type, stream_id) goes to consumer k
--- of n of a subscription. No SET clause, so that it is inlined into the
--- feed scans; every name in it is schema-qualified.
-CREATE FUNCTION chronicle._delivers(
-    sub chronicle.subscriptions, consumer int, consumers int,
-    stream_type text, event_type text, stream_id text
-) RETURNS boolean
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN (sub.stream_type IS NULL OR _delivers.stream_type OPERATOR(pg_catalog.=) sub.stream_type)
-   AND (sub.event_types IS NULL OR _delivers.event_type OPERATOR(pg_catalog.=) ANY (sub.event_types))
-   AND (consumers OPERATOR(pg_catalog.=) 1
-        OR pg_catalog.mod(pg_catalog.mod(pg_catalog.hashtextextended(_delivers.stream_id, 0), consumers::bigint)
-                          OPERATOR(pg_catalog.+) consumers, consumers::bigint) OPERATOR(pg_catalog.=) consumer);
 
 CREATE FUNCTION chronicle.ack(name text, "position" bigint, consumer int DEFAULT 0) RETURNS bigint
 LANGUAGE plpgsql VOLATILE
@@ -297,9 +348,9 @@ BEGIN
         RETURN previous;
     END IF;
     PERFORM chronicle._move_checkpoint(sub, ack.consumer, ack.position,
-        (SELECT count(*) FROM chronicle._feed_events v
-          WHERE v.global_position > previous AND v.global_position <= ack.position
-            AND chronicle._delivers(sub, ack.consumer, sub.consumers, v.stream_type, v.event_type, v.stream_id)));
+        (SELECT count(*) FROM chronicle._feed_range(previous, ack.position) v
+          WHERE chronicle._delivers(sub.stream_type, sub.event_types, ack.consumer, sub.consumers,
+                                    v.stream_type, v.event_type, v.stream_id)));
     RETURN ack.position;
 END
 $$;
@@ -328,7 +379,9 @@ BEGIN
     PERFORM chronicle._check_position('resume_subscription', resume_subscription.name, '', NULL, 0);
     sub := chronicle._subscription(resume_subscription.name, true);
     UPDATE chronicle.subscriptions s
-       SET status = CASE WHEN s.rebuild_target IS NULL THEN 'running' ELSE 'rebuilding' END,
+       SET status = CASE WHEN s.rebuild_target IS NULL OR s.last_position >= s.rebuild_target
+                         THEN 'running' ELSE 'rebuilding' END,
+           rebuild_target = CASE WHEN s.last_position >= s.rebuild_target THEN NULL ELSE s.rebuild_target END,
            error_message = NULL
      WHERE s.name = sub.name RETURNING s.* INTO sub;
     RETURN sub;
@@ -366,7 +419,7 @@ BEGIN
      WHERE c.subscription = sub.name;
     UPDATE chronicle.subscriptions s
        SET last_position = to_position,
-           last_event_id = (SELECT v.event_id FROM chronicle._feed_events v WHERE v.global_position = to_position),
+           last_event_id = (SELECT v.event_id FROM chronicle._feed_range(to_position - 1, to_position) v),
            events_processed = 0,
            error_message = NULL,
            status = CASE WHEN to_position >= head THEN 'running' ELSE 'rebuilding' END,
@@ -394,8 +447,10 @@ COMMENT ON FUNCTION chronicle.resume_subscription(text) IS 'Resumes a paused or 
 COMMENT ON FUNCTION chronicle.fail_subscription(text, text) IS 'Marks a subscription failed with an error message: poll returns nothing until resume_subscription.';
 COMMENT ON FUNCTION chronicle.reset_subscription(text, bigint) IS
     'Moves every checkpoint of a subscription to to_position (rebuild a projection); status rebuilding until the checkpoint reaches the head at reset time.';
-COMMENT ON FUNCTION chronicle._move_checkpoint(chronicle.subscriptions, int, bigint, bigint) IS 'Internal: moves a consumer''s checkpoint forward and updates the group checkpoint.';
-COMMENT ON FUNCTION chronicle._delivers(chronicle.subscriptions, int, int, text, text, text) IS 'Internal: whether an event goes to consumer k of n of a subscription.';
+COMMENT ON FUNCTION chronicle._move_checkpoint(chronicle.subscriptions, int, bigint, bigint, bigint) IS 'Internal: moves a consumer''s checkpoint forward and updates the group checkpoint.';
+COMMENT ON FUNCTION chronicle._delivers(text, text[], int, int, text, text, text) IS 'Internal: whether an event passes a feed filter (stream type, event types, consumer k of n).';
+COMMENT ON FUNCTION chronicle._feed_range(bigint, bigint) IS 'Internal: the sealed events at positions (after_position, up_to], unordered.';
+COMMENT ON FUNCTION chronicle._feed_page(bigint, int, bigint, text, text[], int, int) IS 'Internal: a filtered page of the feed, in order.';
 COMMENT ON FUNCTION chronicle._subscription(text, boolean) IS 'Internal: a subscription''s row (42704 if missing).';
 COMMENT ON FUNCTION chronicle._system_identifier() IS 'Internal: the cluster''s system identifier.';
 COMMENT ON FUNCTION chronicle._feed_tick() IS 'Internal: makes sure a sealer runs before a feed read.';
@@ -465,10 +520,9 @@ COMMENT ON VIEW chronicle.subscription_lag IS
 CREATE VIEW chronicle.feed_status AS
 SELECT st.head_position,
        (SELECT count(*) FROM chronicle.event_log e
-         WHERE e.seal_key >= st.horizon
-           AND NOT EXISTS (SELECT FROM chronicle.feed f WHERE f.seal_key = e.seal_key AND f.id = e.id)) AS waiting_events,
+         WHERE (e.seal_key, e.id) > (st.horizon, st.after_id) AND e.id >= st.first_id) AS waiting_events,
        st.last_sealed_at,
-       (SELECT a.pid FROM pg_catalog.pg_stat_activity a
+       (SELECT min(a.pid) FROM pg_catalog.pg_stat_activity a
          WHERE a.backend_type = 'chronicle sealer' AND a.datid = (SELECT d.oid FROM pg_catalog.pg_database d
                                                                    WHERE d.datname = current_database())) AS sealer_pid,
        o.pid AS oldest_xact_pid,
@@ -476,7 +530,8 @@ SELECT st.head_position,
        o.age AS oldest_xact_age,
        o.state AS oldest_xact_state
   FROM (SELECT coalesce(max(s.position), 0) AS head_position, max(s.sealed_at) AS last_sealed_at,
-               coalesce(max(s.horizon), '0'::xid8) AS horizon
+               coalesce(max(s.horizon), '0'::xid8) AS horizon, coalesce(max(s.after_id), 0) AS after_id,
+               coalesce(max(s.first_id), 0) AS first_id
           FROM chronicle.feed_state s) st
   LEFT JOIN LATERAL (
         SELECT a.pid, a.datname, now() - a.xact_start AS age, a.state

@@ -53,16 +53,28 @@ COMMENT ON COLUMN chronicle.event_log.seal_key IS
     'The feed''s order key: the appending transaction''s id, raised to the key of the stream''s previous event when that is higher. Events are sealed in (seal_key, id) order once seal_key is below the oldest running transaction.';
 
 -- The global feed: dense positions 1, 2, 3, ... handed out by the sealer
--- (chronicle.seal) in (seal_key, id) order. Insert-only.
+-- (chronicle.seal) in (seal_key, id) order, in chunks: a row gives positions
+-- first_position, first_position + 1, ... to the events (keys[i], ids[i]) of
+-- chronicle.event_log, at most 128 of them. One row per chunk instead of one
+-- per event makes sealing cheap (two index entries per 128 events). An era is
+-- a run of positions sealed in (seal_key, id) order: era 0 until a restore
+-- into another cluster, whose transaction ids start again (see feed.rs).
+-- Insert-only.
 CREATE TABLE chronicle.feed (
-    global_position bigint NOT NULL,
-    seal_key        xid8   NOT NULL,
-    id              bigint NOT NULL,
-    CONSTRAINT feed_pkey PRIMARY KEY (global_position) INCLUDE (seal_key, id),
-    CONSTRAINT feed_event_key UNIQUE (seal_key, id) INCLUDE (global_position)
+    first_position bigint   NOT NULL CHECK (first_position >= 1),
+    era            int      NOT NULL DEFAULT 0 CHECK (era >= 0),
+    first_key      xid8     NOT NULL,
+    first_id       bigint   NOT NULL,
+    keys           xid8[]   NOT NULL,
+    ids            bigint[] NOT NULL,
+    CHECK (pg_catalog.cardinality(keys) OPERATOR(pg_catalog.=) pg_catalog.cardinality(ids)
+           AND pg_catalog.cardinality(ids) BETWEEN 1 AND 128),
+    CONSTRAINT feed_pkey PRIMARY KEY (first_position),
+    -- A sealed event's chunk: the last one of its era starting at or before it.
+    CONSTRAINT feed_start_key UNIQUE (era, first_key, first_id)
 );
 COMMENT ON TABLE chronicle.feed IS
-    'The global feed: the dense global_position of every sealed event (the key (seal_key, id) of chronicle.event_log). Written only by the sealer; append-only.';
+    'The global feed in chunks: positions first_position, first_position + 1, ... belong to the events (keys[i], ids[i]) of chronicle.event_log (its key (seal_key, id)). Written only by the sealer; append-only.';
 
 -- The sealer's state: one row, created by CREATE EXTENSION. No key: a
 -- restore adds the dumped row to the new installation's, and the next seal
@@ -73,39 +85,34 @@ CREATE TABLE chronicle.feed_state (
     -- order is sealed, none after it ...
     horizon           xid8        NOT NULL,
     after_id          bigint      NOT NULL DEFAULT 0,
-    -- ... except events below the ceiling (restored from another cluster,
-    -- whose keys may lie anywhere): for those the sealer checks the feed.
-    ceiling           xid8        NOT NULL DEFAULT '0',
+    -- ... among the events of the current era: those with id >= first_id
+    -- (after a re-base, every older event is sealed).
+    era               int         NOT NULL DEFAULT 0,
+    first_id          bigint      NOT NULL DEFAULT 0,
     position          bigint      NOT NULL CHECK (position >= 0),
     sealed_at         timestamptz
 );
 COMMENT ON TABLE chronicle.feed_state IS
     'The sealer''s state: the last position handed out, and the horizon below which every committed event is sealed. The horizon is a transaction id of the cluster named by system_identifier; in another cluster (after pg_dump/pg_restore) the sealer re-bases it.';
 
--- Every event with its place in the global feed.
+-- Every event with its place in the global feed: the position is looked up
+-- in the chunk of each era that could hold the event (a scalar subquery, so
+-- that queries that do not read global_position do not pay for it).
 CREATE VIEW chronicle.events AS
-SELECT f.global_position, e.event_id, e.stream_id, e.stream_type, e.version,
+SELECT (SELECT c.first_position OPERATOR(pg_catalog.+) pg_catalog.array_position(c.ids, e.id) OPERATOR(pg_catalog.-) 1
+          FROM pg_catalog.generate_series(0, (SELECT pg_catalog.max(s.era) FROM chronicle.feed_state s)) AS r(era)
+         CROSS JOIN LATERAL (
+               SELECT f.first_position, f.ids FROM chronicle.feed f
+                WHERE f.era OPERATOR(pg_catalog.=) r.era
+                  AND (f.first_key, f.first_id) OPERATOR(pg_catalog.<=) (e.seal_key, e.id)
+                ORDER BY f.era DESC, f.first_key DESC, f.first_id DESC
+                LIMIT 1) c
+         WHERE pg_catalog.array_position(c.ids, e.id) IS NOT NULL
+         LIMIT 1) AS global_position,
+       e.event_id, e.stream_id, e.stream_type, e.version,
        e.event_type, e.schema_version, e.data, e.metadata, e.correlation_id,
        e.causation_id, e.actor, e.occurred_at, e.recorded_at
-  FROM chronicle.event_log e
-  LEFT JOIN chronicle.feed f
-    ON f.seal_key OPERATOR(pg_catalog.=) e.seal_key AND f.id OPERATOR(pg_catalog.=) e.id;
-
--- The sealed events in feed order, for the feed's readers (read_all, poll).
--- The LATERAL subquery (kept apart by OFFSET 0) makes every plan walk the
--- feed's positions and fetch each event by its key: a join on (seal_key, id)
--- is estimated far too selective, and the planner would hash the whole log.
-CREATE VIEW chronicle._feed_events AS
-SELECT f.global_position, e.event_id, e.stream_id, e.stream_type, e.version,
-       e.event_type, e.schema_version, e.data, e.metadata, e.correlation_id,
-       e.causation_id, e.actor, e.occurred_at, e.recorded_at
-  FROM chronicle.feed f
- CROSS JOIN LATERAL (
-       SELECT l.* FROM chronicle.event_log l
-        WHERE l.seal_key OPERATOR(pg_catalog.=) f.seal_key AND l.id OPERATOR(pg_catalog.=) f.id
-       OFFSET 0) e;
-COMMENT ON VIEW chronicle._feed_events IS
-    'Internal: the sealed events in feed order (what read_all and poll read). Query it through chronicle.read_all.';
+  FROM chronicle.event_log e;
 
 COMMENT ON VIEW chronicle.events IS
     'Every event ever appended, with its global_position once sealed. Append-only: write with chronicle.append_event / chronicle.append_events.';

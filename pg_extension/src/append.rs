@@ -109,6 +109,7 @@ fn write_batch_sql(head: &str) -> String {
          t.item OPERATOR(pg_catalog.->>) 'actor',
          COALESCE((t.item OPERATOR(pg_catalog.->>) 'occurred_at')::timestamptz, pg_catalog.now())
     FROM head, pg_catalog.jsonb_array_elements($4) WITH ORDINALITY AS t(item, ord)
+   ORDER BY t.ord  -- ids (and so the feed's order) follow the versions
   RETURNING 1
 )
 SELECT head.before, head.stream_type FROM head"

@@ -22,11 +22,18 @@
 //! every follower reads from a standby, and readers never write.
 //! `chronicle.seal()` runs the same seal by hand.
 //!
+//! Positions are stored in chunks (`chronicle.feed`: one row per up to 128
+//! events, the events' keys in order), so a seal writes two index entries
+//! per chunk rather than per event.
+//!
 //! The horizon is a transaction id of one cluster. After pg_dump/pg_restore
 //! into another cluster (another system identifier) the first seal re-bases:
 //! it briefly blocks appends (SHARE lock on the event log), seals every
-//! event not yet sealed, clears the stream heads' keys and stores the new
-//! cluster's horizon (see `normalise_state`).
+//! event not yet sealed in an era of its own, clears the stream heads' keys
+//! and starts a new era for this cluster's events (those with an id above
+//! every restored one) from this cluster's horizon (see `normalise_state`).
+//! Within an era, positions follow (seal_key, id); a sealed event's chunk is
+//! the last of its era that starts at or before it.
 
 use std::cell::{Cell, OnceCell};
 use std::time::{Duration, Instant};
@@ -54,35 +61,45 @@ const SEALER_PRESENCE: i64 = 0x6368_726f_6e69_0002;
 /// Most events one seal hands out (one transaction).
 const SEAL_BATCH: i64 = 10_000;
 
-/// Seals every event that can be sealed, at most `$1` of them, in order;
-/// with `$2`, sends one notification per stream sealed (`notify = sealed`).
-/// The caller runs it in a READ COMMITTED transaction that may write.
+/// Seals every event that can be sealed, at most `$1` of them, in order, in
+/// chunks of 128; with `$2`, sends one notification per stream sealed
+/// (`notify = sealed`). The caller runs it in a READ COMMITTED transaction
+/// that may write, holding the seal lock.
 const SEAL: &str = "\
-WITH todo AS (
+WITH state AS (
+  SELECT horizon, after_id, era, first_id, position FROM chronicle.feed_state
+), todo AS (
   SELECT e.seal_key, e.id, e.stream_type, e.stream_id, e.version
     FROM chronicle.event_log e
-   WHERE (e.seal_key, e.id) OPERATOR(pg_catalog.>) ((SELECT horizon FROM chronicle.feed_state),
-                                                    (SELECT after_id FROM chronicle.feed_state))
+   WHERE (e.seal_key, e.id) OPERATOR(pg_catalog.>) ((SELECT horizon FROM state), (SELECT after_id FROM state))
      AND e.seal_key OPERATOR(pg_catalog.<) pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
-     AND (e.seal_key OPERATOR(pg_catalog.>=) (SELECT ceiling FROM chronicle.feed_state)
-          OR NOT EXISTS (SELECT FROM chronicle.feed f
-                          WHERE f.seal_key OPERATOR(pg_catalog.=) e.seal_key AND f.id OPERATOR(pg_catalog.=) e.id))
+     AND e.id OPERATOR(pg_catalog.>=) (SELECT first_id FROM state)
    ORDER BY e.seal_key, e.id
    LIMIT $1
+), restoring AS (
+  -- pg_restore loads the rows before it sets the sequence: an event with an
+  -- id the sequence has not handed out yet means a restore is under way, and
+  -- the feed's own rows may not be loaded yet. Seal nothing then.
+  SELECT EXISTS (SELECT FROM todo WHERE id OPERATOR(pg_catalog.>)
+                   (SELECT last_value FROM chronicle.event_log_id_seq)) AS yes
 ), numbered AS (
-  SELECT t.*, (SELECT position FROM chronicle.feed_state)
-           OPERATOR(pg_catalog.+) pg_catalog.row_number() OVER (ORDER BY t.seal_key, t.id) AS pos
-    FROM todo t
-), sealed AS (
-  INSERT INTO chronicle.feed (global_position, seal_key, id) SELECT pos, seal_key, id FROM numbered RETURNING 1
-), summary AS (
-  SELECT pg_catalog.count(*) AS n, pg_catalog.max(pos) AS last
+  SELECT t.*, pg_catalog.row_number() OVER (ORDER BY t.seal_key, t.id) AS rn
+    FROM todo t WHERE NOT (SELECT yes FROM restoring)
+), chunks AS (
+  INSERT INTO chronicle.feed (first_position, era, first_key, first_id, keys, ids)
+  SELECT (SELECT position FROM state) OPERATOR(pg_catalog.+) pg_catalog.min(rn), (SELECT era FROM state),
+         (pg_catalog.array_agg(seal_key ORDER BY rn))[1], (pg_catalog.array_agg(id ORDER BY rn))[1],
+         pg_catalog.array_agg(seal_key ORDER BY rn), pg_catalog.array_agg(id ORDER BY rn)
     FROM numbered
+   GROUP BY (rn OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 128
+  RETURNING 1
+), summary AS (
+  SELECT pg_catalog.count(*) AS n FROM numbered
 ), last_sealed AS (
-  SELECT seal_key, id FROM numbered ORDER BY pos DESC LIMIT 1
-), state AS (
+  SELECT seal_key, id FROM numbered ORDER BY rn DESC LIMIT 1
+), saved AS (
   UPDATE chronicle.feed_state
-     SET position = summary.last, sealed_at = pg_catalog.now(),
+     SET position = position OPERATOR(pg_catalog.+) summary.n, sealed_at = pg_catalog.now(),
          horizon = CASE WHEN summary.n OPERATOR(pg_catalog.<) $1
                         THEN pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
                         ELSE (SELECT seal_key FROM last_sealed) END,
@@ -99,40 +116,58 @@ WITH todo AS (
            OPERATOR(pg_catalog.||) ',\"version\":' OPERATOR(pg_catalog.||) g.version::text
            OPERATOR(pg_catalog.||) ',\"position\":' OPERATOR(pg_catalog.||) g.position::text
            OPERATOR(pg_catalog.||) '}')
-    FROM (SELECT stream_type, stream_id, pg_catalog.max(version) AS version, pg_catalog.max(pos) AS position
+    FROM (SELECT stream_type, stream_id, pg_catalog.max(version) AS version,
+                 (SELECT position FROM state) OPERATOR(pg_catalog.+) pg_catalog.max(rn) AS position
             FROM numbered WHERE $2 GROUP BY stream_type, stream_id
-           ORDER BY pg_catalog.max(pos)) g
+           ORDER BY pg_catalog.max(rn)) g
 )
 SELECT summary.n, (SELECT pg_catalog.count(*) FROM notes) FROM summary";
 
 /// Re-basing in a new cluster: with appends blocked, every stored event is
-/// final; seal them all, then start the horizon from this cluster's ids.
+/// final. Those the dump held without a position are sealed in an era of
+/// their own (their keys are the old cluster's); this cluster's events start
+/// the next era, from the next id.
 const REBASE: &[&str] = &[
     "LOCK TABLE chronicle.event_log IN SHARE MODE",
-    "INSERT INTO chronicle.feed (global_position, seal_key, id)
-     SELECT coalesce((SELECT pg_catalog.max(global_position) FROM chronicle.feed), 0)
-              OPERATOR(pg_catalog.+) pg_catalog.row_number() OVER (ORDER BY e.seal_key, e.id),
-            e.seal_key, e.id
-       FROM chronicle.event_log e
-      WHERE NOT EXISTS (SELECT FROM chronicle.feed f
-                         WHERE f.seal_key OPERATOR(pg_catalog.=) e.seal_key AND f.id OPERATOR(pg_catalog.=) e.id)",
+    "WITH sealed AS (
+       SELECT pg_catalog.unnest(ids) AS id FROM chronicle.feed
+     ), todo AS (
+       SELECT e.seal_key, e.id, pg_catalog.row_number() OVER (ORDER BY e.seal_key, e.id) AS rn
+         FROM chronicle.event_log e
+        WHERE NOT EXISTS (SELECT FROM sealed s WHERE s.id OPERATOR(pg_catalog.=) e.id)
+     ), base AS (
+       SELECT coalesce(pg_catalog.max(first_position OPERATOR(pg_catalog.+) pg_catalog.cardinality(ids)), 1) AS next,
+              coalesce(pg_catalog.max(era) OPERATOR(pg_catalog.+) 1, 0) AS era
+         FROM chronicle.feed
+     )
+     INSERT INTO chronicle.feed (first_position, era, first_key, first_id, keys, ids)
+     SELECT (SELECT next FROM base) OPERATOR(pg_catalog.+) pg_catalog.min(rn) OPERATOR(pg_catalog.-) 1,
+            (SELECT era FROM base),
+            (pg_catalog.array_agg(seal_key ORDER BY rn))[1], (pg_catalog.array_agg(id ORDER BY rn))[1],
+            pg_catalog.array_agg(seal_key ORDER BY rn), pg_catalog.array_agg(id ORDER BY rn)
+       FROM todo
+      GROUP BY (rn OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 128",
     "UPDATE chronicle.streams SET seal_key = '0' WHERE seal_key OPERATOR(pg_catalog.<>) '0'",
 ];
 
+/// After a re-base: the next era, the first id of this cluster's events and
+/// this cluster's horizon.
+const NEW_ERA: &str = "\
+SELECT coalesce((SELECT pg_catalog.max(era) OPERATOR(pg_catalog.+) 1 FROM chronicle.feed), 0)::int,
+       (SELECT CASE WHEN is_called THEN last_value OPERATOR(pg_catalog.+) 1 ELSE last_value END
+          FROM chronicle.event_log_id_seq),
+       pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text";
+
 /// Replaces the state rows by one: this cluster ($1), the horizon ($2) with
-/// its after_id ($3), the ceiling ($4), the feed's last position.
+/// its after_id ($3), the era ($4) and its first id ($5), the feed's last
+/// position.
 const RESET_STATE: &str = "\
 WITH gone AS (DELETE FROM chronicle.feed_state RETURNING 1)
-INSERT INTO chronicle.feed_state (system_identifier, horizon, after_id, ceiling, position, sealed_at)
-SELECT $1, $2::text::xid8, $3, $4::text::xid8,
-       coalesce((SELECT pg_catalog.max(global_position) FROM chronicle.feed), 0), pg_catalog.now()";
-
-/// After a re-base: the key above every stored event's (the old cluster's
-/// keys may lie anywhere among this cluster's).
-const CEILING: &str = "\
-SELECT coalesce(pg_catalog.max(seal_key)::text::numeric OPERATOR(pg_catalog.+) 1, 0)::text,
-       pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text
-  FROM chronicle.event_log";
+INSERT INTO chronicle.feed_state (system_identifier, horizon, after_id, era, first_id, position, sealed_at)
+SELECT $1, $2::text::xid8, $3, $4, $5,
+       coalesce((SELECT pg_catalog.max(first_position OPERATOR(pg_catalog.+) pg_catalog.cardinality(ids)
+                                       OPERATOR(pg_catalog.-) 1) FROM chronicle.feed), 0),
+       pg_catalog.now()";
 
 /// The cluster's system identifier (pg_control_system() needs privileges).
 #[pg_extern(stable, parallel_safe, name = "_system_identifier")]
@@ -142,97 +177,116 @@ fn system_identifier() -> i64 {
 
 /// Makes `chronicle.feed_state` one row of this cluster. It is one already
 /// except after a restore, which adds the dumped row to the new
-/// installation's. From this cluster, the dumped row is right (it has the
-/// smaller horizon: every restored event still unsealed lies above it); from
-/// another cluster its horizon means nothing here, and every stored event is
-/// sealed under a lock that waits for running appends (a re-base).
+/// installation's (or brings a row of another cluster): then every stored
+/// event is sealed under a lock that waits for running appends, and the
+/// horizon starts again from this cluster's transaction ids (a re-base).
+/// Re-basing on every restore, not only into another system identifier:
+/// clusters cloned from one base backup share it but not their ids.
 fn normalise_state(client: &mut SpiClient<'_>) {
     let system = system_identifier();
-    let rows = spi(client.update(
-        "SELECT pg_catalog.count(*) OVER (),
-                pg_catalog.bool_and(system_identifier OPERATOR(pg_catalog.=) $1) OVER (),
-                horizon::text, after_id, ceiling::text
-           FROM chronicle.feed_state
-          ORDER BY horizon, after_id
-          LIMIT 1",
-        None,
-        &[system.into()],
-    ));
-    let stored = (!rows.is_empty()).then(|| {
-        let row = rows.first();
-        (
-            spi(row.get::<i64>(1)).unwrap_or(0),
-            spi(row.get::<bool>(2)).unwrap_or(false),
-            spi(row.get::<String>(3)).expect("NOT NULL"),
-            spi(row.get::<i64>(4)).expect("NOT NULL"),
-            spi(row.get::<String>(5)).expect("NOT NULL"),
-        )
-    });
-    let (horizon, after_id, ceiling) = match stored {
-        Some((1, true, ..)) => return,
-        Some((_, true, horizon, after_id, ceiling)) => (horizon, after_id, ceiling),
-        _ => {
-            for sql in REBASE {
-                spi(client.update(*sql, None, &[]));
-            }
-            log!("chronicle: re-based the feed's horizon to this cluster (system identifier {system})");
-            let (ceiling, horizon) = spi(spi(client.update(CEILING, None, &[]))
-                .first()
-                .get_two::<String, String>());
-            (horizon.expect("a horizon"), 0, ceiling.expect("a ceiling"))
-        }
-    };
+    let row = spi(client.update(state_plan(client), None, &[system.into()])).first();
+    let rows = spi(row.get::<i64>(1)).unwrap_or(0);
+    let same_cluster = spi(row.get::<bool>(2)).unwrap_or(false);
+    if rows == 1 && same_cluster {
+        return;
+    }
+    for sql in REBASE {
+        spi(client.update(*sql, None, &[]));
+    }
+    log!("chronicle: re-based the feed's horizon to this cluster (system identifier {system})");
+    let row = spi(client.update(NEW_ERA, None, &[])).first();
+    let era = spi(row.get::<i32>(1)).expect("an era");
+    let first_id = spi(row.get::<i64>(2)).expect("an id");
+    let horizon = spi(row.get::<String>(3)).expect("a horizon");
     spi(client.update(
         RESET_STATE,
         None,
         &[
             system.into(),
             horizon.into(),
-            after_id.into(),
-            ceiling.into(),
+            0i64.into(),
+            era.into(),
+            first_id.into(),
         ],
     ));
 }
 
+/// Whether the state is one row of this cluster ($1).
+const STATE: &str = "\
+SELECT pg_catalog.count(*), coalesce(pg_catalog.bool_and(system_identifier OPERATOR(pg_catalog.=) $1), false)
+  FROM chronicle.feed_state";
+
 /// Seals up to `max` events (see the module doc); returns how many (0 if
-/// the extension is being dropped).
-/// `check_state`: whether to check `chronicle.feed_state` first (the worker
-/// does it once a second: the state changes only by a restore).
-fn seal_now(client: &mut SpiClient<'_>, max: i64, check_state: bool) -> i64 {
+/// the extension is being dropped, or if `wait` is false and another seal
+/// runs).
+fn seal_now(client: &mut SpiClient<'_>, max: i64, wait: bool) -> i64 {
     if !lock_extension() {
         return 0;
     }
-    unsafe {
-        direct_function_call_as_datum(
-            pg_sys::pg_advisory_xact_lock_int8,
-            &[SEAL_LOCK.into_datum()],
-        );
+    let lock = if wait {
+        pg_sys::pg_advisory_xact_lock_int8
+    } else {
+        pg_sys::pg_try_advisory_xact_lock_int8
+    };
+    let locked = unsafe { direct_function_call_as_datum(lock, &[SEAL_LOCK.into_datum()]) };
+    if !wait && locked.is_none_or(|d| d.value() == 0) {
+        return 0;
     }
-    if check_state {
-        normalise_state(client);
-    }
+    normalise_state(client);
     let notify = guc::notify() == guc::Notify::Sealed;
     let result = spi(client.update(seal_plan(client), None, &[max.into(), notify.into()]));
     spi(result.first().get_one::<i64>()).unwrap_or(0)
 }
 
-thread_local! {
-    static SEAL_PLAN: OnceCell<&'static OwnedPreparedStatement> = const { OnceCell::new() };
+/// The seal in a user's transaction (`seal()`, or a reader when no worker
+/// can run): like the worker's, its commit must be durable before anyone
+/// can see the positions it hands out (see `chronicle_sealer_main`).
+fn seal_here(max: i64, wait: bool) -> i64 {
+    Spi::connect_mut(|client| {
+        spi(client.update(
+            "SELECT pg_catalog.set_config('synchronous_commit', 'on', true)",
+            None,
+            &[],
+        ));
+        seal_now(client, max, wait)
+    })
 }
 
-/// The seal statement, planned once per process (planning it costs more than
-/// sealing a few events).
-fn seal_plan(client: &SpiClient<'_>) -> &'static OwnedPreparedStatement {
-    SEAL_PLAN.with(|cell| {
+struct Plans {
+    seal: OwnedPreparedStatement,
+    state: OwnedPreparedStatement,
+}
+
+thread_local! {
+    static PLANS: OnceCell<&'static Plans> = const { OnceCell::new() };
+}
+
+/// The sealer's statements, planned once per process (planning the seal
+/// costs more than sealing a few events).
+fn plans(client: &SpiClient<'_>) -> &'static Plans {
+    PLANS.with(|cell| {
         *cell.get_or_init(|| {
-            let types = [PgOid::from(pg_sys::INT8OID), PgOid::from(pg_sys::BOOLOID)];
-            let plan = client
-                .prepare_mut(SEAL, &types)
-                .unwrap_or_else(|e| panic!("preparing the seal: {e}"))
-                .keep();
-            Box::leak(Box::new(plan))
+            let prepare = |sql: &str, types: &[pg_sys::Oid]| {
+                let types: Vec<PgOid> = types.iter().map(|&t| PgOid::from(t)).collect();
+                client
+                    .prepare_mut(sql, &types)
+                    .unwrap_or_else(|e| panic!("preparing {sql}: {e}"))
+                    .keep()
+            };
+            Box::leak(Box::new(Plans {
+                seal: prepare(SEAL, &[pg_sys::INT8OID, pg_sys::BOOLOID]),
+                state: prepare(STATE, &[pg_sys::INT8OID]),
+            }))
         })
     })
+}
+
+fn seal_plan(client: &SpiClient<'_>) -> &'static OwnedPreparedStatement {
+    &plans(client).seal
+}
+
+fn state_plan(client: &SpiClient<'_>) -> &'static OwnedPreparedStatement {
+    &plans(client).state
 }
 
 /// Why this transaction cannot seal, if it cannot.
@@ -277,7 +331,7 @@ fn seal(max_events: default!(Option<i64>, "10000")) -> i64 {
     if max == 0 {
         return 0;
     }
-    Spi::connect_mut(|client| seal_now(client, max.min(i64::MAX as u64) as i64, true))
+    seal_here(max.min(i64::MAX as u64) as i64, true)
 }
 
 /// Whether a sealer worker holds the presence lock in this database.
@@ -361,8 +415,10 @@ fn feed_tick() -> bool {
     if !WARNED.with(|w| w.replace(true)) {
         warning!("chronicle: could not start the sealer worker; raise max_worker_processes (readers seal meanwhile)");
     }
+    // Not waiting for the seal lock: a reader that holds it until its
+    // transaction ends must not make every other reader queue behind it.
     if cannot_seal_here().is_none() {
-        Spi::connect_mut(|client| seal_now(client, SEAL_BATCH, true));
+        seal_here(SEAL_BATCH, false);
     }
     false
 }
@@ -375,37 +431,62 @@ pub extern "C-unwind" fn chronicle_sealer_main(arg: pg_sys::Datum) {
     let database = unsafe { pg_sys::Oid::from_datum(arg, false) }.expect("a database oid");
     BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP | SignalWakeFlags::SIGTERM);
     BackgroundWorker::connect_worker_to_spi_by_oid(Some(database), None);
-    let owner = BackgroundWorker::transaction(|| {
-        Spi::run("SET default_transaction_isolation = 'read committed'").expect("SET");
-        Spi::run("SET application_name = 'chronicle sealer'").expect("SET");
-        // The seal statement's generic plan is costed high enough to be JIT
-        // compiled at every execution: that was 40 % of the sealer's CPU.
-        Spi::run("SET jit = off").expect("SET");
-        extension_oid() != pg_sys::InvalidOid
-            && unsafe {
-                direct_function_call::<bool>(
-                    pg_sys::pg_try_advisory_lock_int8,
-                    &[SEALER_PRESENCE.into_datum()],
-                )
-            }
-            .unwrap_or(false)
+    BackgroundWorker::transaction(|| {
+        // The worker runs as the bootstrap superuser: it takes none of the
+        // database's defaults that could change what its statements mean or
+        // whether they run. Its commits are synchronous, so a position is
+        // durable before anyone can read it (and the seal's commit record,
+        // which follows the sealed events' in the WAL, makes them durable too).
+        for setting in [
+            "SET search_path = pg_catalog, pg_temp",
+            "SET default_transaction_isolation = 'read committed'",
+            "SET default_transaction_read_only = off",
+            "SET synchronous_commit = on",
+            "SET statement_timeout = 0",
+            "SET lock_timeout = 0",
+            "SET idle_in_transaction_session_timeout = 0",
+            "SET application_name = 'chronicle sealer'",
+            // The seal statement's generic plan is costed high enough to be
+            // JIT compiled at every execution: that was 40 % of the sealer's CPU.
+            "SET jit = off",
+        ] {
+            Spi::run(setting).expect("SET");
+        }
     });
+    // The presence lock: a reader's probe holds it for an instant, so try a
+    // few times before concluding that another sealer runs.
+    let mut owner = false;
+    for _ in 0..20 {
+        let (installed, got) = BackgroundWorker::transaction(|| {
+            let installed = extension_oid() != pg_sys::InvalidOid;
+            let got = installed
+                && unsafe {
+                    direct_function_call::<bool>(
+                        pg_sys::pg_try_advisory_lock_int8,
+                        &[SEALER_PRESENCE.into_datum()],
+                    )
+                }
+                .unwrap_or(false);
+            (installed, got)
+        });
+        if got || !installed {
+            owner = got;
+            break;
+        }
+        if !BackgroundWorker::wait_latch(Some(Duration::from_millis(10))) {
+            return;
+        }
+    }
     if !owner {
         return; // another sealer runs, or the extension is gone
     }
     let mut wait = Duration::ZERO;
-    let mut checked: Option<Instant> = None;
     while BackgroundWorker::wait_latch(Some(wait)) {
         if BackgroundWorker::sighup_received() {
             unsafe { pg_sys::ProcessConfigFile(pg_sys::GucContext::PGC_SIGHUP) };
         }
-        let check_state = checked.is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
-        if check_state {
-            checked = Some(Instant::now());
-        }
         let sealed = BackgroundWorker::transaction(|| {
-            lock_extension()
-                .then(|| Spi::connect_mut(|client| seal_now(client, SEAL_BATCH, check_state)))
+            lock_extension().then(|| Spi::connect_mut(|client| seal_now(client, SEAL_BATCH, true)))
         });
         wait = match sealed {
             None => break, // DROP EXTENSION

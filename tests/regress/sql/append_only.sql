@@ -27,7 +27,7 @@ TRUNCATE chronicle.event_log;
 -- An UPDATE that matches no row is refused too (a statement-level guard).
 UPDATE chronicle.event_log SET actor = 'x' WHERE false;
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
-UPDATE chronicle.feed SET global_position = global_position + 1;
+UPDATE chronicle.feed SET first_position = first_position + 1;
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 DELETE FROM chronicle.feed;
 \echo SQLSTATE :LAST_ERROR_SQLSTATE

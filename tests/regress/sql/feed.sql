@@ -104,6 +104,10 @@ SELECT chronicle.poll('orders', consumers => 0);
 SELECT chronicle.ack('orders', 6, consumer => 5);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 
+-- max_count => 0 returns nothing and moves nothing.
+SELECT count(*) FROM chronicle.poll('everything', max_count => 0);
+SELECT last_position FROM chronicle.subscriptions WHERE name = 'everything';
+
 -- Pause, fail, resume.
 SELECT status FROM chronicle.pause_subscription('everything');
 SELECT count(*) FROM chronicle.poll('everything');
@@ -127,6 +131,11 @@ SELECT status, rebuild_target FROM chronicle.subscriptions WHERE name = 'orders'
 SELECT chronicle.reset_subscription('orders', to_position => 7);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT status FROM chronicle.reset_subscription('orders', to_position => 6);
+-- A rebuild that reaches its target while paused is running once resumed.
+SELECT status FROM chronicle.reset_subscription('orders', to_position => 2);
+SELECT status FROM chronicle.pause_subscription('orders');
+SELECT chronicle.ack('orders', 6);
+SELECT status, rebuild_target FROM chronicle.resume_subscription('orders');
 
 -- Consumer groups: consumer k of n gets the streams whose hash mod n is k;
 -- together they get every event once.
