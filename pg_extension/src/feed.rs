@@ -27,8 +27,8 @@
 //! per chunk rather than per event.
 //!
 //! The horizon is a transaction id of one cluster. After pg_dump/pg_restore
-//! into another cluster (another system identifier) the first seal re-bases:
-//! it briefly blocks appends (SHARE lock on the event log), seals every
+//! (the state table then holds two rows, or another cluster's) the first seal
+//! re-bases: it blocks appends (SHARE lock on the event log), seals every
 //! event not yet sealed in an era of its own, clears the stream heads' keys
 //! and starts a new era for this cluster's events (those with an id above
 //! every restored one) from this cluster's horizon (see `normalise_state`).
