@@ -20,7 +20,7 @@ SELECT chronicle.append_event('order-2', 'OrderPaid', '{}', expected_version => 
 SELECT chronicle.append_event('order-2', 'OrderPaid', '{}');
 SELECT chronicle.seal() >= 0 AS sealed;
 
--- Positions 1..6 in commit order; each stream in version order.
+-- Positions 1..6 in the order of the appending transactions; each stream in version order.
 SELECT global_position, stream_id, version, event_type FROM chronicle.read_all();
 SELECT chronicle.feed_head();
 -- Paging, filters.
@@ -156,3 +156,14 @@ SELECT chronicle.drop_subscription('grouped');
 SELECT chronicle.drop_subscription('grouped');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM chronicle.subscription_consumers WHERE subscription = 'grouped';
+
+-- A rolled-back savepoint leaves no hole either.
+BEGIN;
+SAVEPOINT s;
+SELECT chronicle.append_event('order-3', 'OrderPlaced', '{}');
+ROLLBACK TO SAVEPOINT s;
+SELECT chronicle.append_event('order-2', 'OrderNoted', '{}');
+COMMIT;
+SELECT chronicle.seal() >= 0 AS sealed;
+SELECT global_position, stream_id, version, event_type FROM chronicle.read_all(after_position => 5);
+SELECT count(*) FROM chronicle.events WHERE stream_id = 'order-3';
