@@ -534,10 +534,16 @@ SELECT st.head_position,
                coalesce(max(s.first_id), 0) AS first_id
           FROM chronicle.feed_state s) st
   LEFT JOIN LATERAL (
-        SELECT a.pid, a.datname, now() - a.xact_start AS age, a.state
-          FROM pg_catalog.pg_stat_activity a
-         WHERE a.backend_xid IS NOT NULL
-         ORDER BY pg_catalog.age(a.backend_xid) DESC
+        SELECT x.pid, x.datname, x.age, x.state
+          FROM (SELECT a.pid, a.datname, now() - a.xact_start AS age, a.state,
+                       pg_catalog.age(a.backend_xid) AS xid_age
+                  FROM pg_catalog.pg_stat_activity a
+                 WHERE a.backend_xid IS NOT NULL
+                UNION ALL
+                SELECT NULL, p.database, now() - p.prepared, 'prepared transaction ' || p.gid,
+                       pg_catalog.age(p.transaction)
+                  FROM pg_catalog.pg_prepared_xacts p) x
+         ORDER BY x.xid_age DESC
          LIMIT 1) o ON true;
 COMMENT ON VIEW chronicle.feed_status IS
-    'The global feed: its head position, events committed but not yet sealed, when the sealer last handed out positions, its pid, and the oldest transaction with an id in the cluster (in any database): events appended after it started are sealed only once it ends.';
+    'The global feed: its head position, events committed but not yet sealed, when the sealer last handed out positions, its pid, and the oldest transaction with an id in the cluster (in any database, prepared transactions included; state says which): events appended after it started are sealed only once it ends.';
