@@ -21,12 +21,12 @@ use chronicle_core::batch::parse_batch;
 use chronicle_core::event::{validate_payload, Payload};
 use chronicle_core::sequencing::{classify_retry, IdCheck, Retry, StoredEvent};
 use pgrx::datum::DatumWithOid;
+use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::spi::{OwnedPreparedStatement, SpiClient};
-use pgrx::{pg_sys, PgOid};
 use serde_json::{Map, Value};
 
-use crate::errors::{raise, spi, OrRaise};
+use crate::errors::{prepare_kept, raise, spi, OrRaise};
 use crate::guc;
 use crate::raw_jsonb::RawJsonb;
 
@@ -142,13 +142,7 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
         *cell.get_or_init(|| {
             // Mutating plans: SPI then takes a fresh snapshot per statement,
             // which the head read after the lock depends on.
-            let prepare = |sql: &str, types: &[pg_sys::Oid]| {
-                let types: Vec<PgOid> = types.iter().map(|&t| PgOid::from(t)).collect();
-                client
-                    .prepare_mut(sql, &types)
-                    .unwrap_or_else(|e| panic!("preparing {sql}: {e}"))
-                    .keep()
-            };
+            let prepare = |sql: &str, types: &[pg_sys::Oid]| prepare_kept(client, sql, types);
             let one = [
                 TEXTOID,
                 TEXTOID,

@@ -28,6 +28,21 @@ pub fn spi<T>(result: Result<T, pgrx::spi::SpiError>) -> T {
     result.unwrap_or_else(|e| panic!("SPI: {e}"))
 }
 
+/// Prepares a statement once for the life of the backend (the caller keeps
+/// it, e.g. in a thread-local). Preparing fails only on a bug in Chronicle's
+/// own SQL. Mutating plans: SPI takes a fresh snapshot for each execution.
+pub fn prepare_kept(
+    client: &pgrx::spi::SpiClient<'_>,
+    sql: &str,
+    types: &[pgrx::pg_sys::Oid],
+) -> pgrx::spi::OwnedPreparedStatement {
+    let types: Vec<pgrx::PgOid> = types.iter().map(|&t| pgrx::PgOid::from(t)).collect();
+    client
+        .prepare_mut(sql, &types)
+        .unwrap_or_else(|e| panic!("preparing {sql}: {e}"))
+        .keep()
+}
+
 /// Unwraps a core result, raising its error.
 pub trait OrRaise<T> {
     fn or_raise(self, function: &'static str) -> T;

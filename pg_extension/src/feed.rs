@@ -48,9 +48,9 @@ use pgrx::bgworkers::{
 };
 use pgrx::prelude::*;
 use pgrx::spi::{OwnedPreparedStatement, SpiClient};
-use pgrx::{direct_function_call, direct_function_call_as_datum, pg_sys, IntoDatum, PgOid};
+use pgrx::{direct_function_call, direct_function_call_as_datum, pg_sys, IntoDatum};
 
-use crate::errors::{raise, spi, OrRaise};
+use crate::errors::{prepare_kept, raise, spi, OrRaise};
 use crate::guc;
 
 /// Advisory lock keys (per database): one sealer at a time ...
@@ -268,13 +268,7 @@ thread_local! {
 fn plans(client: &SpiClient<'_>) -> &'static Plans {
     PLANS.with(|cell| {
         *cell.get_or_init(|| {
-            let prepare = |sql: &str, types: &[pg_sys::Oid]| {
-                let types: Vec<PgOid> = types.iter().map(|&t| PgOid::from(t)).collect();
-                client
-                    .prepare_mut(sql, &types)
-                    .unwrap_or_else(|e| panic!("preparing {sql}: {e}"))
-                    .keep()
-            };
+            let prepare = |sql: &str, types: &[pg_sys::Oid]| prepare_kept(client, sql, types);
             Box::leak(Box::new(Plans {
                 seal: prepare(SEAL, &[pg_sys::INT8OID, pg_sys::BOOLOID]),
                 state: prepare(STATE, &[pg_sys::INT8OID]),
