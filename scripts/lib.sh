@@ -74,3 +74,15 @@ install_extension() {
     (cd "$ROOT" && cargo pgrx install --release -p chronicle --pg-config "$PG_CONFIG" >"$STATE/install.log" 2>&1) \
         || { tail -40 "$STATE/install.log" >&2; die "cargo pgrx install failed"; }
 }
+
+# Builds the WebAssembly module: target/wasm/web (ES module for the
+# dashboard) and target/wasm/node (CommonJS for node's tests and benchmarks).
+WASM_OUT="$ROOT/target/wasm"
+build_wasm() {
+    log "building the WebAssembly module (wasm_core)"
+    (cd "$ROOT" && cargo build -q --release -p chronicle-wasm --target wasm32-unknown-unknown) \
+        || die "wasm build failed"
+    local wasm="$ROOT/target/wasm32-unknown-unknown/release/chronicle_wasm.wasm"
+    wasm-bindgen --target web --out-dir "$WASM_OUT/web" "$wasm"
+    wasm-bindgen --target nodejs --out-dir "$WASM_OUT/node" "$wasm"
+}

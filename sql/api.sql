@@ -80,6 +80,72 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION chronicle.stream_types()
+RETURNS TABLE (stream_type text, streams bigint, events numeric, has_reducer boolean)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s.stream_type, count(*), sum(s.version),
+           EXISTS (SELECT FROM chronicle.reducers r WHERE r.stream_type = s.stream_type)
+      FROM chronicle.streams s
+     GROUP BY s.stream_type
+     ORDER BY s.stream_type
+$$;
+
+CREATE FUNCTION chronicle.reducer(stream_type text) RETURNS chronicle.reducers
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r chronicle.reducers;
+BEGIN
+    PERFORM chronicle._require('stream_type', reducer.stream_type IS NOT NULL);
+    SELECT * INTO r FROM chronicle.reducers d WHERE d.stream_type = reducer.stream_type;
+    RETURN r;
+END
+$$;
+
+-- A stream as NDJSON: the header line (chronicle._export_header, in Rust:
+-- the format is the core's), then one event per line, as read_stream returns
+-- them. One snapshot for both (a STABLE function): the header's version is
+-- the events' head.
+CREATE FUNCTION chronicle.export_stream(
+    stream_id text,
+    from_version bigint DEFAULT 1,
+    to_version bigint DEFAULT NULL
+) RETURNS SETOF text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN NEXT chronicle._export_header(export_stream.stream_id, from_version, to_version);
+    RETURN QUERY
+        SELECT to_jsonb(e)::text
+          FROM chronicle.read_stream(export_stream.stream_id, from_version, to_version) e;
+END
+$$;
+
+-- An export appended as a new stream (under its own id, or stream_id), in
+-- batches of chronicle.max_batch_events, all in the caller's transaction.
+CREATE FUNCTION chronicle.import_stream(lines text, stream_id text DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    batch record;
+    version bigint := 0;
+BEGIN
+    FOR batch IN
+        SELECT * FROM chronicle._import_batches(lines,
+                        current_setting('chronicle.max_batch_events')::int)
+    LOOP
+        version := chronicle.append_events(coalesce(import_stream.stream_id, batch.stream_id),
+                                           batch.events, version, batch.stream_type);
+    END LOOP;
+    RETURN version;
+END
+$$;
+
 -- The global feed (see pg_extension/src/feed.rs for how positions are handed out).
 INSERT INTO chronicle.feed_state (system_identifier, horizon, position)
 VALUES (chronicle._system_identifier(), pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()), 0);
@@ -471,6 +537,18 @@ COMMENT ON FUNCTION chronicle.read_correlation(uuid) IS
     'Every event with this correlation_id, across streams, in recording order (the seeds'' get_events_by_execution).';
 COMMENT ON FUNCTION chronicle.list_streams(text, text, text, int) IS
     'Streams ordered by id, optionally of one stream_type and/or starting with id_prefix; page with after_stream_id.';
+COMMENT ON FUNCTION chronicle.stream_types() IS
+    'Every stream type with its number of streams and events, and whether a reducer is defined for it.';
+COMMENT ON FUNCTION chronicle.reducer(text) IS
+    'The reducer defined for a stream type (definition, revision, defined_at), or NULL.';
+COMMENT ON FUNCTION chronicle.export_stream(text, bigint, bigint) IS
+    'A stream as NDJSON lines: a header (stream, version, reducer, upcasters, schemas, export time, Chronicle version), then one event per line with its full envelope. 42704 if the stream does not exist.';
+COMMENT ON FUNCTION chronicle.import_stream(text, text) IS
+    'Appends the events of an export (the lines of export_stream joined by newlines) as a new stream, under its own id or stream_id; returns its version. Event ids, data, metadata and occurrence times are kept; versions are the same, recording times and positions are new.';
+COMMENT ON FUNCTION chronicle._export_header(text, bigint, bigint) IS 'Internal: the header line of export_stream.';
+COMMENT ON FUNCTION chronicle._import_batches(text, int) IS 'Internal: an export read back as append_events batches.';
+COMMENT ON FUNCTION chronicle.canonical_json(jsonb) IS
+    'The canonical JSON text of a value (keys sorted, no white space, exact numbers): the form in which the browser''s replay and state_at are compared byte for byte.';
 COMMENT ON FUNCTION chronicle._check_read_range(text, bigint, bigint) IS
     'Internal: raises Chronicle''s error for bad read_stream arguments.';
 COMMENT ON FUNCTION chronicle._require(text, boolean) IS

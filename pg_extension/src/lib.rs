@@ -10,6 +10,7 @@ mod append;
 mod definitions;
 mod errors;
 mod event_types;
+mod export;
 mod feed;
 mod guc;
 mod notify;

@@ -193,7 +193,7 @@ fn read_event(row: &pgrx::spi::SpiHeapTupleData<'_>, extra: &[&'static str]) -> 
             }
             "event_id" | "correlation_id" | "causation_id" => spi(row.get::<pgrx::Uuid>(col))
                 .map_or(Value::Null, |u| Value::String(u.to_string())),
-            "global_position" => Value::from(spi(row.get::<i64>(col)).expect("NOT NULL")),
+            "global_position" => spi(row.get::<i64>(col)).map_or(Value::Null, Value::from),
             _ => spi(row.get::<String>(col)).map_or(Value::Null, Value::String),
         };
         envelope.insert((*field).to_string(), value);

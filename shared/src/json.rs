@@ -25,6 +25,15 @@ pub fn parse(field: &str, text: &str) -> Result<Value> {
     })
 }
 
+/// A value a client cannot write as JSON (a function, a cycle, a BigInt).
+pub fn unwritable(field: &str) -> Error {
+    Error::invalid(
+        field,
+        "cannot be written as JSON",
+        "Pass JSON text or a plain object (no functions, cycles or BigInts).",
+    )
+}
+
 fn too_deep(field: &str, depth: usize) -> Error {
     Error::LimitExceeded {
         field: field.to_string(),

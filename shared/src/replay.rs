@@ -55,6 +55,38 @@ impl Until {
     }
 }
 
+/// Where a replay stops, from the JSON a client gave: a version
+/// (`version_field`, a non-negative integer), a time (`time_field`, RFC 3339
+/// text), or neither (the head).
+pub fn until(
+    version_field: &str,
+    version: Option<&Value>,
+    time_field: &str,
+    time: Option<&Value>,
+) -> Result<Until> {
+    match (version, time) {
+        (Some(v), None) => v.as_u64().map(Until::Version).ok_or_else(|| {
+            Error::invalid(
+                version_field,
+                format!("must be a non-negative integer (got {v})"),
+                "Pass a stream version: 0 is the state before the first event.",
+            )
+        }),
+        (None, Some(Value::String(t))) => Ok(Until::Time(parse_time(time_field, t)?)),
+        (None, Some(t)) => Err(Error::invalid(
+            time_field,
+            format!("must be an RFC 3339 timestamp string (got {t})"),
+            "Pass e.g. '2024-05-01T12:30:00Z'.",
+        )),
+        (Some(_), Some(_)) => Err(Error::invalid(
+            time_field,
+            format!("cannot be combined with {version_field}"),
+            "Stop a replay at a version or at a time, not both.",
+        )),
+        (None, None) => Ok(Until::Head),
+    }
+}
+
 /// Parses an RFC 3339 timestamp (what Postgres and the export write).
 pub fn parse_time(field: &str, text: &str) -> Result<DateTime<FixedOffset>> {
     // Postgres writes "2024-05-01 12:00:00.123+00"; RFC 3339 wants a T and a

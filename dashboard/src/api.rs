@@ -1,0 +1,291 @@
+//! The dashboard's JSON API. Each handler is one call of a `chronicle.*` SQL
+//! function with bound parameters; errors keep the database's SQLSTATE,
+//! message and hint (`{"code", "message", "detail", "hint"}`).
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use deadpool_postgres::Pool;
+use futures_util::Stream;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio_postgres::types::ToSql;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::StreamExt;
+
+use crate::live::Live;
+
+#[derive(Clone)]
+struct App {
+    pool: Pool,
+    live: Live,
+}
+
+pub fn router(pool: Pool, live: Live) -> Router {
+    Router::new()
+        .route("/info", get(info))
+        .route("/stream-types", get(stream_types))
+        .route("/streams", get(streams))
+        .route("/streams/{stream_id}/export", get(export))
+        .route("/streams/{stream_id}/state", get(state))
+        .route("/reducers/{stream_type}", get(reducer))
+        .route("/correlations/{correlation_id}", get(correlation))
+        .route("/live", get(live_updates))
+        .with_state(App { pool, live })
+}
+
+/// An error as the page sees it.
+struct ApiError {
+    status: StatusCode,
+    body: Value,
+}
+
+impl From<tokio_postgres::Error> for ApiError {
+    fn from(e: tokio_postgres::Error) -> ApiError {
+        let Some(db) = e.as_db_error() else {
+            return ApiError::unavailable(&e.to_string());
+        };
+        let code = db.code().code();
+        let status = match code {
+            "42704" => StatusCode::NOT_FOUND,
+            c if c.starts_with("22") || c.starts_with("23") => StatusCode::BAD_REQUEST,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError {
+            status,
+            body: json!({"code": code, "message": db.message(), "detail": db.detail(), "hint": db.hint()}),
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for ApiError {
+    fn from(e: deadpool_postgres::PoolError) -> ApiError {
+        ApiError::unavailable(&e.to_string())
+    }
+}
+
+impl ApiError {
+    fn unavailable(message: &str) -> ApiError {
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            body: json!({"code": "08006", "message": format!("the database is not reachable: {message}"),
+                         "hint": "Check that Postgres runs and the --database URL is right."}),
+        }
+    }
+
+    fn not_found(message: String, hint: &str) -> ApiError {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            body: json!({"code": "42704", "message": message, "hint": hint}),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Runs one query and returns its rows.
+async fn query(
+    app: &App,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> ApiResult<Vec<tokio_postgres::Row>> {
+    let client = app.pool.get().await?;
+    let statement = client.prepare_cached(sql).await?;
+    Ok(client.query(&statement, params).await?)
+}
+
+/// A response whose body is JSON text the database wrote.
+fn json_text(text: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], text).into_response()
+}
+
+async fn info(State(app): State<App>) -> ApiResult<Json<Value>> {
+    let rows = query(
+        &app,
+        "SELECT (SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'chronicle'),
+                pg_catalog.current_database()::text, chronicle.feed_head()",
+        &[],
+    )
+    .await?;
+    let row = &rows[0];
+    Ok(Json(json!({
+        "chronicle_version": row.get::<_, Option<String>>(0),
+        "database": row.get::<_, String>(1),
+        "feed_head": row.get::<_, i64>(2),
+    })))
+}
+
+async fn stream_types(State(app): State<App>) -> ApiResult<Json<Value>> {
+    let rows = query(
+        &app,
+        "SELECT stream_type, streams, events::bigint, has_reducer FROM chronicle.stream_types()",
+        &[],
+    )
+    .await?;
+    Ok(Json(Value::Array(
+        rows.iter()
+            .map(|r| {
+                json!({"stream_type": r.get::<_, String>(0), "streams": r.get::<_, i64>(1),
+                       "events": r.get::<_, i64>(2), "has_reducer": r.get::<_, bool>(3)})
+            })
+            .collect(),
+    )))
+}
+
+#[derive(Deserialize)]
+struct StreamsQuery {
+    prefix: Option<String>,
+    #[serde(rename = "type")]
+    stream_type: Option<String>,
+    after: Option<String>,
+    limit: Option<i32>,
+}
+
+/// A page of streams; `next` is the `after` of the following page.
+async fn streams(State(app): State<App>, Query(q): Query<StreamsQuery>) -> ApiResult<Json<Value>> {
+    let limit = q.limit.unwrap_or(50).clamp(1, 1000);
+    let empty_is_none = |s: Option<String>| s.filter(|s| !s.is_empty());
+    let rows = query(
+        &app,
+        "SELECT stream_id, stream_type, version,
+                pg_catalog.to_json(first_event_at)::text, pg_catalog.to_json(last_event_at)::text
+           FROM chronicle.list_streams($1, $2, $3, $4)",
+        &[
+            &empty_is_none(q.stream_type),
+            &empty_is_none(q.prefix),
+            &empty_is_none(q.after),
+            &(limit + 1),
+        ],
+    )
+    .await?;
+    let more = rows.len() > limit as usize;
+    let page: Vec<Value> = rows
+        .iter()
+        .take(limit as usize)
+        .map(|r| {
+            let time = |i| serde_json::from_str::<Value>(&r.get::<_, String>(i)).unwrap_or(Value::Null);
+            json!({"stream_id": r.get::<_, String>(0), "stream_type": r.get::<_, String>(1),
+                   "version": r.get::<_, i64>(2), "first_event_at": time(3), "last_event_at": time(4)})
+        })
+        .collect();
+    let next = more
+        .then(|| page.last().map(|s| s["stream_id"].clone()))
+        .flatten();
+    Ok(Json(json!({"streams": page, "next": next})))
+}
+
+#[derive(Deserialize)]
+struct RangeQuery {
+    from_version: Option<i64>,
+    to_version: Option<i64>,
+}
+
+/// The NDJSON export of a stream (a range of versions: the page loads big
+/// streams in pages).
+async fn export(
+    State(app): State<App>,
+    Path(stream_id): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> ApiResult<Response> {
+    let rows = query(
+        &app,
+        "SELECT line FROM chronicle.export_stream($1, $2, $3) line",
+        &[&stream_id, &q.from_version.unwrap_or(1), &q.to_version],
+    )
+    .await?;
+    let mut body = String::with_capacity(rows.len() * 400);
+    for r in &rows {
+        body.push_str(r.get::<_, &str>(0));
+        body.push('\n');
+    }
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+}
+
+#[derive(Deserialize)]
+struct VersionQuery {
+    version: Option<i64>,
+}
+
+/// The database's state of a stream at a version, in canonical JSON: what
+/// the page compares its own replay with.
+async fn state(
+    State(app): State<App>,
+    Path(stream_id): Path<String>,
+    Query(q): Query<VersionQuery>,
+) -> ApiResult<Json<Value>> {
+    let rows = query(
+        &app,
+        "SELECT chronicle.canonical_json(chronicle.state_at($1, $2)),
+                LEAST(COALESCE($2, chronicle.stream_version($1)), chronicle.stream_version($1))",
+        &[&stream_id, &q.version],
+    )
+    .await?;
+    let Some(state) = rows[0].get::<_, Option<String>>(0) else {
+        return Err(ApiError::not_found(
+            format!("stream \"{stream_id}\" does not exist"),
+            "Check the id: chronicle.list_streams lists the streams.",
+        ));
+    };
+    Ok(Json(
+        json!({"version": rows[0].get::<_, i64>(1), "state": state}),
+    ))
+}
+
+/// The reducer of a stream type.
+async fn reducer(State(app): State<App>, Path(stream_type): Path<String>) -> ApiResult<Response> {
+    let rows = query(
+        &app,
+        "SELECT pg_catalog.json_build_object('stream_type', r.stream_type, 'definition', r.definition,
+                                             'revision', r.revision, 'defined_at', r.defined_at)::text
+           FROM chronicle.reducer($1) r WHERE r.stream_type IS NOT NULL",
+        &[&stream_type],
+    )
+    .await?;
+    match rows.first() {
+        Some(r) => Ok(json_text(r.get(0))),
+        None => Err(ApiError::not_found(
+            format!("stream type \"{stream_type}\" has no reducer"),
+            "Its streams replay with the default merge; define one with chronicle.define_reducer.",
+        )),
+    }
+}
+
+/// The events of a correlation, across streams, in feed order.
+async fn correlation(
+    State(app): State<App>,
+    Path(correlation_id): Path<String>,
+) -> ApiResult<Response> {
+    let rows = query(
+        &app,
+        "SELECT COALESCE(pg_catalog.json_agg(e)::text, '[]')
+           FROM chronicle.read_correlation($1::text::uuid) e",
+        &[&correlation_id],
+    )
+    .await?;
+    Ok(json_text(rows[0].get(0)))
+}
+
+/// Server-Sent Events: `event: append`, data `{"stream_type", "stream_id",
+/// "version", "position"}` for every stream that gets events.
+async fn live_updates(
+    State(app): State<App>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let stream = BroadcastStream::new(app.live.subscribe()).filter_map(|m| match m {
+        Ok(payload) => Some(Ok(Event::default().event("append").data(payload))),
+        // A slow client missed some: tell it to reload what it shows.
+        Err(_) => Some(Ok(Event::default().event("lagged").data("{}"))),
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}

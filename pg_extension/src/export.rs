@@ -1,0 +1,119 @@
+//! A stream as NDJSON and back: the header of `chronicle.export_stream` and
+//! the batches `chronicle.import_stream` appends (both SQL functions are in
+//! `sql/api.sql`). The format is the core's (`chronicle_core::export`), so
+//! the WebAssembly module reads what the database writes.
+
+use chronicle_core::append::check_read_range;
+use chronicle_core::export::{self, batch_element, stream_not_found, Header};
+use pgrx::prelude::*;
+use pgrx::JsonB;
+use serde_json::Value;
+
+use crate::errors::{spi, OrRaise};
+
+/// The header line of an export of `stream_id`, versions `from_version` to
+/// `to_version` (NULL: the head): the stream's type and version, the reducer
+/// in force, every upcaster and event schema, and the export time.
+#[pg_extern(stable, parallel_safe, name = "_export_header")]
+fn export_header(
+    stream_id: Option<&str>,
+    from_version: Option<i64>,
+    to_version: Option<i64>,
+) -> String {
+    const FN: &str = "chronicle.export_stream";
+    check_read_range(stream_id, from_version, to_version).or_raise(FN);
+    let stream_id = stream_id.expect("checked");
+    Spi::connect(|client| {
+        let rows = spi(client.select(
+            "SELECT s.stream_type, s.version, r.definition, COALESCE(r.revision, 0),
+                    COALESCE((SELECT pg_catalog.jsonb_object_agg(u.event_type, u.chain)
+                       FROM (SELECT event_type,
+                                    pg_catalog.jsonb_object_agg(from_schema_version::text, steps) AS chain
+                               FROM chronicle.upcasters GROUP BY event_type) u), '{}'),
+                    COALESCE((SELECT pg_catalog.jsonb_object_agg(t.event_type, t.by_version)
+                       FROM (SELECT event_type,
+                                    pg_catalog.jsonb_object_agg(schema_version::text, schema) AS by_version
+                               FROM chronicle.event_types GROUP BY event_type) t), '{}'),
+                    pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
+               FROM chronicle.streams s
+               LEFT JOIN chronicle.reducers r ON r.stream_type OPERATOR(pg_catalog.=) s.stream_type
+              WHERE s.stream_id OPERATOR(pg_catalog.=) $1",
+            Some(1),
+            &[stream_id.into()],
+        ));
+        if rows.is_empty() {
+            Err::<(), _>(stream_not_found(stream_id)).or_raise(FN);
+        }
+        let row = rows.first();
+        let stream_type: String = spi(row.get(1)).expect("NOT NULL");
+        let head = spi(row.get::<i64>(2)).expect("NOT NULL") as u64;
+        let reducer = spi(row.get::<JsonB>(3)).map_or(Value::Null, |j| j.0);
+        let revision = spi(row.get::<i32>(4)).expect("coalesced");
+        let upcasters = spi(row.get::<JsonB>(5)).expect("coalesced").0;
+        let schemas = spi(row.get::<JsonB>(6)).expect("coalesced").0;
+        let exported_at: String = spi(row.get(7)).expect("NOT NULL");
+        let from = from_version.unwrap_or(1).max(1) as u64;
+        Header {
+            stream_id,
+            stream_type: &stream_type,
+            version: head,
+            from_version: from,
+            to_version: to_version.map_or(head, |v| (v.max(0) as u64).min(head)),
+            reducer: &reducer,
+            reducer_revision: i64::from(revision),
+            upcasters: &upcasters,
+            schemas: &schemas,
+            exported_at: &exported_at,
+            chronicle_version: env!("CARGO_PKG_VERSION"),
+        }
+        .to_json()
+        .to_string()
+    })
+}
+
+/// An export read back: its stream and its events as `append_events`
+/// batches of at most `batch_size` events, in order.
+#[pg_extern(immutable, parallel_safe, name = "_import_batches")]
+fn import_batches(
+    lines: Option<&str>,
+    batch_size: i32,
+) -> TableIterator<
+    'static,
+    (
+        name!(stream_id, String),
+        name!(stream_type, String),
+        name!(events, JsonB),
+    ),
+> {
+    const FN: &str = "chronicle.import_stream";
+    let lines = chronicle_core::append::require(lines, "lines").or_raise(FN);
+    let parsed = export::parse(lines).or_raise(FN);
+    let text = |k: &str| {
+        parsed.header[k]
+            .as_str()
+            .map(String::from)
+            .ok_or_else(|| export::bad_header(format!("has no {k}")))
+            .or_raise(FN)
+    };
+    let (stream_id, stream_type) = (text("stream_id"), text("stream_type"));
+    let batches: Vec<_> = parsed
+        .events
+        .chunks(batch_size.max(1) as usize)
+        .map(|chunk| {
+            let events = chunk.iter().map(batch_element).collect();
+            (
+                stream_id.clone(),
+                stream_type.clone(),
+                JsonB(Value::Array(events)),
+            )
+        })
+        .collect();
+    TableIterator::new(batches)
+}
+
+/// The canonical JSON text of a value: keys sorted, no white space, numbers
+/// exactly as stored — how the browser's replay and `state_at` are compared.
+#[pg_extern(immutable, parallel_safe, strict)]
+fn canonical_json(value: JsonB) -> String {
+    chronicle_core::canonical::to_string(&value.0)
+}

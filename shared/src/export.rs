@@ -1,0 +1,287 @@
+//! The NDJSON export of a stream (`chronicle.export_stream`): a header line,
+//! then one event per line with its full envelope.
+//!
+//! ```text
+//! {"format":"chronicle-export","format_version":1,"stream_id":"order-001","stream_type":"Order",
+//!  "version":4,"from_version":1,"to_version":4,"reducer":{...},"reducer_revision":1,
+//!  "upcasters":{...},"schemas":{...},"exported_at":"...","chronicle_version":"0.2.0"}
+//! {"global_position":1,"event_id":"...","stream_id":"order-001","version":1,"event_type":"OrderCreated",...}
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use crate::error::{Error, Result};
+use crate::event_view::Event;
+use crate::json;
+use crate::schema::{EventTypeSchemas, Schema};
+
+pub const FORMAT: &str = "chronicle-export";
+pub const FORMAT_VERSION: u64 = 1;
+
+/// What a header says (see the module documentation).
+pub struct Header<'a> {
+    pub stream_id: &'a str,
+    pub stream_type: &'a str,
+    /// The stream's version when exported.
+    pub version: u64,
+    pub from_version: u64,
+    pub to_version: u64,
+    /// The reducer definition in force (`null`: the default merge).
+    pub reducer: &'a Value,
+    pub reducer_revision: i64,
+    /// `{"EventType": {"1": [steps]}}`
+    pub upcasters: &'a Value,
+    /// `{"EventType": {"1": schema}}`
+    pub schemas: &'a Value,
+    pub exported_at: &'a str,
+    pub chronicle_version: &'a str,
+}
+
+impl Header<'_> {
+    /// The header line.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "stream_id": self.stream_id,
+            "stream_type": self.stream_type,
+            "version": self.version,
+            "from_version": self.from_version,
+            "to_version": self.to_version,
+            "reducer": self.reducer,
+            "reducer_revision": self.reducer_revision,
+            "upcasters": self.upcasters,
+            "schemas": self.schemas,
+            "exported_at": self.exported_at,
+            "chronicle_version": self.chronicle_version,
+        })
+    }
+}
+
+/// An export, read and checked.
+pub struct Export {
+    pub header: Value,
+    pub events: Vec<Event>,
+}
+
+pub fn bad_header(reason: impl Into<String>) -> Error {
+    Error::invalid(
+        "export.header",
+        reason,
+        "Pass the text chronicle.export_stream returned (or the dashboard's Export), unchanged.",
+    )
+}
+
+/// Reads an export: its header and events (which must be consecutive from
+/// the header's `from_version`).
+pub fn parse(text: &str) -> Result<Export> {
+    let mut rest = lines(text);
+    let first = rest
+        .next()
+        .ok_or_else(|| bad_header("is missing: the text is empty"))?;
+    let header = read_header(first)?;
+    let body: String = rest.collect::<Vec<_>>().join("\n");
+    let events = parse_events("events", &body)?;
+    let from = header["from_version"].as_u64().unwrap_or(1);
+    for (i, e) in events.iter().enumerate() {
+        if e.version() != from + i as u64 {
+            return Err(Error::invalid(
+                format!("events[{i}].version"),
+                format!(
+                    "is {} where {} was expected: the export's events are not consecutive",
+                    e.version(),
+                    from + i as u64
+                ),
+                "Pass a whole export: events in version order, without gaps.",
+            ));
+        }
+    }
+    Ok(Export { header, events })
+}
+
+/// Reads and checks a header line.
+pub fn read_header(line: &str) -> Result<Value> {
+    let header = json::parse("export.header", line)?;
+    if header.get("format").and_then(Value::as_str) != Some(FORMAT) {
+        return Err(bad_header(format!(
+            "is not a Chronicle export header (its \"format\" is not \"{FORMAT}\")"
+        )));
+    }
+    match header.get("format_version").and_then(Value::as_u64) {
+        Some(FORMAT_VERSION) => Ok(header),
+        other => Err(bad_header(format!(
+            "has format_version {}, this module reads version {FORMAT_VERSION}",
+            other.map_or("(none)".to_string(), |v| v.to_string())
+        ))),
+    }
+}
+
+/// The `{"EventType": {"1": schema}}` form of schemas (exports, options).
+pub fn parse_schemas(v: &Value) -> Result<BTreeMap<String, EventTypeSchemas>> {
+    let mut all: BTreeMap<String, EventTypeSchemas> = BTreeMap::new();
+    for (event_type, by_version) in v.as_object().into_iter().flatten() {
+        for (version, schema) in by_version.as_object().into_iter().flatten() {
+            let n = version.parse::<i64>().map_err(|_| {
+                Error::invalid(
+                    format!("schemas.{event_type}.{version}"),
+                    "must be a schema version number",
+                    "Key schemas by event type, then by schema version: {\"ItemAdded\": {\"1\": {...}}}.",
+                )
+            })?;
+            all.entry(event_type.clone())
+                .or_default()
+                .insert(n, Schema::parse(schema)?);
+        }
+    }
+    Ok(all)
+}
+
+impl Export {
+    /// `{stream, reducer, upcasters, schemas, events}` (`parseExport`).
+    pub fn to_json(&self) -> String {
+        let events: Vec<&Value> = self.events.iter().map(Event::envelope).collect();
+        let member = |k: &str, default: Value| self.header.get(k).cloned().unwrap_or(default);
+        json!({
+            "stream": self.header,
+            "reducer": member("reducer", Value::Null),
+            "upcasters": member("upcasters", json!({})),
+            "schemas": member("schemas", json!({})),
+            "events": events,
+        })
+        .to_string()
+    }
+}
+
+/// An event as an element of `chronicle.append_events`' batch (what
+/// `chronicle.import_stream` appends): the envelope without what the store
+/// assigns (version, stream, positions, recording time).
+pub fn batch_element(event: &Event) -> Value {
+    let envelope = event.envelope();
+    let mut element = serde_json::Map::new();
+    for key in crate::batch::BATCH_KEYS {
+        if let Some(v) = envelope.get(*key).filter(|v| !v.is_null()) {
+            element.insert((*key).to_string(), v.clone());
+        }
+    }
+    Value::Object(element)
+}
+
+/// The error for exporting a stream that does not exist.
+pub fn stream_not_found(stream_id: &str) -> Error {
+    Error::NotFound {
+        field: "stream_id".to_string(),
+        what: "stream",
+        name: stream_id.to_string(),
+        hint: "Check the id: chronicle.list_streams(id_prefix => ...) lists the streams.",
+    }
+}
+
+/// Events from JSON-array or NDJSON text (one event per line, blank lines
+/// ignored), in the shape `chronicle.read_stream` returns them.
+pub fn parse_events(field: &str, text: &str) -> Result<Vec<Event>> {
+    if text.trim_start().starts_with('[') {
+        let Value::Array(items) = json::parse(field, text)? else {
+            unreachable!("text starting with [ parses to an array");
+        };
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| at(field, i, Event::from_json(e)))
+            .collect()
+    } else {
+        lines(text)
+            .enumerate()
+            .map(|(i, line)| {
+                at(
+                    field,
+                    i,
+                    json::parse(field, line).and_then(Event::from_json),
+                )
+            })
+            .collect()
+    }
+}
+
+/// The non-blank lines of NDJSON text.
+pub fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().filter(|l| !l.trim().is_empty())
+}
+
+/// Names the position of a bad event in the field: `event.version` of the
+/// fourth event becomes `events[3].version`.
+fn at<T>(field: &str, i: usize, r: Result<T>) -> Result<T> {
+    r.map_err(|e| match e {
+        Error::Invalid {
+            field: f,
+            reason,
+            hint,
+        } => {
+            let f = match f.strip_prefix("event") {
+                Some(rest) if rest.starts_with('.') => format!("{field}[{i}]{rest}"),
+                _ if f == field => format!("{field}[{i}]"),
+                _ => f,
+            };
+            Error::Invalid {
+                field: f,
+                reason,
+                hint,
+            }
+        }
+        other => other,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXPORT: &str = r#"{"format":"chronicle-export","format_version":1,"stream_id":"s-1","stream_type":"s","version":2,"from_version":1,"to_version":2,"reducer":null,"upcasters":{},"schemas":{}}
+{"version":1,"event_type":"A","data":{"n":1.50}}
+
+{"version":2,"event_type":"B","data":{},"recorded_at":"2024-05-01 12:00:00+00"}
+"#;
+
+    #[test]
+    fn reads_an_export() {
+        let e = parse(EXPORT).unwrap();
+        assert_eq!(e.header["stream_id"], "s-1");
+        assert_eq!(e.events.len(), 2);
+        assert!(e.to_json().contains(r#""n":1.50"#));
+        assert_eq!(e.events[1].recorded_at(), Some("2024-05-01T12:00:00Z"));
+    }
+
+    #[test]
+    fn refuses_what_is_not_an_export() {
+        assert_eq!(parse("").err().unwrap().field(), "export.header");
+        assert_eq!(
+            parse("{\"format\":\"x\"}").err().unwrap().field(),
+            "export.header"
+        );
+        let gap = EXPORT.replace(r#""version":2,"event_type""#, r#""version":3,"event_type""#);
+        assert_eq!(parse(&gap).err().unwrap().field(), "events[1].version");
+        let bad = EXPORT.replace(r#""event_type":"A""#, r#""event_type":7"#);
+        assert_eq!(parse(&bad).err().unwrap().field(), "events[0].event_type");
+        let schemas = serde_json::json!({"A": {"x": {}}});
+        assert_eq!(
+            parse_schemas(&schemas).err().unwrap().field(),
+            "schemas.A.x"
+        );
+    }
+
+    #[test]
+    fn events_come_as_an_array_or_as_lines() {
+        let a = parse_events("events", r#"[{"version":1,"event_type":"A","data":{}}]"#).unwrap();
+        let b = parse_events(
+            "events",
+            "{\"version\":1,\"event_type\":\"A\",\"data\":{}}\n",
+        )
+        .unwrap();
+        assert_eq!(a, b);
+        let e = parse_events("events", "[1]").unwrap_err();
+        assert_eq!(e.field(), "events[0].version");
+        let e = parse_events("events", "{").unwrap_err();
+        assert_eq!(e.field(), "events[0]");
+    }
+}

@@ -1,0 +1,541 @@
+//! Time travel: a stream's events parsed and folded once, so the state at any
+//! version is cheap to answer while a slider moves.
+//!
+//! Every event is kept as its JSON text (a fraction of the memory of parsed
+//! values: a million-event stream stays in reach), and the state is kept at
+//! every `every`-th version (a checkpoint). `stateAt(v)` starts from the
+//! checkpoint at or below `v` — or from the last answer, when the slider moves
+//! forward a little — and folds at most `every - 1` events. When the
+//! checkpoints grow past a memory budget (states that grow with the stream),
+//! every other one is dropped and `every` doubles.
+//!
+//! Like Redux DevTools, one failing step does not break the rest: a reducer
+//! error leaves the state as it was before that event and is recorded
+//! (`failures()`); so is an event whose data does not match its type's schema
+//! (the fold still applies it, as the database's replay does).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{json, Value};
+
+use crate::error::{Error, Result};
+use crate::event_view::Event;
+use crate::export::{self, parse_schemas};
+use crate::reducer::Reducer;
+use crate::replay::{parse_time, Folder, OnFailure, Until};
+use crate::schema::{check_event, EventTypeSchemas};
+use crate::upcast::{parse_all, Upcasters};
+use crate::{canonical, diff, json};
+
+/// Checkpoint spacing to start with, and the budget for checkpoint states
+/// (bytes of their JSON text).
+const FIRST_EVERY: u64 = 256;
+const CHECKPOINT_BUDGET: usize = 64 << 20;
+
+/// An event as the history keeps it.
+struct Stored {
+    /// The envelope as JSON text (timestamps in canonical form).
+    text: Box<str>,
+    /// Index into `History::types`.
+    event_type: u32,
+    recorded_at: Option<Box<str>>,
+}
+
+/// A step the replay marked (`kind`: `reducer`, `validation`).
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub version: u64,
+    pub kind: &'static str,
+    pub error: Error,
+}
+
+/// The events of one stream, folded once.
+pub struct History {
+    reducer: Option<Reducer>,
+    /// The definition texts, for `exportText`.
+    reducer_definition: Value,
+    upcasters_definition: Value,
+    schemas_definition: Value,
+    upcasters: Upcasters,
+    schemas: BTreeMap<String, EventTypeSchemas>,
+    header: Option<Value>,
+    events: Vec<Stored>,
+    types: Vec<String>,
+    type_ids: HashMap<String, u32>,
+    every: u64,
+    /// `checkpoints[k]`: the state after version `k * every`, and its size.
+    checkpoints: Vec<(Value, usize)>,
+    /// The state after the last event.
+    head_state: Value,
+    failures: Vec<Failure>,
+    /// The last state answered, to continue from when the slider moves on.
+    cursor: Option<(u64, Value)>,
+}
+
+impl History {
+    /// An empty history: `reducer` is a definition or `null` (the default
+    /// merge), `upcasters` `{"EventType": {"1": [steps]}}`, `schemas`
+    /// `{"EventType": {"1": schema}}`, `header` the export header it came
+    /// from, if any.
+    pub fn new(
+        reducer: Value,
+        upcasters: Value,
+        schemas: Value,
+        header: Option<Value>,
+    ) -> Result<History> {
+        let reducer_definition = reducer;
+        let reducer = match &reducer_definition {
+            Value::Null => None,
+            d => Some(Reducer::parse(d)?),
+        };
+        let upcasters_definition = if upcasters.is_null() {
+            json!({})
+        } else {
+            upcasters
+        };
+        let schemas_definition = if schemas.is_null() {
+            json!({})
+        } else {
+            schemas
+        };
+        let upcasters = parse_all(&upcasters_definition)?;
+        let schemas = parse_schemas(&schemas_definition)?;
+        let initial = Folder::new(reducer.as_ref(), None, OnFailure::Skip).into_state();
+        let size = canonical::to_string(&initial).len();
+        Ok(History {
+            reducer,
+            reducer_definition,
+            upcasters_definition,
+            schemas_definition,
+            upcasters,
+            schemas,
+            header,
+            events: Vec::new(),
+            types: Vec::new(),
+            type_ids: HashMap::new(),
+            every: FIRST_EVERY,
+            checkpoints: vec![(initial.clone(), size)],
+            head_state: initial,
+            failures: Vec::new(),
+            cursor: None,
+        })
+    }
+
+    /// The history of an NDJSON export (its reducer, upcasters and schemas).
+    pub fn from_export(text: &str) -> Result<History> {
+        let parsed = export::parse(text)?;
+        let member = |k: &str| parsed.header.get(k).cloned().unwrap_or(Value::Null);
+        let from = parsed.header["from_version"].as_u64().unwrap_or(1);
+        if from != 1 && !parsed.events.is_empty() {
+            return Err(Error::invalid(
+                "export.header",
+                format!("starts at version {from}; time travel needs the events from version 1"),
+                "Export the whole stream (chronicle.export_stream without from_version).",
+            ));
+        }
+        let mut h = History::new(
+            member("reducer"),
+            member("upcasters"),
+            member("schemas"),
+            Some(parsed.header),
+        )?;
+        h.extend(parsed.events)?;
+        Ok(h)
+    }
+
+    /// The version of the last event (0 when there is none).
+    pub fn head(&self) -> u64 {
+        self.events.len() as u64
+    }
+
+    /// Folds `events`, which must continue at `head() + 1`.
+    pub fn extend(&mut self, events: Vec<Event>) -> Result<()> {
+        if let Some(first) = events.first() {
+            if first.version() != self.head() + 1 {
+                return Err(Error::invalid(
+                    "events",
+                    format!(
+                        "start at version {} but the history ends at version {}",
+                        first.version(),
+                        self.head()
+                    ),
+                    "Pass the events that follow the last one loaded (from version 1 for a new history).",
+                ));
+            }
+        }
+        let History {
+            reducer,
+            upcasters,
+            schemas,
+            events: stored,
+            types,
+            type_ids,
+            every,
+            checkpoints,
+            head_state,
+            failures,
+            ..
+        } = self;
+        let start = (std::mem::take(head_state), stored.len() as u64);
+        let mut folder =
+            Folder::new(reducer.as_ref(), Some(start), OnFailure::Skip).with_upcasters(upcasters);
+        for event in events {
+            let reducer_failures = folder.failures().len();
+            // The fold stops at a gap (a caller's bug, not a data problem).
+            if let Err(e) = folder.step(&event) {
+                *head_state = folder.into_state();
+                return Err(e);
+            }
+            let version = event.version();
+            if folder.failures().len() > reducer_failures {
+                failures.push(Failure {
+                    version,
+                    kind: "reducer",
+                    error: folder.failures()[reducer_failures].clone(),
+                });
+            }
+            let schema_version = event
+                .envelope()
+                .get("schema_version")
+                .and_then(Value::as_i64)
+                .unwrap_or(1);
+            if let Err(error) = check_event(
+                schemas.get(event.event_type()),
+                event.event_type(),
+                schema_version,
+                "",
+                event.data(),
+            ) {
+                failures.push(Failure {
+                    version,
+                    kind: "validation",
+                    error,
+                });
+            }
+            let type_id = *type_ids
+                .entry(event.event_type().to_string())
+                .or_insert_with(|| {
+                    types.push(event.event_type().to_string());
+                    types.len() as u32 - 1
+                });
+            stored.push(Stored {
+                text: event.envelope().to_string().into_boxed_str(),
+                event_type: type_id,
+                recorded_at: event.recorded_at().map(Into::into),
+            });
+            if version % *every == 0 {
+                let state = folder.state().clone();
+                let size = canonical::to_string(&state).len();
+                checkpoints.push((state, size));
+                thin_out(checkpoints, every);
+            }
+        }
+        *head_state = folder.into_state();
+        failures.sort_by_key(|f| f.version);
+        Ok(())
+    }
+
+    /// The `version`-th event (1..=head), parsed again from its text.
+    fn event_at(&self, version: u64) -> Result<Event> {
+        let text = &self.events[version as usize - 1].text;
+        Event::from_json(json::parse("event", text)?)
+    }
+
+    /// Checks a version argument: 0..=head (`None`: not an integer).
+    pub fn check_version(&self, field: &str, version: Option<i64>) -> Result<u64> {
+        match version {
+            Some(v) if v >= 0 && v as u64 <= self.head() => Ok(v as u64),
+            _ => Err(Error::invalid(
+                field,
+                format!("must be a whole version between 0 and {}", self.head()),
+                "Pass a version of the loaded events: 0 is the state before the first event.",
+            )),
+        }
+    }
+
+    /// Checks a version that must name an event: 1..=head.
+    fn check_event_version(&self, field: &str, version: Option<i64>) -> Result<u64> {
+        match self.check_version(field, version)? {
+            0 => Err(Error::invalid(
+                field,
+                "must be at least 1: version 0 has no event",
+                "Pass the version of an event.",
+            )),
+            v => Ok(v),
+        }
+    }
+
+    /// The state after `version` (checked with [`History::check_version`]).
+    pub fn state(&mut self, version: u64) -> Result<Value> {
+        if version == self.head() {
+            return Ok(self.head_state.clone());
+        }
+        let k = (version / self.every) as usize;
+        let base = k as u64 * self.every;
+        let (state, from) = match self.cursor.take() {
+            Some((v, s)) if v <= version && v >= base => (s, v),
+            _ => (self.checkpoints[k].0.clone(), base),
+        };
+        let mut folder = Folder::new(self.reducer.as_ref(), Some((state, from)), OnFailure::Skip)
+            .with_upcasters(&self.upcasters);
+        for v in from + 1..=version {
+            folder.step(&self.event_at(v)?)?;
+        }
+        let state = folder.into_state();
+        self.cursor = Some((version, state.clone()));
+        Ok(state)
+    }
+
+    /// The RFC 6902 patch from the state before `version` to the state after it.
+    pub fn diff_at(&mut self, version: u64) -> Result<Value> {
+        if version == 0 {
+            return Ok(json!([]));
+        }
+        let before = self.state(version - 1)?;
+        let after = self.state(version)?;
+        Ok(diff::diff(&before, &after))
+    }
+
+    /// The envelope of the event at `version` (1..=head).
+    pub fn event(&self, field: &str, version: Option<i64>) -> Result<Event> {
+        self.event_at(self.check_event_version(field, version)?)
+    }
+
+    /// The event type of the event at `version` (1..=head).
+    pub fn event_type(&self, field: &str, version: Option<i64>) -> Result<&str> {
+        let v = self.check_event_version(field, version)?;
+        Ok(&self.types[self.events[v as usize - 1].event_type as usize])
+    }
+
+    /// `recorded_at` of the event at `version` (1..=head), if it has one.
+    pub fn recorded_at(&self, field: &str, version: Option<i64>) -> Result<Option<&str>> {
+        let v = self.check_event_version(field, version)?;
+        Ok(self.events[v as usize - 1].recorded_at.as_deref())
+    }
+
+    /// The marked steps, in version order.
+    pub fn failures(&self) -> &[Failure] {
+        &self.failures
+    }
+
+    /// The first marked step at `version`.
+    pub fn failure_at(&self, version: u64) -> Option<&Failure> {
+        let i = self.failures.partition_point(|f| f.version < version);
+        self.failures.get(i).filter(|f| f.version == version)
+    }
+
+    /// The event types of the loaded events with their counts, in order of
+    /// first appearance.
+    pub fn event_types(&self) -> Vec<(&str, u64)> {
+        let mut counts = vec![0u64; self.types.len()];
+        for e in &self.events {
+            counts[e.event_type as usize] += 1;
+        }
+        self.types.iter().map(String::as_str).zip(counts).collect()
+    }
+
+    /// The versions whose event type is one of `types` (ascending).
+    pub fn versions_of(&self, types: &[String]) -> Vec<u32> {
+        let wanted: Vec<u32> = types
+            .iter()
+            .filter_map(|t| self.type_ids.get(t).copied())
+            .collect();
+        self.events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| wanted.contains(&e.event_type))
+            .map(|(i, _)| i as u32 + 1)
+            .collect()
+    }
+
+    /// The version the stream was at `time`: the version before the first
+    /// event recorded after it (as `chronicle.state_at(as_of => ...)`).
+    pub fn version_at(&self, field: &str, time: &str) -> Result<u64> {
+        let until = Until::Time(parse_time(field, time)?);
+        for v in 1..=self.head() {
+            if until.excludes(&self.event_at(v)?)? {
+                return Ok(v - 1);
+            }
+        }
+        Ok(self.head())
+    }
+
+    /// The export header this history was loaded from.
+    pub fn header(&self) -> Option<&Value> {
+        self.header.as_ref()
+    }
+
+    /// The loaded events as an NDJSON export: the loaded header brought up
+    /// to date (or one made from the events, stamped `exported_at`), then
+    /// one event per line.
+    pub fn export_text(&self, exported_at: &str, chronicle_version: &str) -> String {
+        let mut header = self.header.clone().unwrap_or_else(|| {
+            let first: Value = self
+                .events
+                .first()
+                .and_then(|e| serde_json::from_str(&e.text).ok())
+                .unwrap_or(Value::Null);
+            let text = |k: &str| {
+                first
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
+            export::Header {
+                stream_id: &text("stream_id"),
+                stream_type: &text("stream_type"),
+                version: self.head(),
+                from_version: 1,
+                to_version: self.head(),
+                reducer: &self.reducer_definition,
+                reducer_revision: 0,
+                upcasters: &self.upcasters_definition,
+                schemas: &self.schemas_definition,
+                exported_at,
+                chronicle_version,
+            }
+            .to_json()
+        });
+        header["version"] = Value::from(self.head());
+        header["from_version"] = Value::from(1);
+        header["to_version"] = Value::from(self.head());
+        let mut out = header.to_string();
+        out.push('\n');
+        for e in &self.events {
+            out.push_str(&e.text);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+impl Failure {
+    /// `{version, kind, code, name, field, message, detail, hint}`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "version": self.version,
+            "kind": self.kind,
+            "code": self.error.sqlstate(),
+            "name": self.error.name(),
+            "field": self.error.field(),
+            "message": self.error.message(),
+            "detail": self.error.detail(),
+            "hint": self.error.hint(),
+        })
+    }
+}
+
+/// Drops every other checkpoint while they exceed the budget.
+fn thin_out(checkpoints: &mut Vec<(Value, usize)>, every: &mut u64) {
+    while checkpoints.len() > 2
+        && checkpoints.iter().map(|c| c.1).sum::<usize>() > CHECKPOINT_BUDGET
+    {
+        let mut i = 0;
+        checkpoints.retain(|_| {
+            i += 1;
+            i % 2 == 1
+        });
+        *every *= 2;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::replay::replay;
+
+    fn events(n: u64) -> Vec<Event> {
+        (1..=n)
+            .map(|v| {
+                let ty = if v % 7 == 0 { "Bad" } else { "Add" };
+                Event::from_json(json!({"version": v, "event_type": ty, "data": {"n": v},
+                    "recorded_at": format!("2024-05-01T12:00:{:02}Z", v % 60)}))
+                .unwrap()
+            })
+            .collect()
+    }
+
+    fn reducer() -> Value {
+        // "Bad" increments by a string: a failing step.
+        json!({"on": {"Add": [{"op": "increment", "path": "/sum", "from": "/data/n"},
+                              {"op": "set", "path": "/last", "from": "/version"}],
+                      "Bad": [{"op": "increment", "path": "/sum", "from": "/event_type"}]}})
+    }
+
+    #[test]
+    fn every_version_is_the_replay_of_its_prefix() {
+        let all = events(700);
+        let mut h = History::new(reducer(), Value::Null, Value::Null, None).unwrap();
+        h.extend(all[..300].to_vec()).unwrap();
+        h.extend(all[300..].to_vec()).unwrap();
+        assert_eq!(h.head(), 700);
+        let r = Reducer::parse(&reducer()).unwrap();
+        // backwards, forwards, across checkpoints, repeated
+        for v in [700, 0, 1, 255, 256, 257, 513, 512, 699, 3, 3, 700] {
+            let want = replay(
+                Some(&r),
+                None,
+                all.iter().cloned().map(Ok),
+                Until::Version(v),
+                OnFailure::Skip,
+            )
+            .unwrap();
+            assert_eq!(h.state(v).unwrap(), *want.state(), "version {v}");
+        }
+        assert_eq!(h.failures().len(), 100);
+        assert_eq!(h.failure_at(7).unwrap().kind, "reducer");
+        assert!(h.failure_at(8).is_none());
+        assert_eq!(
+            h.diff_at(2).unwrap(),
+            json!([{"op": "replace", "path": "/last", "value": 2},
+            {"op": "replace", "path": "/sum", "value": 3}])
+        );
+        assert_eq!(h.versions_of(&["Bad".into()]).len(), 100);
+        assert_eq!(h.event_types(), vec![("Add", 600), ("Bad", 100)]);
+        assert_eq!(h.version_at("t", "2024-05-01T12:00:05Z").unwrap(), 5);
+    }
+
+    #[test]
+    fn refuses_gaps_and_versions_beyond_the_head() {
+        let mut h = History::new(Value::Null, Value::Null, Value::Null, None).unwrap();
+        let e = h.extend(events(3)[1..].to_vec()).unwrap_err();
+        assert_eq!(e.field(), "events");
+        h.extend(events(3)).unwrap();
+        assert_eq!(
+            h.check_version("version", Some(4)).unwrap_err().sqlstate(),
+            "22023"
+        );
+        assert_eq!(
+            h.check_version("version", None).unwrap_err().field(),
+            "version"
+        );
+        assert!(h.event("version", Some(0)).is_err());
+        assert_eq!(h.state(3).unwrap(), json!({"n": 3}));
+    }
+
+    #[test]
+    fn an_export_round_trips() {
+        let mut h = History::new(reducer(), Value::Null, Value::Null, None).unwrap();
+        h.extend(events(20)).unwrap();
+        let text = h.export_text("2026-11-22T00:00:00Z", "0.2.0");
+        let mut back = History::from_export(&text).unwrap();
+        assert_eq!(back.head(), 20);
+        assert_eq!(back.state(20).unwrap(), h.state(20).unwrap());
+        assert_eq!(back.export_text("later", "0.2.0"), text);
+    }
+
+    #[test]
+    fn data_that_breaks_a_schema_is_marked_and_still_folded() {
+        let schemas =
+            json!({"Add": {"1": {"type": "object", "properties": {"n": {"maximum": 2}}}}});
+        let mut h = History::new(Value::Null, Value::Null, schemas, None).unwrap();
+        h.extend(events(3)).unwrap();
+        let f = h.failure_at(3).unwrap();
+        assert_eq!(
+            (f.kind, f.error.sqlstate(), f.error.field()),
+            ("validation", "23514", "data.n")
+        );
+        assert_eq!(h.state(3).unwrap(), json!({"n": 3}));
+    }
+}

@@ -1,0 +1,105 @@
+// The shared vectors (tests/vectors/*.json) through the wasm module: every
+// state must be the core's, byte for byte in canonical JSON. The core
+// (shared/tests/vectors.rs) and the extension (tests/vectors/run_sql.py) run
+// the same files.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { chronicle, repo } from './wasm.mjs';
+import { parse, stringify } from './exact_json.mjs';
+
+const vectors = (name) => parse(readFileSync(path.join(repo, 'tests/vectors', name), 'utf8'));
+const text = (v) => (v === undefined ? undefined : stringify(v));
+
+/** Calls fn and checks it throws a Chronicle error with this code and field. */
+function throwsCode(fn, want, label) {
+  assert.throws(fn, (e) => {
+    assert.ok(e instanceof Error, `${label}: an Error`);
+    assert.equal(e.code, want.sqlstate, `${label}: code (${e.message})`);
+    assert.equal(e.field, want.field, `${label}: field (${e.message})`);
+    assert.ok(e.hint, `${label}: a hint`);
+    return true;
+  }, label);
+}
+
+const replayCases = vectors('replay.json').cases;
+
+test('the replay vectors file has its cases', () => {
+  assert.ok(replayCases.length >= 15);
+});
+
+for (const c of replayCases) {
+  test(`replay vector: ${c.name}`, () => {
+    const reducer = text(c.reducer);
+    if (c.error) {
+      throwsCode(() => chronicle.replay('[]', reducer), c.error, 'replay');
+      throwsCode(() => chronicle.history('[]', reducer), c.error, 'history');
+      return;
+    }
+    const events = text(c.events);
+    const options = c.upcasters ? { upcasters: text(c.upcasters) } : {};
+    if (c.initial !== undefined) {
+      assert.equal(chronicle.replay('[]', reducer, { ...options, format: 'json' }), c.initial);
+    }
+    const h = chronicle.history(events, reducer, options);
+    try {
+      c.states.forEach((want, i) => {
+        const version = i + 1;
+        if (typeof want === 'string') {
+          assert.equal(h.stateJsonAt(version), want, `history at version ${version}`);
+          assert.equal(
+            chronicle.replay(events, reducer, { ...options, toVersion: version, format: 'json' }),
+            want, `replay to version ${version}`);
+        } else {
+          // The database stops here; replay does too, and the history marks
+          // the step and keeps the state before it.
+          throwsCode(() => chronicle.replay(events, reducer, { ...options, toVersion: version }),
+            want.error, `replay to version ${version}`);
+          const failure = h.failureAt(version);
+          assert.equal(failure?.code, want.error.sqlstate, `history marks version ${version}`);
+          assert.equal(h.stateJsonAt(version), h.stateJsonAt(version - 1));
+        }
+      });
+      for (const stop of c.as_of ?? []) {
+        const time = stop.time;
+        assert.equal(h.versionAt(time), Number(stop.version.text), `version as of ${time}`);
+        assert.equal(chronicle.replay(events, reducer, { ...options, asOf: time, format: 'json' }),
+          h.stateJsonAt(Number(stop.version.text)), `state as of ${time}`);
+      }
+    } finally {
+      h.free();
+    }
+  });
+}
+
+// The schema cases of the append vectors: validate() must accept and refuse
+// exactly what the database's append does, naming the same JSON path.
+test('append vectors: schema checks agree with validate()', () => {
+  let checked = 0;
+  for (const c of vectors('append.json').cases) {
+    const schemas = new Map();
+    for (const step of c.steps) {
+      const args = step.args;
+      const err = step.expect.error;
+      if (step.call === 'define_event_type') {
+        if (!err) schemas.set(`${args.event_type}/${Number(args.schema_version?.text ?? 1)}`, text(args.schema));
+        else if (err.sqlstate === '22023' && err.field.startsWith('schema.')) {
+          throwsCode(() => chronicle.validate({ version: 1, event_type: 'T', data: {} }, text(args.schema)),
+            err, `${c.name}: schema refused`);
+          checked++;
+        }
+        continue;
+      }
+      if (step.call !== 'append_event') continue;
+      const version = Number(args.schema_version?.text ?? 1);
+      const schema = schemas.get(`${args.event_type}/${version}`);
+      if (!schema) continue;
+      const event = `{"version":1,"event_type":${JSON.stringify(args.event_type)},"schema_version":${version},"data":${text(args.data)}}`;
+      if (!err) assert.equal(chronicle.validate(event, schema), true, `${c.name}: accepted`);
+      else throwsCode(() => chronicle.validate(event, schema), err, `${c.name}: refused`);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 8, `only ${checked} schema checks found`);
+});
