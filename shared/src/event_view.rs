@@ -9,9 +9,56 @@
 //! `.000Z`; a reducer that copies a time into the state gives the same bytes
 //! everywhere.
 
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+
+/// The members of a stored event's envelope (what `chronicle.read_stream`
+/// returns), unparsed: reading text, only the members a fold needs are
+/// turned into values. Other members are ignored, as the database's replay
+/// has no others.
+#[derive(Deserialize)]
+struct Members<'a> {
+    #[serde(borrow)]
+    global_position: Option<&'a RawValue>,
+    #[serde(borrow)]
+    event_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    stream_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    stream_type: Option<&'a RawValue>,
+    #[serde(borrow)]
+    version: Option<&'a RawValue>,
+    #[serde(borrow)]
+    event_type: Option<&'a RawValue>,
+    #[serde(borrow)]
+    schema_version: Option<&'a RawValue>,
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
+    #[serde(borrow)]
+    metadata: Option<&'a RawValue>,
+    #[serde(borrow)]
+    correlation_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    causation_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    actor: Option<&'a RawValue>,
+    #[serde(borrow)]
+    occurred_at: Option<&'a RawValue>,
+    #[serde(borrow)]
+    recorded_at: Option<&'a RawValue>,
+}
+
+/// The envelope members every fold reads.
+const ALWAYS: [&str; 5] = [
+    "version",
+    "event_type",
+    "data",
+    "schema_version",
+    "recorded_at",
+];
 
 /// One event, read for replay.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,8 +103,12 @@ impl Event {
         }
         for key in ["occurred_at", "recorded_at"] {
             if let Some(Value::String(text)) = envelope.get(key) {
-                let canonical =
-                    canonical_time(&crate::replay::parse_time(&format!("event.{key}"), text)?);
+                let canonical = match canonical_utc_text(text) {
+                    Some(c) => c,
+                    None => {
+                        canonical_time(&crate::replay::parse_time(&format!("event.{key}"), text)?)
+                    }
+                };
                 envelope[key] = Value::String(canonical);
             }
         }
@@ -66,6 +117,50 @@ impl Event {
             version,
             event_type,
         })
+    }
+
+    /// Reads an event from its JSON text (one line of an export), keeping the
+    /// members a fold always needs and those in `keep` (all when `None`).
+    /// Members outside the envelope of a stored event are ignored.
+    pub fn from_text(
+        text: &str,
+        keep: Option<&std::collections::BTreeSet<String>>,
+    ) -> Result<Event> {
+        let m: Members<'_> = serde_json::from_str(text).map_err(|e| {
+            Error::invalid(
+                "event",
+                format!("is not a JSON object with an event's members: {e}"),
+                "Pass events as chronicle.read_stream returns them.",
+            )
+        })?;
+        let members = [
+            ("global_position", m.global_position),
+            ("event_id", m.event_id),
+            ("stream_id", m.stream_id),
+            ("stream_type", m.stream_type),
+            ("version", m.version),
+            ("event_type", m.event_type),
+            ("schema_version", m.schema_version),
+            ("data", m.data),
+            ("metadata", m.metadata),
+            ("correlation_id", m.correlation_id),
+            ("causation_id", m.causation_id),
+            ("actor", m.actor),
+            ("occurred_at", m.occurred_at),
+            ("recorded_at", m.recorded_at),
+        ];
+        let mut envelope = Map::new();
+        for (name, raw) in members {
+            let Some(raw) = raw else { continue };
+            if keep.is_some_and(|k| !k.contains(name) && !ALWAYS.contains(&name)) {
+                continue;
+            }
+            // Already checked as JSON: only the nesting limit can fail here.
+            let value = serde_json::from_str(raw.get())
+                .or_else(|_| crate::json::parse(&format!("event.{name}"), raw.get()))?;
+            envelope.insert(name.to_string(), value);
+        }
+        Event::from_json(Value::Object(envelope))
     }
 
     /// An event from parts a store has already checked: `envelope` must
@@ -116,6 +211,70 @@ pub fn canonical_time(t: &chrono::DateTime<chrono::FixedOffset>) -> String {
         .to_string()
 }
 
+/// The canonical text of a UTC time written as Postgres or a browser writes
+/// it (`2024-05-01T12:30:00.250000+00:00`, `... 12:30:00.25+00`,
+/// `...T12:30:00.250Z`) without a calendar round trip; `None` for anything
+/// else (other offsets, odd layouts), which takes the general path.
+fn canonical_utc_text(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    let layout = b.len() >= 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && (b[10] == b'T' || b[10] == b' ')
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    if !layout {
+        return None;
+    }
+    let rest = &text[19..];
+    let (fraction, zone) = match rest.strip_prefix('.') {
+        Some(f) => {
+            let n = f.bytes().take_while(u8::is_ascii_digit).count();
+            (&f[..n], &f[n..])
+        }
+        None => ("", rest),
+    };
+    let utc = match b[10] {
+        b'T' => matches!(zone, "Z" | "+00:00" | "-00:00"),
+        _ => matches!(zone, "+00" | "+00:00"),
+    };
+    if fraction.len() > 9 || !utc {
+        return None;
+    }
+    // Plain ranges only: the general path judges impossible dates.
+    let num = |r: std::ops::Range<usize>| text[r].parse::<u32>().ok();
+    let ok = matches!(num(5..7), Some(1..=12))
+        && matches!(num(8..10), Some(1..=28))
+        && matches!(num(11..13), Some(0..=23))
+        && matches!(num(14..16), Some(0..=59))
+        && matches!(num(17..19), Some(0..=59));
+    if !ok {
+        return None;
+    }
+    let significant = fraction.trim_end_matches('0');
+    let mut out = String::with_capacity(24 + 9);
+    out.push_str(&text[..10]);
+    out.push('T');
+    out.push_str(&text[11..19]);
+    if !significant.is_empty() {
+        out.push('.');
+        out.push_str(significant);
+        while !(out.len() - 20).is_multiple_of(3) {
+            out.push('0');
+        }
+    }
+    out.push('Z');
+    Some(out)
+}
+
 /// The canonical text of a time given in microseconds since 1970-01-01 UTC.
 pub fn canonical_time_from_unix_micros(micros: i64) -> String {
     let t = chrono::DateTime::from_timestamp_micros(micros).unwrap_or_default();
@@ -142,5 +301,49 @@ mod tests {
             canonical_time_from_unix_micros(1_714_566_600_250_000),
             "2024-05-01T12:30:00.250Z"
         );
+    }
+
+    #[test]
+    fn the_fast_path_writes_what_the_general_one_does() {
+        for text in [
+            "2024-05-01T12:30:00+00:00",
+            "2024-05-01 12:30:00.25+00",
+            "2024-05-01T12:30:00.250000Z",
+            "2024-05-01T12:30:00.408901+00:00",
+            "2024-05-01T12:30:00.000+00:00",
+            "2024-05-01T12:30:00.123456789Z",
+            "2024-02-28 23:59:59.1+00",
+        ] {
+            let general = canonical_time(&crate::replay::parse_time("t", text).unwrap());
+            assert_eq!(
+                canonical_utc_text(text).as_deref(),
+                Some(general.as_str()),
+                "{text}"
+            );
+        }
+        for other in [
+            "2024-05-01T14:30:00+02:00",
+            "2024-02-30T00:00:00Z",
+            "2024-05-01",
+            "soon",
+        ] {
+            assert_eq!(canonical_utc_text(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn text_keeps_what_a_fold_needs() {
+        let text = r#"{"version": 2, "event_type": "A", "data": {"n": 1.50}, "actor": "x",
+                      "stream_id": "s-1", "recorded_at": "2024-05-01T12:30:00+00:00", "extra": 1}"#;
+        let all = Event::from_text(text, None).unwrap();
+        assert_eq!(all.envelope()["actor"], "x");
+        assert!(all.envelope().get("extra").is_none());
+        assert_eq!(crate::canonical::to_string(all.data()), r#"{"n":1.50}"#);
+        let keep = std::collections::BTreeSet::from(["stream_id".to_string()]);
+        let some = Event::from_text(text, Some(&keep)).unwrap();
+        assert!(some.envelope().get("actor").is_none());
+        assert_eq!(some.envelope()["stream_id"], "s-1");
+        assert_eq!(some.recorded_at(), Some("2024-05-01T12:30:00Z"));
+        assert_eq!(Event::from_text("[1]", None).unwrap_err().field(), "event");
     }
 }

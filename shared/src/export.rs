@@ -8,7 +8,7 @@
 //! {"global_position":1,"event_id":"...","stream_id":"order-001","version":1,"event_type":"OrderCreated",...}
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
@@ -83,7 +83,7 @@ pub fn parse(text: &str) -> Result<Export> {
         .ok_or_else(|| bad_header("is missing: the text is empty"))?;
     let header = read_header(first)?;
     let body: String = rest.collect::<Vec<_>>().join("\n");
-    let events = parse_events("events", &body)?;
+    let events = parse_events("events", &body, None)?;
     let from = header["from_version"].as_u64().unwrap_or(1);
     for (i, e) in events.iter().enumerate() {
         if e.version() != from + i as u64 {
@@ -179,29 +179,38 @@ pub fn stream_not_found(stream_id: &str) -> Error {
 }
 
 /// Events from JSON-array or NDJSON text (one event per line, blank lines
-/// ignored), in the shape `chronicle.read_stream` returns them.
-pub fn parse_events(field: &str, text: &str) -> Result<Vec<Event>> {
+/// ignored), in the shape `chronicle.read_stream` returns them. From lines,
+/// only the envelope members in `keep` are read (all when `None`; see
+/// [`Event::from_text`]), one at a time as the iterator goes.
+pub fn events<'t>(
+    field: &'t str,
+    text: &'t str,
+    keep: Option<&'t BTreeSet<String>>,
+) -> Result<Box<dyn Iterator<Item = Result<Event>> + 't>> {
     if text.trim_start().starts_with('[') {
         let Value::Array(items) = json::parse(field, text)? else {
             unreachable!("text starting with [ parses to an array");
         };
-        items
-            .into_iter()
-            .enumerate()
-            .map(|(i, e)| at(field, i, Event::from_json(e)))
-            .collect()
+        Ok(Box::new(
+            items
+                .into_iter()
+                .enumerate()
+                .map(move |(i, e)| at(field, i, Event::from_json(e))),
+        ))
     } else {
-        lines(text)
-            .enumerate()
-            .map(|(i, line)| {
-                at(
-                    field,
-                    i,
-                    json::parse(field, line).and_then(Event::from_json),
-                )
-            })
-            .collect()
+        Ok(Box::new(lines(text).enumerate().map(move |(i, line)| {
+            at(field, i, Event::from_text(line, keep))
+        })))
     }
+}
+
+/// All of [`events`] at once.
+pub fn parse_events(
+    field: &str,
+    text: &str,
+    keep: Option<&BTreeSet<String>>,
+) -> Result<Vec<Event>> {
+    events(field, text, keep)?.collect()
 }
 
 /// The non-blank lines of NDJSON text.
@@ -211,7 +220,7 @@ pub fn lines(text: &str) -> impl Iterator<Item = &str> {
 
 /// Names the position of a bad event in the field: `event.version` of the
 /// fourth event becomes `events[3].version`.
-fn at<T>(field: &str, i: usize, r: Result<T>) -> Result<T> {
+pub(crate) fn at<T>(field: &str, i: usize, r: Result<T>) -> Result<T> {
     r.map_err(|e| match e {
         Error::Invalid {
             field: f,
@@ -219,7 +228,9 @@ fn at<T>(field: &str, i: usize, r: Result<T>) -> Result<T> {
             hint,
         } => {
             let f = match f.strip_prefix("event") {
-                Some(rest) if rest.starts_with('.') => format!("{field}[{i}]{rest}"),
+                Some(rest) if rest.is_empty() || rest.starts_with('.') => {
+                    format!("{field}[{i}]{rest}")
+                }
                 _ if f == field => format!("{field}[{i}]"),
                 _ => f,
             };
@@ -272,16 +283,22 @@ mod tests {
 
     #[test]
     fn events_come_as_an_array_or_as_lines() {
-        let a = parse_events("events", r#"[{"version":1,"event_type":"A","data":{}}]"#).unwrap();
+        let a = parse_events(
+            "events",
+            r#"[{"version":1,"event_type":"A","data":{}}]"#,
+            None,
+        )
+        .unwrap();
         let b = parse_events(
             "events",
             "{\"version\":1,\"event_type\":\"A\",\"data\":{}}\n",
+            None,
         )
         .unwrap();
         assert_eq!(a, b);
-        let e = parse_events("events", "[1]").unwrap_err();
+        let e = parse_events("events", "[1]", None).unwrap_err();
         assert_eq!(e.field(), "events[0].version");
-        let e = parse_events("events", "{").unwrap_err();
+        let e = parse_events("events", "{", None).unwrap_err();
         assert_eq!(e.field(), "events[0]");
     }
 }

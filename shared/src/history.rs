@@ -14,7 +14,7 @@
 //! (`failures()`); so is an event whose data does not match its type's schema
 //! (the fold still applies it, as the database's replay does).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{json, Value};
 
@@ -58,9 +58,12 @@ pub struct History {
     schemas_definition: Value,
     upcasters: Upcasters,
     schemas: BTreeMap<String, EventTypeSchemas>,
+    /// The envelope members the reducer reads (the others are not parsed).
+    needs: BTreeSet<String>,
     header: Option<Value>,
     events: Vec<Stored>,
-    types: Vec<String>,
+    /// Event types in order of first appearance, with their counts.
+    types: Vec<(String, u64)>,
     type_ids: HashMap<String, u32>,
     every: u64,
     /// `checkpoints[k]`: the state after version `k * every`, and its size.
@@ -100,6 +103,10 @@ impl History {
         };
         let upcasters = parse_all(&upcasters_definition)?;
         let schemas = parse_schemas(&schemas_definition)?;
+        let needs = reducer.as_ref().map_or_else(
+            || BTreeSet::from(["data".to_string()]),
+            Reducer::envelope_fields,
+        );
         let initial = Folder::new(reducer.as_ref(), None, OnFailure::Skip).into_state();
         let size = canonical::to_string(&initial).len();
         Ok(History {
@@ -109,6 +116,7 @@ impl History {
             schemas_definition,
             upcasters,
             schemas,
+            needs,
             header,
             events: Vec::new(),
             types: Vec::new(),
@@ -123,10 +131,11 @@ impl History {
 
     /// The history of an NDJSON export (its reducer, upcasters and schemas).
     pub fn from_export(text: &str) -> Result<History> {
-        let parsed = export::parse(text)?;
-        let member = |k: &str| parsed.header.get(k).cloned().unwrap_or(Value::Null);
-        let from = parsed.header["from_version"].as_u64().unwrap_or(1);
-        if from != 1 && !parsed.events.is_empty() {
+        let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+        let header = export::read_header(first)?;
+        let member = |k: &str| header.get(k).cloned().unwrap_or(Value::Null);
+        let from = header["from_version"].as_u64().unwrap_or(1);
+        if from != 1 && !rest.trim().is_empty() {
             return Err(Error::invalid(
                 "export.header",
                 format!("starts at version {from}; time travel needs the events from version 1"),
@@ -137,9 +146,10 @@ impl History {
             member("reducer"),
             member("upcasters"),
             member("schemas"),
-            Some(parsed.header),
+            None,
         )?;
-        h.extend(parsed.events)?;
+        h.header = Some(header);
+        h.extend(rest)?;
         Ok(h)
     }
 
@@ -148,21 +158,19 @@ impl History {
         self.events.len() as u64
     }
 
-    /// Folds `events`, which must continue at `head() + 1`.
-    pub fn extend(&mut self, events: Vec<Event>) -> Result<()> {
-        if let Some(first) = events.first() {
-            if first.version() != self.head() + 1 {
-                return Err(Error::invalid(
-                    "events",
-                    format!(
-                        "start at version {} but the history ends at version {}",
-                        first.version(),
-                        self.head()
-                    ),
-                    "Pass the events that follow the last one loaded (from version 1 for a new history).",
-                ));
-            }
-        }
+    /// Folds more events, which must continue at `head() + 1`: a JSON array
+    /// of events or NDJSON text (one event per line), in the shape
+    /// `chronicle.read_stream` returns them.
+    pub fn extend(&mut self, text: &str) -> Result<()> {
+        let texts: Vec<std::borrow::Cow<'_, str>> = if text.trim_start().starts_with('[') {
+            let Value::Array(items) = json::parse("events", text)? else {
+                unreachable!("text starting with [ parses to an array");
+            };
+            items.iter().map(|e| e.to_string().into()).collect()
+        } else {
+            export::lines(text).map(Into::into).collect()
+        };
+        let first_version = self.head() + 1;
         let History {
             reducer,
             upcasters,
@@ -174,12 +182,26 @@ impl History {
             checkpoints,
             head_state,
             failures,
+            needs,
             ..
         } = self;
         let start = (std::mem::take(head_state), stored.len() as u64);
         let mut folder =
             Folder::new(reducer.as_ref(), Some(start), OnFailure::Skip).with_upcasters(upcasters);
-        for event in events {
+        for (i, text) in texts.into_iter().enumerate() {
+            let event = export::at("events", i, Event::from_text(&text, Some(needs)))?;
+            if i == 0 && event.version() != first_version {
+                *head_state = folder.into_state();
+                return Err(Error::invalid(
+                    "events",
+                    format!(
+                        "start at version {} but the history ends at version {}",
+                        event.version(),
+                        first_version - 1
+                    ),
+                    "Pass the events that follow the last one loaded (from version 1 for a new history).",
+                ));
+            }
             let reducer_failures = folder.failures().len();
             // The fold stops at a gap (a caller's bug, not a data problem).
             if let Err(e) = folder.step(&event) {
@@ -215,11 +237,12 @@ impl History {
             let type_id = *type_ids
                 .entry(event.event_type().to_string())
                 .or_insert_with(|| {
-                    types.push(event.event_type().to_string());
+                    types.push((event.event_type().to_string(), 0));
                     types.len() as u32 - 1
                 });
+            types[type_id as usize].1 += 1;
             stored.push(Stored {
-                text: event.envelope().to_string().into_boxed_str(),
+                text: text.into_owned().into_boxed_str(),
                 event_type: type_id,
                 recorded_at: event.recorded_at().map(Into::into),
             });
@@ -237,8 +260,7 @@ impl History {
 
     /// The `version`-th event (1..=head), parsed again from its text.
     fn event_at(&self, version: u64) -> Result<Event> {
-        let text = &self.events[version as usize - 1].text;
-        Event::from_json(json::parse("event", text)?)
+        Event::from_text(&self.events[version as usize - 1].text, Some(&self.needs))
     }
 
     /// Checks a version argument: 0..=head (`None`: not an integer).
@@ -298,13 +320,14 @@ impl History {
 
     /// The envelope of the event at `version` (1..=head).
     pub fn event(&self, field: &str, version: Option<i64>) -> Result<Event> {
-        self.event_at(self.check_event_version(field, version)?)
+        let v = self.check_event_version(field, version)?;
+        Event::from_text(&self.events[v as usize - 1].text, None)
     }
 
     /// The event type of the event at `version` (1..=head).
     pub fn event_type(&self, field: &str, version: Option<i64>) -> Result<&str> {
         let v = self.check_event_version(field, version)?;
-        Ok(&self.types[self.events[v as usize - 1].event_type as usize])
+        Ok(&self.types[self.events[v as usize - 1].event_type as usize].0)
     }
 
     /// `recorded_at` of the event at `version` (1..=head), if it has one.
@@ -327,11 +350,7 @@ impl History {
     /// The event types of the loaded events with their counts, in order of
     /// first appearance.
     pub fn event_types(&self) -> Vec<(&str, u64)> {
-        let mut counts = vec![0u64; self.types.len()];
-        for e in &self.events {
-            counts[e.event_type as usize] += 1;
-        }
-        self.types.iter().map(String::as_str).zip(counts).collect()
+        self.types.iter().map(|(t, n)| (t.as_str(), *n)).collect()
     }
 
     /// The versions whose event type is one of `types` (ascending).
@@ -445,15 +464,15 @@ mod tests {
     use super::*;
     use crate::replay::replay;
 
-    fn events(n: u64) -> Vec<Event> {
-        (1..=n)
-            .map(|v| {
-                let ty = if v % 7 == 0 { "Bad" } else { "Add" };
-                Event::from_json(json!({"version": v, "event_type": ty, "data": {"n": v},
-                    "recorded_at": format!("2024-05-01T12:00:{:02}Z", v % 60)}))
-                .unwrap()
-            })
-            .collect()
+    fn event(v: u64) -> Value {
+        let ty = if v.is_multiple_of(7) { "Bad" } else { "Add" };
+        json!({"version": v, "event_type": ty, "data": {"n": v},
+               "recorded_at": format!("2024-05-01T12:00:{:02}Z", v % 60)})
+    }
+
+    /// Versions `from..=to` as NDJSON.
+    fn lines(from: u64, to: u64) -> String {
+        (from..=to).map(|v| event(v).to_string() + "\n").collect()
     }
 
     fn reducer() -> Value {
@@ -465,10 +484,13 @@ mod tests {
 
     #[test]
     fn every_version_is_the_replay_of_its_prefix() {
-        let all = events(700);
+        let all: Vec<Event> = (1..=700)
+            .map(|v| Event::from_json(event(v)).unwrap())
+            .collect();
         let mut h = History::new(reducer(), Value::Null, Value::Null, None).unwrap();
-        h.extend(all[..300].to_vec()).unwrap();
-        h.extend(all[300..].to_vec()).unwrap();
+        h.extend(&lines(1, 300)).unwrap();
+        h.extend(&Value::Array((301..=700).map(event).collect()).to_string())
+            .unwrap();
         assert_eq!(h.head(), 700);
         let r = Reducer::parse(&reducer()).unwrap();
         // backwards, forwards, across checkpoints, repeated
@@ -499,9 +521,13 @@ mod tests {
     #[test]
     fn refuses_gaps_and_versions_beyond_the_head() {
         let mut h = History::new(Value::Null, Value::Null, Value::Null, None).unwrap();
-        let e = h.extend(events(3)[1..].to_vec()).unwrap_err();
+        let e = h.extend(&lines(2, 3)).unwrap_err();
         assert_eq!(e.field(), "events");
-        h.extend(events(3)).unwrap();
+        assert_eq!(
+            h.extend("{\"version\": 1}").unwrap_err().field(),
+            "events[0].event_type"
+        );
+        h.extend(&lines(1, 3)).unwrap();
         assert_eq!(
             h.check_version("version", Some(4)).unwrap_err().sqlstate(),
             "22023"
@@ -517,7 +543,7 @@ mod tests {
     #[test]
     fn an_export_round_trips() {
         let mut h = History::new(reducer(), Value::Null, Value::Null, None).unwrap();
-        h.extend(events(20)).unwrap();
+        h.extend(&lines(1, 20)).unwrap();
         let text = h.export_text("2026-11-22T00:00:00Z", "0.2.0");
         let mut back = History::from_export(&text).unwrap();
         assert_eq!(back.head(), 20);
@@ -530,7 +556,7 @@ mod tests {
         let schemas =
             json!({"Add": {"1": {"type": "object", "properties": {"n": {"maximum": 2}}}}});
         let mut h = History::new(Value::Null, Value::Null, schemas, None).unwrap();
-        h.extend(events(3)).unwrap();
+        h.extend(&lines(1, 3)).unwrap();
         let f = h.failure_at(3).unwrap();
         assert_eq!(
             (f.kind, f.error.sqlstate(), f.error.field()),

@@ -405,7 +405,8 @@ impl Op {
                     .collect::<std::result::Result<Map<String, Value>, String>>()?,
             )),
         };
-        let shown = pointer_text(&path);
+        // The path as text, for error messages only.
+        let shown = || pointer_text(&path);
         match self.kind {
             Kind::Set => {
                 *slot(state, &path)? = value.expect("validated");
@@ -426,7 +427,7 @@ impl Op {
             Kind::Increment | Kind::Decrement => {
                 let by = value.unwrap_or_else(|| Value::Number(1.into()));
                 let Value::Number(by) = by else {
-                    return Err(format!("the amount for {shown} is not a number: {by}"));
+                    return Err(format!("the amount for {} is not a number: {by}", shown()));
                 };
                 let target = slot(state, &path)?;
                 let current = match target {
@@ -434,7 +435,8 @@ impl Op {
                     Value::Number(n) => n.clone(),
                     other => {
                         return Err(format!(
-                            "{shown} holds {}, not a number",
+                            "{} holds {}, not a number",
+                            shown(),
                             crate::json::type_name(other)
                         ))
                     }
@@ -448,7 +450,8 @@ impl Op {
                     Value::Array(items) => items.push(value.expect("validated")),
                     other => {
                         return Err(format!(
-                            "{shown} holds {}, not an array",
+                            "{} holds {}, not an array",
+                            shown(),
                             crate::json::type_name(other)
                         ))
                     }
@@ -624,6 +627,9 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 /// Exact decimal `a + b` (or `a - b`), in plain notation with the larger
 /// scale of the two.
 fn add(a: &Number, b: &Number, subtract: bool) -> Number {
+    if let Some(sum) = add_small(a.as_str(), b.as_str(), subtract) {
+        return sum;
+    }
     let parse =
         |n: &Number| BigDecimal::from_str(&n.to_string()).expect("a JSON number is a decimal");
     let (x, y) = (parse(a), parse(b));
@@ -636,10 +642,101 @@ fn add(a: &Number, b: &Number, subtract: bool) -> Number {
     Number::from_str(&text).expect("plain decimal text is a JSON number")
 }
 
+/// A plain decimal (`-12.50`) as mantissa and scale, if it fits in an i128
+/// with room to spare (no exponent, at most 30 digits).
+fn small_decimal(text: &str) -> Option<(i128, u32)> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || !all_digits(int) || !all_digits(frac) || int.len() + frac.len() > 30 {
+        return None;
+    }
+    let mut m: i128 = 0;
+    for b in int.bytes().chain(frac.bytes()) {
+        m = m * 10 + i128::from(b - b'0');
+    }
+    Some((if negative { -m } else { m }, frac.len() as u32))
+}
+
+/// [`add`] for small plain decimals without big-number arithmetic: the same
+/// result (the larger scale of the operands, plain notation).
+fn add_small(a: &str, b: &str, subtract: bool) -> Option<Number> {
+    let ((x, xs), (y, ys)) = (small_decimal(a)?, small_decimal(b)?);
+    let scale = xs.max(ys);
+    let x = x.checked_mul(10i128.checked_pow(scale - xs)?)?;
+    let y = y.checked_mul(10i128.checked_pow(scale - ys)?)?;
+    let sum = if subtract {
+        x.checked_sub(y)?
+    } else {
+        x.checked_add(y)?
+    };
+    let digits = sum.unsigned_abs().to_string();
+    let digits = format!("{digits:0>width$}", width = scale as usize + 1);
+    let (int, frac) = digits.split_at(digits.len() - scale as usize);
+    let sign = if sum < 0 { "-" } else { "" };
+    let text = if scale == 0 {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    };
+    Number::from_str(&text).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn small_decimal_sums_are_the_big_decimal_ones() {
+        let big = |a: &str, b: &str, sub: bool| {
+            let (x, y) = (
+                BigDecimal::from_str(a).unwrap(),
+                BigDecimal::from_str(b).unwrap(),
+            );
+            let scale = x
+                .fractional_digit_count()
+                .max(y.fractional_digit_count())
+                .max(0);
+            (if sub { x - y } else { x + y })
+                .with_scale(scale)
+                .to_plain_string()
+        };
+        let samples = [
+            "0",
+            "1",
+            "-1",
+            "0.5",
+            "1.50",
+            "-0.05",
+            "12.345",
+            "-999999.999",
+            "0.000",
+            "123456789012345678901234567890",
+            "7",
+            "-0.50",
+            "100",
+        ];
+        for a in samples {
+            for b in samples {
+                for sub in [false, true] {
+                    let fast = add_small(a, b, sub).map(|n| n.to_string());
+                    if let Some(fast) = fast {
+                        assert_eq!(
+                            fast,
+                            big(a, b, sub),
+                            "{a} {} {b}",
+                            if sub { "-" } else { "+" }
+                        );
+                    }
+                }
+            }
+        }
+        assert!(add_small("1e3", "1", false).is_none());
+    }
 
     fn event(version: u64, ty: &str, data: Value) -> Event {
         Event::from_json(json!({"version": version, "event_type": ty, "data": data,

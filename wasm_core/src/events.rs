@@ -1,7 +1,6 @@
 //! JavaScript arguments as the core's values: documents, options, events.
 
 use chronicle_core::event_view::Event;
-use chronicle_core::export::parse_events;
 use chronicle_core::{json, Error, Result};
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
@@ -64,10 +63,9 @@ pub fn whole(v: f64) -> Option<i64> {
     (v.fract() == 0.0 && v.abs() < 9e15).then_some(v as i64)
 }
 
-/// The events of an argument: a JSON array (text or value) or NDJSON text
-/// (one event per line, blank lines ignored).
-pub fn event_list(field: &str, value: &JsValue) -> Result<Vec<Event>> {
-    parse_events(field, &text_of(field, value)?)
+/// The text of an events argument (a JSON array or NDJSON text, or an array).
+pub fn events_text(field: &str, value: &JsValue) -> Result<String> {
+    text_of(field, value)
 }
 
 /// One event argument.

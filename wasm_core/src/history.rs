@@ -8,7 +8,7 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use crate::error::to_js;
-use crate::events::{event_list, option, optional_document, to_js_value, whole};
+use crate::events::{events_text, option, optional_document, to_js_value, whole};
 
 type JsResult<T> = std::result::Result<T, JsValue>;
 
@@ -45,7 +45,7 @@ impl History {
             option(options, "schemas")?.unwrap_or(Value::Null),
             None,
         )?;
-        core.extend(event_list("events", events)?)?;
+        core.extend(&events_text("events", events)?)?;
         Ok(History { core })
     }
 
@@ -73,7 +73,7 @@ impl History {
     /// head.
     pub fn push(&mut self, events: JsValue) -> JsResult<f64> {
         reserve_heap(text_len(&events) * 2);
-        js(self.core.extend(js(event_list("events", &events))?))?;
+        js(self.core.extend(&js(events_text("events", &events))?))?;
         Ok(self.head())
     }
 
@@ -93,8 +93,14 @@ impl History {
     /// The RFC 6902 patch from the state before `version` to the state after it.
     #[wasm_bindgen(js_name = diffAt)]
     pub fn diff_at(&mut self, version: f64) -> JsResult<JsValue> {
+        to_js_value(&self.diff_json_at(version)?)
+    }
+
+    /// The same patch as canonical JSON text (numbers exact).
+    #[wasm_bindgen(js_name = diffJsonAt)]
+    pub fn diff_json_at(&mut self, version: f64) -> JsResult<String> {
         let v = js(self.version(version))?;
-        to_js_value(&canonical::to_string(&js(self.core.diff_at(v))?))
+        Ok(canonical::to_string(&js(self.core.diff_at(v))?))
     }
 
     /// The event at `version` (1..head) as JSON text, keys sorted.

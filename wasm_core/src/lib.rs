@@ -28,7 +28,7 @@ pub use error::to_js;
 pub use history::History;
 
 use events::{
-    document, event_list, one_event, option, option_value, optional_document, to_js_value,
+    document, events_text, one_event, option, option_value, optional_document, to_js_value,
 };
 
 type JsResult<T> = std::result::Result<T, JsValue>;
@@ -67,10 +67,12 @@ pub fn replay(events: JsValue, reducer: JsValue, options: JsValue) -> JsResult<J
             "options.asOf",
             option_value(&options, "asOf")?.as_ref(),
         )?;
-        let events = event_list("events", &events)?;
+        let needs = reducer.as_ref().map(Reducer::envelope_fields);
+        let text = events_text("events", &events)?;
         let mut folder =
             Folder::new(reducer.as_ref(), None, OnFailure::Stop).with_upcasters(&upcasters);
-        for event in events {
+        for event in export::events("events", &text, needs.as_ref())? {
+            let event = event?;
             if until.excludes(&event)? {
                 break;
             }

@@ -1,0 +1,126 @@
+/**
+ * Calls to the dashboard server's JSON API (same origin).
+ *
+ * Failed requests throw an ApiError carrying the server's
+ * `{code, message, field, hint}` body; an unreachable server throws an
+ * ApiError with code "network". Aborted requests throw the fetch's
+ * AbortError unchanged (see isAbort).
+ */
+
+export class ApiError extends Error {
+  /**
+   * @param {object} parts
+   * @param {number} [parts.status]  HTTP status (0: no answer)
+   * @param {string} parts.code      SQLSTATE from the server, or "network" / the HTTP status
+   * @param {string} parts.message
+   * @param {string} [parts.field]
+   * @param {string} [parts.hint]
+   */
+  constructor({ status = 0, code, message, field, hint }) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.field = field;
+    this.hint = hint;
+  }
+}
+
+/** Whether `err` is the result of aborting a request or a load. */
+export function isAbort(err) {
+  return err?.name === 'AbortError';
+}
+
+/**
+ * @param {string} path
+ * @param {object} [options]
+ * @param {'json'|'text'} [options.as]
+ * @param {AbortSignal} [options.signal]
+ */
+async function request(path, { as = 'json', signal } = {}) {
+  let response;
+  try {
+    response = await fetch(path, {
+      signal,
+      headers: { Accept: as === 'json' ? 'application/json' : 'application/x-ndjson' },
+    });
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    throw new ApiError({
+      code: 'network',
+      message: `The server could not be reached (${err.message}).`,
+      hint: 'Check that the dashboard server is running, or open an export file.',
+    });
+  }
+  if (!response.ok) throw await errorOf(response);
+  return as === 'json' ? response.json() : response.text();
+}
+
+/** The ApiError for a 4xx/5xx answer (its JSON body, or the status line). */
+async function errorOf(response) {
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    // Not a JSON body (e.g. a proxy's error page): the status line will do.
+  }
+  return new ApiError({
+    status: response.status,
+    code: body?.code ?? String(response.status),
+    message: body?.message ?? `${response.status} ${response.statusText}`.trim(),
+    field: body?.field,
+    hint: body?.hint,
+  });
+}
+
+/** A query string from the parameters that are set ("" when none is). */
+function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== null && value !== undefined && value !== '') search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+const streamPath = (streamId) => `/api/streams/${encodeURIComponent(streamId)}`;
+
+export const api = {
+  /** @returns {Promise<{chronicle_version: string, database: string, feed_head: number}>} */
+  info: () => request('/api/info'),
+
+  /** @returns {Promise<{stream_type: string, streams: number, has_reducer: boolean}[]>} */
+  streamTypes: () => request('/api/stream-types'),
+
+  /**
+   * @param {{prefix?: string, type?: string, after?: string|null, limit?: number}} params
+   * @returns {Promise<{streams: import('./streams.js').StreamRow[], next: string|null}>}
+   */
+  streams: (params) => request(`/api/streams${query(params)}`),
+
+  /**
+   * NDJSON export text (header line + events) of a version range.
+   *
+   * @param {string} streamId
+   * @param {{from?: number, to?: number}} range
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<string>}
+   */
+  exportText: (streamId, { from, to } = {}, signal) => request(
+    `${streamPath(streamId)}/export${query({ from_version: from, to_version: to })}`,
+    { as: 'text', signal },
+  ),
+
+  /**
+   * The database's state of a stream (`chronicle.state_at`) as canonical JSON text.
+   *
+   * @returns {Promise<{version: number, state: string}>}
+   */
+  stateAt: (streamId, version, signal) => request(`${streamPath(streamId)}/state${query({ version })}`, { signal }),
+
+  /**
+   * Every event with this correlation id, across streams, in feed order.
+   *
+   * @returns {Promise<object[]>}
+   */
+  correlation: (correlationId, signal) => request(`/api/correlations/${encodeURIComponent(correlationId)}`, { signal }),
+};

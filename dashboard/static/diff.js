@@ -1,0 +1,62 @@
+/**
+ * Diff tab: the RFC 6902 patch from the state before the selected event to
+ * the state after it, op by op (add green, remove red, replace amber).
+ *
+ * The patch comes from `history.diffAt(v)` as JavaScript values, where
+ * numbers have lost their exact text (`1.50` → 1.5). Values are therefore
+ * looked up by path in the exact trees of the two states; the patch's own
+ * value is only a fallback.
+ *
+ * DOM contract: each op is `<li data-op="replace" data-path="/status">`.
+ */
+
+import { h } from './dom.js';
+import { nodeAt, stringifyExact } from './json.js';
+
+/**
+ * @param {HTMLElement} container
+ * @param {object} view
+ * @param {number} view.version        the selected version
+ * @param {{op: string, path: string, value?: any}[]} view.ops
+ * @param {import('./json.js').JsonNode} view.after   exact state at `version`
+ * @param {() => import('./json.js').JsonNode} view.before  exact state at `version - 1` (parsed on demand)
+ * @param {boolean} view.skipped       the replay skipped this event
+ */
+export function renderDiff(container, { version, ops, after, before, skipped }) {
+  if (version === 0) {
+    container.replaceChildren(h('p', { class: 'empty', text: 'Version 0 is the initial state; no event has been applied yet.' }));
+    return;
+  }
+  if (ops.length === 0) {
+    const why = skipped ? ' — the replay skipped this event' : '';
+    container.replaceChildren(h('p', { class: 'empty no-change', text: `no change${why}` }));
+    return;
+  }
+
+  // The exact text at `path`, else the patch's value (if it has one).
+  const exact = (root, path, fallback) => {
+    const node = nodeAt(root, path);
+    if (node) return stringifyExact(node);
+    return fallback === undefined ? '' : JSON.stringify(fallback);
+  };
+  const list = h('ul', { class: 'diff' });
+  for (const op of ops) {
+    const row = h('li', { class: `op op-${op.op}`, dataset: { op: op.op, path: op.path } },
+      h('span', { class: 'op-name', text: op.op }),
+      h('code', { class: 'op-path', text: op.path === '' ? '(whole state)' : op.path }));
+    const values = h('span', { class: 'op-values' });
+    if (op.op === 'remove') {
+      values.append(h('code', { class: 'old', text: exact(before(), op.path) }));
+    } else if (op.op === 'replace') {
+      values.append(
+        h('code', { class: 'old', text: exact(before(), op.path) }),
+        h('span', { class: 'arrow', text: '→' }),
+        h('code', { class: 'new', text: exact(after, op.path, op.value) }));
+    } else {
+      values.append(h('code', { class: 'new', text: exact(after, op.path, op.value) }));
+    }
+    row.append(values);
+    list.append(row);
+  }
+  container.replaceChildren(list);
+}

@@ -1,0 +1,49 @@
+/**
+ * Formatting of times, counts and errors for display.
+ */
+
+/**
+ * "2024-05-01T12:00:00.123Z" → "2024-05-01 12:00:00" (the full text is
+ * shown as a tooltip where this is used). Text that does not look like an
+ * ISO timestamp is returned unchanged.
+ *
+ * @param {string|null|undefined} iso
+ * @returns {string}
+ */
+export function shortTime(iso) {
+  if (!iso) return '';
+  const match = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})/.exec(iso);
+  return match ? `${match[1]} ${match[2]}` : iso;
+}
+
+/**
+ * "1 event", "2 events", with thousands separators.
+ *
+ * @param {number} n
+ * @param {string} singular
+ * @param {string} [plural]
+ */
+export function count(n, singular, plural = `${singular}s`) {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? singular : plural}`;
+}
+
+/**
+ * The parts of an error worth showing. Chronicle errors (from the
+ * WebAssembly module or the server) carry `code` (SQLSTATE), a symbolic
+ * `name`, `field`, `hint` and sometimes `detail`; other errors only a
+ * message.
+ *
+ * @param {any} err
+ * @returns {{code?: string, name?: string, field?: string, message: string, hint?: string, detail?: string}}
+ */
+export function errorParts(err) {
+  const symbolic = typeof err?.name === 'string' && /^[a-z][a-z0-9_]*$/.test(err.name);
+  return {
+    code: err?.code ? String(err.code) : undefined,
+    name: symbolic ? err.name : undefined,
+    field: err?.field || undefined,
+    message: String(err?.message ?? err),
+    hint: err?.hint || undefined,
+    detail: err?.detail || undefined,
+  };
+}

@@ -1,0 +1,204 @@
+/**
+ * The stream viewer: the open History and the selected version. It owns
+ * the timeline, the event-type filter and the player, and shows the
+ * selection in the inspector.
+ *
+ * Following: when the selection is at the head and the history grows (the
+ * next page of a large stream, or the live tail), the selection moves to
+ * the new head. A requested version not loaded yet (a deep link into a
+ * large stream) is selected as soon as its page is in.
+ */
+
+import { byId } from './dom.js';
+import { count } from './format.js';
+import { Player } from './player.js';
+import { Timeline } from './timeline.js';
+import { TypeFilter } from './typefilter.js';
+import { VersionSet } from './versions.js';
+
+/** Timeline row height in px; style.css sets the same. */
+const ROW_HEIGHT = 28;
+const NOTHING_OPEN = 'Choose a stream on the left, or open an export file (.ndjson).';
+
+export class Viewer {
+  #history = null;
+  #streamId = null;
+  #selected = 0;
+  /** Head at the last refresh (what the timeline and player show). */
+  #head = 0;
+  #rows = VersionSet.range(0);
+  #failed = new Set();
+  /** A requested version beyond the loaded head, or null. */
+  #pendingVersion = null;
+  #inspector;
+  #onChange;
+  #timeline;
+  #typeFilter;
+  #player;
+  #eventCount = byId('event-count');
+
+  /**
+   * @param {object} parts
+   * @param {import('./inspector.js').Inspector} parts.inspector
+   * @param {() => void} parts.onChange  the stream, selection or head changed
+   */
+  constructor({ inspector, onChange }) {
+    this.#inspector = inspector;
+    this.#onChange = onChange;
+    this.#timeline = new Timeline(byId('timeline'), {
+      rowHeight: ROW_HEIGHT,
+      describe: (v) => ({
+        type: this.#history.eventType(v),
+        time: this.#history.recordedAt(v) ?? '',
+        failed: this.#failed.has(v),
+      }),
+      onSelect: (v) => {
+        this.#player.pause();
+        this.select(v);
+      },
+    });
+    this.#typeFilter = new TypeFilter(byId('event-type-filter'), () => this.#filterChanged());
+    this.#player = new Player({
+      first: () => this.select(0),
+      prev: () => this.#step(this.#rows.before(this.#selected) ?? (this.#selected > 0 ? 0 : null)),
+      next: () => this.#step(this.#rows.after(this.#selected)),
+      last: () => this.select(this.#rows.last ?? this.#head),
+      seek: (v) => this.select(v),
+      atEnd: () => this.#rows.after(this.#selected) === null,
+    });
+    this.#inspector.clear(NOTHING_OPEN);
+    this.#player.update(0, 0, false);
+  }
+
+  /** The open History (null when none is open). */
+  get history() {
+    return this.#history;
+  }
+
+  get streamId() {
+    return this.#streamId;
+  }
+
+  get selected() {
+    return this.#selected;
+  }
+
+  get head() {
+    return this.#head;
+  }
+
+  /**
+   * Shows a newly loaded history (freeing the previous one).
+   *
+   * @param {any} history
+   * @param {string} streamId
+   * @param {number|null} version  version to select; null: the head, following it
+   */
+  open(history, streamId, version) {
+    this.#player.pause();
+    if (this.#history && this.#history !== history) this.#history.free();
+    this.#history = history;
+    this.#streamId = streamId;
+    this.#typeFilter.reset();
+    this.#refresh();
+    this.#pendingVersion = version !== null && version > this.#head ? version : null;
+    this.#show(version === null ? this.#head : Math.min(version, this.#head));
+  }
+
+  /** Events were pushed onto the open history. */
+  grew() {
+    if (!this.#history) return;
+    const wasAtHead = this.#selected === this.#head;
+    this.#refresh();
+    if (this.#pendingVersion !== null) {
+      const target = Math.min(this.#pendingVersion, this.#head);
+      if (target === this.#pendingVersion) this.#pendingVersion = null;
+      this.#show(target);
+    } else if (wasAtHead) {
+      this.#show(this.#head);
+    } else {
+      this.#updateControls();
+    }
+  }
+
+  /** Closes the open history (freeing it). */
+  close() {
+    this.#player.pause();
+    this.#history?.free();
+    this.#history = null;
+    this.#streamId = null;
+    this.#selected = 0;
+    this.#head = 0;
+    this.#pendingVersion = null;
+    this.#failed = new Set();
+    this.#typeFilter.reset();
+    this.#rows = VersionSet.range(0);
+    this.#timeline.setRows(this.#rows, '');
+    this.#inspector.clear(NOTHING_OPEN);
+    this.#updateControls();
+  }
+
+  /** Selects a version (clamped to 0..head). */
+  select(version) {
+    if (!this.#history) return;
+    this.#pendingVersion = null;
+    this.#show(Math.min(Math.max(Math.trunc(version) || 0, 0), this.#head));
+  }
+
+  /**
+   * The browser's canonical state text, or null when `streamId`/`version`
+   * is not what is open (any more).
+   */
+  stateJson(streamId, version) {
+    if (!this.#history || streamId !== this.#streamId || version > this.#head) return null;
+    return this.#history.stateJsonAt(version);
+  }
+
+  /** Selects `version` if there is one; false when there is not. */
+  #step(version) {
+    if (version === null) return false;
+    this.select(version);
+    return true;
+  }
+
+  #show(version) {
+    this.#selected = version;
+    this.#inspector.show(this.#history, version);
+    this.#timeline.setSelected(version);
+    this.#updateControls();
+  }
+
+  /** Re-reads head, failures, event types and the listed rows from the history. */
+  #refresh() {
+    const history = this.#history;
+    this.#head = history.head();
+    this.#failed = new Set(history.failures().map((f) => f.version));
+    this.#typeFilter.setTypes(history.eventTypes());
+    this.#listRows();
+  }
+
+  #listRows() {
+    const types = this.#typeFilter.selected;
+    this.#rows = types.length
+      ? VersionSet.of(this.#history.versionsOf(types))
+      : VersionSet.range(this.#head);
+    this.#timeline.setRows(this.#rows,
+      this.#rows.filtered ? 'No events of the chosen types.' : 'This stream has no events.');
+  }
+
+  #filterChanged() {
+    if (!this.#history) return;
+    this.#listRows();
+    this.#timeline.setSelected(this.#selected);
+    this.#updateControls();
+  }
+
+  #updateControls() {
+    const open = this.#history !== null;
+    this.#player.update(this.#selected, this.#head, open);
+    this.#eventCount.textContent = !open ? ''
+      : this.#rows.filtered ? `${this.#rows.count.toLocaleString('en-US')} of ${count(this.#head, 'event')}`
+        : count(this.#head, 'event');
+    this.#onChange();
+  }
+}
