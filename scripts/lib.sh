@@ -86,3 +86,35 @@ build_wasm() {
     wasm-bindgen --target web --out-dir "$WASM_OUT/web" "$wasm"
     wasm-bindgen --target nodejs --out-dir "$WASM_OUT/node" "$wasm"
 }
+
+# Builds the dashboard server (release).
+DASHBOARD_BIN="$ROOT/target/release/chronicle-dashboard"
+build_dashboard() {
+    log "building the dashboard server"
+    (cd "$ROOT" && cargo build -q --release -p chronicle-dashboard) || die "dashboard build failed"
+}
+
+# dashboard_start NAME DATABASE_URL PORT: starts the dashboard in the
+# background (pid in $STATE/dashboard-NAME.pid) and waits until it answers.
+dashboard_start() {
+    local name=$1 url=$2 port=$3 pidfile="$STATE/dashboard-$1.pid"
+    dashboard_stop "$name"
+    setsid "$DASHBOARD_BIN" --database "$url" --listen "127.0.0.1:$port" \
+        --static "$ROOT/dashboard/static" --pkg "$WASM_OUT/web" \
+        >"$STATE/dashboard-$name.log" 2>&1 < /dev/null &
+    echo $! >"$pidfile"
+    for _ in $(seq 50); do
+        curl -fs "http://127.0.0.1:$port/api/info" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    cat "$STATE/dashboard-$name.log" >&2
+    die "the dashboard did not start"
+}
+
+dashboard_stop() {
+    local pidfile="$STATE/dashboard-$1.pid"
+    if [ -f "$pidfile" ]; then
+        kill "$(cat "$pidfile")" 2>/dev/null || true
+        rm -f "$pidfile"
+    fi
+}

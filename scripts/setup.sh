@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 mkdir -p "$STATE"
 
 APT_PACKAGES=(build-essential pkg-config libssl-dev clang libclang-dev sudo
-    postgresql-15 postgresql-server-dev-15 postgresql-contrib)
+    postgresql-15 postgresql-server-dev-15 postgresql-contrib chromium curl)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -31,6 +31,19 @@ if ! grep -qs "^pg15 = \"$PG_CONFIG\"" "$HOME/.pgrx/config.toml"; then
     cargo pgrx init --pg15 "$PG_CONFIG" >/dev/null
 fi
 
+# WebAssembly: the target, and wasm-bindgen-cli of exactly the version in
+# Cargo.lock (its output must match the library). Not --locked: a locked
+# install fails against the registry here (see ../shared/toolchain.md).
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "rustup target add wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown >/dev/null
+fi
+WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print}' "$ROOT/Cargo.lock")"
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+    log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 3 minutes)"
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --quiet
+fi
+
 if ! id "$PGUSER_OS" >/dev/null 2>&1; then
     log "creating system user '$PGUSER_OS' to run Postgres"
     useradd --system --no-create-home --shell /usr/sbin/nologin "$PGUSER_OS"
@@ -47,10 +60,14 @@ if ! cmp -s "$req" "$VENV/.requirements" 2>/dev/null; then
     "$VENV/bin/pip" install -q --disable-pip-version-check -r "$req"
     cp "$req" "$VENV/.requirements"
 fi
-node_dir="$ROOT/tests/clients/node"
-if ! cmp -s "$node_dir/package-lock.json" "$node_dir/node_modules/.chronicle-installed" 2>/dev/null; then
-    log "npm ci (tests/clients/node)"
-    (cd "$node_dir" && npm ci --silent --no-audit --no-fund)
-    cp "$node_dir/package-lock.json" "$node_dir/node_modules/.chronicle-installed"
-fi
+# Node packages of the tests (pinned by their lock files): the client tests,
+# the wasm tests (pg) and the browser tests (playwright-core; the browser is
+# Debian's chromium, never a downloaded one).
+for node_dir in "$ROOT/tests/clients/node" "$ROOT/tests/wasm" "$ROOT/tests/browser"; do
+    if ! cmp -s "$node_dir/package-lock.json" "$node_dir/node_modules/.chronicle-installed" 2>/dev/null; then
+        log "npm ci (${node_dir#"$ROOT"/})"
+        (cd "$node_dir" && npm ci --silent --no-audit --no-fund)
+        cp "$node_dir/package-lock.json" "$node_dir/node_modules/.chronicle-installed"
+    fi
+done
 log "setup complete"

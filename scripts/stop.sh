@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
-# Stops the private Postgres servers (demo, test, bench).
+# Stops the dashboard and the private Postgres servers (demo, test, bench).
 source "$(dirname "$0")/lib.sh"
+for name in demo test bench; do dashboard_stop "$name"; done
 for name in demo test bench; do cluster_stop "$name"; done
