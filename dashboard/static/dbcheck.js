@@ -15,6 +15,8 @@ export class DbCheck {
   #root;
   #localState;
   #timer = null;
+  /** The stream of the result shown. */
+  #shownStream = null;
   /** Aborts the request of a check that is no longer wanted. */
   #inFlight = null;
 
@@ -34,8 +36,10 @@ export class DbCheck {
   schedule(streamId, version) {
     this.#cancel();
     this.#root.hidden = false;
-    if (this.#root.textContent) this.#root.classList.add('pending'); // the last result, dimmed
+    // The last result, dimmed, while the slider moves within a stream.
+    if (this.#root.textContent && this.#shownStream === streamId) this.#root.classList.add('pending');
     else this.#show('pending', '… checking chronicle.state_at', '');
+    this.#shownStream = streamId;
     this.#timer = setTimeout(() => this.#check(streamId, version), SETTLE_MS);
   }
 

@@ -47,3 +47,10 @@ export function errorParts(err) {
     detail: err?.detail || undefined,
   };
 }
+
+/** What a marked step means, by kind. */
+export function failureNote(kind) {
+  return kind === 'reducer'
+    ? 'the reducer failed: the replay skipped this event, the state is unchanged'
+    : 'the event does not match its schema; the replay applied it anyway, as chronicle.state_at does';
+}

@@ -8,7 +8,7 @@
  */
 
 import { byId, h } from './dom.js';
-import { errorParts } from './format.js';
+import { errorParts, failureNote } from './format.js';
 import { parseExact } from './json.js';
 import { ChangeSet, JsonTree } from './tree.js';
 import { renderDiff } from './diff.js';
@@ -91,7 +91,7 @@ export class Inspector {
         ops,
         after,
         before: () => this.#parsed(v - 1, history.stateJsonAt(v - 1)),
-        skipped: Boolean(failure),
+        skipped: failure?.kind === 'reducer',
       });
     });
     this.#tree.render(after, new ChangeSet(ops));
@@ -157,9 +157,13 @@ export class Inspector {
         ' ', message),
       field ? h('div', { class: 'field', text: `field: ${field}` }) : null,
       hint ? h('div', { class: 'hint', text: `Hint: ${hint}` }) : null,
-      h('div', { class: 'skipped', text: 'The replay skipped this event; the state is unchanged.' }),
+      h('div', { class: 'skipped', text: `${capitalised(failureNote(failure.kind))}.` }),
     );
   }
+}
+
+function capitalised(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** An inline error inside a view. */

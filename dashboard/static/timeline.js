@@ -18,7 +18,7 @@
  */
 
 import { h } from './dom.js';
-import { shortTime } from './format.js';
+import { failureNote, shortTime } from './format.js';
 import { VersionSet } from './versions.js';
 
 const MAX_SCROLL_HEIGHT = 8_000_000;
@@ -27,7 +27,8 @@ const MAX_SCROLL_HEIGHT = 8_000_000;
  * @typedef {object} RowInfo
  * @property {string} type      event type
  * @property {string} time      recorded_at (ISO text)
- * @property {boolean} failed   the replay skipped this step
+ * @property {string|null} failed  the kind of a marked step ("reducer": the
+ *   replay skipped it; "validation": it does not match its schema), or null
  */
 
 export class Timeline {
@@ -41,6 +42,11 @@ export class Timeline {
   #rows = VersionSet.range(0);
   #selected = -1;
   #viewportHeight = 0;
+  /**
+   * The container's scrollTop as last set or seen in a scroll event: reading
+   * scrollTop right after changing the DOM would force a layout per move.
+   */
+  #scrollTop = 0;
 
   /**
    * @param {HTMLElement} root  the scroll container
@@ -54,7 +60,10 @@ export class Timeline {
     this.#rowHeight = rowHeight;
     this.#describe = describe;
     root.replaceChildren(this.#window, this.#spacer);
-    root.addEventListener('scroll', () => this.#render(), { passive: true });
+    root.addEventListener('scroll', () => {
+      this.#scrollTop = root.scrollTop;
+      this.#render();
+    }, { passive: true });
     this.#window.addEventListener('click', (event) => {
       const row = event.target.closest('.timeline-row');
       if (row) onSelect(Number(row.dataset.version));
@@ -103,7 +112,7 @@ export class Timeline {
     const scrollRange = this.#scrollHeight - this.#viewportHeight;
     const virtualRange = this.#virtualHeight - this.#viewportHeight;
     if (scrollRange <= 0) return 0;
-    const top = this.#root.scrollTop * (virtualRange / scrollRange);
+    const top = this.#scrollTop * (virtualRange / scrollRange);
     return Math.min(Math.max(top, 0), virtualRange);
   }
 
@@ -112,7 +121,8 @@ export class Timeline {
     const scrollRange = this.#scrollHeight - this.#viewportHeight;
     const virtualRange = this.#virtualHeight - this.#viewportHeight;
     if (scrollRange <= 0) return;
-    this.#root.scrollTop = virtualTop * (scrollRange / virtualRange);
+    this.#scrollTop = virtualTop * (scrollRange / virtualRange);
+    this.#root.scrollTop = this.#scrollTop;
   }
 
   /**
@@ -177,11 +187,11 @@ export class Timeline {
     const selected = version === this.#selected;
     row.dataset.version = String(version);
     row.classList.toggle('selected', selected);
-    row.classList.toggle('failed', failed);
+    row.classList.toggle('failed', failed !== null);
     row.setAttribute('aria-selected', String(selected));
-    row.title = failed ? `${type} — failed: the replay skipped this event` : type;
+    row.title = failed === null ? type : `${type} — ${failureNote(failed)}`;
     versionCell.textContent = String(version);
-    icon.textContent = failed ? '⚠' : '';
+    icon.textContent = failed === null ? '' : '⚠';
     typeCell.textContent = type;
     timeCell.textContent = shortTime(time);
     timeCell.title = time;

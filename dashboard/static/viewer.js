@@ -27,7 +27,8 @@ export class Viewer {
   /** Head at the last refresh (what the timeline and player show). */
   #head = 0;
   #rows = VersionSet.range(0);
-  #failed = new Set();
+  /** version → kind of the (first) marked step: "reducer", "validation", … */
+  #failed = new Map();
   /** A requested version beyond the loaded head, or null. */
   #pendingVersion = null;
   #inspector;
@@ -50,7 +51,7 @@ export class Viewer {
       describe: (v) => ({
         type: this.#history.eventType(v),
         time: this.#history.recordedAt(v) ?? '',
-        failed: this.#failed.has(v),
+        failed: this.#failed.get(v) ?? null,
       }),
       onSelect: (v) => {
         this.#player.pause();
@@ -130,7 +131,7 @@ export class Viewer {
     this.#selected = 0;
     this.#head = 0;
     this.#pendingVersion = null;
-    this.#failed = new Set();
+    this.#failed = new Map();
     this.#typeFilter.reset();
     this.#rows = VersionSet.range(0);
     this.#timeline.setRows(this.#rows, '');
@@ -172,7 +173,8 @@ export class Viewer {
   #refresh() {
     const history = this.#history;
     this.#head = history.head();
-    this.#failed = new Set(history.failures().map((f) => f.version));
+    this.#failed = new Map();
+    for (const f of history.failures()) if (!this.#failed.has(f.version)) this.#failed.set(f.version, f.kind);
     this.#typeFilter.setTypes(history.eventTypes());
     this.#listRows();
   }

@@ -4,8 +4,8 @@
 //! Every event is kept as its JSON text (a fraction of the memory of parsed
 //! values: a million-event stream stays in reach), and the state is kept at
 //! every `every`-th version (a checkpoint). `stateAt(v)` starts from the
-//! checkpoint at or below `v` — or from the last answer, when the slider moves
-//! forward a little — and folds at most `every - 1` events. When the
+//! checkpoint at or below `v` — or from one of the last two answers, when the
+//! slider moves forward a little — and folds at most `every - 1` events. When the
 //! checkpoints grow past a memory budget (states that grow with the stream),
 //! every other one is dropped and `every` doubles.
 //!
@@ -71,8 +71,9 @@ pub struct History {
     /// The state after the last event.
     head_state: Value,
     failures: Vec<Failure>,
-    /// The last state answered, to continue from when the slider moves on.
-    cursor: Option<(u64, Value)>,
+    /// The last two states answered (newest first): a slider that moves on
+    /// continues from one, and a diff needs the one before.
+    recent: [Option<(u64, Value)>; 2],
 }
 
 impl History {
@@ -125,7 +126,7 @@ impl History {
             checkpoints: vec![(initial.clone(), size)],
             head_state: initial,
             failures: Vec::new(),
-            cursor: None,
+            recent: [None, None],
         })
     }
 
@@ -294,9 +295,18 @@ impl History {
         }
         let k = (version / self.every) as usize;
         let base = k as u64 * self.every;
-        let (state, from) = match self.cursor.take() {
-            Some((v, s)) if v <= version && v >= base => (s, v),
-            _ => (self.checkpoints[k].0.clone(), base),
+        // The closest known state at or below `version`: a recent answer or
+        // the checkpoint.
+        let recent = self
+            .recent
+            .iter()
+            .flatten()
+            .filter(|(v, _)| *v <= version && *v >= base)
+            .max_by_key(|(v, _)| *v);
+        let (state, from) = match recent {
+            Some((v, s)) if *v == version => return Ok(s.clone()),
+            Some((v, s)) => (s.clone(), *v),
+            None => (self.checkpoints[k].0.clone(), base),
         };
         let mut folder = Folder::new(self.reducer.as_ref(), Some((state, from)), OnFailure::Skip)
             .with_upcasters(&self.upcasters);
@@ -304,7 +314,8 @@ impl History {
             folder.step(&self.event_at(v)?)?;
         }
         let state = folder.into_state();
-        self.cursor = Some((version, state.clone()));
+        self.recent.swap(0, 1);
+        self.recent[0] = Some((version, state.clone()));
         Ok(state)
     }
 
