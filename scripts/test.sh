@@ -2,10 +2,12 @@
 # Runs every test of Chronicle against real components and prints a summary
 # line "N passed, N failed". Exits non-zero if anything failed.
 #
-# Suites: core unit + property tests and shared vectors (cargo test), pgrx
+# Suites: core unit + property tests and shared vectors (cargo test), lint,
+# the wasm module (shared vectors under node, wasm-bindgen-test), pgrx
 # #[pg_test]s, SQL golden files (pg_regress), the shared vectors against the
 # extension, isolation permutations (pg_isolation_regress), the 8-session
-# concurrency test, and client tests in Python (psycopg) and Node (pg).
+# concurrency test, the global feed, client tests in Python (psycopg) and
+# Node (pg), wasm-vs-database parity, and the dashboard in Chromium.
 source "$(dirname "$0")/lib.sh"
 
 PORT="${TEST_PORT:-54339}"
@@ -75,6 +77,48 @@ lint() {
     cd "$ROOT"
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy -p chronicle-core -p chronicle-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings
+}
+
+# The wasm module: the shared vectors through it under node, and its error
+# mapping in a wasm runtime (wasm-bindgen-test).
+wasm_tests() {
+    local status=0
+    build_wasm
+    (cd "$ROOT/tests/wasm" && node --test vectors.test.mjs) || status=1
+    (cd "$ROOT" && CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+        cargo test -p chronicle-wasm --target wasm32-unknown-unknown --test errors) || status=1
+    return $status
+}
+
+# load_demo_data DB: the seeds' Order example and the dashboard's dataset.
+load_demo_data() {
+    recreate_db test "$PORT" "$1"
+    cluster_psql test "$PORT" "$1" -o /dev/null -f "$ROOT/scripts/demo.sql" -f "$ROOT/scripts/demo_data.sql"
+}
+
+# The wasm module's replay equals state_at (the 100,000-event stream too).
+parity() {
+    build_wasm
+    load_demo_data chronicle_parity
+    cd "$ROOT/tests/wasm"
+    CHRONICLE_DATABASE_URL="postgresql://postgres@127.0.0.1:$PORT/chronicle_parity" node --test parity.test.mjs
+}
+
+# The dashboard in Debian's Chromium against the real server and database;
+# screenshots in tests/results/screenshots.
+browser() {
+    local status=0 url="postgresql://postgres@127.0.0.1:$PORT/chronicle_browser"
+    local dashboard_port="${TEST_DASHBOARD_PORT:-54338}"
+    build_wasm
+    build_dashboard
+    load_demo_data chronicle_browser
+    dashboard_start test "$url" "$dashboard_port"
+    (cd "$ROOT/tests/browser" && CHRONICLE_DASHBOARD_URL="http://127.0.0.1:$dashboard_port/" \
+        CHRONICLE_DATABASE_URL="$url" CHRONICLE_SCREENSHOTS="$ROOT/tests/results/screenshots" \
+        node --test) || status=1
+    dashboard_stop test
+    return $status
 }
 
 pgrx_tests() {
@@ -158,6 +202,7 @@ clients_node() {
 
 suite core cargo test --manifest-path "$ROOT/Cargo.toml" -p chronicle-core
 suite lint lint
+suite wasm wasm_tests
 suite pgrx pgrx_tests
 install_extension
 cluster_reset test
@@ -169,6 +214,8 @@ suite concurrency concurrency
 suite feed feed
 suite clients-python clients_python
 suite clients-node clients_node
+suite parity parity
+suite browser browser
 cluster_stop test
 
 echo
