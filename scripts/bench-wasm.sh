@@ -16,7 +16,7 @@ log "building the native baseline (the fold example)"
 cluster_start bench "$PORT"
 recreate_db bench "$PORT" "$DB"
 log "loading the dashboard's dataset"
-cluster_psql bench "$PORT" "$DB" -o /dev/null -f "$ROOT/scripts/demo.sql" -f "$ROOT/scripts/demo_data.sql"
+cluster_psql bench "$PORT" "$DB" -o /dev/null -f "$ROOT/scripts/demo.sql" -f "$ROOT/scripts/demo_data.sql" >/dev/null
 dir="$STATE/bench-wasm"
 mkdir -p "$dir"
 cluster_psql bench "$PORT" "$DB" -At -c "SELECT l FROM chronicle.export_stream('account-big') l" >"$dir/export-100k.ndjson"

@@ -97,7 +97,7 @@ wasm_tests() {
 # load_demo_data DB: the seeds' Order example and the dashboard's dataset.
 load_demo_data() {
     recreate_db test "$PORT" "$1"
-    cluster_psql test "$PORT" "$1" -o /dev/null -f "$ROOT/scripts/demo.sql" -f "$ROOT/scripts/demo_data.sql"
+    cluster_psql test "$PORT" "$1" -o /dev/null -f "$ROOT/scripts/demo.sql" -f "$ROOT/scripts/demo_data.sql" >/dev/null
 }
 
 # The wasm module's replay equals state_at (the 100,000-event stream too).
