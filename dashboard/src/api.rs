@@ -186,23 +186,29 @@ async fn streams(State(app): State<App>, Query(q): Query<StreamsQuery>) -> ApiRe
     Ok(Json(json!({"streams": page, "next": next})))
 }
 
+/// Most versions one export request returns: big streams come in pages.
+const MAX_PAGE: i64 = 50_000;
+
 #[derive(Deserialize)]
 struct RangeQuery {
     from_version: Option<i64>,
     to_version: Option<i64>,
 }
 
-/// The NDJSON export of a stream (a range of versions: the page loads big
-/// streams in pages).
+/// The NDJSON export of a stream: a range of versions, at most
+/// [`MAX_PAGE`] (the header's `to_version` says where a page ends).
 async fn export(
     State(app): State<App>,
     Path(stream_id): Path<String>,
     Query(q): Query<RangeQuery>,
 ) -> ApiResult<Response> {
+    let from = q.from_version.unwrap_or(1);
+    let last = from.saturating_add(MAX_PAGE - 1);
+    let to = Some(q.to_version.map_or(last, |t| t.min(last)));
     let rows = query(
         &app,
         "SELECT line FROM chronicle.export_stream($1, $2, $3) line",
-        &[&stream_id, &q.from_version.unwrap_or(1), &q.to_version],
+        &[&stream_id, &from, &to],
     )
     .await?;
     let mut body = String::with_capacity(rows.len() * 400);
@@ -227,8 +233,11 @@ async fn state(
 ) -> ApiResult<Json<Value>> {
     let rows = query(
         &app,
-        "SELECT chronicle.canonical_json(chronicle.state_at($1, $2)),
-                LEAST(COALESCE($2, chronicle.stream_version($1)), chronicle.stream_version($1))",
+        // The version first, then the state at it: the two agree even
+        // while the stream grows.
+        "SELECT chronicle.canonical_json(chronicle.state_at($1, s.v)), s.v
+           FROM (SELECT LEAST(COALESCE($2, chronicle.stream_version($1)),
+                              chronicle.stream_version($1)) AS v) s",
         &[&stream_id, &q.version],
     )
     .await?;
@@ -278,12 +287,13 @@ async fn correlation(
 }
 
 /// Server-Sent Events: `event: append`, data `{"stream_type", "stream_id",
-/// "version", "position"}` for every stream that gets events.
+/// "version", "position"}` for every stream that gets events; `resync` and
+/// `lagged` when some may have been missed.
 async fn live_updates(
     State(app): State<App>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let stream = BroadcastStream::new(app.live.subscribe()).filter_map(|m| match m {
-        Ok(payload) => Some(Ok(Event::default().event("append").data(payload))),
+        Ok((event, data)) => Some(Ok(Event::default().event(event).data(data))),
         // A slow client missed some: tell it to reload what it shows.
         Err(_) => Some(Ok(Event::default().event("lagged").data("{}"))),
     });

@@ -1,7 +1,9 @@
 //! Live updates: one connection LISTENs on the extension's `chronicle`
 //! channel (the sealer notifies once per stream and seal, with the stream's
 //! version and feed position) and fans the payloads out to every open
-//! Server-Sent Events response. It reconnects after a lost connection.
+//! Server-Sent Events response. It reconnects after a lost connection (TCP
+//! keepalives notice a dead one) and then tells the pages to `resync`:
+//! notifications sent while it was away are lost.
 
 use std::time::Duration;
 
@@ -9,10 +11,17 @@ use futures_util::StreamExt;
 use tokio::sync::broadcast;
 use tokio_postgres::AsyncMessage;
 
-/// Subscribes to the notification payloads (JSON text).
-pub type Live = broadcast::Sender<String>;
+/// A message for the pages: the SSE event name and its data.
+pub type Message = (&'static str, String);
 
-pub fn start(config: tokio_postgres::Config) -> Live {
+/// Subscribes to the messages: `append` with a notification's payload (JSON
+/// text), `resync` after a reconnect.
+pub type Live = broadcast::Sender<Message>;
+
+pub fn start(mut config: tokio_postgres::Config) -> Live {
+    config
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(30));
     let (tx, _) = broadcast::channel(1024);
     let sender = tx.clone();
     tokio::spawn(async move {
@@ -35,11 +44,15 @@ async fn listen(config: &tokio_postgres::Config, tx: &Live) -> Result<(), tokio_
     let mut subscribed = false;
     loop {
         tokio::select! {
-            r = &mut subscribe, if !subscribed => { r?; subscribed = true; }
+            r = &mut subscribe, if !subscribed => {
+                r?;
+                subscribed = true;
+                let _ = tx.send(("resync", "{}".to_string()));
+            }
             m = messages.next() => match m {
                 Some(Ok(AsyncMessage::Notification(n))) => {
                     // No receivers is fine: nobody is watching.
-                    let _ = tx.send(n.payload().to_string());
+                    let _ = tx.send(("append", n.payload().to_string()));
                 }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e),

@@ -93,7 +93,7 @@ async function goLive(info) {
   ui.server.textContent = `${info.database} · Chronicle ${info.chronicle_version}`;
   ui.live.hidden = false;
   showLiveStatus('connecting');
-  page.stopLive = subscribeLive({ onAppend, onStatus: showLiveStatus });
+  page.stopLive = subscribeLive({ onAppend, onStatus: showLiveStatus, onMissed: catchUp });
   await streams.connect();
 }
 
@@ -269,7 +269,8 @@ function onAppend(append) {
   if (page.mode !== 'live') return;
   ui.live.classList.add('pulse'); // removed when the animation ends
   streams.noteAppend(append);
-  if (append.stream_id === viewer.streamId) {
+  // The open stream, or the one loading (its load ends with followTail).
+  if (append.stream_id === (page.loading ? page.loading.streamId : viewer.streamId)) {
     page.tail.wanted = Math.max(page.tail.wanted, append.version);
     followTail();
   }
@@ -303,7 +304,7 @@ async function followTail() {
   if (viewer.history !== history) followTail();
 }
 
-/** After the feed reconnects: appends may have been missed; ask for the open stream's version. */
+/** Appends may have been missed (the feed reconnected): ask for the open stream's version. */
 async function catchUp() {
   const streamId = viewer.streamId;
   if (!streamId || page.mode !== 'live') return;

@@ -1,6 +1,8 @@
 /**
  * Live feed: the server's Server-Sent Events at /api/live. Each `append`
- * message names a stream that got a new event; EventSource reconnects by
+ * message names a stream that got a new event; `resync` (the server's own
+ * database connection was re-established) and `lagged` (this page fell
+ * behind) say that appends may have been missed. EventSource reconnects by
  * itself after a drop.
  */
 
@@ -18,9 +20,10 @@
  * @param {object} handlers
  * @param {(append: Append) => void} handlers.onAppend
  * @param {(status: 'connected'|'reconnecting'|'closed') => void} handlers.onStatus
+ * @param {() => void} handlers.onMissed  appends may have been missed: look again
  * @returns {() => void} unsubscribes
  */
-export function subscribeLive({ onAppend, onStatus }) {
+export function subscribeLive({ onAppend, onStatus, onMissed }) {
   const source = new EventSource('/api/live');
   source.addEventListener('open', () => onStatus('connected'));
   source.addEventListener('error', () => {
@@ -35,5 +38,7 @@ export function subscribeLive({ onAppend, onStatus }) {
     }
     if (typeof append?.stream_id === 'string' && Number.isInteger(append.version)) onAppend(append);
   });
+  source.addEventListener('resync', () => onMissed());
+  source.addEventListener('lagged', () => onMissed());
   return () => source.close();
 }

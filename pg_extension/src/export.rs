@@ -88,6 +88,7 @@ fn import_batches(
     const FN: &str = "chronicle.import_stream";
     let lines = chronicle_core::append::require(lines, "lines").or_raise(FN);
     let parsed = export::parse(lines).or_raise(FN);
+    export::check_whole(&parsed.header).or_raise(FN);
     let text = |k: &str| {
         parsed.header[k]
             .as_str()

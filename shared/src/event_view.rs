@@ -15,40 +15,69 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 
-/// The members of a stored event's envelope (what `chronicle.read_stream`
-/// returns), unparsed: reading text, only the members a fold needs are
-/// turned into values. Other members are ignored, as the database's replay
-/// has no others.
+/// The members of a stored event's envelope, as `chronicle.read_stream`
+/// returns them (and the database's replay can read).
+pub const ENVELOPE_MEMBERS: [&str; 14] = [
+    "global_position",
+    "event_id",
+    "stream_id",
+    "stream_type",
+    "version",
+    "event_type",
+    "schema_version",
+    "data",
+    "metadata",
+    "correlation_id",
+    "causation_id",
+    "actor",
+    "occurred_at",
+    "recorded_at",
+];
+
+/// A member's raw JSON text, `null` included (`Option<&RawValue>` would read
+/// `null` as absent, and a member that is null is not a missing one).
+#[derive(Default)]
+struct Raw<'a>(Option<&'a RawValue>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Raw<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        <&'a RawValue>::deserialize(d).map(|r| Raw(Some(r)))
+    }
+}
+
+/// The envelope members of an event's text, unparsed: only those a fold
+/// needs are turned into values. Other members are ignored, as the
+/// database's replay has no others.
 #[derive(Deserialize)]
 struct Members<'a> {
-    #[serde(borrow)]
-    global_position: Option<&'a RawValue>,
-    #[serde(borrow)]
-    event_id: Option<&'a RawValue>,
-    #[serde(borrow)]
-    stream_id: Option<&'a RawValue>,
-    #[serde(borrow)]
-    stream_type: Option<&'a RawValue>,
-    #[serde(borrow)]
-    version: Option<&'a RawValue>,
-    #[serde(borrow)]
-    event_type: Option<&'a RawValue>,
-    #[serde(borrow)]
-    schema_version: Option<&'a RawValue>,
-    #[serde(borrow)]
-    data: Option<&'a RawValue>,
-    #[serde(borrow)]
-    metadata: Option<&'a RawValue>,
-    #[serde(borrow)]
-    correlation_id: Option<&'a RawValue>,
-    #[serde(borrow)]
-    causation_id: Option<&'a RawValue>,
-    #[serde(borrow)]
-    actor: Option<&'a RawValue>,
-    #[serde(borrow)]
-    occurred_at: Option<&'a RawValue>,
-    #[serde(borrow)]
-    recorded_at: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    global_position: Raw<'a>,
+    #[serde(default, borrow)]
+    event_id: Raw<'a>,
+    #[serde(default, borrow)]
+    stream_id: Raw<'a>,
+    #[serde(default, borrow)]
+    stream_type: Raw<'a>,
+    #[serde(default, borrow)]
+    version: Raw<'a>,
+    #[serde(default, borrow)]
+    event_type: Raw<'a>,
+    #[serde(default, borrow)]
+    schema_version: Raw<'a>,
+    #[serde(default, borrow)]
+    data: Raw<'a>,
+    #[serde(default, borrow)]
+    metadata: Raw<'a>,
+    #[serde(default, borrow)]
+    correlation_id: Raw<'a>,
+    #[serde(default, borrow)]
+    causation_id: Raw<'a>,
+    #[serde(default, borrow)]
+    actor: Raw<'a>,
+    #[serde(default, borrow)]
+    occurred_at: Raw<'a>,
+    #[serde(default, borrow)]
+    recorded_at: Raw<'a>,
 }
 
 /// The envelope members every fold reads.
@@ -126,12 +155,18 @@ impl Event {
         text: &str,
         keep: Option<&std::collections::BTreeSet<String>>,
     ) -> Result<Event> {
-        let m: Members<'_> = serde_json::from_str(text).map_err(|e| {
+        let not_an_event = |reason: String| {
             Error::invalid(
                 "event",
-                format!("is not a JSON object with an event's members: {e}"),
+                reason,
                 "Pass events as chronicle.read_stream returns them.",
             )
+        };
+        if !text.trim_start().starts_with('{') {
+            return Err(not_an_event("is not a JSON object".to_string()));
+        }
+        let m: Members<'_> = serde_json::from_str(text).map_err(|e| {
+            not_an_event(format!("is not a JSON object with an event's members: {e}"))
         })?;
         let members = [
             ("global_position", m.global_position),
@@ -150,7 +185,7 @@ impl Event {
             ("recorded_at", m.recorded_at),
         ];
         let mut envelope = Map::new();
-        for (name, raw) in members {
+        for (name, Raw(raw)) in members {
             let Some(raw) = raw else { continue };
             if keep.is_some_and(|k| !k.contains(name) && !ALWAYS.contains(&name)) {
                 continue;
@@ -238,6 +273,9 @@ fn canonical_utc_text(text: &str) -> Option<String> {
     let (fraction, zone) = match rest.strip_prefix('.') {
         Some(f) => {
             let n = f.bytes().take_while(u8::is_ascii_digit).count();
+            if n == 0 {
+                return None; // a dot without digits: the general path refuses it
+            }
             (&f[..n], &f[n..])
         }
         None => ("", rest),
@@ -345,5 +383,19 @@ mod tests {
         assert_eq!(some.envelope()["stream_id"], "s-1");
         assert_eq!(some.recorded_at(), Some("2024-05-01T12:30:00Z"));
         assert_eq!(Event::from_text("[1]", None).unwrap_err().field(), "event");
+        let fourteen = "[1,2,3,4,5,6,7,8,9,10,11,12,13,14]";
+        assert_eq!(
+            Event::from_text(fourteen, None).unwrap_err().field(),
+            "event"
+        );
+        // A member that is null is there, as in the database's envelope.
+        let nulls = r#"{"version": 1, "event_type": "A", "data": {}, "actor": null}"#;
+        assert_eq!(
+            Event::from_text(nulls, None)
+                .unwrap()
+                .envelope()
+                .get("actor"),
+            Some(&Value::Null)
+        );
     }
 }

@@ -8,6 +8,7 @@
 //! {"global_position":1,"event_id":"...","stream_id":"order-001","version":1,"event_type":"OrderCreated",...}
 //! ```
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
@@ -77,14 +78,9 @@ pub fn bad_header(reason: impl Into<String>) -> Error {
 /// Reads an export: its header and events (which must be consecutive from
 /// the header's `from_version`).
 pub fn parse(text: &str) -> Result<Export> {
-    let mut rest = lines(text);
-    let first = rest
-        .next()
-        .ok_or_else(|| bad_header("is missing: the text is empty"))?;
-    let header = read_header(first)?;
-    let body: String = rest.collect::<Vec<_>>().join("\n");
-    let events = parse_events("events", &body, None)?;
-    let from = header["from_version"].as_u64().unwrap_or(1);
+    let (header, body) = split(text)?;
+    let events = parse_events("events", body, None)?;
+    let from = from_version(&header);
     for (i, e) in events.iter().enumerate() {
         if e.version() != from + i as u64 {
             return Err(Error::invalid(
@@ -98,7 +94,54 @@ pub fn parse(text: &str) -> Result<Export> {
             ));
         }
     }
+    check_count(&header, events.len() as u64)?;
     Ok(Export { header, events })
+}
+
+/// An export's header, read and checked, and the text after it.
+pub fn split(text: &str) -> Result<(Value, &str)> {
+    let text = text.trim_start();
+    if text.is_empty() {
+        return Err(bad_header("is missing: the text is empty"));
+    }
+    let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+    Ok((read_header(first)?, rest))
+}
+
+/// The first version an export holds (its header's `from_version`).
+pub fn from_version(header: &Value) -> u64 {
+    header["from_version"].as_u64().unwrap_or(1)
+}
+
+/// Checks that an export holds the stream from its first version (what
+/// replaying or importing it needs).
+pub fn check_whole(header: &Value) -> Result<()> {
+    match from_version(header) {
+        1 => Ok(()),
+        from => Err(bad_header(format!(
+            "starts at version {from}: a replay or an import needs the events from version 1"
+        ))),
+    }
+}
+
+/// Checks that an export holds as many events as its header says (a file
+/// cut short is refused, not taken for the whole stream).
+pub fn check_count(header: &Value, events: u64) -> Result<()> {
+    let Some(to) = header.get("to_version").and_then(Value::as_u64) else {
+        return Ok(());
+    };
+    let from = from_version(header);
+    let promised = (to + 1).saturating_sub(from);
+    if events == promised {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "events",
+        format!(
+            "are {events}, but the export's header promises {promised} (versions {from} to {to}): the export is incomplete"
+        ),
+        "Export the stream again and pass the whole text.",
+    ))
 }
 
 /// Reads and checks a header line.
@@ -178,30 +221,33 @@ pub fn stream_not_found(stream_id: &str) -> Error {
     }
 }
 
-/// Events from JSON-array or NDJSON text (one event per line, blank lines
-/// ignored), in the shape `chronicle.read_stream` returns them. From lines,
-/// only the envelope members in `keep` are read (all when `None`; see
-/// [`Event::from_text`]), one at a time as the iterator goes.
-pub fn events<'t>(
-    field: &'t str,
-    text: &'t str,
-    keep: Option<&'t BTreeSet<String>>,
-) -> Result<Box<dyn Iterator<Item = Result<Event>> + 't>> {
+/// The text of each event in JSON-array or NDJSON text (one event per line,
+/// blank lines ignored).
+pub fn event_texts<'t>(field: &str, text: &'t str) -> Result<Vec<Cow<'t, str>>> {
     if text.trim_start().starts_with('[') {
         let Value::Array(items) = json::parse(field, text)? else {
             unreachable!("text starting with [ parses to an array");
         };
-        Ok(Box::new(
-            items
-                .into_iter()
-                .enumerate()
-                .map(move |(i, e)| at(field, i, Event::from_json(e))),
-        ))
+        Ok(items.iter().map(|e| Cow::Owned(e.to_string())).collect())
     } else {
-        Ok(Box::new(lines(text).enumerate().map(move |(i, line)| {
-            at(field, i, Event::from_text(line, keep))
-        })))
+        Ok(lines(text).map(Cow::Borrowed).collect())
     }
+}
+
+/// Events from JSON-array or NDJSON text, in the shape
+/// `chronicle.read_stream` returns them, read one at a time as the iterator
+/// goes, keeping only the envelope members in `keep` (all when `None`; see
+/// [`Event::from_text`]).
+pub fn events<'t>(
+    field: &'t str,
+    text: &'t str,
+    keep: Option<&'t BTreeSet<String>>,
+) -> Result<impl Iterator<Item = Result<Event>> + 't> {
+    let texts = event_texts(field, text)?;
+    Ok(texts
+        .into_iter()
+        .enumerate()
+        .map(move |(i, t)| at(field, i, Event::from_text(&t, keep))))
 }
 
 /// All of [`events`] at once.
@@ -297,6 +343,8 @@ mod tests {
         .unwrap();
         assert_eq!(a, b);
         let e = parse_events("events", "[1]", None).unwrap_err();
+        assert_eq!(e.field(), "events[0]");
+        let e = parse_events("events", r#"[{"version": 0}]"#, None).unwrap_err();
         assert_eq!(e.field(), "events[0].version");
         let e = parse_events("events", "{", None).unwrap_err();
         assert_eq!(e.field(), "events[0]");

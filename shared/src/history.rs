@@ -22,10 +22,10 @@ use crate::error::{Error, Result};
 use crate::event_view::Event;
 use crate::export::{self, parse_schemas};
 use crate::reducer::Reducer;
-use crate::replay::{parse_time, Folder, OnFailure, Until};
+use crate::replay::{parse_time, Folder, OnFailure};
 use crate::schema::{check_event, EventTypeSchemas};
 use crate::upcast::{parse_all, Upcasters};
-use crate::{canonical, diff, json};
+use crate::{canonical, diff};
 
 /// Checkpoint spacing to start with, and the budget for checkpoint states
 /// (bytes of their JSON text).
@@ -47,6 +47,64 @@ pub struct Failure {
     pub version: u64,
     pub kind: &'static str,
     pub error: Error,
+}
+
+/// What a fold of the history reads: borrowed apart from the stored events,
+/// so events can be added while a fold runs.
+struct Rules<'h> {
+    reducer: Option<&'h Reducer>,
+    upcasters: &'h Upcasters,
+    needs: &'h BTreeSet<String>,
+}
+
+impl Rules<'_> {
+    /// A fold that stops at a failing step (the caller decides what then).
+    fn folder(&self, state: Value, version: u64) -> Folder<'_> {
+        Folder::new(self.reducer, Some((state, version)), OnFailure::Stop)
+            .with_upcasters(self.upcasters)
+    }
+
+    fn event(&self, stored: &Stored) -> Result<Event> {
+        self.event_text(&stored.text)
+    }
+
+    fn event_text(&self, text: &str) -> Result<Event> {
+        Event::from_text(text, Some(self.needs))
+    }
+
+    /// `state` (after version `from`) with the stored events `from + 1 ..= to`
+    /// applied, the steps known to fail skipped. The state is changed in
+    /// place; only a known failing step costs a copy.
+    fn refold(
+        &self,
+        events: &[Stored],
+        failures: &[Failure],
+        state: Value,
+        from: u64,
+        to: u64,
+    ) -> Result<Value> {
+        let mut folder = self.folder(state, from);
+        for v in from + 1..=to {
+            let event = self.event(&events[v as usize - 1])?;
+            if is_skipped(failures, v) {
+                let before = folder.state().clone();
+                let _ = folder.step(&event); // fails again; the state before it stays
+                folder = self.folder(before, v);
+            } else {
+                folder.step(&event)?;
+            }
+        }
+        Ok(folder.into_state())
+    }
+}
+
+/// Whether the replay skips version `v` (its reducer step failed).
+fn is_skipped(failures: &[Failure], v: u64) -> bool {
+    let i = failures.partition_point(|f| f.version < v);
+    failures[i..]
+        .iter()
+        .take_while(|f| f.version == v)
+        .any(|f| f.kind == "reducer")
 }
 
 /// The events of one stream, folded once.
@@ -131,26 +189,21 @@ impl History {
     }
 
     /// The history of an NDJSON export (its reducer, upcasters and schemas).
+    /// An export that does not start at version 1, or holds fewer events
+    /// than its header says, is refused.
     pub fn from_export(text: &str) -> Result<History> {
-        let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
-        let header = export::read_header(first)?;
+        let (header, rest) = export::split(text)?;
+        export::check_whole(&header)?;
         let member = |k: &str| header.get(k).cloned().unwrap_or(Value::Null);
-        let from = header["from_version"].as_u64().unwrap_or(1);
-        if from != 1 && !rest.trim().is_empty() {
-            return Err(Error::invalid(
-                "export.header",
-                format!("starts at version {from}; time travel needs the events from version 1"),
-                "Export the whole stream (chronicle.export_stream without from_version).",
-            ));
-        }
         let mut h = History::new(
             member("reducer"),
             member("upcasters"),
             member("schemas"),
             None,
         )?;
-        h.header = Some(header);
         h.extend(rest)?;
+        export::check_count(&header, h.head())?;
+        h.header = Some(header);
         Ok(h)
     }
 
@@ -161,21 +214,15 @@ impl History {
 
     /// Folds more events, which must continue at `head() + 1`: a JSON array
     /// of events or NDJSON text (one event per line), in the shape
-    /// `chronicle.read_stream` returns them.
+    /// `chronicle.read_stream` returns them. A bad event stops the fold with
+    /// an error; the events before it stay (`head()` says how far it got).
     pub fn extend(&mut self, text: &str) -> Result<()> {
-        let texts: Vec<std::borrow::Cow<'_, str>> = if text.trim_start().starts_with('[') {
-            let Value::Array(items) = json::parse("events", text)? else {
-                unreachable!("text starting with [ parses to an array");
-            };
-            items.iter().map(|e| e.to_string().into()).collect()
-        } else {
-            export::lines(text).map(Into::into).collect()
-        };
-        let first_version = self.head() + 1;
+        let texts = export::event_texts("events", text)?;
         let History {
             reducer,
             upcasters,
             schemas,
+            needs,
             events: stored,
             types,
             type_ids,
@@ -183,39 +230,68 @@ impl History {
             checkpoints,
             head_state,
             failures,
-            needs,
             ..
         } = self;
-        let start = (std::mem::take(head_state), stored.len() as u64);
-        let mut folder =
-            Folder::new(reducer.as_ref(), Some(start), OnFailure::Skip).with_upcasters(upcasters);
+        let rules = Rules {
+            reducer: reducer.as_ref(),
+            upcasters,
+            needs,
+        };
+        let head = stored.len() as u64;
+        let mut folder = rules.folder(std::mem::take(head_state), head);
+        let mut outcome = Ok(());
         for (i, text) in texts.into_iter().enumerate() {
-            let event = export::at("events", i, Event::from_text(&text, Some(needs)))?;
-            if i == 0 && event.version() != first_version {
-                *head_state = folder.into_state();
-                return Err(Error::invalid(
+            let event = match export::at("events", i, rules.event_text(&text)) {
+                Ok(e) => e,
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            };
+            let version = event.version();
+            if i == 0 && version != head + 1 {
+                outcome = Err(Error::invalid(
                     "events",
-                    format!(
-                        "start at version {} but the history ends at version {}",
-                        event.version(),
-                        first_version - 1
-                    ),
+                    format!("start at version {version} but the history ends at version {head}"),
                     "Pass the events that follow the last one loaded (from version 1 for a new history).",
                 ));
+                break;
             }
-            let reducer_failures = folder.failures().len();
-            // The fold stops at a gap (a caller's bug, not a data problem).
-            if let Err(e) = folder.step(&event) {
-                *head_state = folder.into_state();
-                return Err(e);
-            }
-            let version = event.version();
-            if folder.failures().len() > reducer_failures {
-                failures.push(Failure {
-                    version,
-                    kind: "reducer",
-                    error: folder.failures()[reducer_failures].clone(),
-                });
+            match folder.step(&event) {
+                Ok(()) => {}
+                Err(error @ Error::ReplayFailed { .. }) => {
+                    // Marked and skipped: the state is the one before this
+                    // event, folded again from the last checkpoint (the
+                    // failed step may have changed part of it).
+                    failures.push(Failure {
+                        version,
+                        kind: "reducer",
+                        error,
+                    });
+                    let k = ((version - 1) / *every) as usize;
+                    let base = k as u64 * *every;
+                    let state = rules.refold(
+                        stored,
+                        failures,
+                        checkpoints[k].0.clone(),
+                        base,
+                        version - 1,
+                    );
+                    match state {
+                        Ok(state) => folder = rules.folder(state, version),
+                        Err(e) => {
+                            failures.pop();
+                            outcome = Err(e);
+                            break;
+                        }
+                    }
+                }
+                Err(e) => {
+                    // A gap, or an event the upcasters cannot read: nothing
+                    // of it was applied.
+                    outcome = Err(e);
+                    break;
+                }
             }
             let schema_version = event
                 .envelope()
@@ -255,13 +331,7 @@ impl History {
             }
         }
         *head_state = folder.into_state();
-        failures.sort_by_key(|f| f.version);
-        Ok(())
-    }
-
-    /// The `version`-th event (1..=head), parsed again from its text.
-    fn event_at(&self, version: u64) -> Result<Event> {
-        Event::from_text(&self.events[version as usize - 1].text, Some(&self.needs))
+        outcome
     }
 
     /// Checks a version argument: 0..=head (`None`: not an integer).
@@ -288,8 +358,9 @@ impl History {
         }
     }
 
-    /// The state after `version` (checked with [`History::check_version`]).
+    /// The state after `version` (0..=head).
     pub fn state(&mut self, version: u64) -> Result<Value> {
+        let version = self.check_version("version", i64::try_from(version).ok())?;
         if version == self.head() {
             return Ok(self.head_state.clone());
         }
@@ -308,12 +379,12 @@ impl History {
             Some((v, s)) => (s.clone(), *v),
             None => (self.checkpoints[k].0.clone(), base),
         };
-        let mut folder = Folder::new(self.reducer.as_ref(), Some((state, from)), OnFailure::Skip)
-            .with_upcasters(&self.upcasters);
-        for v in from + 1..=version {
-            folder.step(&self.event_at(v)?)?;
-        }
-        let state = folder.into_state();
+        let rules = Rules {
+            reducer: self.reducer.as_ref(),
+            upcasters: &self.upcasters,
+            needs: &self.needs,
+        };
+        let state = rules.refold(&self.events, &self.failures, state, from, version)?;
         self.recent.swap(0, 1);
         self.recent[0] = Some((version, state.clone()));
         Ok(state)
@@ -321,11 +392,11 @@ impl History {
 
     /// The RFC 6902 patch from the state before `version` to the state after it.
     pub fn diff_at(&mut self, version: u64) -> Result<Value> {
+        let after = self.state(version)?;
         if version == 0 {
             return Ok(json!([]));
         }
         let before = self.state(version - 1)?;
-        let after = self.state(version)?;
         Ok(diff::diff(&before, &after))
     }
 
@@ -381,10 +452,17 @@ impl History {
     /// The version the stream was at `time`: the version before the first
     /// event recorded after it (as `chronicle.state_at(as_of => ...)`).
     pub fn version_at(&self, field: &str, time: &str) -> Result<u64> {
-        let until = Until::Time(parse_time(field, time)?);
-        for v in 1..=self.head() {
-            if until.excludes(&self.event_at(v)?)? {
-                return Ok(v - 1);
+        let t = parse_time(field, time)?;
+        for (i, e) in self.events.iter().enumerate() {
+            let recorded = e.recorded_at.as_deref().ok_or_else(|| {
+                Error::invalid(
+                    format!("events[{i}].recorded_at"),
+                    "is missing, so the event cannot be placed in time",
+                    "Pass events with their recorded_at.",
+                )
+            })?;
+            if parse_time("event.recorded_at", recorded)? > t {
+                return Ok(i as u64);
             }
         }
         Ok(self.head())
@@ -473,7 +551,7 @@ fn thin_out(checkpoints: &mut Vec<(Value, usize)>, every: &mut u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::replay::replay;
+    use crate::replay::{replay, Until};
 
     fn event(v: u64) -> Value {
         let ty = if v.is_multiple_of(7) { "Bad" } else { "Add" };
@@ -487,10 +565,12 @@ mod tests {
     }
 
     fn reducer() -> Value {
-        // "Bad" increments by a string: a failing step.
+        // "Bad" sets a member, then increments by a string: a failing step
+        // that has changed part of the state when it fails.
         json!({"on": {"Add": [{"op": "increment", "path": "/sum", "from": "/data/n"},
                               {"op": "set", "path": "/last", "from": "/version"}],
-                      "Bad": [{"op": "increment", "path": "/sum", "from": "/event_type"}]}})
+                      "Bad": [{"op": "set", "path": "/bad_seen", "from": "/version"},
+                              {"op": "increment", "path": "/sum", "from": "/event_type"}]}})
     }
 
     #[test]
@@ -549,6 +629,40 @@ mod tests {
         );
         assert!(h.event("version", Some(0)).is_err());
         assert_eq!(h.state(3).unwrap(), json!({"n": 3}));
+    }
+
+    #[test]
+    fn a_bad_line_stops_the_fold_and_keeps_what_came_before() {
+        let counter = json!({"initial": {"count": 0},
+                             "on": {"Add": [{"op": "increment", "path": "/count"}]}});
+        let mut h = History::new(counter, Value::Null, Value::Null, None).unwrap();
+        h.extend(&lines(1, 1)).unwrap();
+        let bad = format!(
+            "{}{{\"version\": 3, \"event_type\": \"Add\", \"data\": \"x\"}}\n",
+            lines(2, 2)
+        );
+        assert_eq!(h.extend(&bad).unwrap_err().field(), "events[1].data");
+        assert_eq!(h.head(), 2);
+        assert_eq!(h.state(2).unwrap(), json!({"count": 2}));
+        h.extend(&lines(3, 3)).unwrap();
+        assert_eq!(h.state(3).unwrap(), json!({"count": 3}));
+        assert_eq!(h.state(4).unwrap_err().field(), "version");
+        assert_eq!(h.diff_at(4).unwrap_err().field(), "version");
+    }
+
+    #[test]
+    fn an_export_cut_short_or_starting_later_is_refused() {
+        let mut h = History::new(Value::Null, Value::Null, Value::Null, None).unwrap();
+        h.extend(&lines(1, 5)).unwrap();
+        let text = h.export_text("2026-11-22T00:00:00Z", "0.2.0");
+        let cut: String = text.lines().take(4).map(|l| format!("{l}\n")).collect();
+        assert_eq!(History::from_export(&cut).err().unwrap().field(), "events");
+        assert_eq!(export::parse(&cut).err().unwrap().field(), "events");
+        let later = text.replacen("\"from_version\":1", "\"from_version\":2", 1);
+        assert_eq!(
+            History::from_export(&later).err().unwrap().field(),
+            "export.header"
+        );
     }
 
     #[test]

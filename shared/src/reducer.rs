@@ -199,7 +199,10 @@ impl Reducer {
     pub fn envelope_fields(&self) -> std::collections::BTreeSet<String> {
         let mut fields = std::collections::BTreeSet::from(["data".to_string()]);
         let mut note = |pointer: &str| {
-            if let Some(top) = pointer.strip_prefix('/').and_then(|p| p.split('/').next()) {
+            if pointer.is_empty() {
+                // The whole envelope.
+                fields.extend(crate::event_view::ENVELOPE_MEMBERS.map(String::from));
+            } else if let Some(top) = pointer.strip_prefix('/').and_then(|p| p.split('/').next()) {
                 fields.insert(unescape(top));
             }
         };
@@ -868,6 +871,13 @@ mod tests {
         assert_eq!(
             fields,
             ["data", "event_type", "metadata", "occurred_at", "version"]
+        );
+        let whole =
+            Reducer::parse(&json!({"on": {"A": [{"op": "set", "path": "/e", "from": ""}]}}))
+                .unwrap();
+        assert_eq!(
+            whole.envelope_fields().len(),
+            crate::event_view::ENVELOPE_MEMBERS.len()
         );
     }
 

@@ -7,10 +7,23 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chronicle, repo } from './wasm.mjs';
-import { parse, stringify } from './exact_json.mjs';
+// The dashboard's exact-JSON reader: the events and definitions go to the
+// module as text with their exact digits (JSON.parse would make 1.50 1.5).
+import { nodeAt, parseExact, stringifyExact } from '../../dashboard/static/json.js';
 
-const vectors = (name) => parse(readFileSync(path.join(repo, 'tests/vectors', name), 'utf8'));
-const text = (v) => (v === undefined ? undefined : stringify(v));
+/** A vector file: plain values to read, and the exact text of any member. */
+function vectors(name) {
+  const source = readFileSync(path.join(repo, 'tests/vectors', name), 'utf8');
+  const exact = parseExact(source);
+  return {
+    cases: JSON.parse(source).cases,
+    /** The exact JSON text at a pointer (undefined when absent). */
+    text: (pointer) => {
+      const node = nodeAt(exact, pointer);
+      return node === undefined ? undefined : stringifyExact(node);
+    },
+  };
+}
 
 /** Calls fn and checks it throws a Chronicle error with this code and field. */
 function throwsCode(fn, want, label) {
@@ -23,22 +36,24 @@ function throwsCode(fn, want, label) {
   }, label);
 }
 
-const replayCases = vectors('replay.json').cases;
+const replay = vectors('replay.json');
+const replayCases = replay.cases;
 
 test('the replay vectors file has its cases', () => {
   assert.ok(replayCases.length >= 15);
 });
 
-for (const c of replayCases) {
+replayCases.forEach((c, n) => {
+  const text = (member) => replay.text(`/cases/${n}/${member}`);
   test(`replay vector: ${c.name}`, () => {
-    const reducer = text(c.reducer);
+    const reducer = c.reducer === null ? null : text('reducer');
     if (c.error) {
       throwsCode(() => chronicle.replay('[]', reducer), c.error, 'replay');
       throwsCode(() => chronicle.history('[]', reducer), c.error, 'history');
       return;
     }
-    const events = text(c.events);
-    const options = c.upcasters ? { upcasters: text(c.upcasters) } : {};
+    const events = text('events');
+    const options = c.upcasters ? { upcasters: text('upcasters') } : {};
     if (c.initial !== undefined) {
       assert.equal(chronicle.replay('[]', reducer, { ...options, format: 'json' }), c.initial);
     }
@@ -63,43 +78,45 @@ for (const c of replayCases) {
       });
       for (const stop of c.as_of ?? []) {
         const time = stop.time;
-        assert.equal(h.versionAt(time), Number(stop.version.text), `version as of ${time}`);
+        assert.equal(h.versionAt(time), stop.version, `version as of ${time}`);
         assert.equal(chronicle.replay(events, reducer, { ...options, asOf: time, format: 'json' }),
-          h.stateJsonAt(Number(stop.version.text)), `state as of ${time}`);
+          h.stateJsonAt(stop.version), `state as of ${time}`);
       }
     } finally {
       h.free();
     }
   });
-}
+});
 
 // The schema cases of the append vectors: validate() must accept and refuse
 // exactly what the database's append does, naming the same JSON path.
 test('append vectors: schema checks agree with validate()', () => {
   let checked = 0;
-  for (const c of vectors('append.json').cases) {
+  const append = vectors('append.json');
+  append.cases.forEach((c, n) => {
     const schemas = new Map();
-    for (const step of c.steps) {
+    c.steps.forEach((step, k) => {
       const args = step.args;
+      const text = (member) => append.text(`/cases/${n}/steps/${k}/args/${member}`);
       const err = step.expect.error;
       if (step.call === 'define_event_type') {
-        if (!err) schemas.set(`${args.event_type}/${Number(args.schema_version?.text ?? 1)}`, text(args.schema));
+        if (!err) schemas.set(`${args.event_type}/${args.schema_version ?? 1}`, text('schema'));
         else if (err.sqlstate === '22023' && err.field.startsWith('schema.')) {
-          throwsCode(() => chronicle.validate({ version: 1, event_type: 'T', data: {} }, text(args.schema)),
+          throwsCode(() => chronicle.validate({ version: 1, event_type: 'T', data: {} }, text('schema')),
             err, `${c.name}: schema refused`);
           checked++;
         }
-        continue;
+        return;
       }
-      if (step.call !== 'append_event') continue;
-      const version = Number(args.schema_version?.text ?? 1);
+      if (step.call !== 'append_event') return;
+      const version = args.schema_version ?? 1;
       const schema = schemas.get(`${args.event_type}/${version}`);
-      if (!schema) continue;
-      const event = `{"version":1,"event_type":${JSON.stringify(args.event_type)},"schema_version":${version},"data":${text(args.data)}}`;
+      if (!schema) return;
+      const event = `{"version":1,"event_type":${JSON.stringify(args.event_type)},"schema_version":${version},"data":${text('data')}}`;
       if (!err) assert.equal(chronicle.validate(event, schema), true, `${c.name}: accepted`);
       else throwsCode(() => chronicle.validate(event, schema), err, `${c.name}: refused`);
       checked++;
-    }
-  }
+    });
+  });
   assert.ok(checked >= 8, `only ${checked} schema checks found`);
 });

@@ -6,6 +6,7 @@ use chronicle_core::history::History as Core;
 use chronicle_core::{canonical, Result};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::error::to_js;
 use crate::events::{events_text, option, optional_document, to_js_value, whole};
@@ -27,13 +28,18 @@ fn js<T>(r: Result<T>) -> JsResult<T> {
 /// step while a big stream loads makes V8 run a full garbage collection at
 /// every step (minutes for a million events instead of about a second).
 fn reserve_heap(bytes: usize) {
-    let reserve: Vec<u8> = Vec::with_capacity(bytes.min(1 << 30));
-    std::hint::black_box(&reserve);
+    let mut reserve: Vec<u8> = Vec::new();
+    // Only a hint: without the memory, the load grows the heap as it goes.
+    if reserve.try_reserve(bytes.min(1 << 30)).is_ok() {
+        std::hint::black_box(&reserve);
+    }
 }
 
-/// The length of a string argument (0 for other values).
+/// About the length of a string argument (0 for other values), without
+/// copying it out of JavaScript.
 fn text_len(v: &JsValue) -> usize {
-    v.as_string().map_or(0, |s| s.len())
+    v.dyn_ref::<js_sys::JsString>()
+        .map_or(0, |s| s.length() as usize)
 }
 
 impl History {
