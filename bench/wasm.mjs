@@ -48,15 +48,19 @@ function native(file) {
   return JSON.parse(out.toString());
 }
 
-/** Times replay (parse + fold to the head) and loadExport (history) in node. */
-function inNode(text) {
+/**
+ * Times `replay` (parse + fold to the head) and `loadExport` (a history) of
+ * an export's text, best of `rounds`. Self-contained: node calls it, and the
+ * Chromium page runs its source.
+ */
+function timeFolds(chronicle, text, rounds) {
   const newline = text.indexOf('\n');
   const reducer = JSON.stringify(JSON.parse(text.slice(0, newline)).reducer);
   const events = text.slice(newline + 1);
   const replay = [];
   const history = [];
   let state;
-  for (let i = 0; i < ROUNDS; i++) {
+  for (let i = 0; i < rounds; i++) {
     let t = performance.now();
     state = chronicle.replay(events, reducer, { format: 'json' });
     replay.push(performance.now() - t);
@@ -64,7 +68,7 @@ function inNode(text) {
     chronicle.loadExport(text).free();
     history.push(performance.now() - t);
   }
-  return { replay_ms: best(replay), history_ms: best(history), state };
+  return { replay_ms: Math.min(...replay), history_ms: Math.min(...history), state };
 }
 
 /** A tiny server for the Chromium fold: the wasm package and the export files. */
@@ -97,26 +101,13 @@ const LAUNCH = {
 async function inChromium(browser, base, name) {
   const page = await browser.newPage();
   await page.goto(base);
-  const result = await page.evaluate(async ({ name, rounds }) => {
+  const result = await page.evaluate(async ({ name, rounds, timer }) => {
     const chronicle = await import('/pkg/chronicle_wasm.js');
     await chronicle.default();
     const text = await (await fetch(`/data/${name}.ndjson`)).text();
-    const newline = text.indexOf('\n');
-    const reducer = JSON.stringify(JSON.parse(text.slice(0, newline)).reducer);
-    const events = text.slice(newline + 1);
-    const replay = [];
-    const history = [];
-    let state;
-    for (let i = 0; i < rounds; i++) {
-      let t = performance.now();
-      state = chronicle.replay(events, reducer, { format: 'json' });
-      replay.push(performance.now() - t);
-      t = performance.now();
-      chronicle.loadExport(text).free();
-      history.push(performance.now() - t);
-    }
-    return { replay_ms: Math.min(...replay), history_ms: Math.min(...history), state };
-  }, { name, rounds: ROUNDS });
+    // eslint-disable-next-line no-new-func -- the benchmark's own function, passed as source
+    return new Function(`return (${timer})`)()(chronicle, text, rounds);
+  }, { name, rounds: ROUNDS, timer: timeFolds.toString() });
   await page.close();
   return result;
 }
@@ -188,7 +179,7 @@ try {
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const [name, file] of process.env.BENCH_ONLY === 'dashboard' ? [] : inputs) {
     const n = native(file);
-    const nodeR = inNode(readFileSync(file, 'utf8'));
+    const nodeR = timeFolds(chronicle, readFileSync(file, 'utf8'), ROUNDS);
     const web = await inChromium(browser, base, name);
     if (nodeR.state !== n.state || web.state !== n.state) {
       throw new Error(`${name}: the states differ: native ${n.state}, node ${nodeR.state}, chromium ${web.state}`);
