@@ -55,6 +55,7 @@ export async function loadHistory(chronicle, source, { signal, onFirst, onProgre
     if (lines.trim()) history.push(lines);
     onProgress(source.progress(history));
   }
+  history.checkComplete(); // a file cut short says so (what arrived stays shown)
   return history;
 }
 

@@ -188,9 +188,10 @@ impl History {
         })
     }
 
-    /// The history of an NDJSON export (its reducer, upcasters and schemas).
-    /// An export that does not start at version 1, or holds fewer events
-    /// than its header says, is refused.
+    /// The history of an NDJSON export (its reducer, upcasters and schemas),
+    /// which must start at version 1. It may be the first part of one (a
+    /// page, or the first lines of a big file): [`History::extend`] adds the
+    /// rest, and [`History::check_complete`] says whether all arrived.
     pub fn from_export(text: &str) -> Result<History> {
         let (header, rest) = export::split(text)?;
         export::check_whole(&header)?;
@@ -202,9 +203,23 @@ impl History {
             None,
         )?;
         h.extend(rest)?;
-        export::check_count(&header, h.head())?;
         h.header = Some(header);
         Ok(h)
+    }
+
+    /// Checks that the history holds every event its export header
+    /// promises (up to its `to_version`): a file cut short is an error.
+    pub fn check_complete(&self) -> Result<()> {
+        let promised = self
+            .header
+            .as_ref()
+            .and_then(|h| h.get("to_version")?.as_u64());
+        match (&self.header, promised) {
+            (Some(header), Some(to)) if to > self.head() => {
+                export::check_count(header, self.head())
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The version of the last event (0 when there is none).
@@ -656,7 +671,12 @@ mod tests {
         h.extend(&lines(1, 5)).unwrap();
         let text = h.export_text("2026-11-22T00:00:00Z", "0.2.0");
         let cut: String = text.lines().take(4).map(|l| format!("{l}\n")).collect();
-        assert_eq!(History::from_export(&cut).err().unwrap().field(), "events");
+        let first_part = History::from_export(&cut).unwrap();
+        assert_eq!(first_part.check_complete().unwrap_err().field(), "events");
+        assert!(History::from_export(&text)
+            .unwrap()
+            .check_complete()
+            .is_ok());
         assert_eq!(export::parse(&cut).err().unwrap().field(), "events");
         let later = text.replacen("\"from_version\":1", "\"from_version\":2", 1);
         assert_eq!(

@@ -538,3 +538,35 @@ test('08 errors: a stream that does not exist shows 42704 on the banner', { time
     await page.locator('#stream-list [data-stream-id="counter-1"]').waitFor();
   });
 });
+
+test('09 offline: a big file loads in parts; a file cut short says so and keeps what arrived', { timeout: TEST_MS }, async () => {
+  // The first 25,000 versions of account-big as a file of their own: the
+  // page reads it in two parts (20,000 events, then the rest).
+  const response = await fetch(`${BASE_URL}api/streams/account-big/export?from_version=1&to_version=25000`);
+  assert.equal(response.status, 200);
+  const [headerLine, ...eventLines] = (await response.text()).split('\n').filter((line) => line !== '');
+  assert.equal(eventLines.length, 25_000);
+  const header = { ...JSON.parse(headerLine), version: 25_000 };
+  const whole = path.join(scratch, 'account-25k.ndjson');
+  const cut = path.join(scratch, 'account-25k-cut.ndjson');
+  await writeFile(whole, [JSON.stringify(header), ...eventLines].join('\n') + '\n');
+  await writeFile(cut, [JSON.stringify(header), ...eventLines.slice(0, -1)].join('\n') + '\n');
+
+  await withPage('09-offline-parts', {}, async (page) => {
+    await openDashboard(page);
+    await page.locator('#file-input').setInputFiles(whole);
+    await waitLoaded(page, 'account-big', 25_000);
+    assert.ok(await page.locator('#error-banner').isHidden(), 'no error for a whole file');
+    assert.equal(await text(page, '#state-json'), await dbState('account-big', 25_000));
+
+    await page.locator('#file-input').setInputFiles(cut);
+    const banner = page.locator('#error-banner');
+    await banner.waitFor({ state: 'visible' });
+    const shown = await banner.textContent();
+    assert.match(shown, /22023/);
+    assert.match(shown, /events are 24999, but the export's header promises 25000/);
+    assert.equal(await page.evaluate(() => window.chronicleDashboard.history().head()), 24_999,
+      'the events that arrived stay shown');
+    await screenshot(page, '09-offline-cut-short');
+  });
+});

@@ -179,6 +179,13 @@ impl History {
         js(self.core.version_at("time", time)).map(|v| v as f64)
     }
 
+    /// Throws (22023) if the history holds fewer events than its export
+    /// header promises: call it after the last `push` of a file loaded in parts.
+    #[wasm_bindgen(js_name = checkComplete)]
+    pub fn check_complete(&self) -> JsResult<()> {
+        js(self.core.check_complete())
+    }
+
     /// The export header this history was loaded from, or `null`.
     pub fn header(&self) -> JsResult<JsValue> {
         match self.core.header() {
