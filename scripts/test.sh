@@ -161,6 +161,21 @@ concurrency() {
     "$VENV/bin/python" "$ROOT/tests/concurrency/run.py" "$DSN dbname=chronicle_concurrency"
 }
 
+# Crash safety: SIGKILL of the postmaster in the middle of an 8-session
+# append load, four times; nothing acknowledged lost, the feed dense again.
+crash() {
+    recreate_db test "$PORT" chronicle_crash
+    "$VENV/bin/python" "$ROOT/tests/crash/run.py" "$DSN dbname=chronicle_crash" "$(cluster_dir test)/data" \
+        "bash -c 'source \"$ROOT/scripts/lib.sh\"; cluster_start test $PORT'" --rounds 4
+}
+
+# The bad-input catalogue: hostile and malformed calls, each with its
+# documented SQLSTATE, storing nothing, crashing no backend.
+hostile() {
+    recreate_db test "$PORT" chronicle_hostile
+    "$VENV/bin/python" "$ROOT/tests/hostile/run.py" "$DSN dbname=chronicle_hostile" "$(cluster_dir test)/server.log"
+}
+
 # The global feed: randomised writers and a follower, consumer groups, a
 # server restart, and pg_dump/pg_restore into a fresh cluster.
 feed() {
@@ -214,6 +229,8 @@ suite regress regress
 suite vectors-sql vectors_sql
 suite isolation isolation
 suite concurrency concurrency
+suite hostile hostile
+suite crash crash
 suite feed feed
 suite clients-python clients_python
 suite clients-node clients_node

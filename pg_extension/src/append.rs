@@ -18,7 +18,7 @@ use std::cell::OnceCell;
 
 use chronicle_core::append::{check_append_args, decide_append, require, Head};
 use chronicle_core::batch::parse_batch;
-use chronicle_core::event::{validate_payload, Payload};
+use chronicle_core::event::{validate_occurred_at, validate_payload, Payload};
 use chronicle_core::sequencing::{classify_retry, IdCheck, Retry, StoredEvent};
 use pgrx::datum::DatumWithOid;
 use pgrx::pg_sys;
@@ -242,6 +242,9 @@ fn append_event(
     let (stream_id, expected) =
         check_append_args(stream_id, stream_type, expected_version).or_raise(FN);
     let event_type = require(event_type, "event_type").or_raise(FN);
+    if let Some(t) = occurred_at {
+        validate_occurred_at(t.is_finite()).or_raise(FN);
+    }
     let data_raw = require(data, "data").or_raise(FN);
     let data_value = data_raw.parse("data").or_raise(FN);
     let metadata_value = match metadata {

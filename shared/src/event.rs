@@ -58,6 +58,20 @@ pub fn validate_schema_version(v: i64) -> Result<()> {
     }
 }
 
+/// `occurred_at` is a point in time: `infinity` and `-infinity` are not
+/// (`finite` says which the caller has).
+pub fn validate_occurred_at(finite: bool) -> Result<()> {
+    if finite {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "occurred_at",
+            "must be a finite time, not infinity",
+            "Pass when the event happened, or leave occurred_at out for now().",
+        ))
+    }
+}
+
 /// Validates the stream-level arguments of an append.
 pub fn validate_stream(stream_id: &str, stream_type: Option<&str>) -> Result<()> {
     validate_id("stream_id", stream_id)?;
