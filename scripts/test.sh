@@ -12,6 +12,7 @@ source "$(dirname "$0")/lib.sh"
 
 PORT="${TEST_PORT:-54339}"
 RESTORE_PORT="${RESTORE_PORT:-54359}"
+REPLICA_PORT="${REPLICA_PORT:-54369}"
 LOGS="$STATE/test-logs"
 PGXS="$(dirname "$(dirname "$(dirname "$("$PG_CONFIG" --pgxs)")")")"
 rm -rf "$LOGS" && mkdir -p "$LOGS"
@@ -169,6 +170,24 @@ crash() {
         "bash -c 'source \"$ROOT/scripts/lib.sh\"; cluster_start test $PORT'" --rounds 4
 }
 
+# Replicas: a hot standby of the test cluster (pg_basebackup, streaming
+# replication) serves reads, refuses writes, and after promotion takes appends.
+replica() {
+    local status=0 standby
+    standby="$(cluster_dir replica)"
+    recreate_db test "$PORT" chronicle_replica
+    cluster_reset replica
+    install -d -o "$PGUSER_OS" -g "$PGUSER_OS" -m 700 "$standby"
+    sudo -u "$PGUSER_OS" "$PGBIN/pg_basebackup" -h "$(cluster_dir test)" -p "$PORT" -U postgres \
+        -D "$standby/data" -R -X stream
+    cluster_start replica "$REPLICA_PORT"
+    "$VENV/bin/python" "$ROOT/tests/replica/run.py" "$DSN dbname=chronicle_replica" \
+        "host=$standby port=$REPLICA_PORT user=postgres dbname=chronicle_replica" \
+        "sudo -u $PGUSER_OS $PGBIN/pg_ctl -D $standby/data promote -w" || status=1
+    cluster_reset replica
+    return $status
+}
+
 # The bad-input catalogue: hostile and malformed calls, each with its
 # documented SQLSTATE, storing nothing, crashing no backend.
 hostile() {
@@ -231,6 +250,7 @@ suite isolation isolation
 suite concurrency concurrency
 suite hostile hostile
 suite crash crash
+suite replica replica
 suite feed feed
 suite clients-python clients_python
 suite clients-node clients_node

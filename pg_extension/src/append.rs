@@ -239,6 +239,7 @@ fn append_event(
     schema_version: default!(Option<i32>, "1"),
 ) -> i64 {
     const FN: &str = "chronicle.append_event";
+    crate::errors::require_writable(FN);
     let (stream_id, expected) =
         check_append_args(stream_id, stream_type, expected_version).or_raise(FN);
     let event_type = require(event_type, "event_type").or_raise(FN);
@@ -328,6 +329,7 @@ fn append_events(
     stream_type: default!(Option<&str>, "NULL"),
 ) -> i64 {
     const FN: &str = "chronicle.append_events";
+    crate::errors::require_writable(FN);
     let (stream_id, expected) =
         check_append_args(stream_id, stream_type, expected_version).or_raise(FN);
     let events_raw = require(events, "events").or_raise(FN);

@@ -1,7 +1,7 @@
 //! Core errors -> Postgres errors (SQLSTATE, message, DETAIL, HINT).
 
 use pgrx::pg_sys::panic::ErrorReport;
-use pgrx::{PgLogLevel, PgSqlErrorCode};
+use pgrx::{pg_sys, PgLogLevel, PgSqlErrorCode};
 
 /// Packs a five-character SQLSTATE the way Postgres' MAKE_SQLSTATE does.
 fn sqlstate_code(sqlstate: &str) -> PgSqlErrorCode {
@@ -44,6 +44,22 @@ pub fn prepare_kept(
 }
 
 /// Unwraps a core result, raising its error.
+/// Raises 25006 when this transaction cannot write (on a standby, or a
+/// read-only transaction) — before anything that would assign a
+/// transaction id and fail with an internal error instead.
+pub fn require_writable(function: &'static str) {
+    let (standby, read_only) = unsafe { (pg_sys::RecoveryInProgress(), pg_sys::XactReadOnly) };
+    if standby || read_only {
+        raise(
+            chronicle_core::Error::ReadOnly {
+                operation: function,
+                standby,
+            },
+            function,
+        );
+    }
+}
+
 pub trait OrRaise<T> {
     fn or_raise(self, function: &'static str) -> T;
 }

@@ -37,6 +37,7 @@ fn define_event_type(
     schema_version: default!(Option<i32>, "1"),
 ) {
     const FN: &str = "chronicle.define_event_type";
+    crate::errors::require_writable(FN);
     let schema = schema.map(|s| s.0);
     let (event_type, _, version) =
         check_definition(event_type, schema.as_ref(), schema_version.map(i64::from)).or_raise(FN);

@@ -34,6 +34,7 @@ const BATCH: i64 = 1000;
 #[pg_extern(volatile, parallel_unsafe)]
 fn define_reducer(stream_type: Option<&str>, definition: Option<JsonB>) {
     const FN: &str = "chronicle.define_reducer";
+    crate::errors::require_writable(FN);
     let stream_type = require(stream_type, "stream_type").or_raise(FN);
     validate_type_name("stream_type", stream_type).or_raise(FN);
     let definition = require(definition, "definition").or_raise(FN).0;

@@ -16,6 +16,7 @@ fn define_upcaster(
     steps: Option<JsonB>,
 ) {
     const FN: &str = "chronicle.define_upcaster";
+    crate::errors::require_writable(FN);
     let steps = steps.map(|s| s.0);
     let (event_type, from, _) = check_definition(
         event_type,

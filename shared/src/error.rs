@@ -91,6 +91,11 @@ pub enum Error {
         reason: String,
         hint: String,
     },
+    /// A write on a standby or in a read-only transaction.
+    ReadOnly {
+        operation: &'static str,
+        standby: bool,
+    },
 }
 
 /// The SQLSTATE and name of every error kind, in one place (a test checks that
@@ -156,6 +161,11 @@ pub const ERROR_CODES: &[(&str, &str, &str)] = &[
         "unavailable",
         "the operation cannot run in this state (standby, transaction mode)",
     ),
+    (
+        "25006",
+        "read_only",
+        "a write (append, definition) on a standby or in a read-only transaction",
+    ),
 ];
 
 impl Error {
@@ -173,6 +183,7 @@ impl Error {
             Error::NotFound { .. } => "42704",
             Error::AlreadyExists { .. } => "42710",
             Error::Unavailable { .. } => "55000",
+            Error::ReadOnly { .. } => "25006",
         }
     }
 
@@ -191,6 +202,7 @@ impl Error {
             Error::NotFound { .. } => "not_found",
             Error::AlreadyExists { .. } => "already_exists",
             Error::Unavailable { .. } => "unavailable",
+            Error::ReadOnly { .. } => "read_only",
         }
     }
 
@@ -205,7 +217,7 @@ impl Error {
             | Error::SchemaViolation { field, .. }
             | Error::NotFound { field, .. }
             | Error::AlreadyExists { field, .. } => field,
-            Error::Unavailable { operation, .. } => operation,
+            Error::Unavailable { operation, .. } | Error::ReadOnly { operation, .. } => operation,
             Error::VersionConflict { .. } => "expected_version",
             Error::StreamTypeMismatch { .. } => "stream_type",
             Error::ReplayFailed { .. } => "replay",
@@ -258,6 +270,14 @@ impl Error {
             Error::Unavailable {
                 operation, reason, ..
             } => format!("{operation} cannot run {reason}"),
+            Error::ReadOnly { operation, standby } => format!(
+                "{operation} cannot write {}",
+                if *standby {
+                    "on a standby"
+                } else {
+                    "in a read-only transaction"
+                }
+            ),
         }
     }
 
@@ -288,7 +308,8 @@ impl Error {
             Error::ReplayFailed { .. }
             | Error::NotFound { .. }
             | Error::AlreadyExists { .. }
-            | Error::Unavailable { .. } => None,
+            | Error::Unavailable { .. }
+            | Error::ReadOnly { .. } => None,
             Error::SchemaViolation {
                 event_type,
                 schema_version,
@@ -326,6 +347,14 @@ impl Error {
             ),
             Error::NotFound { hint, .. } | Error::AlreadyExists { hint, .. } => (*hint).to_string(),
             Error::Unavailable { hint, .. } => hint.clone(),
+            Error::ReadOnly { standby: true, .. } => {
+                "Write on the primary; a standby serves the reads \
+                (read_stream, state_at, read_all, export_stream)."
+                    .to_string()
+            }
+            Error::ReadOnly { standby: false, .. } => {
+                "Call it in a read-write transaction.".to_string()
+            }
         }
     }
 
@@ -457,6 +486,10 @@ mod tests {
                 event_type: "A".into(),
                 step: "on.A[0]".into(),
                 reason: "boom".into(),
+            },
+            Error::ReadOnly {
+                operation: "chronicle.append_event",
+                standby: true,
             },
         ]
     }

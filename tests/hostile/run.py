@@ -109,6 +109,15 @@ CASES = [
     ("UPDATE of the event log", "UPDATE chronicle.event_log SET data = '{}'", "55000"),
     ("DELETE through the events view", "DELETE FROM chronicle.events", "55000"),
     ("TRUNCATE of the event log", "TRUNCATE chronicle.event_log", "55000"),
+    # writes in a read-only transaction (as on a standby)
+    ("append_event in a read-only transaction",
+     f"SET TRANSACTION READ ONLY; SELECT {A}('s-1', 'A', '{{}}')", "25006"),
+    ("append_events in a read-only transaction",
+     f"SET TRANSACTION READ ONLY; SELECT {B}('s-1', '[{{\"event_type\": \"A\", \"data\": {{}}}}]')", "25006"),
+    ("define_reducer in a read-only transaction",
+     "SET TRANSACTION READ ONLY; SELECT chronicle.define_reducer('Order', '{}')", "25006"),
+    ("create_subscription in a read-only transaction",
+     "SET TRANSACTION READ ONLY; SELECT chronicle.create_subscription('ro')", "25006"),
     ("seal() in a REPEATABLE READ transaction",
      "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; SELECT chronicle.seal()", "55000"),
 ]

@@ -1,0 +1,123 @@
+"""Replicas: a hot standby of the test cluster (pg_basebackup + streaming
+replication) serves Chronicle's reads, and after promotion takes appends;
+nothing committed on the primary is lost.
+
+  * on the standby, every stream reads the same events, replays to the same
+    states and exports the same lines as on the primary, and read_all
+    delivers the same feed (positions come from the primary's sealer);
+  * writing on the standby is refused (25006, read-only) and stores nothing;
+  * after promotion every event committed on the primary is there, appends
+    continue each stream's versions, and the sealer of the promoted server
+    gives the new events the next positions.
+
+Usage: python run.py PRIMARY_DSN STANDBY_DSN PROMOTE_COMMAND
+"""
+
+import subprocess
+import sys
+import time
+import uuid
+
+import psycopg
+
+STREAMS = [f"acct-{i}" for i in range(20)]
+
+
+def wait(what, fn, seconds=60):
+    deadline = time.time() + seconds
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def snapshot(conn):
+    """What a reader sees: events, states, exports and the feed."""
+    streams = [s for s, in conn.execute(
+        "SELECT stream_id FROM chronicle.list_streams(max_count => 1000)").fetchall()]
+    events = {s: conn.execute(
+        "SELECT version, event_id::text, event_type, data::text FROM chronicle.read_stream(%s)", [s]).fetchall()
+        for s in streams}
+    states = {s: conn.execute("SELECT chronicle.canonical_json(chronicle.state_at(%s))", [s]).fetchone()[0]
+              for s in streams}
+    exports = {s: [line for line, in conn.execute(
+        "SELECT l FROM chronicle.export_stream(%s) l OFFSET 1", [s]).fetchall()] for s in streams}
+    feed = conn.execute("SELECT global_position, event_id::text FROM chronicle.read_all(0, 100000)").fetchall()
+    return streams, events, states, exports, feed
+
+
+def main():
+    primary_dsn, standby_dsn, promote = sys.argv[1:4]
+    checks = {}
+    with psycopg.connect(primary_dsn, autocommit=True) as primary:
+        primary.execute("SELECT chronicle.define_reducer('acct', '{\"on\": {\"Deposited\": "
+                        "[{\"op\": \"increment\", \"path\": \"/balance\", \"from\": \"/data/amount\"}]}}')")
+        committed = []
+        for i in range(400):
+            stream = STREAMS[i % len(STREAMS)]
+            eid = str(uuid.uuid4())
+            primary.execute("SELECT chronicle.append_event(%s, 'Deposited', %s::jsonb, event_id => %s)",
+                            [stream, f'{{"amount": {i}.25}}', eid])
+            committed.append(eid)
+        # Sealed on the primary, and replayed on the standby.
+        wait("the primary's sealer", lambda: primary.execute(
+            "SELECT count(*) FROM chronicle.read_all(0, 100000)").fetchone()[0] >= len(committed))
+        lsn = primary.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
+        with psycopg.connect(standby_dsn, autocommit=True) as standby:
+            checks["the standby is in recovery"] = standby.execute("SELECT pg_is_in_recovery()").fetchone()[0]
+            wait("the standby to replay", lambda: standby.execute(
+                "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [lsn]).fetchone()[0])
+            on_primary = snapshot(primary)
+            on_standby = snapshot(standby)
+            names = ["streams", "events of every stream", "states (state_at)", "exports", "the feed (read_all)"]
+            for name, p, s in zip(names, on_primary, on_standby):
+                checks[f"the standby reads the same {name}"] = p == s
+            checks["the feed on the standby holds every committed event"] = {
+                e for _, e in on_standby[4]} >= set(committed)
+            before = standby.execute("SELECT count(*) FROM chronicle.event_log").fetchone()[0]
+            for what, sql in [
+                ("append", "SELECT chronicle.append_event('acct-1', 'Deposited', '{\"amount\": 1}')"),
+                ("create_subscription", "SELECT chronicle.create_subscription('on-standby')"),
+                ("define_reducer", "SELECT chronicle.define_reducer('x', '{}')"),
+            ]:
+                try:
+                    standby.execute(sql)
+                    checks[f"{what} on the standby is refused"] = False
+                except psycopg.Error as e:
+                    if e.sqlstate != "25006":
+                        print(f"  {what}: {e.sqlstate} {e}")
+                    checks[f"{what} on the standby is refused (25006)"] = e.sqlstate == "25006"
+            checks["the standby stored nothing"] = standby.execute(
+                "SELECT count(*) FROM chronicle.event_log").fetchone()[0] == before
+
+    subprocess.run(promote, shell=True, check=True, stdout=subprocess.DEVNULL)
+    with psycopg.connect(standby_dsn, autocommit=True) as promoted:
+        wait("the promotion", lambda: not promoted.execute("SELECT pg_is_in_recovery()").fetchone()[0])
+        ids = {e for e, in promoted.execute("SELECT event_id::text FROM chronicle.event_log").fetchall()}
+        checks["after promotion every event committed on the primary is there"] = set(committed) <= ids
+        head = promoted.execute("SELECT chronicle.stream_version('acct-1')").fetchone()[0]
+        version = promoted.execute(
+            "SELECT chronicle.append_event('acct-1', 'Deposited', '{\"amount\": 1}', expected_version => %s)",
+            [head]).fetchone()[0]
+        checks["appends continue the stream's versions on the promoted server"] = version == head + 1
+        feed_head = len(on_primary[4])
+        new = wait("the promoted server's sealer", lambda: promoted.execute(
+            "SELECT global_position FROM chronicle.read_all(%s)", [feed_head]).fetchall())
+        checks["the promoted server seals the new event at the next position"] = [p for p, in new] == [feed_head + 1]
+        checks["states replay on the promoted server"] = promoted.execute(
+            "SELECT chronicle.state_at('acct-1') ->> 'balance'").fetchone()[0] is not None
+
+    failed = 0
+    for name, ok in checks.items():
+        print(("ok   " if ok else "FAIL ") + name)
+        failed += not ok
+    print(f"{len(committed)} events committed on the primary, 0 lost" if not failed else "")
+    print(f"RESULT passed={len(checks) - failed} failed={failed}")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
