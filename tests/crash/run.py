@@ -47,11 +47,18 @@ class Outcomes:
         self.checkpoint = 0    # the subscription's last acknowledged position
 
 
+def connect(dsn):
+    """A session, or None when the server is already gone (killed)."""
+    try:
+        return psycopg.connect(dsn, autocommit=True)
+    except psycopg.OperationalError:
+        return None
+
+
 def writer(dsn, wid, seed, stop, out):
     rng = random.Random(seed * 1000 + wid)
-    try:
-        conn = psycopg.connect(dsn, autocommit=True)
-    except psycopg.OperationalError:
+    conn = connect(dsn)
+    if conn is None:
         return
     with conn:
         while not stop.is_set():
@@ -80,9 +87,8 @@ def writer(dsn, wid, seed, stop, out):
 
 
 def consumer(dsn, stop, out):
-    try:
-        conn = psycopg.connect(dsn, autocommit=True)
-    except psycopg.OperationalError:
+    conn = connect(dsn)
+    if conn is None:
         return
     with conn:
         while not stop.is_set():
