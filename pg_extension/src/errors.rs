@@ -48,16 +48,20 @@ pub fn prepare_kept(
 /// read-only transaction) — before anything that would assign a
 /// transaction id and fail with an internal error instead.
 pub fn require_writable(function: &'static str) {
-    let (standby, read_only) = unsafe { (pg_sys::RecoveryInProgress(), pg_sys::XactReadOnly) };
-    if standby || read_only {
+    if !writable() {
         raise(
             chronicle_core::Error::ReadOnly {
                 operation: function,
-                standby,
+                standby: unsafe { pg_sys::RecoveryInProgress() },
             },
             function,
         );
     }
+}
+
+/// Whether this transaction may write: not on a standby, not read-only.
+pub fn writable() -> bool {
+    unsafe { !pg_sys::RecoveryInProgress() && !pg_sys::XactReadOnly }
 }
 
 pub trait OrRaise<T> {

@@ -19,7 +19,7 @@ use chronicle_core::upcast::Upcaster;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
-use pgrx::{pg_sys, JsonB};
+use pgrx::JsonB;
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 use std::rc::Rc;
@@ -221,7 +221,7 @@ fn replay_to<'r>(
     // The one version worth caching: the last multiple of snapshot_every up
     // to the target, if this fold passes it and may write.
     let every = guc::snapshot_every();
-    let writable = unsafe { !pg_sys::XactReadOnly && !pg_sys::RecoveryInProgress() };
+    let writable = crate::errors::writable();
     let save_at = (every > 0 && writable)
         .then(|| to_version.max(0) as u64 / every * every)
         .filter(|&v| v > start);

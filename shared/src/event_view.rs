@@ -233,6 +233,14 @@ impl Event {
         &self.envelope
     }
 
+    /// The schema version of its data (1 when the envelope does not say).
+    pub fn schema_version(&self) -> i64 {
+        self.envelope
+            .get("schema_version")
+            .and_then(Value::as_i64)
+            .unwrap_or(1)
+    }
+
     /// `recorded_at`, if the envelope has it.
     pub fn recorded_at(&self) -> Option<&str> {
         self.envelope.get("recorded_at").and_then(Value::as_str)

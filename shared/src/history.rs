@@ -308,15 +308,10 @@ impl History {
                     break;
                 }
             }
-            let schema_version = event
-                .envelope()
-                .get("schema_version")
-                .and_then(Value::as_i64)
-                .unwrap_or(1);
             if let Err(error) = check_event(
                 schemas.get(event.event_type()),
                 event.event_type(),
-                schema_version,
+                event.schema_version(),
                 "",
                 event.data(),
             ) {

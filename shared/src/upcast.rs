@@ -260,11 +260,12 @@ pub fn upcast_event(upcasters: &Upcasters, event: &Event) -> Result<Option<Event
         return Ok(None);
     }
     let mut envelope = event.envelope().clone();
-    let from = envelope
-        .get("schema_version")
-        .and_then(Value::as_i64)
-        .unwrap_or(1);
-    let version = upcast(upcasters, event.event_type(), from, &mut envelope["data"]);
+    let version = upcast(
+        upcasters,
+        event.event_type(),
+        event.schema_version(),
+        &mut envelope["data"],
+    );
     envelope["schema_version"] = Value::from(version);
     Event::from_json(envelope).map(Some)
 }

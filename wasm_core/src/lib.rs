@@ -131,11 +131,7 @@ pub fn validate(event: JsValue, schema: JsValue) -> JsResult<bool> {
     let run = || -> chronicle_core::Result<bool> {
         let event = one_event("event", &event)?;
         let schema = Schema::parse(&document("schema", &schema)?)?;
-        let version = event
-            .envelope()
-            .get("schema_version")
-            .and_then(Value::as_i64)
-            .unwrap_or(1);
+        let version = event.schema_version();
         let schemas: EventTypeSchemas = [(version, schema)].into();
         check_event(
             Some(&schemas),
