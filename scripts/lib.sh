@@ -73,6 +73,14 @@ install_extension() {
     log "building and installing the chronicle extension (release)"
     (cd "$ROOT" && cargo pgrx install --release -p chronicle --pg-config "$PG_CONFIG" >"$STATE/install.log" 2>&1) \
         || { tail -40 "$STATE/install.log" >&2; die "cargo pgrx install failed"; }
+    install_sql_scripts "$("$PG_CONFIG" --sharedir)/extension"
+}
+
+# The released install scripts and the upgrade scripts (sql/chronicle--*.sql)
+# beside the one cargo pgrx generates for the current version:
+# install_sql_scripts DIR
+install_sql_scripts() {
+    install -m 644 "$ROOT"/sql/chronicle--*.sql "$1/"
 }
 
 # Builds the WebAssembly module: target/wasm/web (ES module for the

@@ -195,6 +195,13 @@ hostile() {
     "$VENV/bin/python" "$ROOT/tests/hostile/run.py" "$DSN dbname=chronicle_hostile" "$(cluster_dir test)/server.log"
 }
 
+# Least privilege, planted search_path objects, and two tenants, as real
+# login roles.
+security() {
+    recreate_db test "$PORT" chronicle_security
+    "$VENV/bin/python" "$ROOT/tests/security/run.py" "$DSN dbname=chronicle_security"
+}
+
 # The global feed: randomised writers and a follower, consumer groups, a
 # server restart, and pg_dump/pg_restore into a fresh cluster.
 feed() {
@@ -249,6 +256,7 @@ suite vectors-sql vectors_sql
 suite isolation isolation
 suite concurrency concurrency
 suite hostile hostile
+suite security security
 suite crash crash
 suite replica replica
 suite feed feed

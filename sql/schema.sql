@@ -31,6 +31,9 @@ CREATE TABLE chronicle.event_log (
     actor           text,
     occurred_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
     recorded_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    -- The stream's tenant (chronicle.tenant when the stream was created; ''
+    -- for none). Row-level security shows a role only its tenant's rows.
+    tenant          text        NOT NULL DEFAULT '',
     -- The key is the feed's order: the sealer scans it from its horizon on,
     -- and the feed refers to events by it.
     CONSTRAINT event_log_pkey PRIMARY KEY (seal_key, id),
@@ -142,6 +145,7 @@ CREATE TABLE chronicle.streams (
     seal_key       xid8        NOT NULL DEFAULT '0',
     first_event_at timestamptz NOT NULL,
     last_event_at  timestamptz NOT NULL,
+    tenant         text        NOT NULL DEFAULT '',
     CONSTRAINT streams_pkey PRIMARY KEY (stream_id)
 ) WITH (fillfactor = 70);
 
@@ -275,6 +279,7 @@ CREATE TABLE chronicle.subscriptions (
     consumers         int         NOT NULL DEFAULT 1 CHECK (consumers >= 1),
     rebuild_target    bigint,
     created_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    tenant            text        NOT NULL DEFAULT '',
     CONSTRAINT subscriptions_pkey PRIMARY KEY (name)
 );
 COMMENT ON TABLE chronicle.subscriptions IS

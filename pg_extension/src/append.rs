@@ -30,19 +30,34 @@ use crate::errors::{prepare_kept, raise, spi, OrRaise};
 use crate::guc;
 use crate::raw_jsonb::RawJsonb;
 
-const LOOKUP_ONE: &str = "\
-SELECT e.stream_id, e.version,
-       e.event_type OPERATOR(pg_catalog.=) $2 AND e.data OPERATOR(pg_catalog.=) $3
-  FROM chronicle.event_log e
- WHERE e.event_id OPERATOR(pg_catalog.=) $1";
+/// Where an event_id is stored, as a retry check sees it: another tenant's
+/// stream is not named (the check then reports a duplicate event_id).
+const STORED_AS: &str = "\
+CASE WHEN e.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant() THEN e.stream_id
+     ELSE '(a stream of another tenant)' END,
+CASE WHEN e.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant() THEN e.version ELSE 0 END";
 
-const LOOKUP_BATCH: &str = "\
-SELECT t.ord, e.stream_id, e.version,
+/// Where a caller-supplied event_id is stored already. Parameters: $1
+/// event_id, $2 event_type, $3 data.
+fn lookup_one_sql() -> String {
+    format!(
+        "SELECT {STORED_AS}, e.event_type OPERATOR(pg_catalog.=) $2 AND e.data OPERATOR(pg_catalog.=) $3
+  FROM chronicle.event_log e
+ WHERE e.event_id OPERATOR(pg_catalog.=) $1"
+    )
+}
+
+/// The same for each event of a batch ($1, a JSON array) that is stored.
+fn lookup_batch_sql() -> String {
+    format!(
+        "SELECT t.ord, {STORED_AS},
        e.event_type OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->>) 'event_type')
        AND e.data OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->) 'data')
   FROM pg_catalog.jsonb_array_elements($1) WITH ORDINALITY AS t(item, ord)
   JOIN chronicle.event_log e
-    ON e.event_id OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->>) 'event_id')::uuid";
+    ON e.event_id OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->>) 'event_id')::uuid"
+    )
+}
 
 // Both writes take the stream's row lock first: the head is read by the same
 // statement that locks and advances it, and the events insert reads that
@@ -58,7 +73,8 @@ WITH head AS (
      SET version = s.version OPERATOR(pg_catalog.+) $3, last_event_at = pg_catalog.now(),
          seal_key = GREATEST(s.seal_key, pg_catalog.pg_current_xact_id())
    WHERE s.stream_id OPERATOR(pg_catalog.=) $1
-  RETURNING s.version OPERATOR(pg_catalog.-) $3 AS before, s.stream_type, s.seal_key
+     AND s.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant()
+  RETURNING s.version OPERATOR(pg_catalog.-) $3 AS before, s.stream_type, s.seal_key, s.tenant
 )";
 
 // A new stream: create the head. If another transaction created it first
@@ -66,14 +82,15 @@ WITH head AS (
 // stream.
 const CREATE_HEAD: &str = "\
 WITH head AS (
-  INSERT INTO chronicle.streams (stream_id, stream_type, version, seal_key, first_event_at, last_event_at)
-  VALUES ($1, $2, $3, pg_catalog.pg_current_xact_id(), pg_catalog.now(), pg_catalog.now())
+  INSERT INTO chronicle.streams (stream_id, stream_type, version, seal_key, first_event_at, last_event_at, tenant)
+  VALUES ($1, $2, $3, pg_catalog.pg_current_xact_id(), pg_catalog.now(), pg_catalog.now(),
+          chronicle.current_tenant())
   ON CONFLICT (stream_id) DO NOTHING
-  RETURNING 0::bigint AS before, stream_type, seal_key
+  RETURNING 0::pg_catalog.int8 AS before, stream_type, seal_key, tenant
 )";
 
 const EVENT_COLUMNS: &str = "seal_key, event_id, stream_id, stream_type, version, event_type, \
-    schema_version, data, metadata, correlation_id, causation_id, actor, occurred_at";
+    schema_version, data, metadata, correlation_id, causation_id, actor, occurred_at, tenant";
 
 /// Parameters: $1 stream_id, $2 stream_type (new streams), $3 event count,
 /// $4 event_id, $5 event_type, $6 schema_version, $7 data, $8 metadata,
@@ -84,7 +101,7 @@ fn write_one_sql(head: &str) -> String {
   INSERT INTO chronicle.event_log ({EVENT_COLUMNS})
   SELECT head.seal_key, COALESCE($4, pg_catalog.gen_random_uuid()), $1, head.stream_type,
          head.before OPERATOR(pg_catalog.+) 1, $5, $6, $7, COALESCE($8, '{{}}'::jsonb), $9, $10, $11,
-         COALESCE($12, pg_catalog.now())
+         COALESCE($12, pg_catalog.now()), head.tenant
     FROM head
   RETURNING 1
 )
@@ -107,7 +124,8 @@ fn write_batch_sql(head: &str) -> String {
          (t.item OPERATOR(pg_catalog.->>) 'correlation_id')::uuid,
          (t.item OPERATOR(pg_catalog.->>) 'causation_id')::uuid,
          t.item OPERATOR(pg_catalog.->>) 'actor',
-         COALESCE((t.item OPERATOR(pg_catalog.->>) 'occurred_at')::timestamptz, pg_catalog.now())
+         COALESCE((t.item OPERATOR(pg_catalog.->>) 'occurred_at')::timestamptz, pg_catalog.now()),
+         head.tenant
     FROM head, pg_catalog.jsonb_array_elements($4) WITH ORDINALITY AS t(item, ord)
    ORDER BY t.ord  -- ids (and so the feed's order) follow the versions
   RETURNING 1
@@ -159,8 +177,8 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
             ];
             let batch = [TEXTOID, TEXTOID, INT8OID, JSONBOID];
             Box::leak(Box::new(Plans {
-                lookup_one: prepare(LOOKUP_ONE, &[UUIDOID, TEXTOID, JSONBOID]),
-                lookup_batch: prepare(LOOKUP_BATCH, &[JSONBOID]),
+                lookup_one: prepare(&lookup_one_sql(), &[UUIDOID, TEXTOID, JSONBOID]),
+                lookup_batch: prepare(&lookup_batch_sql(), &[JSONBOID]),
                 write_one: [ADVANCE_HEAD, CREATE_HEAD].map(|h| prepare(&write_one_sql(h), &one)),
                 write_batch: [ADVANCE_HEAD, CREATE_HEAD]
                     .map(|h| prepare(&write_batch_sql(h), &batch)),
@@ -184,6 +202,8 @@ fn write_and_decide(
     function: &'static str,
 ) -> i64 {
     // At most: existing (absent) -> new (raced) -> existing (now present).
+    // Another tenant's stream is neither found (the head's update is for
+    // the session's tenant only) nor created (its id is taken).
     for _ in 0..2 {
         let decision = match write(Target::Existing, "") {
             Some(head) => decide_append(stream_id, expected, given_type, Some(&head), count)
@@ -201,12 +221,13 @@ fn write_and_decide(
         crate::feed::ensure_sealer_soon();
         return decision.plan.last as i64;
     }
-    let conflict = chronicle_core::Error::VersionConflict {
-        stream_id: stream_id.to_string(),
-        expected,
-        actual: 0,
-    };
-    raise(conflict, function)
+    // Neither found nor created: the stream is another tenant's.
+    raise(
+        chronicle_core::Error::OtherTenant {
+            stream_id: stream_id.to_string(),
+        },
+        function,
+    )
 }
 
 /// Reads the `(before, stream_type)` row a write returns.
@@ -223,7 +244,8 @@ fn returned_head(table: pgrx::spi::SpiTupleTable<'_>) -> Option<Head> {
 
 /// Appends one event to a stream and returns the stream's new version.
 #[allow(clippy::too_many_arguments)]
-#[pg_extern(volatile, parallel_unsafe)]
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn append_event(
     stream_id: Option<&str>,
     event_type: Option<&str>,
@@ -321,7 +343,8 @@ fn append_event(
 
 /// Appends a batch of events to one stream, all or nothing; returns the
 /// stream's new version (the version of the batch's last event).
-#[pg_extern(volatile, parallel_unsafe)]
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn append_events(
     stream_id: Option<&str>,
     events: Option<RawJsonb>,

@@ -30,7 +30,8 @@ pub fn check(
 }
 
 /// Defines (or replaces) the schema of an event type's schema version.
-#[pg_extern(volatile, parallel_unsafe)]
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn define_event_type(
     event_type: Option<&str>,
     schema: Option<JsonB>,

@@ -15,6 +15,7 @@ use crate::errors::{spi, OrRaise};
 /// `to_version` (NULL: the head): the stream's type and version, the reducer
 /// in force, every upcaster and event schema, and the export time.
 #[pg_extern(stable, parallel_safe, name = "_export_header")]
+#[search_path(pg_catalog, pg_temp)]
 fn export_header(
     stream_id: Option<&str>,
     from_version: Option<i64>,

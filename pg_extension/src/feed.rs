@@ -317,7 +317,8 @@ fn cannot_seal_here() -> Option<Error> {
 /// Hands out global positions to every event that can have one now (at most
 /// max_events) and returns how many. The sealer worker does this on its own;
 /// call it to seal without waiting (tests, or if no worker can be started).
-#[pg_extern(volatile, parallel_unsafe)]
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn seal(max_events: default!(Option<i64>, "10000")) -> i64 {
     const FN: &str = "chronicle.seal";
     let max = check_count("max_events", max_events).or_raise(FN);
@@ -403,7 +404,8 @@ thread_local! {
 
 /// Called by `read_all` and `poll` before they read: makes sure a sealer
 /// runs; if none can be started, seals here when this transaction can.
-#[pg_extern(volatile, parallel_unsafe, name = "_feed_tick")]
+#[pg_extern(volatile, parallel_unsafe, name = "_feed_tick", security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn feed_tick() -> bool {
     if ensure_sealer() {
         return true;

@@ -14,6 +14,7 @@ mod export;
 mod feed;
 mod guc;
 mod notify;
+mod privilege;
 mod raw_jsonb;
 mod read;
 mod replay;

@@ -31,7 +31,8 @@ use crate::guc;
 const BATCH: i64 = 1000;
 
 /// Registers (or replaces) the reducer of a stream type.
-#[pg_extern(volatile, parallel_unsafe)]
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn define_reducer(stream_type: Option<&str>, definition: Option<JsonB>) {
     const FN: &str = "chronicle.define_reducer";
     crate::errors::require_writable(FN);
@@ -71,6 +72,9 @@ struct ReplayTarget {
     /// Applied to every event before the reducer sees it; snapshots made with
     /// other upcasters (another fingerprint) are not used.
     upcasters: Rc<Loaded<Upcaster>>,
+    /// The owner of `chronicle.snapshots`: the cache is read and written as
+    /// it (see `privilege.rs`).
+    cache_owner: pg_sys::Oid,
 }
 
 /// The stream's head, type and reducer; None when the stream does not exist.
@@ -80,7 +84,9 @@ fn load_target(
     function: &'static str,
 ) -> Option<ReplayTarget> {
     let table = spi(client.select(
-        "SELECT s.stream_type, s.version, r.definition, coalesce(r.revision, 0)
+        "SELECT s.stream_type, s.version, r.definition, coalesce(r.revision, 0),
+                (SELECT c.relowner FROM pg_catalog.pg_class c
+                  WHERE c.oid OPERATOR(pg_catalog.=) 'chronicle.snapshots'::pg_catalog.regclass)
            FROM chronicle.streams s
            LEFT JOIN chronicle.reducers r ON r.stream_type OPERATOR(pg_catalog.=) s.stream_type
           WHERE s.stream_id OPERATOR(pg_catalog.=) $1",
@@ -100,6 +106,7 @@ fn load_target(
         reducer: definition.map(|d| Reducer::parse(&d.0).or_raise(function)),
         revision: spi(row.get::<i32>(4)).expect("coalesced"),
         upcasters: crate::definitions::upcasters(client),
+        cache_owner: spi(row.get::<pg_sys::Oid>(5)).expect("a table has an owner"),
     })
 }
 
@@ -110,20 +117,22 @@ fn snapshot_at_or_below(
     version: i64,
     target: &ReplayTarget,
 ) -> Option<(Value, u64)> {
-    let table = spi(client.select(
-        "SELECT version, state FROM chronicle.snapshots
+    let table = spi(crate::privilege::as_owner(target.cache_owner, || {
+        client.select(
+            "SELECT version, state FROM chronicle.snapshots
           WHERE stream_id OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.<=) $2
             AND reducer_revision OPERATOR(pg_catalog.=) $3
             AND upcasters_fingerprint OPERATOR(pg_catalog.=) $4
           ORDER BY version DESC LIMIT 1",
-        Some(1),
-        &[
-            stream_id.into(),
-            version.into(),
-            target.revision.into(),
-            target.upcasters.fingerprint.into(),
-        ],
-    ));
+            Some(1),
+            &[
+                stream_id.into(),
+                version.into(),
+                target.revision.into(),
+                target.upcasters.fingerprint.into(),
+            ],
+        )
+    }));
     if table.is_empty() {
         return None;
     }
@@ -249,7 +258,8 @@ fn replay_to<'r>(
     }
     drop(cursor);
     if let Some((version, state)) = to_save {
-        spi(client.update(
+        crate::privilege::as_owner(target.cache_owner, || {
+            spi(client.update(
                 "INSERT INTO chronicle.snapshots
                         (stream_id, version, stream_type, reducer_revision, upcasters_fingerprint, state)
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
@@ -262,7 +272,8 @@ fn replay_to<'r>(
                     target.upcasters.fingerprint.into(),
                     JsonB(state).into(),
                 ],
-            ));
+            ))
+        });
     }
     folder
 }
@@ -270,6 +281,7 @@ fn replay_to<'r>(
 /// The state of a stream after `to_version`, or as of a moment, or at its
 /// head; NULL if the stream does not exist.
 #[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, pg_temp)]
 fn state_at(
     stream_id: Option<&str>,
     to_version: default!(Option<i64>, "NULL"),
@@ -301,6 +313,7 @@ fn state_at(
 
 /// The state after each version from `from_version` to `to_version`.
 #[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, pg_temp)]
 fn state_history(
     stream_id: Option<&str>,
     from_version: default!(Option<i64>, "1"),

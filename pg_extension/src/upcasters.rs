@@ -9,7 +9,8 @@ use crate::errors::{spi, OrRaise};
 
 /// Defines (or replaces) the steps that turn an event type's data from
 /// `from_schema_version` into the next version.
-#[pg_extern(volatile, parallel_unsafe)]
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn define_upcaster(
     event_type: Option<&str>,
     from_schema_version: Option<i32>,

@@ -96,6 +96,9 @@ pub enum Error {
         operation: &'static str,
         standby: bool,
     },
+    /// An append to a stream that another tenant owns (stream ids are
+    /// shared by every tenant of a database).
+    OtherTenant { stream_id: String },
 }
 
 /// The SQLSTATE and name of every error kind, in one place (a test checks that
@@ -166,6 +169,11 @@ pub const ERROR_CODES: &[(&str, &str, &str)] = &[
         "read_only",
         "a write (append, definition) on a standby or in a read-only transaction",
     ),
+    (
+        "42501",
+        "other_tenant",
+        "the stream belongs to another tenant (chronicle.tenant)",
+    ),
 ];
 
 impl Error {
@@ -184,6 +192,7 @@ impl Error {
             Error::AlreadyExists { .. } => "42710",
             Error::Unavailable { .. } => "55000",
             Error::ReadOnly { .. } => "25006",
+            Error::OtherTenant { .. } => "42501",
         }
     }
 
@@ -203,6 +212,7 @@ impl Error {
             Error::AlreadyExists { .. } => "already_exists",
             Error::Unavailable { .. } => "unavailable",
             Error::ReadOnly { .. } => "read_only",
+            Error::OtherTenant { .. } => "other_tenant",
         }
     }
 
@@ -220,6 +230,7 @@ impl Error {
             Error::Unavailable { operation, .. } | Error::ReadOnly { operation, .. } => operation,
             Error::VersionConflict { .. } => "expected_version",
             Error::StreamTypeMismatch { .. } => "stream_type",
+            Error::OtherTenant { .. } => "stream_id",
             Error::ReplayFailed { .. } => "replay",
         }
     }
@@ -278,6 +289,9 @@ impl Error {
                     "in a read-only transaction"
                 }
             ),
+            Error::OtherTenant { stream_id } => {
+                format!("stream_id \"{stream_id}\" belongs to another tenant")
+            }
         }
     }
 
@@ -309,7 +323,8 @@ impl Error {
             | Error::NotFound { .. }
             | Error::AlreadyExists { .. }
             | Error::Unavailable { .. }
-            | Error::ReadOnly { .. } => None,
+            | Error::ReadOnly { .. }
+            | Error::OtherTenant { .. } => None,
             Error::SchemaViolation {
                 event_type,
                 schema_version,
@@ -355,6 +370,9 @@ impl Error {
             Error::ReadOnly { standby: false, .. } => {
                 "Call it in a read-write transaction.".to_string()
             }
+            Error::OtherTenant { .. } => "Stream ids are shared by the tenants of a database: \
+                use another stream_id (for example, prefix it with your tenant)."
+                .to_string(),
         }
     }
 

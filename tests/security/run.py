@@ -1,0 +1,446 @@
+"""Least privilege, planted search_path objects, and tenants.
+
+Usage: python run.py DSN
+
+Against a database with the extension, as real login roles (the test cluster
+trusts local connections, so each role connects for itself):
+
+  * privileges: PUBLIC gets nothing; chronicle_reader reads, replays and
+    polls; chronicle_writer also appends, imports and acks;
+    chronicle_admin also defines and manages subscriptions. Nobody but the
+    owner writes a table: a writer cannot UPDATE or DELETE events, move a
+    stream head or forge a snapshot; a superuser is stopped by the guard
+    unless it disables the guard on purpose. Every SECURITY DEFINER function
+    has SET search_path = pg_catalog, pg_temp.
+  * planted objects: functions, operators, a domain and tables that a role
+    puts ahead of pg_catalog in its search_path are never called or read by
+    Chronicle (each records its calls; the record stays empty).
+  * tenants: two tenants and the untenanted rows share one database; each
+    sees and writes only its own streams, events and subscriptions through
+    every function and view, and cannot choose another tenant.
+
+Prints "RESULT passed=N failed=M"; exits 1 if anything failed.
+"""
+
+import json
+import sys
+import uuid
+
+import psycopg
+
+DSN = sys.argv[1]
+PASSED = 0
+FAILED = 0
+
+ROLES = {
+    "sec_nobody": [],
+    "sec_reader": ["chronicle_reader"],
+    "sec_writer": ["chronicle_writer"],
+    "sec_admin": ["chronicle_admin"],
+    "sec_tenant_a": ["chronicle_admin"],
+    "sec_tenant_b": ["chronicle_admin"],
+}
+TENANTS = {"sec_tenant_a": "a", "sec_tenant_b": "b"}
+
+
+def check(what, ok, detail=""):
+    global PASSED, FAILED
+    if ok:
+        PASSED += 1
+    else:
+        FAILED += 1
+        print(f"FAIL {what} {detail}")
+
+
+def connect(role=None, **options):
+    dsn = DSN if role is None else f"{DSN} user={role}"
+    if options:
+        dsn += " options='" + " ".join(f"-c {k}={v}" for k, v in options.items()) + "'"
+    return psycopg.connect(dsn, autocommit=True)
+
+
+def sqlstate(conn, sql, params=None):
+    """The SQLSTATE a statement fails with, or "ok"."""
+    try:
+        with conn.transaction():
+            conn.execute(sql, params)
+        return "ok"
+    except psycopg.Error as e:
+        return e.sqlstate
+
+
+def expect(conn, what, sql, code, params=None):
+    got = sqlstate(conn, sql, params)
+    check(what, got == code, f"expected {code}, got {got}: {sql}")
+
+
+def rows(conn, sql, params=None):
+    return conn.execute(sql, params).fetchall()
+
+
+def one(conn, sql, params=None):
+    return conn.execute(sql, params).fetchone()[0]
+
+
+def fresh_export(conn, stream_id):
+    """An export of a stream with new event ids, so that it imports again."""
+    lines = [r[0] for r in rows(conn, "SELECT * FROM chronicle.export_stream(%s)", [stream_id])]
+    events = [json.loads(line) for line in lines[1:]]
+    for e in events:
+        e["event_id"] = str(uuid.uuid4())
+    return "\n".join([lines[0]] + [json.dumps(e) for e in events])
+
+
+def setup(su):
+    su.execute("DROP SCHEMA IF EXISTS evil CASCADE")
+    for role in ROLES:
+        if one(su, "SELECT count(*) FROM pg_roles WHERE rolname = %s", [role]):
+            su.execute(f"DROP OWNED BY {role}")
+            su.execute(f"DROP ROLE {role}")
+    for role, grants in ROLES.items():
+        su.execute(f"CREATE ROLE {role} LOGIN")
+        for g in grants:
+            su.execute(f"GRANT {g} TO {role}")
+    for role, tenant in TENANTS.items():
+        su.execute(f"ALTER ROLE {role} SET chronicle.tenant = '{tenant}'")
+    db = one(su, "SELECT current_database()")
+    su.execute(f"GRANT CREATE ON DATABASE {db} TO sec_admin")
+
+
+def privileges(su):
+    # The catalogue: PUBLIC has nothing; the definer functions are exactly
+    # the writers, each with a fixed search_path.
+    public = rows(su, """
+        SELECT p.oid::regprocedure::text FROM pg_proc p
+         WHERE p.pronamespace = 'chronicle'::regnamespace AND has_function_privilege('sec_nobody', p.oid, 'EXECUTE')
+        UNION ALL
+        SELECT c.oid::regclass::text FROM pg_class c
+         WHERE c.relnamespace = 'chronicle'::regnamespace AND c.relkind IN ('r', 'v', 'S')
+           AND (has_table_privilege('sec_nobody', c.oid, 'SELECT') OR has_table_privilege('sec_nobody', c.oid, 'INSERT'))""")
+    check("PUBLIC has no privilege on any function, table or view", public == [], str(public))
+    check("PUBLIC cannot use the schema", not one(su, "SELECT has_schema_privilege('sec_nobody', 'chronicle', 'USAGE')"))
+    definers = {r[0] for r in rows(su, """
+        SELECT p.proname FROM pg_proc p WHERE p.pronamespace = 'chronicle'::regnamespace AND p.prosecdef""")}
+    check("SECURITY DEFINER exactly on the functions that write", definers == {
+        "append_event", "append_events", "define_reducer", "define_event_type", "define_upcaster",
+        "seal", "_feed_tick", "create_subscription", "drop_subscription", "pause_subscription",
+        "resume_subscription", "fail_subscription", "reset_subscription", "ack", "_regroup", "_skip"},
+        str(sorted(definers)))
+    unpinned = rows(su, """
+        SELECT p.oid::regprocedure::text FROM pg_proc p
+         WHERE p.pronamespace = 'chronicle'::regnamespace AND p.prosecdef
+           AND NOT coalesce(p.proconfig, '{}') @> ARRAY['search_path=pg_catalog, pg_temp']""")
+    check("every SECURITY DEFINER function sets search_path = pg_catalog, pg_temp", unpinned == [], str(unpinned))
+    # Functions that run SQL but set no search_path: only the inlined SQL
+    # helpers (every name in them qualified) and Rust functions without SPI.
+    loose = {r[0] for r in rows(su, """
+        SELECT p.proname FROM pg_proc p
+         WHERE p.pronamespace = 'chronicle'::regnamespace AND p.proconfig IS NULL""")}
+    check("only inlined helpers and pure functions run without a fixed search_path", loose <= {
+        "_feed_range", "_delivers", "_in_tenant", "_event_id_at", "_refuse_history_change",
+        "_check_read_range", "_require", "_check_count", "_check_feed_read", "_check_subscription",
+        "_check_poll", "_check_position", "_subscription_error", "_system_identifier", "_upcast",
+        "_import_batches", "canonical_json", "diff", "current_tenant"}, str(sorted(loose)))
+
+    su.execute("SELECT chronicle.append_event('sec-1', 'Opened', '{\"n\": 1}', stream_type => 'Sec')")
+    su.execute("SELECT chronicle.create_subscription('sec-sub', stream_type => 'Sec')")
+    su.execute("SELECT chronicle.seal()")
+
+    nobody, reader, writer, admin = (connect(r) for r in ("sec_nobody", "sec_reader", "sec_writer", "sec_admin"))
+    expect(nobody, "PUBLIC cannot read a stream", "SELECT * FROM chronicle.read_stream('sec-1')", "42501")
+    expect(nobody, "PUBLIC cannot append", "SELECT chronicle.append_event('sec-1', 'X', '{}')", "42501")
+    expect(nobody, "PUBLIC cannot select events", "SELECT * FROM chronicle.events", "42501")
+
+    for what, sql in [
+        ("read_stream", "SELECT * FROM chronicle.read_stream('sec-1')"),
+        ("state_at", "SELECT chronicle.state_at('sec-1')"),
+        ("state_history", "SELECT * FROM chronicle.state_history('sec-1')"),
+        ("read_all", "SELECT * FROM chronicle.read_all()"),
+        ("poll", "SELECT * FROM chronicle.poll('sec-sub')"),
+        ("poll as consumer 1 of 2 (regroups)", "SELECT * FROM chronicle.poll('sec-sub', 10, 1, 2)"),
+        ("export_stream", "SELECT * FROM chronicle.export_stream('sec-1')"),
+        ("list_streams", "SELECT * FROM chronicle.list_streams()"),
+        ("stream_types", "SELECT * FROM chronicle.stream_types()"),
+        ("the events view", "SELECT * FROM chronicle.events"),
+        ("the monitoring views", "SELECT * FROM chronicle.daily_activity, chronicle.stream_activity, chronicle.feed_status"),
+        ("subscription_lag", "SELECT * FROM chronicle.subscription_lag"),
+        ("seal", "SELECT chronicle.seal()"),
+    ]:
+        expect(reader, f"a reader can {what}", sql, "ok")
+    check("a reader's state_at is the stream's state", one(reader, "SELECT chronicle.state_at('sec-1')") == {"n": 1})
+    for what, sql in [
+        ("append_event", "SELECT chronicle.append_event('sec-1', 'X', '{}')"),
+        ("append_events", "SELECT chronicle.append_events('sec-1', '[{\"event_type\": \"X\", \"data\": {}}]')"),
+        ("import_stream", "SELECT chronicle.import_stream('x')"),
+        ("ack", "SELECT chronicle.ack('sec-sub', 1)"),
+        ("define_reducer", "SELECT chronicle.define_reducer('Sec', '{}')"),
+        ("create_subscription", "SELECT chronicle.create_subscription('r-sub')"),
+        ("INSERT into the event log", "INSERT INTO chronicle.event_log (event_id, stream_id, stream_type, version, event_type, data) "
+                                      "VALUES (gen_random_uuid(), 'sec-1', 'Sec', 9, 'X', '{}')"),
+        ("read the snapshot cache", "SELECT * FROM chronicle.snapshots"),
+    ]:
+        expect(reader, f"a reader cannot {what}", sql, "42501")
+
+    expect(writer, "a writer can append_event", "SELECT chronicle.append_event('sec-1', 'Added', '{\"n\": 2}')", "ok")
+    expect(writer, "a writer can append_events", "SELECT chronicle.append_events('sec-2', '[{\"event_type\": \"Opened\", \"data\": {}}]', stream_type => 'Sec')", "ok")
+    expect(writer, "a writer can ack", "SELECT chronicle.ack('sec-sub', 1)", "ok")
+    expect(writer, "a writer can import_stream", "SELECT chronicle.import_stream(%s, 'sec-copy')", "ok",
+           [fresh_export(writer, "sec-1")])
+    before = rows(su, "SELECT stream_id, version, data FROM chronicle.event_log ORDER BY id")
+    heads = rows(su, "SELECT stream_id, version FROM chronicle.streams ORDER BY 1")
+    for what, sql in [
+        ("UPDATE an event", "UPDATE chronicle.event_log SET data = '{\"n\": 666}'"),
+        ("DELETE an event", "DELETE FROM chronicle.event_log"),
+        ("TRUNCATE the log", "TRUNCATE chronicle.event_log"),
+        ("move a stream head", "UPDATE chronicle.streams SET version = 1 WHERE stream_id = 'sec-1'"),
+        ("delete a stream head", "DELETE FROM chronicle.streams"),
+        ("write the feed", "UPDATE chronicle.feed SET first_position = first_position + 1"),
+        ("forge a snapshot", "INSERT INTO chronicle.snapshots (stream_id, version, stream_type, reducer_revision, "
+                             "upcasters_fingerprint, state) VALUES ('sec-1', 1, 'Sec', 0, 0, '{\"forged\": true}')"),
+        ("move a checkpoint directly", "UPDATE chronicle.subscriptions SET last_position = 1000"),
+        ("call the internal checkpoint mover",
+         "SELECT chronicle._move_checkpoint(s, 0, 2, 0) FROM chronicle.subscriptions s WHERE name = 'sec-sub'"),
+        ("define_event_type", "SELECT chronicle.define_event_type('Opened', '{}')"),
+        ("drop_subscription", "SELECT chronicle.drop_subscription('sec-sub')"),
+    ]:
+        expect(writer, f"a writer cannot {what}", sql, "42501")
+    check("the writer's attempts changed no event", rows(su, "SELECT stream_id, version, data FROM chronicle.event_log ORDER BY id") == before)
+    check("the writer's attempts moved no stream head", rows(su, "SELECT stream_id, version FROM chronicle.streams ORDER BY 1") == heads)
+    # _skip runs as the owner, but only ever skips what poll would skip.
+    su.execute("SELECT chronicle.seal()")
+    cp = one(su, "SELECT position FROM chronicle.subscription_consumers WHERE subscription = 'sec-sub' AND consumer = 0")
+    head = one(su, "SELECT chronicle.feed_head()")
+    reader.execute("SELECT chronicle._skip('sec-sub', 0, %s, %s)", [cp, head])
+    check("calling _skip past undelivered events moves no checkpoint",
+          one(su, "SELECT position FROM chronicle.subscription_consumers WHERE subscription = 'sec-sub' AND consumer = 0") == cp)
+
+    for what, sql in [
+        ("define_reducer", "SELECT chronicle.define_reducer('Sec', '{\"on\": {\"Added\": [{\"op\": \"set\", \"path\": \"/n\", \"from\": \"/data/n\"}]}}')"),
+        ("define_event_type", "SELECT chronicle.define_event_type('Opened', '{\"type\": \"object\"}')"),
+        ("define_upcaster", "SELECT chronicle.define_upcaster('Opened', 1, '[{\"op\": \"rename\", \"path\": \"/n\", \"to\": \"m\"}]')"),
+        ("create_subscription", "SELECT chronicle.create_subscription('admin-sub')"),
+        ("pause_subscription", "SELECT chronicle.pause_subscription('admin-sub')"),
+        ("resume_subscription", "SELECT chronicle.resume_subscription('admin-sub')"),
+        ("fail_subscription", "SELECT chronicle.fail_subscription('admin-sub', 'boom')"),
+        ("reset_subscription", "SELECT chronicle.reset_subscription('admin-sub')"),
+        ("drop_subscription", "SELECT chronicle.drop_subscription('admin-sub')"),
+    ]:
+        expect(admin, f"an admin can {what}", sql, "ok")
+    expect(admin, "an admin cannot UPDATE an event", "UPDATE chronicle.event_log SET data = '{}'", "42501")
+
+    # The owner (a superuser) meets the guard; only disabling it on purpose
+    # lets a change through (rolled back here).
+    expect(su, "a superuser's UPDATE meets the append-only guard", "UPDATE chronicle.event_log SET data = '{}'", "55000")
+    with su.transaction():
+        su.execute("ALTER TABLE chronicle.event_log DISABLE TRIGGER event_log_append_only")
+        n = su.execute("UPDATE chronicle.event_log SET data = '{}' WHERE stream_id = 'sec-1'").rowcount
+        check("a superuser who disables the guard on purpose can change history", n >= 1)
+        raise_rollback(su)
+    check("and without committing, nothing changed", rows(su, "SELECT stream_id, version, data FROM chronicle.event_log ORDER BY id") == before)
+    for c in (nobody, reader, writer, admin):
+        c.close()
+
+
+def raise_rollback(conn):
+    raise psycopg.Rollback()
+
+
+# Objects a role plants ahead of pg_catalog: each records that it was called.
+PLANT = """
+CREATE SCHEMA evil;
+CREATE TABLE evil.calls (what text, by_role text);
+GRANT ALL ON SCHEMA evil TO PUBLIC;
+GRANT ALL ON evil.calls TO PUBLIC;
+CREATE FUNCTION evil.spy(what text) RETURNS boolean LANGUAGE sql VOLATILE
+    AS $$ INSERT INTO evil.calls VALUES (what, current_user) RETURNING true $$;
+CREATE FUNCTION evil.eq_text(a text, b text) RETURNS boolean LANGUAGE sql
+    AS $$ SELECT evil.spy('=(text)') AND a::pg_catalog.text OPERATOR(pg_catalog.=) b $$;
+CREATE OPERATOR evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.eq_text);
+CREATE FUNCTION evil.eq_bigint(a bigint, b bigint) RETURNS boolean LANGUAGE sql
+    AS $$ SELECT evil.spy('=(bigint)') AND a OPERATOR(pg_catalog.=) b $$;
+CREATE OPERATOR evil.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = evil.eq_bigint);
+CREATE FUNCTION evil.eq_uuid(a uuid, b uuid) RETURNS boolean LANGUAGE sql
+    AS $$ SELECT evil.spy('=(uuid)') AND a OPERATOR(pg_catalog.=) b $$;
+CREATE OPERATOR evil.= (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = evil.eq_uuid);
+CREATE FUNCTION evil.arrow(a jsonb, b text) RETURNS text LANGUAGE sql
+    AS $$ SELECT CASE WHEN evil.spy('->>') THEN a OPERATOR(pg_catalog.->>) b END $$;
+CREATE OPERATOR evil.->> (LEFTARG = jsonb, RIGHTARG = text, FUNCTION = evil.arrow);
+CREATE FUNCTION evil.plus(a bigint, b bigint) RETURNS bigint LANGUAGE sql
+    AS $$ SELECT CASE WHEN evil.spy('+') THEN a OPERATOR(pg_catalog.+) b END $$;
+CREATE OPERATOR evil.+ (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = evil.plus);
+CREATE FUNCTION evil.now() RETURNS timestamptz LANGUAGE sql
+    AS $$ SELECT CASE WHEN evil.spy('now') THEN pg_catalog.now() END $$;
+CREATE FUNCTION evil.jsonb_typeof(jsonb) RETURNS text LANGUAGE sql
+    AS $$ SELECT CASE WHEN evil.spy('jsonb_typeof') THEN pg_catalog.jsonb_typeof($1) END $$;
+CREATE FUNCTION evil.gen_random_uuid() RETURNS uuid LANGUAGE sql
+    AS $$ SELECT CASE WHEN evil.spy('gen_random_uuid') THEN pg_catalog.gen_random_uuid() END $$;
+CREATE FUNCTION evil.pg_current_xact_id() RETURNS xid8 LANGUAGE sql
+    AS $$ SELECT CASE WHEN evil.spy('pg_current_xact_id') THEN pg_catalog.pg_current_xact_id() END $$;
+CREATE FUNCTION evil.jsonb_array_elements(jsonb) RETURNS SETOF jsonb LANGUAGE sql
+    AS $$ SELECT x FROM pg_catalog.jsonb_array_elements($1) x WHERE evil.spy('jsonb_array_elements') $$;
+CREATE FUNCTION evil.current_setting(text) RETURNS text LANGUAGE sql
+    AS $$ SELECT CASE WHEN evil.spy('current_setting') THEN pg_catalog.current_setting($1) END $$;
+CREATE FUNCTION evil.coalesce_check(pg_catalog.uuid) RETURNS boolean LANGUAGE sql
+    AS $$ SELECT evil.spy('domain uuid') $$;
+CREATE DOMAIN evil.uuid AS pg_catalog.uuid CHECK (evil.coalesce_check(VALUE));
+CREATE DOMAIN evil.jsonb AS pg_catalog.jsonb CHECK (evil.spy('domain jsonb'));
+CREATE TABLE evil.streams (stream_id text, version bigint);
+CREATE TABLE evil.events (stream_id text);
+CREATE TABLE evil.event_log (stream_id text);
+"""
+
+
+def planted(su):
+    admin = connect("sec_admin")
+    admin.execute(PLANT)
+    admin.execute("SET search_path = evil, pg_catalog, chronicle, public")
+    head = one(su, "SELECT chronicle.feed_head()")
+    for what, sql in [
+        ("define_reducer", "SELECT chronicle.define_reducer('Trap', '{\"on\": {\"Set\": [{\"op\": \"set\", \"path\": \"/v\", \"from\": \"/data/v\"}]}}')"),
+        ("define_event_type", "SELECT chronicle.define_event_type('Set', '{\"type\": \"object\"}')"),
+        ("define_upcaster", "SELECT chronicle.define_upcaster('Set', 1, '[{\"op\": \"rename\", \"path\": \"/w\", \"to\": \"v\"}]')"),
+        ("append_event", "SELECT chronicle.append_event('trap-1', 'Set', '{\"v\": 1}', stream_type => 'Trap', "
+                         "event_id => 'c0000000-0000-4000-8000-000000000001', correlation_id => 'c0000000-0000-4000-8000-00000000000c')"),
+        ("append_event retried", "SELECT chronicle.append_event('trap-1', 'Set', '{\"v\": 1}', stream_type => 'Trap', "
+                                 "event_id => 'c0000000-0000-4000-8000-000000000001')"),
+        ("append_events", "SELECT chronicle.append_events('trap-1', '[{\"event_type\": \"Set\", \"data\": {\"v\": 2}, "
+                          "\"event_id\": \"c0000000-0000-4000-8000-000000000002\"}]', expected_version => 1)"),
+        ("read_stream", "SELECT * FROM chronicle.read_stream('trap-1', upcast => true)"),
+        ("stream_version", "SELECT chronicle.stream_version('trap-1')"),
+        ("read_correlation", "SELECT * FROM chronicle.read_correlation('c0000000-0000-4000-8000-00000000000c')"),
+        ("list_streams", "SELECT * FROM chronicle.list_streams(id_prefix => 'trap')"),
+        ("stream_types", "SELECT * FROM chronicle.stream_types()"),
+        ("reducer", "SELECT * FROM chronicle.reducer('Trap')"),
+        ("state_at", "SELECT chronicle.state_at('trap-1')"),
+        ("state_at as of now", "SELECT chronicle.state_at('trap-1', as_of => pg_catalog.now())"),
+        ("state_history", "SELECT * FROM chronicle.state_history('trap-1')"),
+        ("seal", "SELECT chronicle.seal()"),
+        ("create_subscription", f"SELECT chronicle.create_subscription('trap-sub', 'Trap', start_position => {head})"),
+        ("read_all", f"SELECT * FROM chronicle.read_all({head}, 10, 'Trap')"),
+        ("poll", "SELECT * FROM chronicle.poll('trap-sub', 1)"),
+        ("poll regrouping", "SELECT * FROM chronicle.poll('trap-sub', 10, 0, 2)"),
+        ("ack", "SELECT chronicle.ack('trap-sub', chronicle.feed_head())"),
+        ("pause and resume", "SELECT chronicle.pause_subscription('trap-sub'), chronicle.resume_subscription('trap-sub')"),
+        ("reset_subscription", "SELECT chronicle.reset_subscription('trap-sub')"),
+        ("the views", "SELECT * FROM chronicle.events, chronicle.subscription_lag, chronicle.feed_status LIMIT 1"),
+    ]:
+        expect(admin, f"with planted objects first in search_path, {what} works", sql, "ok")
+    expect(admin, "with planted objects, import_stream works", "SELECT chronicle.import_stream(%s, 'trap-2')", "ok",
+           [fresh_export(admin, "trap-1")])
+    expect(admin, "with planted objects, drop_subscription works", "SELECT chronicle.drop_subscription('trap-sub')", "ok")
+    calls = rows(su, "SELECT what, by_role FROM evil.calls")
+    check("Chronicle called none of the planted functions, operators or domains", calls == [], str(calls[:10]))
+    check("the planted search path changed no answer", one(su, "SELECT chronicle.state_at('trap-1')") == {"v": 2})
+    # The planted objects do work when the role itself calls them: the test
+    # would notice if they could not fire.
+    one(admin, "SELECT 'a'::text = 'a'::text")
+    check("the planted operator fires for the role's own queries", one(su, "SELECT count(*) FROM evil.calls") > 0)
+    admin.close()
+
+
+def tenants(su):
+    a, b = connect("sec_tenant_a"), connect("sec_tenant_b")
+    corr = str(uuid.uuid4())
+    ev_b = str(uuid.uuid4())
+    head0 = one(su, "SELECT chronicle.feed_head()")
+    check("tenant a's session has tenant a", one(a, "SELECT chronicle.current_tenant()") == "a")
+    su.execute("SELECT chronicle.append_event('shared-0', 'Opened', '{}', stream_type => 'Acct')")
+    for i in range(3):
+        a.execute("SELECT chronicle.append_event(%s, 'Opened', %s, stream_type => 'Acct', correlation_id => %s)",
+                  [f"a-{i}", json.dumps({"owner": "a", "i": i}), corr])
+        b.execute("SELECT chronicle.append_event(%s, 'Opened', %s, stream_type => 'Ledger', correlation_id => %s, event_id => %s)",
+                  [f"b-{i}", json.dumps({"owner": "b", "i": i}), corr, ev_b if i == 0 else str(uuid.uuid4())])
+    a.execute("SELECT chronicle.create_subscription('a-sub', start_position => %s)", [head0])
+    b.execute("SELECT chronicle.create_subscription('b-sub', start_position => %s)", [head0])
+    su.execute("SELECT chronicle.seal()")
+
+    def owners(conn, sql):
+        return {r[0] for r in rows(conn, sql)}
+
+    for who, conn, mine in (("a", a, "a"), ("b", b, "b")):
+        prefix = f"tenant {who} sees only its own"
+        check(f"{prefix} streams (list_streams)", owners(conn, "SELECT left(stream_id, 2) FROM chronicle.list_streams()") == {f"{mine}-"})
+        check(f"{prefix} stream types", owners(conn, "SELECT stream_type FROM chronicle.stream_types()") == {"Acct" if mine == "a" else "Ledger"})
+        check(f"{prefix} events (the events view)", owners(conn, "SELECT data->>'owner' FROM chronicle.events") == {mine})
+        check(f"{prefix} events (read_all)", owners(conn, f"SELECT data->>'owner' FROM chronicle.read_all({head0})") == {mine})
+        check(f"{prefix} events (read_correlation)", owners(conn, f"SELECT data->>'owner' FROM chronicle.read_correlation('{corr}')") == {mine})
+        check(f"{prefix} events (poll)", owners(conn, f"SELECT data->>'owner' FROM chronicle.poll('{mine}-sub', 100)") == {mine})
+        check(f"{prefix} stream_activity", owners(conn, "SELECT left(stream_id, 2) FROM chronicle.stream_activity") == {f"{mine}-"})
+        check(f"{prefix} subscriptions (subscription_lag)", owners(conn, "SELECT name FROM chronicle.subscription_lag") == {f"{mine}-sub"})
+        check(f"{prefix} consumers", owners(conn, "SELECT subscription FROM chronicle.subscription_consumers") == {f"{mine}-sub"})
+        check(f"{prefix} daily_activity counts", one(conn, "SELECT sum(events) FROM chronicle.daily_activity") == 3)
+        other = "b" if mine == "a" else "a"
+        check(f"tenant {who}: another tenant's stream reads as absent",
+              rows(conn, f"SELECT * FROM chronicle.read_stream('{other}-0')") == []
+              and one(conn, f"SELECT chronicle.stream_version('{other}-0')") == 0
+              and one(conn, f"SELECT chronicle.state_at('{other}-0')") is None
+              and rows(conn, f"SELECT * FROM chronicle.state_history('{other}-0')") == [])
+        expect(conn, f"tenant {who}: export of another tenant's stream is 42704", f"SELECT chronicle.export_stream('{other}-0')", "42704")
+        for fn in (f"SELECT * FROM chronicle.poll('{other}-sub')", f"SELECT chronicle.ack('{other}-sub', 1)",
+                   f"SELECT chronicle.pause_subscription('{other}-sub')", f"SELECT chronicle.drop_subscription('{other}-sub')",
+                   f"SELECT chronicle.reset_subscription('{other}-sub')"):
+            expect(conn, f"tenant {who}: another tenant's subscription does not exist", fn, "42704")
+        expect(conn, f"tenant {who}: appending to another tenant's stream is 42501",
+               f"SELECT chronicle.append_event('{other}-0', 'Hijack', '{{}}')", "42501")
+        expect(conn, f"tenant {who}: append_events to another tenant's stream is 42501",
+               f"SELECT chronicle.append_events('{other}-0', '[{{\"event_type\": \"Hijack\", \"data\": {{}}}}]')", "42501")
+        # With an expected version the stream is judged as it appears: absent.
+        expect(conn, f"tenant {who}: expecting a version of another tenant's stream is 40001",
+               f"SELECT chronicle.append_events('{other}-0', '[{{\"event_type\": \"Hijack\", \"data\": {{}}}}]', expected_version => 1)", "40001")
+        expect(conn, f"tenant {who}: it cannot choose another tenant", f"SET chronicle.tenant = '{other}'", "42501")
+        expect(conn, f"tenant {who}: the untenanted stream is not its own", "SELECT chronicle.append_event('shared-0', 'Hijack', '{}')", "42501")
+    try:
+        a.execute("SELECT chronicle.append_event('a-9', 'Opened', '{}', event_id => %s)", [ev_b])
+        check("reusing another tenant's event_id is refused", False)
+    except psycopg.Error as e:
+        check("reusing another tenant's event_id is 23505 and does not name its stream",
+              e.sqlstate == "23505" and "b-0" not in str(e) + str(e.diag.message_detail), str(e.diag.message_detail))
+    check("no Hijack event was stored", one(su, "SELECT count(*) FROM chronicle.event_log WHERE event_type = 'Hijack'") == 0)
+    check("tenant b's streams are unchanged", one(su, "SELECT count(*) FROM chronicle.event_log WHERE tenant = 'b'") == 3)
+    check("every row carries its tenant",
+          rows(su, "SELECT tenant, count(*) FROM chronicle.event_log WHERE stream_id ~ '^(a|b|shared)-' GROUP BY 1 ORDER BY 1")
+          == [("", 1), ("a", 3), ("b", 3)])
+    check("a superuser sees every tenant", one(su, f"SELECT count(*) FROM chronicle.read_all({head0})") == 7)
+    # A placeholder set before the library is loaded (as a startup option, or
+    # SET in a fresh session) is refused when the policies load it.
+    # The session then has no tenant at all: every read of a tenant table
+    # fails with 42501 (falling back to the rows of no tenant would leak them).
+    spoof = connect("sec_tenant_a", **{"chronicle.tenant": "b"})
+    expect(spoof, "a startup option cannot choose another tenant", "SELECT * FROM chronicle.events", "42501")
+    expect(spoof, "... nor fall back to the rows of no tenant", "SELECT * FROM chronicle.list_streams()", "42501")
+    spoof.close()
+    spoof = connect("sec_tenant_a")
+    spoof.execute("SET chronicle.tenant = 'b'")
+    expect(spoof, "a SET before the library is loaded cannot choose another tenant", "SELECT * FROM chronicle.events", "42501")
+    spoof.close()
+    untenanted = connect("sec_writer")
+    check("a role without a tenant sees only the rows of no tenant",
+          owners(untenanted, "SELECT stream_id FROM chronicle.list_streams() WHERE stream_id ~ '^(a|b|shared)-'") == {"shared-0"})
+    untenanted.close()
+    # The feed stays one: each tenant's positions are increasing parts of it.
+    pa = [r[0] for r in rows(a, f"SELECT global_position FROM chronicle.read_all({head0})")]
+    pb = [r[0] for r in rows(b, f"SELECT global_position FROM chronicle.read_all({head0})")]
+    check("the tenants' positions interleave in one dense feed",
+          sorted(pa + pb) == list(range(head0 + 2, head0 + 8)) and pa == sorted(pa), f"{pa} {pb}")
+    a.close()
+    b.close()
+
+
+def main():
+    su = connect()
+    setup(su)
+    try:
+        privileges(su)
+        planted(su)
+        tenants(su)
+    finally:
+        su.execute("DROP SCHEMA IF EXISTS evil CASCADE")
+        for role in ROLES:
+            su.execute(f"DROP OWNED BY {role}")
+            su.execute(f"DROP ROLE {role}")
+        su.close()
+    print(f"RESULT passed={PASSED} failed={FAILED}")
+    sys.exit(1 if FAILED else 0)
+
+
+main()
