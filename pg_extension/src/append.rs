@@ -30,32 +30,75 @@ use crate::errors::{prepare_kept, raise, spi, OrRaise};
 use crate::guc;
 use crate::raw_jsonb::RawJsonb;
 
-/// Where an event_id is stored, as a retry check sees it: another tenant's
-/// stream is not named (the check then reports a duplicate event_id).
-const STORED_AS: &str = "\
+/// The SQL pieces that differ between a database whose schema has tenants
+/// (0.2.0 on) and one still at 0.1.0: between installing a new library and
+/// `ALTER EXTENSION chronicle UPDATE`, the new library serves the old schema.
+struct Tenancy {
+    /// Where an event_id is stored, as a retry check sees it: another
+    /// tenant's stream is not named (the check then reports a duplicate).
+    stored_as: &'static str,
+    /// Only the session's tenant's stream head is advanced.
+    own_stream: &'static str,
+    /// The head's tenant, as the head statements return it.
+    head_tenant: &'static str,
+    /// The tenant column of a new head or event, and its value.
+    column: &'static str,
+    new_head_value: &'static str,
+    event_value: &'static str,
+}
+
+static TENANTS: Tenancy = Tenancy {
+    stored_as: "\
 CASE WHEN e.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant() THEN e.stream_id
      ELSE '(a stream of another tenant)' END,
-CASE WHEN e.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant() THEN e.version ELSE 0 END";
+CASE WHEN e.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant() THEN e.version ELSE 0 END",
+    own_stream: "AND s.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant()",
+    head_tenant: "s.tenant",
+    column: ", tenant",
+    new_head_value: ", chronicle.current_tenant()",
+    event_value: ", head.tenant",
+};
+
+static NO_TENANTS: Tenancy = Tenancy {
+    stored_as: "e.stream_id, e.version",
+    own_stream: "",
+    head_tenant: "''::pg_catalog.text",
+    column: "",
+    new_head_value: "",
+    event_value: "",
+};
+
+/// Whether the installed schema has tenants (chronicle.event_log.tenant).
+fn tenants_installed() -> bool {
+    unsafe {
+        let schema = pg_sys::get_namespace_oid(c"chronicle".as_ptr(), true);
+        let log = pg_sys::get_relname_relid(c"event_log".as_ptr(), schema);
+        log != pg_sys::InvalidOid
+            && pg_sys::get_attnum(log, c"tenant".as_ptr()) != pg_sys::InvalidAttrNumber as i16
+    }
+}
 
 /// Where a caller-supplied event_id is stored already. Parameters: $1
 /// event_id, $2 event_type, $3 data.
-fn lookup_one_sql() -> String {
+fn lookup_one_sql(t: &Tenancy) -> String {
     format!(
-        "SELECT {STORED_AS}, e.event_type OPERATOR(pg_catalog.=) $2 AND e.data OPERATOR(pg_catalog.=) $3
+        "SELECT {}, e.event_type OPERATOR(pg_catalog.=) $2 AND e.data OPERATOR(pg_catalog.=) $3
   FROM chronicle.event_log e
- WHERE e.event_id OPERATOR(pg_catalog.=) $1"
+ WHERE e.event_id OPERATOR(pg_catalog.=) $1",
+        t.stored_as
     )
 }
 
 /// The same for each event of a batch ($1, a JSON array) that is stored.
-fn lookup_batch_sql() -> String {
+fn lookup_batch_sql(t: &Tenancy) -> String {
     format!(
-        "SELECT t.ord, {STORED_AS},
+        "SELECT t.ord, {},
        e.event_type OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->>) 'event_type')
        AND e.data OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->) 'data')
   FROM pg_catalog.jsonb_array_elements($1) WITH ORDINALITY AS t(item, ord)
   JOIN chronicle.event_log e
-    ON e.event_id OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->>) 'event_id')::uuid"
+    ON e.event_id OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->>) 'event_id')::uuid",
+        t.stored_as
     )
 }
 
@@ -67,54 +110,62 @@ fn lookup_batch_sql() -> String {
 // old version. The statement returns the old head; the core then judges the
 // append against it, and a rejection raises an ERROR, which rolls the whole
 // statement back: nothing of a rejected append is ever visible.
-const ADVANCE_HEAD: &str = "\
-WITH head AS (
+fn advance_head(t: &Tenancy) -> String {
+    format!(
+        "WITH head AS (
   UPDATE chronicle.streams s
      SET version = s.version OPERATOR(pg_catalog.+) $3, last_event_at = pg_catalog.now(),
          seal_key = GREATEST(s.seal_key, pg_catalog.pg_current_xact_id())
-   WHERE s.stream_id OPERATOR(pg_catalog.=) $1
-     AND s.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant()
-  RETURNING s.version OPERATOR(pg_catalog.-) $3 AS before, s.stream_type, s.seal_key, s.tenant
-)";
+   WHERE s.stream_id OPERATOR(pg_catalog.=) $1 {}
+  RETURNING s.version OPERATOR(pg_catalog.-) $3 AS before, s.stream_type, s.seal_key, {} AS tenant
+)",
+        t.own_stream, t.head_tenant
+    )
+}
 
 // A new stream: create the head. If another transaction created it first
 // (ON CONFLICT), nothing is written and the caller retries as an existing
 // stream.
-const CREATE_HEAD: &str = "\
-WITH head AS (
-  INSERT INTO chronicle.streams (stream_id, stream_type, version, seal_key, first_event_at, last_event_at, tenant)
-  VALUES ($1, $2, $3, pg_catalog.pg_current_xact_id(), pg_catalog.now(), pg_catalog.now(),
-          chronicle.current_tenant())
+fn create_head(t: &Tenancy) -> String {
+    format!(
+        "WITH head AS (
+  INSERT INTO chronicle.streams AS s
+         (stream_id, stream_type, version, seal_key, first_event_at, last_event_at{})
+  VALUES ($1, $2, $3, pg_catalog.pg_current_xact_id(), pg_catalog.now(), pg_catalog.now(){})
   ON CONFLICT (stream_id) DO NOTHING
-  RETURNING 0::pg_catalog.int8 AS before, stream_type, seal_key, tenant
-)";
+  RETURNING 0::pg_catalog.int8 AS before, s.stream_type, s.seal_key, {} AS tenant
+)",
+        t.column, t.new_head_value, t.head_tenant
+    )
+}
 
 const EVENT_COLUMNS: &str = "seal_key, event_id, stream_id, stream_type, version, event_type, \
-    schema_version, data, metadata, correlation_id, causation_id, actor, occurred_at, tenant";
+    schema_version, data, metadata, correlation_id, causation_id, actor, occurred_at";
 
 /// Parameters: $1 stream_id, $2 stream_type (new streams), $3 event count,
 /// $4 event_id, $5 event_type, $6 schema_version, $7 data, $8 metadata,
 /// $9 correlation_id, $10 causation_id, $11 actor, $12 occurred_at.
-fn write_one_sql(head: &str) -> String {
+fn write_one_sql(head: &str, t: &Tenancy) -> String {
     format!(
         "{head}, written AS (
-  INSERT INTO chronicle.event_log ({EVENT_COLUMNS})
+  INSERT INTO chronicle.event_log ({EVENT_COLUMNS}{})
   SELECT head.seal_key, COALESCE($4, pg_catalog.gen_random_uuid()), $1, head.stream_type,
          head.before OPERATOR(pg_catalog.+) 1, $5, $6, $7, COALESCE($8, '{{}}'::jsonb), $9, $10, $11,
-         COALESCE($12, pg_catalog.now()), head.tenant
+         COALESCE($12, pg_catalog.now()){}
     FROM head
   RETURNING 1
 )
-SELECT head.before, head.stream_type FROM head"
+SELECT head.before, head.stream_type FROM head",
+        t.column, t.event_value
     )
 }
 
 /// Parameters: $1 stream_id, $2 stream_type (new streams), $3 event count,
 /// $4 the events (a JSON array validated by the core).
-fn write_batch_sql(head: &str) -> String {
+fn write_batch_sql(head: &str, t: &Tenancy) -> String {
     format!(
         "{head}, written AS (
-  INSERT INTO chronicle.event_log ({EVENT_COLUMNS})
+  INSERT INTO chronicle.event_log ({EVENT_COLUMNS}{})
   SELECT head.seal_key, COALESCE((t.item OPERATOR(pg_catalog.->>) 'event_id')::uuid, pg_catalog.gen_random_uuid()),
          $1, head.stream_type, head.before OPERATOR(pg_catalog.+) t.ord,
          t.item OPERATOR(pg_catalog.->>) 'event_type',
@@ -124,13 +175,13 @@ fn write_batch_sql(head: &str) -> String {
          (t.item OPERATOR(pg_catalog.->>) 'correlation_id')::uuid,
          (t.item OPERATOR(pg_catalog.->>) 'causation_id')::uuid,
          t.item OPERATOR(pg_catalog.->>) 'actor',
-         COALESCE((t.item OPERATOR(pg_catalog.->>) 'occurred_at')::timestamptz, pg_catalog.now()),
-         head.tenant
+         COALESCE((t.item OPERATOR(pg_catalog.->>) 'occurred_at')::timestamptz, pg_catalog.now()){}
     FROM head, pg_catalog.jsonb_array_elements($4) WITH ORDINALITY AS t(item, ord)
    ORDER BY t.ord  -- ids (and so the feed's order) follow the versions
   RETURNING 1
 )
-SELECT head.before, head.stream_type FROM head"
+SELECT head.before, head.stream_type FROM head",
+        t.column, t.event_value
     )
 }
 
@@ -151,13 +202,17 @@ enum Target {
 }
 
 thread_local! {
-    static PLANS: OnceCell<&'static Plans> = const { OnceCell::new() };
+    /// For a schema with tenants, and for one without.
+    static PLANS: [OnceCell<&'static Plans>; 2] = const { [OnceCell::new(), OnceCell::new()] };
 }
 
 fn plans(client: &SpiClient<'_>) -> &'static Plans {
     use pg_sys::{INT4OID, INT8OID, JSONBOID, TEXTOID, TIMESTAMPTZOID, UUIDOID};
-    PLANS.with(|cell| {
-        *cell.get_or_init(|| {
+    let installed = tenants_installed();
+    let t = if installed { &TENANTS } else { &NO_TENANTS };
+    let slot = usize::from(installed);
+    PLANS.with(|cells| {
+        *cells[slot].get_or_init(|| {
             // Mutating plans: SPI then takes a fresh snapshot per statement,
             // which the head read after the lock depends on.
             let prepare = |sql: &str, types: &[pg_sys::Oid]| prepare_kept(client, sql, types);
@@ -177,11 +232,12 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
             ];
             let batch = [TEXTOID, TEXTOID, INT8OID, JSONBOID];
             Box::leak(Box::new(Plans {
-                lookup_one: prepare(&lookup_one_sql(), &[UUIDOID, TEXTOID, JSONBOID]),
-                lookup_batch: prepare(&lookup_batch_sql(), &[JSONBOID]),
-                write_one: [ADVANCE_HEAD, CREATE_HEAD].map(|h| prepare(&write_one_sql(h), &one)),
-                write_batch: [ADVANCE_HEAD, CREATE_HEAD]
-                    .map(|h| prepare(&write_batch_sql(h), &batch)),
+                lookup_one: prepare(&lookup_one_sql(t), &[UUIDOID, TEXTOID, JSONBOID]),
+                lookup_batch: prepare(&lookup_batch_sql(t), &[JSONBOID]),
+                write_one: [advance_head(t), create_head(t)]
+                    .map(|h| prepare(&write_one_sql(&h, t), &one)),
+                write_batch: [advance_head(t), create_head(t)]
+                    .map(|h| prepare(&write_batch_sql(&h, t), &batch)),
             }))
         })
     })

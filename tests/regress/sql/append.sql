@@ -22,7 +22,7 @@ SELECT version, event_type, data, metadata, schema_version, actor
 SELECT chronicle.stream_version('order-001') AS version,
        chronicle.stream_version('order-404') AS missing;
 SELECT stream_id, stream_type, version, first_event_at <= last_event_at AS times_ordered
-  FROM chronicle.list_streams();
+  FROM chronicle.list_streams(id_prefix => 'order-');
 
 -- Time travel reads: a version range.
 SELECT version, event_type FROM chronicle.read_stream('order-001', 2, 3);

@@ -1,0 +1,190 @@
+"""Upgrades: 0.1.0 with data, ALTER EXTENSION chronicle UPDATE, compared.
+
+Usage: python run.py DSN OLD_VERSION
+
+DSN names a superuser connection to a server where both the frozen install
+script of OLD_VERSION (sql/chronicle--OLD.sql) and the upgrade scripts are
+installed. The test
+
+  * creates database chronicle_upgrade with the extension at OLD_VERSION and
+    writes tests/upgrade/workload.sql into it (events, a reducer, schemas, an
+    upcaster, a subscription with a checkpoint), and records what the reads
+    answer;
+  * runs ALTER EXTENSION chronicle UPDATE and checks the version, that every
+    read answers the same, and that writing and polling go on where they were;
+  * compares the upgraded catalog with a fresh CREATE EXTENSION in database
+    chronicle_upgrade_fresh: every function (arguments, result, body, SECURITY
+    DEFINER, settings, volatility, grants, comment), table and view (columns,
+    defaults, constraints, indexes, triggers, policies, row-level security,
+    options, grants, comments), and the extension's members. A schema change
+    made without its upgrade script fails here.
+
+The database chronicle_upgrade is left for the SQL suites (scripts/test.sh
+runs them on copies of it). Prints "RESULT passed=N failed=M".
+"""
+
+import pathlib
+import sys
+
+import psycopg
+
+DSN, OLD = sys.argv[1], sys.argv[2]
+HERE = pathlib.Path(__file__).parent
+PASSED = FAILED = 0
+
+# One line per catalog fact about the extension's objects; two databases
+# with the same lines have the same schema.
+CATALOG = r"""
+WITH ext AS (SELECT oid FROM pg_extension WHERE extname = 'chronicle'),
+members AS (
+    SELECT d.classid, d.objid FROM pg_depend d, ext
+     WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = ext.oid AND d.deptype = 'e'
+),
+rels AS (SELECT c.* FROM pg_class c JOIN members m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid)
+SELECT 'member ' || pg_describe_object(m.classid, m.objid, 0) FROM members m
+UNION ALL
+SELECT format('function %s returns %s strict=%s volatile=%s parallel=%s secdef=%s leakproof=%s config=%s acl=%s lang=%s body=%s comment=%s',
+              p.oid::regprocedure, pg_get_function_result(p.oid), p.proisstrict, p.provolatile, p.proparallel,
+              p.prosecdef, p.proleakproof, p.proconfig, p.proacl, l.lanname,
+              md5(coalesce(pg_get_function_sqlbody(p.oid), p.prosrc)), md5(obj_description(p.oid, 'pg_proc')))
+  FROM pg_proc p JOIN members m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid
+  JOIN pg_language l ON l.oid = p.prolang
+UNION ALL
+SELECT format('function %s arguments %s', p.oid::regprocedure, pg_get_function_arguments(p.oid))
+  FROM pg_proc p JOIN members m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid
+UNION ALL
+SELECT format('relation %s kind=%s rls=%s force_rls=%s options=%s acl=%s comment=%s view=%s',
+              r.oid::regclass, r.relkind, r.relrowsecurity, r.relforcerowsecurity, r.reloptions, r.relacl,
+              md5(obj_description(r.oid, 'pg_class')),
+              CASE WHEN r.relkind = 'v' THEN md5(pg_get_viewdef(r.oid)) END)
+  FROM rels r
+UNION ALL
+SELECT format('column %s.%s #%s %s notnull=%s default=%s acl=%s comment=%s', r.oid::regclass, a.attname,
+              row_number() OVER (PARTITION BY r.oid ORDER BY a.attnum), format_type(a.atttypid, a.atttypmod),
+              a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid), a.attacl, md5(col_description(r.oid, a.attnum)))
+  FROM rels r JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+  LEFT JOIN pg_attrdef ad ON ad.adrelid = r.oid AND ad.adnum = a.attnum
+UNION ALL
+SELECT format('constraint %s %s %s', r.oid::regclass, c.conname, pg_get_constraintdef(c.oid))
+  FROM rels r JOIN pg_constraint c ON c.conrelid = r.oid
+UNION ALL
+SELECT format('index %s', pg_get_indexdef(i.indexrelid))
+  FROM rels r JOIN pg_index i ON i.indrelid = r.oid
+UNION ALL
+SELECT format('trigger %s enabled=%s', pg_get_triggerdef(t.oid), t.tgenabled)
+  FROM rels r JOIN pg_trigger t ON t.tgrelid = r.oid AND NOT t.tgisinternal
+UNION ALL
+SELECT format('policy %s %s cmd=%s permissive=%s roles=%s using=%s check=%s', r.oid::regclass, p.polname,
+              p.polcmd, p.polpermissive, p.polroles::regrole[], pg_get_expr(p.polqual, p.polrelid),
+              pg_get_expr(p.polwithcheck, p.polrelid))
+  FROM rels r JOIN pg_policy p ON p.polrelid = r.oid
+UNION ALL
+SELECT format('dumped %s where %s', c::regclass, w)
+  FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS u(c, w) WHERE e.extname = 'chronicle'
+UNION ALL
+SELECT format('schema %s acl=%s', n.nspname, n.nspacl) FROM pg_namespace n WHERE n.nspname = 'chronicle'
+"""
+
+
+def check(what, ok, detail=""):
+    global PASSED, FAILED
+    if ok:
+        PASSED += 1
+    else:
+        FAILED += 1
+        print(f"FAIL {what}\n{detail}")
+
+
+def connect(db):
+    return psycopg.connect(f"{DSN} dbname={db}", autocommit=True)
+
+
+def recreate(db, version=None):
+    with connect("postgres") as c:
+        c.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+        c.execute(f"CREATE DATABASE {db}")
+    conn = connect(db)
+    conn.execute("CREATE EXTENSION chronicle" + (f" VERSION '{version}'" if version else ""))
+    return conn
+
+
+def observe(conn):
+    """What the reads answer about the workload's data."""
+    conn.execute("SELECT chronicle.seal()")
+    q = lambda sql: conn.execute(sql).fetchall()  # noqa: E731
+    return {
+        "events": q("SELECT global_position, event_id, stream_id, stream_type, version, event_type, schema_version, "
+                    "data, metadata, correlation_id, occurred_at, recorded_at FROM chronicle.events ORDER BY global_position"),
+        "streams": q("SELECT stream_id, stream_type, version, first_event_at, last_event_at "
+                     "FROM chronicle.list_streams() ORDER BY 1"),
+        "states": q("SELECT s.stream_id, chronicle.state_at(s.stream_id), chronicle.state_at(s.stream_id, 1) "
+                    "FROM chronicle.streams s ORDER BY 1"),
+        "history": q("SELECT * FROM chronicle.state_history('archive-cart-2')"),
+        "upcast": q("SELECT version, schema_version, data FROM chronicle.read_stream('archive-cart-1', upcast => true)"),
+        "correlation": q("SELECT stream_id, version FROM chronicle.read_correlation('e0000000-0000-4000-8000-0000000000cc')"),
+        "feed": q("SELECT global_position, stream_id, version FROM chronicle.read_all()"),
+        "subscription": q("SELECT name, stream_type, status, last_position, last_event_id, events_processed "
+                          "FROM chronicle.subscriptions"),
+        "definitions": q("SELECT stream_type, definition, revision FROM chronicle.reducers ORDER BY 1")
+                       + q("SELECT event_type, schema_version, schema FROM chronicle.event_types ORDER BY 1, 2")
+                       + q("SELECT event_type, from_schema_version, steps FROM chronicle.upcasters ORDER BY 1, 2"),
+        "export": [r[0] for r in q("SELECT * FROM chronicle.export_stream('archive-cart-1')")][1:],
+    }
+
+
+def catalog(conn):
+    return {r[0] for r in conn.execute(CATALOG).fetchall()}
+
+
+def main():
+    old = recreate("chronicle_upgrade", OLD)
+    check(f"the extension installs at {OLD}",
+          old.execute("SELECT extversion FROM pg_extension WHERE extname = 'chronicle'").fetchone()[0] == OLD)
+    for statement in (HERE / "workload.sql").read_text().split(";\n"):
+        if statement.strip():
+            old.execute(statement)  # each in its own transaction, as an application would
+    before = observe(old)
+    check("the workload wrote its events", len(before["events"]) == 6, str(before["events"]))
+
+    old.execute("ALTER EXTENSION chronicle UPDATE")
+    version = old.execute("SELECT extversion FROM pg_extension WHERE extname = 'chronicle'").fetchone()[0]
+    fresh = recreate("chronicle_upgrade_fresh")
+    latest = fresh.execute("SELECT extversion FROM pg_extension WHERE extname = 'chronicle'").fetchone()[0]
+    check(f"ALTER EXTENSION UPDATE goes from {OLD} to the current version {latest}", version == latest and version != OLD,
+          f"got {version}")
+
+    after = observe(old)
+    for key in before:
+        check(f"after the update, {key} reads the same", before[key] == after[key],
+              f"before: {before[key]}\nafter:  {after[key]}")
+    check("every old row belongs to no tenant",
+          old.execute("SELECT count(*) FROM chronicle.event_log WHERE tenant <> ''").fetchone()[0] == 0)
+
+    # Writing and following go on where they were.
+    v = old.execute("SELECT chronicle.append_event('archive-cart-1', 'ArchiveItemAdded', '{\"sku\": \"fig\", \"qty\": 1}', "
+                    "expected_version => 2, schema_version => 2)").fetchone()[0]
+    check("an append after the update continues the stream's versions", v == 3)
+    check("state_at folds the new event with the old reducer",
+          old.execute("SELECT chronicle.state_at('archive-cart-1')").fetchone()[0]
+          == {"items": {"apple": 2, "pear": 3, "fig": 1}, "total": 6})
+    old.execute("SELECT chronicle.seal()")
+    polled = old.execute("SELECT global_position, stream_id, version FROM chronicle.poll('archive-projector')").fetchall()
+    checkpoint = before["subscription"][0][3]
+    check("poll resumes after the acknowledged checkpoint, with the new event last",
+          polled and polled[0][0] > checkpoint and polled[-1][1:] == ("archive-cart-1", 3), str(polled))
+    check("the feed stays dense",
+          [r[0] for r in old.execute("SELECT global_position FROM chronicle.read_all()").fetchall()]
+          == list(range(1, 8)))
+
+    upgraded, installed = catalog(old), catalog(fresh)
+    missing, extra = sorted(installed - upgraded), sorted(upgraded - installed)
+    check(f"the upgraded catalog equals a fresh install of {latest} ({len(installed)} facts)",
+          not missing and not extra,
+          "in a fresh install only:\n  " + "\n  ".join(missing) + "\nafter the upgrade only:\n  " + "\n  ".join(extra))
+    old.close()
+    fresh.close()
+    print(f"RESULT passed={PASSED} failed={FAILED}")
+    sys.exit(1 if FAILED else 0)
+
+
+main()
