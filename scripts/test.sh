@@ -136,16 +136,26 @@ regress() {
     run_regress test "$PORT" chronicle_regress
 }
 
-# run_regress NAME PORT DB: the golden files against database DB. A database
-# that holds tests/upgrade/workload.sql's data from before (upgraded or
-# restored) answers some queries with more rows or later positions: those
-# answers are the alternative expected files NAME_1.out.
+# run_regress NAME PORT DB [OLD_VERSION]: the golden files against database
+# DB. With OLD_VERSION, each file's fresh start (DROP EXTENSION; CREATE
+# EXTENSION) installs OLD_VERSION and updates it instead, so that every file
+# runs on an upgraded extension (the echoed statement changes alike in the
+# expected output).
 run_regress() {
-    local out="$STATE/regress-$3"
+    local out="$STATE/regress-$3" input="$ROOT/tests/regress"
     rm -rf "$out" && mkdir -p "$out"
+    if [ -n "${4:-}" ]; then
+        input="$out/input"
+        mkdir -p "$input/sql" "$input/expected"
+        local f
+        for f in "$ROOT"/tests/regress/sql/*.sql "$ROOT"/tests/regress/expected/*.out; do
+            sed "s/^CREATE EXTENSION chronicle;\$/CREATE EXTENSION chronicle VERSION '$4';\nALTER EXTENSION chronicle UPDATE;/" \
+                "$f" >"$input/$(basename "$(dirname "$f")")/$(basename "$f")"
+        done
+    fi
     "$PGXS/src/test/regress/pg_regress" --use-existing --host="$(cluster_dir "$1")" --port="$2" \
         --user=postgres --dbname="$3" \
-        --inputdir="$ROOT/tests/regress" --outputdir="$out" \
+        --inputdir="$input" --outputdir="$out" \
         $(cat "$ROOT/tests/regress/schedule") \
         || { cat "$out/regression.diffs" 2>/dev/null | head -100; return 1; }
 }
@@ -158,13 +168,14 @@ copy_db() {
         -c "DROP DATABASE IF EXISTS $4 WITH (FORCE)" -c "CREATE DATABASE $4 TEMPLATE $3"
 }
 
-# sql_suites NAME PORT DB: the SQL-level suites (golden files, shared
-# vectors, bad input, privileges and tenants), each on its own copy of DB.
+# sql_suites NAME PORT DB [OLD_VERSION]: the SQL-level suites (golden files,
+# shared vectors, bad input, privileges and tenants), each on its own copy of
+# DB (for OLD_VERSION, see run_regress).
 sql_suites() {
     local name=$1 port=$2 db=$3 status=0
     local dsn="host=$(cluster_dir "$name") port=$port user=postgres"
     copy_db "$name" "$port" "$db" "${db}_regress"
-    run_regress "$name" "$port" "${db}_regress" || status=1
+    run_regress "$name" "$port" "${db}_regress" "${4:-}" || status=1
     copy_db "$name" "$port" "$db" "${db}_vectors"
     "$VENV/bin/python" "$ROOT/tests/vectors/run_sql.py" "$dsn dbname=${db}_vectors" || status=1
     copy_db "$name" "$port" "$db" "${db}_hostile"
@@ -179,8 +190,21 @@ sql_suites() {
 # with a fresh install, then the SQL suites on the upgraded database.
 upgrade() {
     local status=0
-    "$VENV/bin/python" "$ROOT/tests/upgrade/run.py" "$DSN" 0.1.0 || status=1
-    sql_suites test "$PORT" chronicle_upgrade || status=1
+    "$VENV/bin/python" "$ROOT/tests/upgrade/run.py" upgrade "$DSN" 0.1.0 || status=1
+    sql_suites test "$PORT" chronicle_upgrade 0.1.0 || status=1
+    return $status
+}
+
+# Dump and restore: the same data (and a tenant's stream) through pg_dump and
+# pg_restore into a fresh cluster, compared, then the SQL suites there.
+restore() {
+    local status=0
+    cluster_reset restore
+    cluster_start restore "$RESTORE_PORT"
+    PGBIN="$PGBIN" "$VENV/bin/python" "$ROOT/tests/upgrade/run.py" restore "$DSN" \
+        "host=$(cluster_dir restore) port=$RESTORE_PORT user=postgres" || status=1
+    sql_suites restore "$RESTORE_PORT" chronicle_restored || status=1
+    cluster_reset restore
     return $status
 }
 
@@ -301,6 +325,7 @@ suite concurrency concurrency
 suite hostile hostile
 suite security security
 suite upgrade upgrade
+suite restore restore
 suite crash crash
 suite replica replica
 suite feed feed

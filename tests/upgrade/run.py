@@ -1,10 +1,11 @@
-"""Upgrades: 0.1.0 with data, ALTER EXTENSION chronicle UPDATE, compared.
+"""Upgrades and dump/restore: a database with data, changed, compared.
 
-Usage: python run.py DSN OLD_VERSION
+Usage: python run.py upgrade DSN OLD_VERSION
+       python run.py restore DSN RESTORE_DSN
 
-DSN names a superuser connection to a server where both the frozen install
-script of OLD_VERSION (sql/chronicle--OLD.sql) and the upgrade scripts are
-installed. The test
+upgrade: DSN names a superuser connection to a server where both the frozen
+install script of OLD_VERSION (sql/chronicle--OLD.sql) and the upgrade
+scripts are installed. The test
 
   * creates database chronicle_upgrade with the extension at OLD_VERSION and
     writes tests/upgrade/workload.sql into it (events, a reducer, schemas, an
@@ -19,16 +20,26 @@ installed. The test
     options, grants, comments), and the extension's members. A schema change
     made without its upgrade script fails here.
 
-The database chronicle_upgrade is left for the SQL suites (scripts/test.sh
-runs them on copies of it). Prints "RESULT passed=N failed=M".
+restore: writes the same workload (and a tenant's stream) into database
+chronicle_dump on DSN, pg_dumps it (-Fc), pg_restores it into a new database
+chronicle_restored on RESTORE_DSN's server (a fresh cluster), and checks that
+every read answers the same (positions, recording times, states,
+checkpoints, tenants), that writing and polling go on, and that the restored
+catalog equals a fresh install there.
+
+The database chronicle_upgrade or chronicle_restored is left for the SQL
+suites (scripts/test.sh runs them on copies of it). Prints
+"RESULT passed=N failed=M".
 """
 
+import os
 import pathlib
+import subprocess
 import sys
 
 import psycopg
 
-DSN, OLD = sys.argv[1], sys.argv[2]
+MODE, DSN, ARG = sys.argv[1], sys.argv[2], sys.argv[3]
 HERE = pathlib.Path(__file__).parent
 PASSED = FAILED = 0
 
@@ -95,17 +106,24 @@ def check(what, ok, detail=""):
         print(f"FAIL {what}\n{detail}")
 
 
-def connect(db):
-    return psycopg.connect(f"{DSN} dbname={db}", autocommit=True)
+def connect(db, dsn=None):
+    return psycopg.connect(f"{dsn or DSN} dbname={db}", autocommit=True)
 
 
-def recreate(db, version=None):
-    with connect("postgres") as c:
+def recreate(db, version=None, dsn=None, extension=True):
+    with connect("postgres", dsn) as c:
         c.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
         c.execute(f"CREATE DATABASE {db}")
-    conn = connect(db)
-    conn.execute("CREATE EXTENSION chronicle" + (f" VERSION '{version}'" if version else ""))
+    conn = connect(db, dsn)
+    if extension:
+        conn.execute("CREATE EXTENSION chronicle" + (f" VERSION '{version}'" if version else ""))
     return conn
+
+
+def write_workload(conn):
+    for statement in (HERE / "workload.sql").read_text().split(";\n"):
+        if statement.strip():
+            conn.execute(statement)  # each in its own transaction, as an application would
 
 
 def observe(conn):
@@ -129,6 +147,9 @@ def observe(conn):
                        + q("SELECT event_type, schema_version, schema FROM chronicle.event_types ORDER BY 1, 2")
                        + q("SELECT event_type, from_schema_version, steps FROM chronicle.upcasters ORDER BY 1, 2"),
         "export": [r[0] for r in q("SELECT * FROM chronicle.export_stream('archive-cart-1')")][1:],
+        "tenants": q("SELECT stream_id, tenant FROM chronicle.streams WHERE tenant <> '' ORDER BY 1")
+                   if conn.execute("SELECT extversion <> '0.1.0' FROM pg_extension WHERE extname = 'chronicle'").fetchone()[0]
+                   else [],
     }
 
 
@@ -136,13 +157,65 @@ def catalog(conn):
     return {r[0] for r in conn.execute(CATALOG).fetchall()}
 
 
-def main():
+def goes_on(conn, before):
+    """Writing and following go on where they were."""
+    v = conn.execute("SELECT chronicle.append_event('archive-cart-1', 'ArchiveItemAdded', '{\"sku\": \"fig\", \"qty\": 1}', "
+                     "expected_version => 2, schema_version => 2)").fetchone()[0]
+    check("an append continues the stream's versions", v == 3)
+    check("state_at folds the new event with the old reducer",
+          conn.execute("SELECT chronicle.state_at('archive-cart-1')").fetchone()[0]
+          == {"items": {"apple": 2, "pear": 3, "fig": 1}, "total": 6})
+    conn.execute("SELECT chronicle.seal()")
+    polled = conn.execute("SELECT global_position, stream_id, version FROM chronicle.poll('archive-projector')").fetchall()
+    checkpoint = before["subscription"][0][3]
+    check("poll resumes after the acknowledged checkpoint, with the new event last",
+          polled and polled[0][0] > checkpoint and polled[-1][1:] == ("archive-cart-1", 3), str(polled))
+    positions = [r[0] for r in conn.execute("SELECT global_position FROM chronicle.read_all()").fetchall()]
+    check("the feed stays dense", positions == list(range(1, len(before["feed"]) + 2)), str(positions))
+
+
+def compare_catalogs(changed, fresh, what):
+    got, want = catalog(changed), catalog(fresh)
+    missing, extra = sorted(want - got), sorted(got - want)
+    check(f"the {what} catalog equals a fresh install ({len(want)} facts)", not missing and not extra,
+          "in a fresh install only:\n  " + "\n  ".join(missing) + f"\n{what} only:\n  " + "\n  ".join(extra))
+
+
+def restore(restore_dsn):
+    source = recreate("chronicle_dump")
+    write_workload(source)
+    # A tenant's stream (a superuser may set chronicle.tenant).
+    source.execute("SET chronicle.tenant = 'acme'")
+    source.execute("SELECT chronicle.append_event('archive-acme-1', 'ArchivePaymentTaken', '{\"amount\": 1}', "
+                   "stream_type => 'ArchivePayment')")
+    source.execute("RESET chronicle.tenant")
+    before = observe(source)
+    check("the workload wrote its events", len(before["events"]) == 7, str(before["events"]))
+    dump = "/tmp/chronicle-restore.dump"
+    pgbin = os.environ["PGBIN"]
+    subprocess.run([f"{pgbin}/pg_dump", "-Fc", "-f", dump, f"{DSN} dbname=chronicle_dump"], check=True)
+    source.close()
+    recreate("chronicle_restored", dsn=restore_dsn, extension=False).close()
+    subprocess.run([f"{pgbin}/pg_restore", "--exit-on-error", "-d", f"{restore_dsn} dbname=chronicle_restored", dump],
+                   check=True)
+    restored = connect("chronicle_restored", restore_dsn)
+    after = observe(restored)
+    for key in before:
+        check(f"after pg_dump/pg_restore, {key} reads the same", before[key] == after[key],
+              f"before: {before[key]}\nafter:  {after[key]}")
+    goes_on(restored, before)
+    fresh = recreate("chronicle_restore_fresh", dsn=restore_dsn)
+    compare_catalogs(restored, fresh, "restored")
+    restored.close()
+    fresh.close()
+
+
+def upgrade(old_version):
+    OLD = old_version
     old = recreate("chronicle_upgrade", OLD)
     check(f"the extension installs at {OLD}",
           old.execute("SELECT extversion FROM pg_extension WHERE extname = 'chronicle'").fetchone()[0] == OLD)
-    for statement in (HERE / "workload.sql").read_text().split(";\n"):
-        if statement.strip():
-            old.execute(statement)  # each in its own transaction, as an application would
+    write_workload(old)
     before = observe(old)
     check("the workload wrote its events", len(before["events"]) == 6, str(before["events"]))
 
@@ -160,29 +233,14 @@ def main():
     check("every old row belongs to no tenant",
           old.execute("SELECT count(*) FROM chronicle.event_log WHERE tenant <> ''").fetchone()[0] == 0)
 
-    # Writing and following go on where they were.
-    v = old.execute("SELECT chronicle.append_event('archive-cart-1', 'ArchiveItemAdded', '{\"sku\": \"fig\", \"qty\": 1}', "
-                    "expected_version => 2, schema_version => 2)").fetchone()[0]
-    check("an append after the update continues the stream's versions", v == 3)
-    check("state_at folds the new event with the old reducer",
-          old.execute("SELECT chronicle.state_at('archive-cart-1')").fetchone()[0]
-          == {"items": {"apple": 2, "pear": 3, "fig": 1}, "total": 6})
-    old.execute("SELECT chronicle.seal()")
-    polled = old.execute("SELECT global_position, stream_id, version FROM chronicle.poll('archive-projector')").fetchall()
-    checkpoint = before["subscription"][0][3]
-    check("poll resumes after the acknowledged checkpoint, with the new event last",
-          polled and polled[0][0] > checkpoint and polled[-1][1:] == ("archive-cart-1", 3), str(polled))
-    check("the feed stays dense",
-          [r[0] for r in old.execute("SELECT global_position FROM chronicle.read_all()").fetchall()]
-          == list(range(1, 8)))
-
-    upgraded, installed = catalog(old), catalog(fresh)
-    missing, extra = sorted(installed - upgraded), sorted(upgraded - installed)
-    check(f"the upgraded catalog equals a fresh install of {latest} ({len(installed)} facts)",
-          not missing and not extra,
-          "in a fresh install only:\n  " + "\n  ".join(missing) + "\nafter the upgrade only:\n  " + "\n  ".join(extra))
+    goes_on(old, before)
+    compare_catalogs(old, fresh, "upgraded")
     old.close()
     fresh.close()
+
+
+def main():
+    {"upgrade": upgrade, "restore": restore}[MODE](ARG)
     print(f"RESULT passed={PASSED} failed={FAILED}")
     sys.exit(1 if FAILED else 0)
 
