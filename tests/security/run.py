@@ -342,6 +342,7 @@ def tenants(su):
     a, b = connect("sec_tenant_a"), connect("sec_tenant_b")
     corr = str(uuid.uuid4())
     ev_b = str(uuid.uuid4())
+    su.execute("SELECT chronicle.seal()")  # everything before is sealed: head0 is where this part starts
     head0 = one(su, "SELECT chronicle.feed_head()")
     check("tenant a's session has tenant a", one(a, "SELECT chronicle.current_tenant()") == "a")
     su.execute("SELECT chronicle.append_event('shared-0', 'Opened', '{}', stream_type => 'Acct')")
