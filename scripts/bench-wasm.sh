@@ -20,7 +20,8 @@ cluster_psql bench "$PORT" "$DB" -o /dev/null -f "$ROOT/scripts/demo.sql" -f "$R
 dir="$STATE/bench-wasm"
 mkdir -p "$dir"
 cluster_psql bench "$PORT" "$DB" -At -c "SELECT l FROM chronicle.export_stream('account-big') l" >"$dir/export-100k.ndjson"
-URL="postgresql://postgres@127.0.0.1:$PORT/$DB"
+# The dashboard reads as chronicle_dashboard (granted chronicle_reader only).
+URL="postgresql://chronicle_dashboard@127.0.0.1:$PORT/$DB"
 dashboard_start bench "$URL" "$DASHBOARD_PORT"
 status=0
 BENCH_EXPORT="$dir/export-100k.ndjson" BENCH_DIR="$dir" BENCH_FOLD="$ROOT/target/release/examples/fold" \

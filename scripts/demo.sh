@@ -16,7 +16,8 @@ recreate_db demo "$PORT" "$DB"
 cluster_psql demo "$PORT" "$DB" -f "$ROOT/scripts/demo.sql"
 log "loading the dashboard's dataset (scripts/demo_data.sql: 7 stream types, a 100,000-event stream)"
 cluster_psql demo "$PORT" "$DB" -o /dev/null -f "$ROOT/scripts/demo_data.sql"
-URL="postgresql://postgres@127.0.0.1:$PORT/$DB"
+# The dashboard reads as chronicle_dashboard (granted chronicle_reader only).
+URL="postgresql://chronicle_dashboard@127.0.0.1:$PORT/$DB"
 dashboard_start demo "$URL" "$DASHBOARD_PORT"
 
 cat <<INFO
@@ -25,7 +26,7 @@ Chronicle is running (Postgres 15, extension chronicle $(cluster_psql demo "$POR
   dashboard: http://127.0.0.1:$DASHBOARD_PORT/#stream=order-001
              (try account-big: 100,000 events; counter-1: a failing step;
               order-002: a correlation across three streams)
-  connect:   psql "$URL"
+  connect:   psql "postgresql://postgres@127.0.0.1:$PORT/$DB"
         or:  ./chronicle psql
   logs:      $(cluster_dir demo)/server.log, $STATE/dashboard-demo.log
   stop:      ./chronicle stop

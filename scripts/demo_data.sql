@@ -141,5 +141,16 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- The dashboard's login role: it only reads (chronicle_reader). The demo and
+-- test clusters trust local connections; elsewhere, give it a password.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'chronicle_dashboard') THEN
+        CREATE ROLE chronicle_dashboard LOGIN;
+    END IF;
+END
+$$;
+GRANT chronicle_reader TO chronicle_dashboard;
 RESET client_min_messages;
 SELECT stream_type, streams, events FROM chronicle.stream_types();

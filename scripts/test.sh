@@ -112,12 +112,15 @@ parity() {
 # The dashboard in Debian's Chromium against the real server and database;
 # screenshots in tests/results/screenshots.
 browser() {
+    # The dashboard reads as chronicle_dashboard (granted chronicle_reader
+    # only); the tests append and compare as postgres.
     local status=0 url="postgresql://postgres@127.0.0.1:$PORT/chronicle_browser"
+    local reader="postgresql://chronicle_dashboard@127.0.0.1:$PORT/chronicle_browser"
     local dashboard_port="${TEST_DASHBOARD_PORT:-54338}"
     build_wasm
     build_dashboard
     load_demo_data chronicle_browser
-    dashboard_start test "$url" "$dashboard_port"
+    dashboard_start test "$reader" "$dashboard_port"
     (cd "$ROOT/tests/browser" && CHRONICLE_DASHBOARD_URL="http://127.0.0.1:$dashboard_port/" \
         CHRONICLE_DATABASE_URL="$url" CHRONICLE_SCREENSHOTS="$ROOT/tests/results/screenshots" \
         node --test) || status=1
