@@ -91,6 +91,20 @@ done
 compare "100-event batch, sync_commit=on (prepared)" "$WORK/batch_raw.sql" "$WORK/batch_append.sql" on prepared
 echo "(mean of two alternating runs each; a batch transaction carries 100 events)" | tee -a "$report"
 
+# What least privilege costs: append_event as shipped (SECURITY DEFINER with
+# SET search_path) against the same C function declared without either, as
+# in 0.1 (both called by a superuser, so both may write).
+cluster_psql bench "$PORT" "$DB" -c "CREATE FUNCTION bench_append_invoker(stream_id text, event_type text,
+    data jsonb, metadata jsonb DEFAULT '{}', expected_version bigint DEFAULT NULL, event_id uuid DEFAULT NULL,
+    stream_type text DEFAULT NULL, correlation_id uuid DEFAULT NULL, causation_id uuid DEFAULT NULL,
+    actor text DEFAULT NULL, occurred_at timestamptz DEFAULT NULL, schema_version int DEFAULT 1)
+    RETURNS bigint VOLATILE LANGUAGE c AS '\$libdir/chronicle', 'append_event_wrapper'"
+sed 's/chronicle.append_event(/bench_append_invoker(/' "$WORK/append.sql" >"$WORK/append_invoker.sql"
+printf '%-44s %10s %10s %7s\n' "privileges (pgbench protocol)" "invoker" "definer" "ratio" | tee -a "$report"
+for sync in off on; do
+    compare "single event, sync_commit=$sync (prepared)" "$WORK/append_invoker.sql" "$WORK/append.sql" "$sync" prepared
+done
+
 # The feed under load: the same single-event load, while a follower reads
 # the feed through read_all as fast as it can.
 follow_tps() {
