@@ -30,8 +30,9 @@ ALTER FUNCTION chronicle.state_at(text, bigint, timestamptz) SET search_path TO 
 ALTER FUNCTION chronicle.state_history(text, bigint, bigint) SET search_path TO pg_catalog, pg_temp;
 ALTER FUNCTION chronicle._export_header(text, bigint, bigint) SET search_path TO pg_catalog, pg_temp;
 
--- The new internal functions, then the subscription functions that now keep
--- to their tenant (and, but for poll, run as the owner).
+-- The new internal functions; the feed's pages, which widen their windows
+-- when rows are hidden; the subscription functions, which now keep to their
+-- tenant (and, but for poll, run as the owner).
 -- Whether a stream is the tenant's. Inlined like _feed_range.
 CREATE FUNCTION chronicle._in_tenant(stream_id text, tenant text) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -84,6 +85,45 @@ BEGIN
         RETURN;
     END IF;
     PERFORM chronicle._move_checkpoint(sub, _skip.consumer, to_position, 0, from_position);
+END
+$$;
+
+-- A page of the feed: at most max_count events after after_position that
+-- pass the filter, up to position up_to, in order. Positions are dense, so
+-- it reads windows of positions: exactly max_count of them without a filter.
+-- A window that yields fewer events than it has positions (a filter, or
+-- row-level security hiding other tenants' events) makes the next one twice
+-- as wide, so that a sparse page costs few windows.
+CREATE OR REPLACE FUNCTION chronicle._feed_page(
+    after_position bigint, max_count int, up_to bigint,
+    only_stream_type text, only_event_types text[], consumer int, consumers int
+) RETURNS SETOF chronicle.events
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off  -- the plans are cheap; JIT would compile them on every call
+AS $$
+DECLARE
+    unfiltered boolean := only_stream_type IS NULL AND only_event_types IS NULL AND consumers = 1;
+    lo bigint := after_position;
+    hi bigint;
+    got bigint := 0;
+    n bigint;
+    width bigint := CASE WHEN unfiltered THEN max_count ELSE greatest(max_count, 1000) END;
+BEGIN
+    WHILE got < max_count AND lo < up_to LOOP
+        hi := least(up_to, lo + width);
+        RETURN QUERY
+            SELECT v.* FROM chronicle._feed_range(lo, hi) v
+             WHERE unfiltered
+                OR chronicle._delivers(only_stream_type, only_event_types, consumer, consumers,
+                                       v.stream_type, v.event_type, v.stream_id)
+             ORDER BY v.global_position
+             LIMIT max_count - got;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        got := got + n;
+        lo := hi;
+        width := least(width * 2, 1000000);
+    END LOOP;
 END
 $$;
 

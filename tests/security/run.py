@@ -423,6 +423,8 @@ def tenants(su):
     pb = [r[0] for r in rows(b, f"SELECT global_position FROM chronicle.read_all({head0})")]
     check("the tenants' positions interleave in one dense feed",
           sorted(pa + pb) == list(range(head0 + 2, head0 + 8)) and pa == sorted(pa), f"{pa} {pb}")
+    page = [r[0] for r in rows(a, f"SELECT global_position FROM chronicle.read_all({head0}, 2)")]
+    check("a page of a tenant's feed skips the hidden positions and is full", page == pa[:2], f"{page} {pa}")
     a.close()
     b.close()
 
