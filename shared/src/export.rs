@@ -82,13 +82,14 @@ pub fn parse(text: &str) -> Result<Export> {
     let events = parse_events("events", body, None)?;
     let from = from_version(&header);
     for (i, e) in events.iter().enumerate() {
-        if e.version() != from + i as u64 {
+        // In u128: a header may say from_version 18446744073709551615.
+        let expected = u128::from(from) + i as u128;
+        if u128::from(e.version()) != expected {
             return Err(Error::invalid(
                 format!("events[{i}].version"),
                 format!(
-                    "is {} where {} was expected: the export's events are not consecutive",
+                    "is {} where {expected} was expected: the export's events are not consecutive",
                     e.version(),
-                    from + i as u64
                 ),
                 "Pass a whole export: events in version order, without gaps.",
             ));
@@ -131,8 +132,9 @@ pub fn check_count(header: &Value, events: u64) -> Result<()> {
         return Ok(());
     };
     let from = from_version(header);
-    let promised = (to + 1).saturating_sub(from);
-    if events == promised {
+    // In u128: a header may say to_version 18446744073709551615.
+    let promised = (u128::from(to) + 1).saturating_sub(u128::from(from));
+    if u128::from(events) == promised {
         return Ok(());
     }
     Err(Error::invalid(
@@ -325,6 +327,31 @@ mod tests {
             parse_schemas(&schemas).err().unwrap().field(),
             "schemas.A.x"
         );
+    }
+
+    /// Found by the property tests (shared/tests/properties.rs): a header
+    /// with a version at the end of u64 overflowed (a panic in a debug
+    /// build; in a release build an export promising 2^64 - 1 events and
+    /// holding none was taken as complete).
+    #[test]
+    fn header_versions_at_the_end_of_u64_are_refused() {
+        let max = u64::MAX;
+        let to = format!(
+            r#"{{"format":"chronicle-export","format_version":1,"from_version":1,"to_version":{max}}}"#
+        );
+        assert_eq!(parse(&to).err().unwrap().field(), "events");
+        let h = crate::history::History::from_export(&to).unwrap();
+        assert_eq!(h.check_complete().unwrap_err().field(), "events");
+        let from = format!(
+            "{{\"format\":\"chronicle-export\",\"format_version\":1,\"from_version\":{max}}}\n\
+             {{\"version\":{max},\"event_type\":\"A\",\"data\":{{}}}}\n\
+             {{\"version\":1,\"event_type\":\"A\",\"data\":{{}}}}\n"
+        );
+        let e = parse(&from).err().unwrap();
+        assert_eq!(e.field(), "events[1].version");
+        assert!(e
+            .message()
+            .contains("where 18446744073709551616 was expected"));
     }
 
     #[test]

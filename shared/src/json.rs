@@ -1,9 +1,52 @@
 //! JSON payloads: parsing with Chronicle's errors, and their size.
 
-use serde_json::Value;
+use std::str::FromStr;
+
+use bigdecimal::BigDecimal;
+use serde_json::{Number, Value};
 
 use crate::error::{Error, Result};
 use crate::limits::MAX_JSON_DEPTH;
+
+/// The range of numbers the core computes with and compares (reducer
+/// arithmetic, schema bounds and types): that of Postgres' `numeric`, at
+/// most 131072 digits before the decimal point and 16383 after, so the
+/// database never holds a number the core cannot judge.
+pub const DECIMAL_RANGE: &str =
+    "at most 131072 digits before the decimal point and 16383 after, as Postgres' numeric";
+const MAX_INTEGER_DIGITS: i64 = 131_072;
+const MAX_FRACTION_DIGITS: i64 = 16_383;
+
+/// Whether a JSON number is within [`DECIMAL_RANGE`], read off its text.
+///
+/// JSON text may carry any exponent, and beyond that range a number's exact
+/// value is not worth computing: `1e100000000` has a hundred million digits
+/// (minutes and gigabytes to add to), and `1e99999999999999999999` makes
+/// `BigDecimal` panic.
+pub(crate) fn in_decimal_range(n: &Number) -> bool {
+    let text = n.as_str();
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(i) => match text[i + 1..].parse::<i64>() {
+            Ok(e) => (&text[..i], e),
+            Err(_) => return false,
+        },
+        None => (text, 0),
+    };
+    let mantissa = mantissa.trim_start_matches('-');
+    let (int, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let before = (int.trim_start_matches('0').len() as i64).checked_add(exponent);
+    let after = (fraction.len() as i64).checked_sub(exponent);
+    before.is_some_and(|b| b <= MAX_INTEGER_DIGITS)
+        && after.is_some_and(|a| a <= MAX_FRACTION_DIGITS)
+}
+
+/// A JSON number as an exact decimal, when it is [`in_decimal_range`].
+pub(crate) fn decimal(n: &Number) -> Option<BigDecimal> {
+    if !in_decimal_range(n) {
+        return None;
+    }
+    BigDecimal::from_str(n.as_str()).ok()
+}
 
 /// Parses JSON text (as Postgres' `jsonb_out` or a client produced it).
 ///
@@ -178,6 +221,40 @@ mod tests {
         let text = r#"{"big":123456789012345678901234567890,"p":1.50,"tiny":1e-400}"#;
         let v = parse("data", text).unwrap();
         assert_eq!(serde_json::to_string(&v).unwrap(), text);
+    }
+
+    #[test]
+    fn decimals_stay_in_the_range_of_numeric() {
+        let d = |t: &str| decimal(&Number::from_str(t).unwrap());
+        for t in [
+            "0",
+            "-1.50",
+            "1e3",
+            "2E+3",
+            "-2.5e-7",
+            "1e131071",
+            "1e-16383",
+            "0.5e-16382",
+        ] {
+            assert_eq!(
+                d(t).map(|x| x.to_string()),
+                Some(BigDecimal::from_str(t).unwrap().to_string()),
+                "{t}"
+            );
+        }
+        // Found by the property tests (shared/tests/properties.rs): exponents
+        // beyond an i64 made BigDecimal panic, and large ones took minutes.
+        for t in [
+            "1e131072",
+            "1e-16384",
+            "1e100000000",
+            "1e99999999999999999999",
+            "-1E-9223372036854775809",
+            "1e9223372036854775808",
+            "1e9223372036854775807",
+        ] {
+            assert!(d(t).is_none(), "{t}");
+        }
     }
 
     #[test]

@@ -44,7 +44,6 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use bigdecimal::BigDecimal;
 use serde_json::{Map, Number, Value};
 
 use crate::error::{Error, Result};
@@ -444,7 +443,7 @@ impl Op {
                         ))
                     }
                 };
-                *target = Value::Number(add(&current, &by, self.kind == Kind::Decrement));
+                *target = Value::Number(add(&current, &by, self.kind == Kind::Decrement)?);
             }
             Kind::Append => {
                 let target = slot(state, &path)?;
@@ -628,21 +627,27 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 }
 
 /// Exact decimal `a + b` (or `a - b`), in plain notation with the larger
-/// scale of the two.
-fn add(a: &Number, b: &Number, subtract: bool) -> Number {
+/// scale of the two; an error for numbers out of [`crate::json::DECIMAL_RANGE`].
+fn add(a: &Number, b: &Number, subtract: bool) -> std::result::Result<Number, String> {
     if let Some(sum) = add_small(a.as_str(), b.as_str(), subtract) {
-        return sum;
+        return Ok(sum);
     }
-    let parse =
-        |n: &Number| BigDecimal::from_str(&n.to_string()).expect("a JSON number is a decimal");
-    let (x, y) = (parse(a), parse(b));
+    let parse = |n: &Number| {
+        crate::json::decimal(n).ok_or_else(|| {
+            format!(
+                "{n} is out of the range of numbers a reducer computes with ({})",
+                crate::json::DECIMAL_RANGE
+            )
+        })
+    };
+    let (x, y) = (parse(a)?, parse(b)?);
     let scale = x
         .fractional_digit_count()
         .max(y.fractional_digit_count())
         .max(0);
     let sum = if subtract { x - y } else { x + y };
     let text = sum.with_scale(scale).to_plain_string();
-    Number::from_str(&text).expect("plain decimal text is a JSON number")
+    Ok(Number::from_str(&text).expect("plain decimal text is a JSON number"))
 }
 
 /// A plain decimal (`-12.50`) as mantissa and scale, if it fits in an i128
@@ -691,6 +696,7 @@ fn add_small(a: &str, b: &str, subtract: bool) -> Option<Number> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bigdecimal::BigDecimal;
     use serde_json::json;
 
     #[test]
@@ -750,13 +756,42 @@ mod tests {
     #[test]
     fn decimal_arithmetic_is_exact() {
         let n = |s: &str| Number::from_str(s).unwrap();
-        assert_eq!(add(&n("0.1"), &n("0.2"), false).to_string(), "0.3");
-        assert_eq!(add(&n("1.50"), &n("1"), false).to_string(), "2.50");
+        let sum = |a: &str, b: &str, sub: bool| add(&n(a), &n(b), sub).unwrap().to_string();
+        assert_eq!(sum("0.1", "0.2", false), "0.3");
+        assert_eq!(sum("1.50", "1", false), "2.50");
         assert_eq!(
-            add(&n("123456789012345678901234567890"), &n("1"), false).to_string(),
+            sum("123456789012345678901234567890", "1", false),
             "123456789012345678901234567891"
         );
-        assert_eq!(add(&n("1"), &n("2.5"), true).to_string(), "-1.5");
+        assert_eq!(sum("1", "2.5", true), "-1.5");
+        assert_eq!(sum("1e3", "0.5", false), "1000.5");
+    }
+
+    /// Found by the property tests (shared/tests/properties.rs): adding a
+    /// number with an exponent beyond an i64 panicked, and `1e100000000`
+    /// took minutes and gigabytes to write out. Both are out of the range of
+    /// Postgres' numeric; the step fails instead, naming the number.
+    #[test]
+    fn arithmetic_beyond_numeric_fails_the_step() {
+        let r = Reducer::parse(
+            &json!({"on": {"A": [{"op": "increment", "path": "/n", "from": "/data/n"}]}}),
+        )
+        .unwrap();
+        for big in [
+            "1e99999999999999999999",
+            "-1E-9223372036854775809",
+            "1e100000000",
+        ] {
+            let n: Value = serde_json::from_str(big).unwrap();
+            let mut s = json!({"n": 1});
+            let e = r
+                .apply(&mut s, &event(1, "A", json!({"n": n})))
+                .unwrap_err();
+            assert_eq!(e.sqlstate(), "22000");
+            assert!(e.message().contains("out of the range"), "{}", e.message());
+            let mut s = json!({"n": n});
+            assert!(r.apply(&mut s, &event(1, "A", json!({"n": 1}))).is_err());
+        }
     }
 
     #[test]

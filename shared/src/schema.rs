@@ -15,7 +15,6 @@
 //!   `examples`, `default`.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 use bigdecimal::BigDecimal;
 use serde_json::Value;
@@ -85,10 +84,13 @@ fn count(field: &str, v: &Value) -> Result<usize> {
 
 fn decimal(field: &str, v: &Value) -> Result<(BigDecimal, String)> {
     match v {
-        Value::Number(n) => Ok((
-            BigDecimal::from_str(&n.to_string()).expect("a JSON number is a decimal"),
-            n.to_string(),
-        )),
+        Value::Number(n) => match crate::json::decimal(n) {
+            Some(x) => Ok((x, n.to_string())),
+            None => Err(bad(
+                field,
+                format!("must be a number of {}", crate::json::DECIMAL_RANGE),
+            )),
+        },
         _ => Err(bad(field, "must be a number")),
     }
 }
@@ -191,6 +193,14 @@ impl Schema {
 
     fn check_at(&self, path: String, v: &Value) -> std::result::Result<(), (String, String)> {
         let fail = |reason: String| Err((path.clone(), reason));
+        if let Value::Number(n) = v {
+            if !crate::json::in_decimal_range(n) {
+                return fail(format!(
+                    "is a number out of range (a schema checks numbers of {})",
+                    crate::json::DECIMAL_RANGE
+                ));
+            }
+        }
         if let Some(types) = &self.types {
             if !types.iter().any(|t| has_type(v, t)) {
                 return fail(format!(
@@ -247,16 +257,18 @@ impl Schema {
                     return fail(format!("must be at most {max} characters long"));
                 }
             }
+            // In range: a number out of range is refused above.
             Value::Number(n) => {
-                let x = BigDecimal::from_str(&n.to_string()).expect("a JSON number is a decimal");
-                if let Some((min, text)) = &self.minimum {
-                    if &x < min {
-                        return fail(format!("must be at least {text}"));
+                if let Some(x) = crate::json::decimal(n) {
+                    if let Some((min, text)) = &self.minimum {
+                        if &x < min {
+                            return fail(format!("must be at least {text}"));
+                        }
                     }
-                }
-                if let Some((max, text)) = &self.maximum {
-                    if &x > max {
-                        return fail(format!("must be at most {text}"));
+                    if let Some((max, text)) = &self.maximum {
+                        if &x > max {
+                            return fail(format!("must be at most {text}"));
+                        }
                     }
                 }
             }
@@ -325,8 +337,7 @@ fn known_type(field: &str, t: &str) -> Result<&'static str> {
 }
 
 fn is_integer(n: &serde_json::Number) -> bool {
-    let x = BigDecimal::from_str(&n.to_string()).expect("a JSON number is a decimal");
-    x.is_integer()
+    crate::json::decimal(n).is_some_and(|x| x.is_integer())
 }
 
 fn has_type(v: &Value, t: &str) -> bool {
@@ -340,7 +351,10 @@ fn has_type(v: &Value, t: &str) -> bool {
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => {
-            BigDecimal::from_str(&x.to_string()).ok() == BigDecimal::from_str(&y.to_string()).ok()
+            match (crate::json::decimal(x), crate::json::decimal(y)) {
+                (Some(x), Some(y)) => x == y,
+                _ => x == y,
+            }
         }
         _ => a == b,
     }
@@ -435,6 +449,40 @@ mod tests {
                 "{data}"
             );
         }
+    }
+
+    /// Found by the property tests (shared/tests/properties.rs): numbers
+    /// with exponents beyond an i64 made parsing a schema, and checking data
+    /// against one, panic; huge ones took minutes to compare.
+    #[test]
+    fn numbers_beyond_numeric_are_refused_not_a_panic() {
+        for n in [
+            "1e99999999999999999999",
+            "-1E-9223372036854775809",
+            "1e100000000",
+        ] {
+            let n: Value = serde_json::from_str(n).unwrap();
+            let e = Schema::parse(&json!({"minimum": n})).unwrap_err();
+            assert_eq!((e.sqlstate(), e.field()), ("22023", "schema.minimum"));
+            for schema in [
+                json!({}),
+                json!({"type": "integer"}),
+                json!({"minimum": 0}),
+                json!({"enum": [1]}),
+            ] {
+                let (path, reason) = Schema::parse(&schema)
+                    .unwrap()
+                    .check("data", &n)
+                    .unwrap_err();
+                assert_eq!(path, "data", "{schema}");
+                assert!(reason.contains("out of range"), "{reason}");
+            }
+        }
+        // The ends of numeric's range still compare.
+        let top: Value = serde_json::from_str("1e131071").unwrap();
+        let s = Schema::parse(&json!({"type": "integer", "minimum": top})).unwrap();
+        assert!(s.check("data", &top).is_ok());
+        assert!(s.check("data", &json!(1000)).is_err());
     }
 
     #[test]

@@ -1,0 +1,159 @@
+//! What the fuzz targets share: reading the input, and the invariants every
+//! target asserts (a panic here is a finding, as a crash is).
+
+use std::collections::BTreeSet;
+
+use chronicle_core::error::{Error, ERROR_CODES};
+use chronicle_core::event_view::Event;
+use chronicle_core::json;
+use chronicle_core::reducer::Reducer;
+use chronicle_core::replay::{Folder, OnFailure};
+use chronicle_core::upcast::Upcasters;
+use serde_json::{json, Map, Value};
+
+/// Inputs longer than this are cut (the fold targets are quadratic in the
+/// number of events they check).
+pub const MAX_EVENTS: usize = 64;
+
+/// The input as JSON, when it is UTF-8 JSON text (as the core parses it:
+/// exact numbers, at most 127 levels deep).
+pub fn json_input(data: &[u8]) -> Option<Value> {
+    let text = std::str::from_utf8(data).ok()?;
+    match json::parse("input", text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            check_error(&e);
+            None
+        }
+    }
+}
+
+/// A refusal is well formed: its SQLSTATE and name are listed, it names a
+/// field, its message names that field, and it has a hint.
+pub fn check_error(e: &Error) {
+    assert!(
+        ERROR_CODES
+            .iter()
+            .any(|(code, name, _)| *code == e.sqlstate() && *name == e.name()),
+        "{} / {} is not listed in ERROR_CODES: {e:?}",
+        e.sqlstate(),
+        e.name()
+    );
+    assert!(!e.field().is_empty(), "the error names no field: {e:?}");
+    assert!(
+        e.message().contains(e.field()),
+        "the message {:?} does not name the field {:?}",
+        e.message(),
+        e.field()
+    );
+    assert!(!e.hint().is_empty(), "the error has no hint: {e:?}");
+}
+
+/// [`check_error`], and the field lies under one of `roots`
+/// (`events[2].data` is under `events`).
+pub fn check_error_under(e: &Error, roots: &[&str]) {
+    check_error(e);
+    assert!(
+        roots.contains(&root(e.field())),
+        "the error's field {:?} is not under {roots:?}: {e:?}",
+        e.field()
+    );
+}
+
+/// The part of a field before the first `.` or `[`.
+pub fn root(field: &str) -> &str {
+    field.split(['.', '[']).next().unwrap_or(field)
+}
+
+/// The version of a replay failure.
+pub fn failure_version(e: &Error) -> u64 {
+    match e {
+        Error::ReplayFailed { version, .. } => *version,
+        other => panic!("a fold failed with something else than a replay failure: {other:?}"),
+    }
+}
+
+/// A few events to fold when the input brings none.
+pub fn sample_events() -> Vec<Value> {
+    vec![
+        json!({"version": 1, "event_type": "OrderCreated", "data": {"customer_id": "c-1", "status": "created"},
+               "recorded_at": "2024-05-01T12:01:00Z", "metadata": {"ip": "::1"}, "actor": "user-7"}),
+        json!({"version": 2, "event_type": "ItemAdded", "data": {"item_id": "apple", "quantity": 3, "price": 1.50},
+               "recorded_at": "2024-05-01 12:02:00.25+00", "schema_version": 1}),
+        json!({"version": 3, "event_type": "A", "data": {"n": 2, "a": {"b": [1, 2]}, "id": "x"},
+               "recorded_at": "2024-05-01T14:03:00+02:00", "stream_id": "order-1"}),
+        json!({"version": 4, "event_type": "B", "data": {"n": -0.25, "qty": 7}, "schema_version": 2}),
+    ]
+}
+
+/// The event elements of an input's `events` (or `None`), as objects
+/// numbered 1, 2, ... in order (so any envelope in the input can be folded),
+/// at most [`MAX_EVENTS`].
+pub fn renumbered(events: Option<&Value>) -> Vec<Value> {
+    let list = match events {
+        Some(Value::Array(items)) => items.clone(),
+        _ => sample_events(),
+    };
+    list.into_iter()
+        .filter(Value::is_object)
+        .take(MAX_EVENTS)
+        .enumerate()
+        .map(|(i, mut e)| {
+            e["version"] = json!(i + 1);
+            e
+        })
+        .collect()
+}
+
+/// A fold that skips failing steps, from the reducer's initial state: the
+/// state after each event (index 0: before the first) and the versions
+/// whose step failed. `events` must be consecutive from version 1.
+pub fn straight_fold(
+    reducer: Option<&Reducer>,
+    upcasters: &Upcasters,
+    events: &[Event],
+) -> (Vec<Value>, Vec<u64>) {
+    let mut folder = Folder::new(reducer, None, OnFailure::Skip).with_upcasters(upcasters);
+    let mut states = vec![folder.state().clone()];
+    for e in events {
+        folder
+            .step(e)
+            .expect("a skipping fold of consecutive events that upcast cleanly does not stop");
+        states.push(folder.state().clone());
+    }
+    let failed = folder.failures().iter().map(failure_version).collect();
+    (states, failed)
+}
+
+/// Reads the events' texts as a fold that needs only `keep` reads them.
+pub fn read_events(texts: &[String], keep: Option<&BTreeSet<String>>) -> Vec<Event> {
+    texts
+        .iter()
+        .map(|t| Event::from_text(t, keep).expect("the event was read before"))
+        .collect()
+}
+
+/// The tightest schema the core can write for `v`; it must accept `v`.
+pub fn describe(v: &Value) -> Value {
+    match v {
+        Value::Object(members) => json!({
+            "type": "object",
+            "required": members.keys().collect::<Vec<_>>(),
+            "additionalProperties": false,
+            "properties": members.iter().map(|(k, m)| (k.clone(), describe(m))).collect::<Map<_, _>>(),
+        }),
+        Value::Array(items) => {
+            let mut s = json!({"type": "array", "minItems": items.len(), "maxItems": items.len()});
+            if !items.is_empty() {
+                s["items"] = json!({ "enum": items });
+            }
+            s
+        }
+        Value::String(text) => {
+            let n = text.chars().count();
+            json!({"type": "string", "minLength": n, "maxLength": n, "enum": [text]})
+        }
+        Value::Number(_) => json!({"type": "number", "minimum": v, "maximum": v, "enum": [v]}),
+        other => json!({"type": json::type_name(other), "enum": [other]}),
+    }
+}
