@@ -2,7 +2,9 @@
 # Fuzzes the core (chronicle-core) with cargo-fuzz / libFuzzer: every target
 # in fuzz/ (or the ones named as arguments) for FUZZ_SECONDS seconds each
 # (default 60), after replaying the inputs kept in fuzz/regressions/<target>/.
-# Installs the nightly toolchain and cargo-fuzz when they are missing.
+# Uses nightly if installed (else the stable toolchain with RUSTC_BOOTSTRAP=1);
+# installs cargo-fuzz when it is missing. Ends with "RESULT passed=N failed=M"
+# (one per target) for ./chronicle test.
 #
 #   ./chronicle fuzz                          # every target, 60 s each
 #   FUZZ_SECONDS=600 ./chronicle fuzz replay  # one target, 10 minutes
@@ -17,20 +19,28 @@ RSS_LIMIT_MB="${FUZZ_RSS_LIMIT_MB:-2048}"
 FUZZ="$ROOT/fuzz"
 LOGS="$STATE/fuzz-logs"
 
-if ! command -v rustup >/dev/null; then
-    die "rustup is needed to install the nightly toolchain (./chronicle setup installs it)"
+# The toolchain: nightly when it is installed (cargo-fuzz's home); otherwise
+# the machine's own, with RUSTC_BOOTSTRAP=1 so that it takes the unstable
+# flags cargo-fuzz passes (the sanitizer). FUZZ_TOOLCHAIN=nightly or =stable
+# chooses.
+if [ "${FUZZ_TOOLCHAIN:-}" = nightly ] \
+    || { [ "${FUZZ_TOOLCHAIN:-}" != stable ] && rustup run nightly rustc --version >/dev/null 2>&1; }; then
+    if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+        log "installing the nightly toolchain"
+        rustup toolchain install nightly --profile minimal
+    fi
+    CARGO=(cargo +nightly)
+else
+    CARGO=(cargo)
+    export RUSTC_BOOTSTRAP=1
 fi
-if ! rustup run nightly rustc --version >/dev/null 2>&1; then
-    log "installing the nightly toolchain (cargo-fuzz needs it)"
-    rustup toolchain install nightly --profile minimal
-fi
-if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+if ! "${CARGO[@]}" fuzz --version >/dev/null 2>&1; then
     log "installing cargo-fuzz"
-    cargo +nightly install cargo-fuzz --locked
+    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked --quiet
 fi
 
 cd "$ROOT"
-mapfile -t ALL < <(cargo +nightly fuzz list)
+mapfile -t ALL < <("${CARGO[@]}" fuzz list)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL[@]}")
 known() {
@@ -42,8 +52,8 @@ for t in "${TARGETS[@]}"; do
     known "$t" || die "unknown fuzz target: $t (targets: ${ALL[*]})"
 done
 
-log "building the fuzz targets (nightly, release, debug assertions)"
-cargo +nightly fuzz build
+log "building the fuzz targets (${CARGO[*]}, release, debug assertions)"
+"${CARGO[@]}" fuzz build
 rm -rf "$LOGS" && mkdir -p "$LOGS"
 
 FAILED=()
@@ -52,7 +62,7 @@ for t in "${TARGETS[@]}"; do
     # The inputs that once crashed a target must pass before it fuzzes on.
     if compgen -G "$FUZZ/regressions/$t/*" >/dev/null; then
         log "$t: replaying fuzz/regressions/$t"
-        if ! cargo +nightly fuzz run "$t" "$FUZZ"/regressions/"$t"/* >"$LOGS/$t-regressions.log" 2>&1; then
+        if ! "${CARGO[@]}" fuzz run "$t" "$FUZZ"/regressions/"$t"/* >"$LOGS/$t-regressions.log" 2>&1; then
             tail -30 "$LOGS/$t-regressions.log" | sed 's/^/   | /'
             FAILED+=("$t (regressions)")
             continue
@@ -61,7 +71,7 @@ for t in "${TARGETS[@]}"; do
     log "$t: fuzzing for ${SECONDS_EACH}s"
     mkdir -p "$FUZZ/corpus/$t"
     status=0
-    cargo +nightly fuzz run "$t" -- -max_total_time="$SECONDS_EACH" -rss_limit_mb="$RSS_LIMIT_MB" \
+    "${CARGO[@]}" fuzz run "$t" -- -max_total_time="$SECONDS_EACH" -rss_limit_mb="$RSS_LIMIT_MB" \
         -dict="$FUZZ/json.dict" -print_final_stats=1 >"$LOGS/$t.log" 2>&1 || status=$?
     # "#661889 DONE cov: 3052 ft: 12193 corp: 1192/198Kb ... exec/s: 10850 rss: 503Mb"
     done_line="$(grep -E '^#[0-9]+[[:space:]]+DONE' "$LOGS/$t.log" | tail -1 || true)"
@@ -83,6 +93,7 @@ done
 
 echo
 printf '%s\n' "${SUMMARY[@]}"
+echo "RESULT passed=$((${#TARGETS[@]} - ${#FAILED[@]})) failed=${#FAILED[@]}"
 if [ ${#FAILED[@]} -gt 0 ]; then
     echo "failed: ${FAILED[*]} (logs in $LOGS)"
     exit 1

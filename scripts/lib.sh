@@ -11,6 +11,7 @@ PGUSER_OS=chronicle
 STATE="$ROOT/.state"
 VENV="$STATE/venv"
 PGRX_VERSION="$(sed -n 's/^pgrx = "=\(.*\)"$/\1/p' "$ROOT/Cargo.toml")"
+CARGO_FUZZ_VERSION=0.13.2
 
 export PATH="$HOME/.cargo/bin:$PATH"
 

@@ -44,6 +44,12 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --quiet
 fi
 
+# cargo-fuzz, for the fuzz targets (./chronicle fuzz, and a short run in the tests).
+if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VERSION" ]; then
+    log "cargo install cargo-fuzz $CARGO_FUZZ_VERSION (about 2 minutes)"
+    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked --quiet
+fi
+
 if ! id "$PGUSER_OS" >/dev/null 2>&1; then
     log "creating system user '$PGUSER_OS' to run Postgres"
     useradd --system --no-create-home --shell /usr/sbin/nologin "$PGUSER_OS"

@@ -316,6 +316,8 @@ clients_node() {
 
 suite core cargo test --manifest-path "$ROOT/Cargo.toml" -p chronicle-core
 suite lint lint
+# The cargo-fuzz targets, briefly (./chronicle fuzz runs them longer).
+suite fuzz env FUZZ_SECONDS="${FUZZ_SECONDS:-20}" "$ROOT/scripts/fuzz.sh"
 suite wasm wasm_tests
 suite pgrx pgrx_tests
 install_extension
