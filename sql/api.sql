@@ -700,24 +700,72 @@ COMMENT ON VIEW chronicle.feed_status IS
 -- rights, so that row-level security applies; so do the views
 -- (security_invoker).
 DO $roles$
+DECLARE
+    name text;
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'chronicle_reader') THEN
-        CREATE ROLE chronicle_reader NOLOGIN;
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'chronicle_writer') THEN
-        CREATE ROLE chronicle_writer NOLOGIN;
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'chronicle_admin') THEN
-        CREATE ROLE chronicle_admin NOLOGIN;
-    END IF;
+    FOREACH name IN ARRAY ARRAY['chronicle_reader', 'chronicle_writer', 'chronicle_admin'] LOOP
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) name) THEN
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', name);
+        ELSIF EXISTS (SELECT FROM pg_catalog.pg_roles r
+                       WHERE r.rolname OPERATOR(pg_catalog.=) name AND (r.rolcanlogin OR r.rolsuper OR r.rolbypassrls)) THEN
+            RAISE WARNING 'role % exists already and can log in, is a superuser or bypasses row-level security', name
+                USING HINT = 'Chronicle''s roles are meant as NOLOGIN groups: ALTER ROLE ' || name || ' NOLOGIN NOSUPERUSER NOBYPASSRLS.';
+        END IF;
+    END LOOP;
 END
 $roles$;
 GRANT chronicle_reader TO chronicle_writer;
 GRANT chronicle_writer TO chronicle_admin;
 
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA chronicle FROM PUBLIC;
-REVOKE ALL ON ALL TABLES IN SCHEMA chronicle FROM PUBLIC;
-REVOKE ALL ON ALL SEQUENCES IN SCHEMA chronicle FROM PUBLIC;
+-- Nobody but the owner keeps a privilege on Chronicle's schema and objects: PUBLIC
+-- loses the default EXECUTE, and an update from 0.1.0 (whose functions ran
+-- with their callers' rights, so that writers needed table privileges)
+-- revokes what was granted then, with a warning naming the roles.
+DO $revoke$
+DECLARE
+    o record;
+    grantee text;
+    revoked text[] := '{}';
+BEGIN
+    FOR o IN
+        SELECT pg_catalog.format('%s %s', CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+                                 c.oid::pg_catalog.regclass) AS object, c.relacl AS acl, c.relowner AS owner
+          FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.objid
+         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+           AND d.refobjid OPERATOR(pg_catalog.=) (SELECT e.oid FROM pg_catalog.pg_extension e
+                                                   WHERE e.extname OPERATOR(pg_catalog.=) 'chronicle')
+           AND d.deptype OPERATOR(pg_catalog.=) 'e'
+        UNION ALL
+        SELECT pg_catalog.format('FUNCTION %s', p.oid::pg_catalog.regprocedure), p.proacl, p.proowner
+          FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) d.objid
+         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+           AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+           AND d.refobjid OPERATOR(pg_catalog.=) (SELECT e.oid FROM pg_catalog.pg_extension e
+                                                   WHERE e.extname OPERATOR(pg_catalog.=) 'chronicle')
+           AND d.deptype OPERATOR(pg_catalog.=) 'e'
+        UNION ALL
+        SELECT 'SCHEMA chronicle', n.nspacl, n.nspowner FROM pg_catalog.pg_namespace n
+         WHERE n.nspname OPERATOR(pg_catalog.=) 'chronicle'
+    LOOP
+        EXECUTE 'REVOKE ALL ON ' OPERATOR(pg_catalog.||) o.object OPERATOR(pg_catalog.||) ' FROM PUBLIC';
+        FOR grantee IN
+            SELECT DISTINCT pg_catalog.pg_get_userbyid(a.grantee) FROM pg_catalog.aclexplode(o.acl) a
+             WHERE a.grantee OPERATOR(pg_catalog.<>) o.owner AND a.grantee OPERATOR(pg_catalog.<>) 0
+        LOOP
+            EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM %I', o.object, grantee);
+            IF grantee OPERATOR(pg_catalog.<>) ALL (ARRAY['chronicle_reader', 'chronicle_writer', 'chronicle_admin']) THEN
+                revoked := revoked OPERATOR(pg_catalog.||) grantee;  -- Chronicle's own get theirs again below
+            END IF;
+        END LOOP;
+    END LOOP;
+    IF pg_catalog.cardinality(revoked) OPERATOR(pg_catalog.>) 0 THEN
+        RAISE WARNING 'revoked the privileges of % on Chronicle''s schema, tables and functions',
+            (SELECT pg_catalog.string_agg(DISTINCT r, ', ') FROM pg_catalog.unnest(revoked) r)
+            USING HINT = 'Grant chronicle_reader, chronicle_writer or chronicle_admin instead.';
+    END IF;
+END
+$revoke$;
 GRANT USAGE ON SCHEMA chronicle TO chronicle_reader;
 
 GRANT SELECT ON chronicle.events, chronicle.event_log, chronicle.streams, chronicle.feed,
@@ -729,7 +777,7 @@ GRANT EXECUTE ON FUNCTION
     chronicle.read_stream(text, bigint, bigint, boolean), chronicle.stream_version(text),
     chronicle.read_correlation(uuid), chronicle.list_streams(text, text, text, int),
     chronicle.stream_types(), chronicle.reducer(text), chronicle.export_stream(text, bigint, bigint),
-    chronicle.read_all(bigint, int, text, text[]), chronicle.feed_head(), chronicle.seal(bigint),
+    chronicle.read_all(bigint, int, text, text[]), chronicle.feed_head(),
     chronicle.poll(text, int, int, int), chronicle.state_at(text, bigint, timestamptz),
     chronicle.state_history(text, bigint, bigint), chronicle.diff(jsonb, jsonb),
     chronicle.canonical_json(jsonb), chronicle.current_tenant(),
@@ -753,7 +801,9 @@ GRANT EXECUTE ON FUNCTION
     chronicle.define_upcaster(text, int, jsonb),
     chronicle.create_subscription(text, text, text[], bigint), chronicle.drop_subscription(text),
     chronicle.pause_subscription(text), chronicle.resume_subscription(text),
-    chronicle.fail_subscription(text, text), chronicle.reset_subscription(text, bigint)
+    chronicle.fail_subscription(text, text), chronicle.reset_subscription(text, bigint),
+    -- while it runs, a seal holds the lock the sealer waits for
+    chronicle.seal(bigint)
    TO chronicle_admin;
 
 ALTER VIEW chronicle.events SET (security_invoker = true);

@@ -34,8 +34,10 @@ use crate::raw_jsonb::RawJsonb;
 /// (0.2.0 on) and one still at 0.1.0: between installing a new library and
 /// `ALTER EXTENSION chronicle UPDATE`, the new library serves the old schema.
 struct Tenancy {
-    /// Where an event_id is stored, as a retry check sees it: another
-    /// tenant's stream is not named (the check then reports a duplicate).
+    /// Where an event_id is stored, as a retry check sees it, and whether
+    /// its content is the same: of another tenant's event, nothing (an
+    /// empty stream id, version 0, not the same), so that the check reports
+    /// a duplicate without telling whether the content matched.
     stored_as: &'static str,
     /// Only the session's tenant's stream head is advanced.
     own_stream: &'static str,
@@ -49,9 +51,9 @@ struct Tenancy {
 
 static TENANTS: Tenancy = Tenancy {
     stored_as: "\
-CASE WHEN e.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant() THEN e.stream_id
-     ELSE '(a stream of another tenant)' END,
-CASE WHEN e.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant() THEN e.version ELSE 0 END",
+CASE WHEN e.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant() THEN e.stream_id ELSE '' END,
+CASE WHEN e.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant() THEN e.version ELSE 0 END,
+e.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant() AND",
     own_stream: "AND s.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant()",
     head_tenant: "s.tenant",
     column: ", tenant",
@@ -60,7 +62,7 @@ CASE WHEN e.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant() THEN e.vers
 };
 
 static NO_TENANTS: Tenancy = Tenancy {
-    stored_as: "e.stream_id, e.version",
+    stored_as: "e.stream_id, e.version,",
     own_stream: "",
     head_tenant: "''::pg_catalog.text",
     column: "",
@@ -82,7 +84,7 @@ fn tenants_installed() -> bool {
 /// event_id, $2 event_type, $3 data.
 fn lookup_one_sql(t: &Tenancy) -> String {
     format!(
-        "SELECT {}, e.event_type OPERATOR(pg_catalog.=) $2 AND e.data OPERATOR(pg_catalog.=) $3
+        "SELECT {} e.event_type OPERATOR(pg_catalog.=) $2 AND e.data OPERATOR(pg_catalog.=) $3
   FROM chronicle.event_log e
  WHERE e.event_id OPERATOR(pg_catalog.=) $1",
         t.stored_as
@@ -92,7 +94,7 @@ fn lookup_one_sql(t: &Tenancy) -> String {
 /// The same for each event of a batch ($1, a JSON array) that is stored.
 fn lookup_batch_sql(t: &Tenancy) -> String {
     format!(
-        "SELECT t.ord, {},
+        "SELECT t.ord, {}
        e.event_type OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->>) 'event_type')
        AND e.data OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->) 'data')
   FROM pg_catalog.jsonb_array_elements($1) WITH ORDINALITY AS t(item, ord)

@@ -39,6 +39,7 @@ fn define_event_type(
 ) {
     const FN: &str = "chronicle.define_event_type";
     crate::errors::require_writable(FN);
+    crate::guc::require_no_tenant(FN);
     let schema = schema.map(|s| s.0);
     let (event_type, _, version) =
         check_definition(event_type, schema.as_ref(), schema_version.map(i64::from)).or_raise(FN);

@@ -99,11 +99,11 @@ pub fn register() {
     GucRegistry::define_int_guc(
         c"chronicle.snapshot_every",
         c"state_at caches the state every this many versions (0: never).",
-        c"Snapshots are a cache: deleting them never changes an answer.",
+        c"Snapshots are a cache: deleting them never changes an answer. Superuser only: the cache is written as its owner, whoever calls state_at.",
         &SNAPSHOT_EVERY,
         0,
         1_000_000_000,
-        GucContext::Userset,
+        GucContext::Suset,
         GucFlags::default(),
     );
     GucRegistry::define_int_guc(
@@ -136,6 +136,27 @@ pub fn register() {
 /// placeholder anyone may set) is then refused, never used.
 #[pgrx::pg_extern(stable, parallel_safe)]
 fn current_tenant() -> String {
+    tenant()
+}
+
+/// Raises 42501 (`shared_definition`) in a session with a tenant: reducers,
+/// event types and upcasters are shared by every tenant, so no tenant may
+/// change them for the others.
+pub fn require_no_tenant(function: &'static str) {
+    let tenant = tenant();
+    if !tenant.is_empty() {
+        crate::errors::raise(
+            chronicle_core::Error::SharedDefinition {
+                operation: function,
+                tenant,
+            },
+            function,
+        );
+    }
+}
+
+/// The session's tenant ('' for none); see [`current_tenant`].
+pub fn tenant() -> String {
     if TENANT_REFUSED.load(std::sync::atomic::Ordering::Relaxed) {
         pgrx::pg_sys::panic::ErrorReport::new(
             pgrx::PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,

@@ -18,6 +18,7 @@ fn define_upcaster(
 ) {
     const FN: &str = "chronicle.define_upcaster";
     crate::errors::require_writable(FN);
+    crate::guc::require_no_tenant(FN);
     let steps = steps.map(|s| s.0);
     let (event_type, from, _) = check_definition(
         event_type,
@@ -46,6 +47,7 @@ fn define_upcaster(
 
 /// Internal: an event's data upcast to its newest schema version.
 #[pg_extern(stable, parallel_safe, name = "_upcast")]
+#[search_path(pg_catalog, pg_temp)]
 fn upcast_sql(
     event_type: &str,
     schema_version: i32,

@@ -99,6 +99,12 @@ pub enum Error {
     /// An append to a stream that another tenant owns (stream ids are
     /// shared by every tenant of a database).
     OtherTenant { stream_id: String },
+    /// A definition (reducer, event type, upcaster) from a session with a
+    /// tenant: definitions are shared by every tenant of a database.
+    SharedDefinition {
+        operation: &'static str,
+        tenant: String,
+    },
 }
 
 /// The SQLSTATE and name of every error kind, in one place (a test checks that
@@ -174,6 +180,11 @@ pub const ERROR_CODES: &[(&str, &str, &str)] = &[
         "other_tenant",
         "the stream belongs to another tenant (chronicle.tenant)",
     ),
+    (
+        "42501",
+        "shared_definition",
+        "a reducer, event type or upcaster defined by a session with a tenant",
+    ),
 ];
 
 impl Error {
@@ -192,7 +203,7 @@ impl Error {
             Error::AlreadyExists { .. } => "42710",
             Error::Unavailable { .. } => "55000",
             Error::ReadOnly { .. } => "25006",
-            Error::OtherTenant { .. } => "42501",
+            Error::OtherTenant { .. } | Error::SharedDefinition { .. } => "42501",
         }
     }
 
@@ -213,6 +224,7 @@ impl Error {
             Error::Unavailable { .. } => "unavailable",
             Error::ReadOnly { .. } => "read_only",
             Error::OtherTenant { .. } => "other_tenant",
+            Error::SharedDefinition { .. } => "shared_definition",
         }
     }
 
@@ -227,7 +239,9 @@ impl Error {
             | Error::SchemaViolation { field, .. }
             | Error::NotFound { field, .. }
             | Error::AlreadyExists { field, .. } => field,
-            Error::Unavailable { operation, .. } | Error::ReadOnly { operation, .. } => operation,
+            Error::Unavailable { operation, .. }
+            | Error::ReadOnly { operation, .. }
+            | Error::SharedDefinition { operation, .. } => operation,
             Error::VersionConflict { .. } => "expected_version",
             Error::StreamTypeMismatch { .. } => "stream_type",
             Error::OtherTenant { .. } => "stream_id",
@@ -292,6 +306,9 @@ impl Error {
             Error::OtherTenant { stream_id } => {
                 format!("stream_id \"{stream_id}\" belongs to another tenant")
             }
+            Error::SharedDefinition { operation, tenant } => format!(
+                "{operation} cannot run as tenant \"{tenant}\": definitions are shared by every tenant"
+            ),
         }
     }
 
@@ -307,6 +324,13 @@ impl Error {
                 expected, actual, ..
             } => Some(format!(
                 "Expected version {expected}, actual version {actual}."
+            )),
+            // An empty stream id: the event is another tenant's (see the
+            // extension's append path), which is not named.
+            Error::DuplicateEventId {
+                stream_id, reason, ..
+            } if stream_id.is_empty() => Some(format!(
+                "It is stored in a stream of another tenant; {reason}."
             )),
             Error::DuplicateEventId {
                 stream_id,
@@ -324,7 +348,8 @@ impl Error {
             | Error::AlreadyExists { .. }
             | Error::Unavailable { .. }
             | Error::ReadOnly { .. }
-            | Error::OtherTenant { .. } => None,
+            | Error::OtherTenant { .. }
+            | Error::SharedDefinition { .. } => None,
             Error::SchemaViolation {
                 event_type,
                 schema_version,
@@ -372,6 +397,9 @@ impl Error {
             }
             Error::OtherTenant { .. } => "Stream ids are shared by the tenants of a database: \
                 use another stream_id (for example, prefix it with your tenant)."
+                .to_string(),
+            Error::SharedDefinition { .. } => "Define reducers, event types and upcasters from a \
+                session without chronicle.tenant (an operator's role); every tenant uses them."
                 .to_string(),
         }
     }
@@ -509,6 +537,20 @@ mod tests {
                 operation: "chronicle.append_event",
                 standby: true,
             },
+            Error::OtherTenant {
+                stream_id: "order-1".into(),
+            },
+            Error::SharedDefinition {
+                operation: "chronicle.define_reducer",
+                tenant: "acme".into(),
+            },
+            Error::DuplicateEventId {
+                field: "event_id".into(),
+                event_id: "e1".into(),
+                stream_id: String::new(),
+                version: 0,
+                reason: "another stream",
+            },
         ]
     }
 
@@ -526,6 +568,16 @@ mod tests {
                 e.name()
             );
         }
+    }
+
+    #[test]
+    fn another_tenants_event_is_not_named() {
+        let e = every_kind().pop().unwrap();
+        assert_eq!(e.sqlstate(), "23505");
+        assert_eq!(
+            e.detail().unwrap(),
+            "It is stored in a stream of another tenant; another stream."
+        );
     }
 
     #[test]

@@ -139,8 +139,38 @@ def privileges(su):
     check("only inlined helpers and pure functions run without a fixed search_path", loose <= {
         "_feed_range", "_delivers", "_in_tenant", "_event_id_at", "_refuse_history_change",
         "_check_read_range", "_require", "_check_count", "_check_feed_read", "_check_subscription",
-        "_check_poll", "_check_position", "_subscription_error", "_system_identifier", "_upcast",
+        "_check_poll", "_check_position", "_subscription_error", "_system_identifier",
         "_import_batches", "canonical_json", "diff", "current_tenant"}, str(sorted(loose)))
+    # What each role may call, exactly; and no role but the owner holds any
+    # write privilege on a table or sequence.
+    reader_fns = {
+        "read_stream", "stream_version", "read_correlation", "list_streams", "stream_types", "reducer",
+        "export_stream", "read_all", "feed_head", "poll", "state_at", "state_history", "diff",
+        "canonical_json", "current_tenant", "_check_read_range", "_require", "_check_count", "_upcast",
+        "_export_header", "_feed_range", "_delivers", "_feed_page", "_feed_tick", "_check_feed_read",
+        "_check_poll", "_subscription", "_subscription_error", "_regroup", "_skip"}
+    writer_fns = reader_fns | {"append_event", "append_events", "import_stream", "ack", "_import_batches"}
+    admin_fns = writer_fns | {
+        "define_reducer", "define_event_type", "define_upcaster", "create_subscription", "drop_subscription",
+        "pause_subscription", "resume_subscription", "fail_subscription", "reset_subscription", "seal"}
+    for role, want in (("chronicle_reader", reader_fns), ("chronicle_writer", writer_fns),
+                       ("chronicle_admin", admin_fns)):
+        got = {r[0] for r in rows(su, """
+            SELECT p.proname FROM pg_proc p
+             WHERE p.pronamespace = 'chronicle'::regnamespace AND has_function_privilege(%s, p.oid, 'EXECUTE')""",
+                                  [role])}
+        check(f"{role} may execute exactly its functions", got == want,
+              f"extra {sorted(got - want)}, missing {sorted(want - got)}")
+        writes = rows(su, """
+            SELECT c.oid::regclass::text, p FROM pg_class c,
+                   unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p
+             WHERE c.relnamespace = 'chronicle'::regnamespace AND c.relkind IN ('r', 'v', 'p')
+               AND has_table_privilege(%s, c.oid, p)
+            UNION ALL
+            SELECT c.oid::regclass::text, p FROM pg_class c, unnest(ARRAY['USAGE', 'UPDATE']) p
+             WHERE c.relnamespace = 'chronicle'::regnamespace AND c.relkind = 'S'
+               AND has_sequence_privilege(%s, c.oid, p)""", [role, role])
+        check(f"{role} holds no write privilege on any table or sequence", writes == [], str(writes))
 
     su.execute("SELECT chronicle.append_event('sec-1', 'Opened', '{\"n\": 1}', stream_type => 'Sec')")
     su.execute("SELECT chronicle.create_subscription('sec-sub', stream_type => 'Sec')")
@@ -164,7 +194,6 @@ def privileges(su):
         ("the events view", "SELECT * FROM chronicle.events"),
         ("the monitoring views", "SELECT * FROM chronicle.daily_activity, chronicle.stream_activity, chronicle.feed_status"),
         ("subscription_lag", "SELECT * FROM chronicle.subscription_lag"),
-        ("seal", "SELECT chronicle.seal()"),
     ]:
         expect(reader, f"a reader can {what}", sql, "ok")
     check("a reader's state_at is the stream's state", one(reader, "SELECT chronicle.state_at('sec-1')") == {"n": 1})
@@ -178,6 +207,9 @@ def privileges(su):
         ("INSERT into the event log", "INSERT INTO chronicle.event_log (event_id, stream_id, stream_type, version, event_type, data) "
                                       "VALUES (gen_random_uuid(), 'sec-1', 'Sec', 9, 'X', '{}')"),
         ("read the snapshot cache", "SELECT * FROM chronicle.snapshots"),
+        # an open transaction holding the seal's lock would stop the sealer
+        ("seal", "SELECT chronicle.seal()"),
+        ("set chronicle.snapshot_every (the cache is written as its owner)", "SET chronicle.snapshot_every = 1"),
     ]:
         expect(reader, f"a reader cannot {what}", sql, "42501")
 
@@ -208,11 +240,27 @@ def privileges(su):
     check("the writer's attempts moved no stream head", rows(su, "SELECT stream_id, version FROM chronicle.streams ORDER BY 1") == heads)
     # _skip runs as the owner, but only ever skips what poll would skip.
     su.execute("SELECT chronicle.seal()")
-    cp = one(su, "SELECT position FROM chronicle.subscription_consumers WHERE subscription = 'sec-sub' AND consumer = 0")
     head = one(su, "SELECT chronicle.feed_head()")
-    reader.execute("SELECT chronicle._skip('sec-sub', 0, %s, %s)", [cp, head])
-    check("calling _skip past undelivered events moves no checkpoint",
-          one(su, "SELECT position FROM chronicle.subscription_consumers WHERE subscription = 'sec-sub' AND consumer = 0") == cp)
+
+    def pending(k):
+        """Consumer k of sec-sub's group: its checkpoint, and the events after it that are for it."""
+        cp = one(su, "SELECT position FROM chronicle.subscription_consumers WHERE subscription = 'sec-sub' "
+                     "AND consumer = %s", [k])
+        n = one(su, """SELECT count(*) FROM chronicle.read_all(%s) v
+                        WHERE chronicle._delivers('Sec', NULL, %s, 2, v.stream_type, v.event_type, v.stream_id)""",
+                [cp, k])
+        return cp, n
+
+    k = max((0, 1), key=lambda k: pending(k)[1])
+    cp, undelivered = pending(k)
+    reader.execute("SELECT chronicle._skip('sec-sub', %s, %s, %s)", [k, cp, head])
+    check(f"calling _skip past events not yet delivered ({undelivered}) moves no checkpoint",
+          undelivered > 0 and pending(k)[0] == cp)
+    # ... while it does move past positions that hold nothing for it.
+    su.execute("SELECT chronicle.create_subscription('sec-nothing', stream_type => 'NoSuchType')")
+    reader.execute("SELECT chronicle._skip('sec-nothing', 0, 0, %s)", [head])
+    check("_skip moves a checkpoint past positions with nothing for it",
+          one(su, "SELECT last_position FROM chronicle.subscriptions WHERE name = 'sec-nothing'") == head)
 
     for what, sql in [
         ("define_reducer", "SELECT chronicle.define_reducer('Sec', '{\"on\": {\"Added\": [{\"op\": \"set\", \"path\": \"/n\", \"from\": \"/data/n\"}]}}')"),
@@ -224,6 +272,7 @@ def privileges(su):
         ("fail_subscription", "SELECT chronicle.fail_subscription('admin-sub', 'boom')"),
         ("reset_subscription", "SELECT chronicle.reset_subscription('admin-sub')"),
         ("drop_subscription", "SELECT chronicle.drop_subscription('admin-sub')"),
+        ("seal", "SELECT chronicle.seal()"),
     ]:
         expect(admin, f"an admin can {what}", sql, "ok")
     expect(admin, "an admin cannot UPDATE an event", "UPDATE chronicle.event_log SET data = '{}'", "42501")
@@ -389,13 +438,23 @@ def tenants(su):
         expect(conn, f"tenant {who}: expecting a version of another tenant's stream is 40001",
                f"SELECT chronicle.append_events('{other}-0', '[{{\"event_type\": \"Hijack\", \"data\": {{}}}}]', expected_version => 1)", "40001")
         expect(conn, f"tenant {who}: it cannot choose another tenant", f"SET chronicle.tenant = '{other}'", "42501")
+        for fn in ("SELECT chronicle.define_reducer('Ledger', '{}')",
+                   "SELECT chronicle.define_event_type('Opened', '{\"type\": \"object\"}')",
+                   "SELECT chronicle.define_upcaster('Opened', 1, '[{\"op\": \"rename\", \"path\": \"/a\", \"to\": \"b\"}]')"):
+            expect(conn, f"tenant {who}: definitions, shared by every tenant, are not its to change: {fn[17:35]}",
+                   fn, "42501")
         expect(conn, f"tenant {who}: the untenanted stream is not its own", "SELECT chronicle.append_event('shared-0', 'Hijack', '{}')", "42501")
-    try:
-        a.execute("SELECT chronicle.append_event('a-9', 'Opened', '{}', event_id => %s)", [ev_b])
-        check("reusing another tenant's event_id is refused", False)
-    except psycopg.Error as e:
-        check("reusing another tenant's event_id is 23505 and does not name its stream",
-              e.sqlstate == "23505" and "b-0" not in str(e) + str(e.diag.message_detail), str(e.diag.message_detail))
+    # Another tenant's event_id is a duplicate whatever the content: the answer
+    # tells neither its stream nor whether a guess at its content was right.
+    for what, data in (("its exact content", {"owner": "b", "i": 0}), ("other content", {"owner": "x"})):
+        try:
+            a.execute("SELECT chronicle.append_event('a-9', 'Opened', %s, event_id => %s)", [json.dumps(data), ev_b])
+            check(f"reusing another tenant's event_id with {what} is refused", False)
+        except psycopg.Error as e:
+            text = f"{e} {e.diag.message_detail}"
+            check(f"reusing another tenant's event_id with {what} is 23505, naming no stream",
+                  e.sqlstate == "23505" and "b-0" not in text and "another tenant" in text, text)
+
     check("no Hijack event was stored", one(su, "SELECT count(*) FROM chronicle.event_log WHERE event_type = 'Hijack'") == 0)
     check("tenant b's streams are unchanged", one(su, "SELECT count(*) FROM chronicle.event_log WHERE tenant = 'b'") == 3)
     check("every row carries its tenant",

@@ -218,8 +218,29 @@ def upgrade(old_version):
     write_workload(old)
     before = observe(old)
     check("the workload wrote its events", len(before["events"]) == 6, str(before["events"]))
+    # Under 0.1.0 the functions ran with their callers' rights: an application
+    # role needed table privileges, and could write a snapshot of its own.
+    old.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'archive_app') THEN "
+                "CREATE ROLE archive_app LOGIN; END IF; END $$")
+    old.execute("GRANT USAGE ON SCHEMA chronicle TO archive_app")
+    old.execute("GRANT SELECT, INSERT, UPDATE ON chronicle.event_log, chronicle.streams, chronicle.snapshots, "
+                "chronicle.subscriptions TO archive_app")
+    old.execute("GRANT USAGE ON SEQUENCE chronicle.event_log_id_seq TO archive_app")
+    old.execute("INSERT INTO chronicle.snapshots (stream_id, version, stream_type, reducer_revision, "
+                "upcasters_fingerprint, state) VALUES ('archive-cart-1', 1, 'ArchiveCart', 1, 0, '{\"forged\": true}')")
 
+    warnings = []
+    old.add_notice_handler(lambda d: warnings.append(d.message_primary))
     old.execute("ALTER EXTENSION chronicle UPDATE")
+    check("the update warns that it revoked the 0.1.0 grants, naming the role",
+          any("revoked the privileges of archive_app" in w for w in warnings), str(warnings))
+    kept = old.execute("""SELECT c.oid::regclass::text, p FROM pg_class c,
+                                 unnest(ARRAY['SELECT', 'INSERT', 'UPDATE']) p
+                           WHERE c.relnamespace = 'chronicle'::regnamespace AND c.relkind IN ('r', 'v')
+                             AND has_table_privilege('archive_app', c.oid, p)""").fetchall()
+    check("no privilege granted under 0.1.0 survives the update", kept == [], str(kept))
+    check("the update empties the snapshot cache (0.1.0 let roles write it)",
+          old.execute("SELECT count(*) FROM chronicle.snapshots").fetchone()[0] == 0)
     version = old.execute("SELECT extversion FROM pg_extension WHERE extname = 'chronicle'").fetchone()[0]
     fresh = recreate("chronicle_upgrade_fresh")
     latest = fresh.execute("SELECT extversion FROM pg_extension WHERE extname = 'chronicle'").fetchone()[0]
