@@ -54,9 +54,10 @@ members AS (
 rels AS (SELECT c.* FROM pg_class c JOIN members m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid)
 SELECT 'member ' || pg_describe_object(m.classid, m.objid, 0) FROM members m
 UNION ALL
-SELECT format('function %s returns %s strict=%s volatile=%s parallel=%s secdef=%s leakproof=%s config=%s acl=%s lang=%s body=%s comment=%s',
+SELECT format('function %s returns %s strict=%s volatile=%s parallel=%s secdef=%s leakproof=%s config=%s acl=%s owner=%s cost=%s rows=%s lang=%s body=%s comment=%s',
               p.oid::regprocedure, pg_get_function_result(p.oid), p.proisstrict, p.provolatile, p.proparallel,
-              p.prosecdef, p.proleakproof, p.proconfig, p.proacl, l.lanname,
+              p.prosecdef, p.proleakproof, p.proconfig, p.proacl, pg_get_userbyid(p.proowner), p.procost,
+              p.prorows, l.lanname,
               md5(coalesce(pg_get_function_sqlbody(p.oid), p.prosrc)), md5(obj_description(p.oid, 'pg_proc')))
   FROM pg_proc p JOIN members m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid
   JOIN pg_language l ON l.oid = p.prolang
@@ -64,8 +65,9 @@ UNION ALL
 SELECT format('function %s arguments %s', p.oid::regprocedure, pg_get_function_arguments(p.oid))
   FROM pg_proc p JOIN members m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid
 UNION ALL
-SELECT format('relation %s kind=%s rls=%s force_rls=%s options=%s acl=%s comment=%s view=%s',
+SELECT format('relation %s kind=%s rls=%s force_rls=%s options=%s acl=%s owner=%s comment=%s view=%s',
               r.oid::regclass, r.relkind, r.relrowsecurity, r.relforcerowsecurity, r.reloptions, r.relacl,
+              pg_get_userbyid(r.relowner),
               md5(obj_description(r.oid, 'pg_class')),
               CASE WHEN r.relkind = 'v' THEN md5(pg_get_viewdef(r.oid)) END)
   FROM rels r
@@ -93,7 +95,21 @@ UNION ALL
 SELECT format('dumped %s where %s', c::regclass, w)
   FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS u(c, w) WHERE e.extname = 'chronicle'
 UNION ALL
-SELECT format('schema %s acl=%s', n.nspname, n.nspacl) FROM pg_namespace n WHERE n.nspname = 'chronicle'
+SELECT format('sequence %s %s', s.seqrelid::regclass, row(s.seqtypid::regtype, s.seqstart, s.seqincrement, s.seqmax,
+                                                          s.seqmin, s.seqcache, s.seqcycle))
+  FROM rels r JOIN pg_sequence s ON s.seqrelid = r.oid
+UNION ALL
+SELECT format('initial privileges %s %s %s', pg_describe_object(i.classoid, i.objoid, i.objsubid), i.privtype,
+              i.initprivs)
+  FROM pg_init_privs i JOIN members m ON m.classid = i.classoid AND m.objid = i.objoid
+UNION ALL
+SELECT format('schema %s acl=%s owner=%s', n.nspname, n.nspacl, pg_get_userbyid(n.nspowner))
+  FROM pg_namespace n WHERE n.nspname = 'chronicle'
+UNION ALL
+SELECT format('role %s login=%s super=%s bypassrls=%s member of %s', r.rolname, r.rolcanlogin, r.rolsuper,
+              r.rolbypassrls, ARRAY(SELECT g.rolname FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid
+                                     WHERE a.member = r.oid ORDER BY 1))
+  FROM pg_roles r WHERE r.rolname LIKE 'chronicle\_%' AND r.rolname <> 'chronicle_dashboard'
 """
 
 
