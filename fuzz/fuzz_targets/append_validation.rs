@@ -17,22 +17,9 @@ use chronicle_core::memory::{
     AppendEventArgs, AppendEventsArgs, DefineEventTypeArgs, MemoryStore, StoredRow,
 };
 use chronicle_core::Limits;
-use chronicle_fuzz::{check_error, check_error_under, json_input};
+use chronicle_fuzz::{check_error, check_error_under, json_input, APPEND_ARGS};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Map, Value};
-
-const APPEND_ARGS: &[&str] = &[
-    "stream_id",
-    "stream_type",
-    "expected_version",
-    "event_type",
-    "data",
-    "metadata",
-    "actor",
-    "schema_version",
-    "event_id",
-    "events",
-];
 
 type Snapshot = Vec<(String, String, Vec<StoredRow>)>;
 

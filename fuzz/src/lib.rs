@@ -9,7 +9,11 @@ use chronicle_core::json;
 use chronicle_core::reducer::Reducer;
 use chronicle_core::replay::{Folder, OnFailure};
 use chronicle_core::upcast::Upcasters;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
+
+#[path = "../../shared/tests/support/mod.rs"]
+mod support;
+pub use support::{describe, APPEND_ARGS};
 
 /// Inputs longer than this are cut (the fold targets are quadratic in the
 /// number of events they check).
@@ -131,29 +135,4 @@ pub fn read_events(texts: &[String], keep: Option<&BTreeSet<String>>) -> Vec<Eve
         .iter()
         .map(|t| Event::from_text(t, keep).expect("the event was read before"))
         .collect()
-}
-
-/// The tightest schema the core can write for `v`; it must accept `v`.
-pub fn describe(v: &Value) -> Value {
-    match v {
-        Value::Object(members) => json!({
-            "type": "object",
-            "required": members.keys().collect::<Vec<_>>(),
-            "additionalProperties": false,
-            "properties": members.iter().map(|(k, m)| (k.clone(), describe(m))).collect::<Map<_, _>>(),
-        }),
-        Value::Array(items) => {
-            let mut s = json!({"type": "array", "minItems": items.len(), "maxItems": items.len()});
-            if !items.is_empty() {
-                s["items"] = json!({ "enum": items });
-            }
-            s
-        }
-        Value::String(text) => {
-            let n = text.chars().count();
-            json!({"type": "string", "minLength": n, "maxLength": n, "enum": [text]})
-        }
-        Value::Number(_) => json!({"type": "number", "minimum": v, "maximum": v, "enum": [v]}),
-        other => json!({"type": json::type_name(other), "enum": [other]}),
-    }
 }

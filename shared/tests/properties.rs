@@ -40,6 +40,9 @@ use proptest::sample::{select, Index};
 use proptest::test_runner::TestCaseError;
 use serde_json::{json, Map, Value};
 
+mod support;
+use support::{describe, APPEND_ARGS};
+
 type TestResult = Result<(), TestCaseError>;
 
 /// `cases` cases, or `PROPTEST_CASES` when set (for a longer run).
@@ -586,31 +589,6 @@ fn arb_schema() -> impl Strategy<Value = Value> {
     })
 }
 
-/// The tightest schema this crate can write for `v`: it accepts `v`.
-fn describe(v: &Value) -> Value {
-    match v {
-        Value::Object(members) => json!({
-            "type": "object",
-            "required": members.keys().collect::<Vec<_>>(),
-            "additionalProperties": false,
-            "properties": members.iter().map(|(k, m)| (k.clone(), describe(m))).collect::<Map<_, _>>(),
-        }),
-        Value::Array(items) => {
-            let mut s = json!({"type": "array", "minItems": items.len(), "maxItems": items.len()});
-            if !items.is_empty() {
-                s["items"] = json!({"enum": items});
-            }
-            s
-        }
-        Value::String(text) => {
-            let n = text.chars().count();
-            json!({"type": "string", "minLength": n, "maxLength": n, "enum": [text]})
-        }
-        Value::Number(_) => json!({"type": "number", "minimum": v, "maximum": v, "enum": [v]}),
-        other => json!({"type": json::type_name(other), "enum": [other]}),
-    }
-}
-
 // Events.
 
 /// The envelope of one stored event, as `chronicle.read_stream` returns it.
@@ -930,19 +908,6 @@ fn store_with_one_event() -> MemoryStore {
     store
 }
 
-const APPEND_FIELDS: &[&str] = &[
-    "stream_id",
-    "stream_type",
-    "expected_version",
-    "event_type",
-    "data",
-    "metadata",
-    "actor",
-    "schema_version",
-    "event_id",
-    "events",
-];
-
 proptest! {
     #![proptest_config(config(256))]
 
@@ -965,7 +930,7 @@ proptest! {
             }
             Err(e) => {
                 well_formed(&e)?;
-                prop_assert!(APPEND_FIELDS.contains(&root(e.field())), "{}", e.field());
+                prop_assert!(APPEND_ARGS.contains(&root(e.field())), "{}", e.field());
                 prop_assert!(snapshot(&store) == before, "a refused append changed the store");
             }
         }
@@ -992,7 +957,7 @@ proptest! {
             }
             Err(e) => {
                 well_formed(&e)?;
-                prop_assert!(APPEND_FIELDS.contains(&root(e.field())), "{}", e.field());
+                prop_assert!(APPEND_ARGS.contains(&root(e.field())), "{}", e.field());
                 prop_assert!(snapshot(&store) == before, "a refused batch changed the store");
             }
         }
