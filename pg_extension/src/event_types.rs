@@ -38,8 +38,7 @@ fn define_event_type(
     schema_version: default!(Option<i32>, "1"),
 ) {
     const FN: &str = "chronicle.define_event_type";
-    crate::errors::require_writable(FN);
-    crate::guc::require_no_tenant(FN);
+    crate::guc::require_definer(FN);
     let schema = schema.map(|s| s.0);
     let (event_type, _, version) =
         check_definition(event_type, schema.as_ref(), schema_version.map(i64::from)).or_raise(FN);

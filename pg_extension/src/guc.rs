@@ -139,10 +139,12 @@ fn current_tenant() -> String {
     tenant()
 }
 
-/// Raises 42501 (`shared_definition`) in a session with a tenant: reducers,
-/// event types and upcasters are shared by every tenant, so no tenant may
-/// change them for the others.
-pub fn require_no_tenant(function: &'static str) {
+/// The checks before any definition (reducer, event type, upcaster): the
+/// transaction may write (25006), and the session has no tenant (42501,
+/// `shared_definition`): definitions are shared by every tenant, so no
+/// tenant may change them for the others.
+pub fn require_definer(function: &'static str) {
+    crate::errors::require_writable(function);
     let tenant = tenant();
     if !tenant.is_empty() {
         crate::errors::raise(

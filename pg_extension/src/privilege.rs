@@ -8,6 +8,7 @@
 //! and nobody else has any privilege on it.
 
 use pgrx::pg_sys;
+
 /// Puts the previous user back when dropped (also when an ERROR unwinds).
 struct Restore {
     user: pg_sys::Oid,

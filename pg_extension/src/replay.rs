@@ -35,8 +35,7 @@ const BATCH: i64 = 1000;
 #[search_path(pg_catalog, pg_temp)]
 fn define_reducer(stream_type: Option<&str>, definition: Option<JsonB>) {
     const FN: &str = "chronicle.define_reducer";
-    crate::errors::require_writable(FN);
-    crate::guc::require_no_tenant(FN);
+    crate::guc::require_definer(FN);
     let stream_type = require(stream_type, "stream_type").or_raise(FN);
     validate_type_name("stream_type", stream_type).or_raise(FN);
     let definition = require(definition, "definition").or_raise(FN).0;

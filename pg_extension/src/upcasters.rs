@@ -17,8 +17,7 @@ fn define_upcaster(
     steps: Option<JsonB>,
 ) {
     const FN: &str = "chronicle.define_upcaster";
-    crate::errors::require_writable(FN);
-    crate::guc::require_no_tenant(FN);
+    crate::guc::require_definer(FN);
     let steps = steps.map(|s| s.0);
     let (event_type, from, _) = check_definition(
         event_type,
