@@ -18,13 +18,20 @@ Usage: python run.py DSN [--sessions 8] [--ops 300] [--seed N]
 """
 
 import argparse
+import pathlib
 import random
+import sys
 import threading
 import uuid
 from collections import defaultdict
 
 import psycopg
 from psycopg.types.json import Jsonb
+
+# check() and finish(), shared by the suites: tests/support/checks.py, found
+# from this file's place (so that the suite also runs by hand).
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+from checks import check, finish  # noqa: E402
 
 HOT = [f"hot-{i}" for i in range(3)]
 COLD = [f"cold-{i}" for i in range(200)]
@@ -106,16 +113,15 @@ def main():
             stats[k] += v
     print("outcomes:", dict(stats), f"acknowledged events {len(acked)}, rejected events {len(rejected)}")
 
-    checks = {}
-    checks["no session crashed"] = not errors and len(out) == a.sessions
+    check("no session crashed", not errors and len(out) == a.sessions)
     for e in errors:
         print("  ", e)
     with psycopg.connect(a.dsn, autocommit=True) as conn:
         conn.execute("SELECT chronicle.seal()")
         positions = [p for p, in conn.execute(
             "SELECT global_position FROM chronicle.events ORDER BY global_position NULLS FIRST").fetchall()]
-    checks["the feed is dense: positions 1..n, one per stored event"] = positions == list(
-        range(1, len(positions) + 1))
+    check("the feed is dense: positions 1..n, one per stored event", positions == list(
+        range(1, len(positions) + 1)))
     with psycopg.connect(a.dsn) as conn:
         rows = conn.execute(
             "SELECT event_id::text, stream_id, version FROM chronicle.events").fetchall()
@@ -124,25 +130,19 @@ def main():
     for eid, stream, version in rows:
         stored[eid].append((stream, version))
 
-    checks["contention happened (some conflicts)"] = stats["conflicts"] > 0
-    checks["every acknowledged event stored exactly once where acknowledged"] = all(
-        stored.get(eid) == [(stream, version)] for eid, stream, version in acked)
-    checks["every rejected or rolled-back event absent"] = all(eid not in stored for eid in rejected)
-    checks["nothing stored that was not acknowledged"] = len(rows) == len(acked)
+    check("contention happened (some conflicts)", stats["conflicts"] > 0)
+    check("every acknowledged event stored exactly once where acknowledged", all(
+        stored.get(eid) == [(stream, version)] for eid, stream, version in acked))
+    check("every rejected or rolled-back event absent", all(eid not in stored for eid in rejected))
+    check("nothing stored that was not acknowledged", len(rows) == len(acked))
     by_stream = defaultdict(list)
     for _, stream, version in rows:
         by_stream[stream].append(version)
-    checks["versions gap-free 1..n in every stream"] = all(
-        sorted(v) == list(range(1, len(v) + 1)) for v in by_stream.values())
-    checks["stream heads agree with events"] = heads == {s: len(v) for s, v in by_stream.items()}
-    checks["hot streams saw many appends"] = all(heads.get(s, 0) >= 10 for s in HOT)
-
-    failed = 0
-    for name, ok in checks.items():
-        print(("ok   " if ok else "FAIL ") + name)
-        failed += not ok
-    print(f"RESULT passed={len(checks) - failed} failed={failed}")
-    raise SystemExit(1 if failed else 0)
+    check("versions gap-free 1..n in every stream", all(
+        sorted(v) == list(range(1, len(v) + 1)) for v in by_stream.values()))
+    check("stream heads agree with events", heads == {s: len(v) for s, v in by_stream.items()})
+    check("hot streams saw many appends", all(heads.get(s, 0) >= 10 for s in HOT))
+    finish()
 
 
 if __name__ == "__main__":

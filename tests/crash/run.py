@@ -23,9 +23,11 @@ Usage: python run.py DSN PGDATA RESTART_COMMAND [--rounds 3] [--seed N]
 
 import argparse
 import os
+import pathlib
 import random
 import signal
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -33,6 +35,11 @@ from collections import defaultdict
 
 import psycopg
 from psycopg.types.json import Jsonb
+
+# check() and finish(), shared by the suites: tests/support/checks.py, found
+# from this file's place (so that the suite also runs by hand).
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+from checks import check, counts, finish  # noqa: E402
 
 HOT = [f"hot-{i}" for i in range(3)]
 COLD = [f"cold-{i}" for i in range(100)]
@@ -173,7 +180,7 @@ def round_(dsn, pgdata, restart, seed, out, rnd):
     wait_for_server(dsn)
 
 
-def check(dsn, out, checks, rnd):
+def check_round(dsn, out, rnd):
     with psycopg.connect(dsn, autocommit=True) as conn:
         rows = conn.execute("SELECT event_id::text, stream_id, version FROM chronicle.event_log").fetchall()
         heads = dict(conn.execute("SELECT stream_id, version FROM chronicle.streams").fetchall())
@@ -197,21 +204,21 @@ def check(dsn, out, checks, rnd):
         by_stream[stream].append(version)
     acked_ids = {eid for eid, _, _ in out.acked}
     tag = f"round {rnd}: "
-    checks[tag + "every acknowledged append stored exactly once where acknowledged"] = all(
-        stored.get(eid) == [(stream, version)] for eid, stream, version in out.acked)
-    checks[tag + "every rejected append absent"] = all(eid not in stored for eid in out.rejected)
-    checks[tag + "appends whose answer was lost: stored at most once"] = all(
-        len(stored.get(eid, [])) <= 1 for eid in out.unknown)
+    check(tag + "every acknowledged append stored exactly once where acknowledged", all(
+        stored.get(eid) == [(stream, version)] for eid, stream, version in out.acked))
+    check(tag + "every rejected append absent", all(eid not in stored for eid in out.rejected))
+    check(tag + "appends whose answer was lost: stored at most once", all(
+        len(stored.get(eid, [])) <= 1 for eid in out.unknown))
     known = acked_ids | set(out.unknown)
-    checks[tag + "nothing stored that was not appended"] = all(eid in known for eid in stored)
-    checks[tag + "versions gap-free 1..n in every stream, heads agree"] = all(
+    check(tag + "nothing stored that was not appended", all(eid in known for eid in stored))
+    check(tag + "versions gap-free 1..n in every stream, heads agree", all(
         sorted(v) == list(range(1, len(v) + 1)) for v in by_stream.values()) and heads == {
-        s: len(v) for s, v in by_stream.items()}
-    checks[tag + "the feed is dense again: positions 1..n, one per event"] = positions == list(
-        range(1, len(rows) + 1))
-    checks[tag + "the subscription resumes at or after its last acknowledged checkpoint"] = (
+        s: len(v) for s, v in by_stream.items()})
+    check(tag + "the feed is dense again: positions 1..n, one per event", positions == list(
+        range(1, len(rows) + 1)))
+    check(tag + "the subscription resumes at or after its last acknowledged checkpoint", (
         sub >= out.checkpoint and all(p > sub for p, in resumed)
-        and [p for p, in resumed] == list(range(sub + 1, sub + 1 + len(resumed))))
+        and [p for p, in resumed] == list(range(sub + 1, sub + 1 + len(resumed)))))
     print(f"round {rnd}: {len(rows)} events stored, {len(out.acked)} acknowledged, "
           f"{len(out.unknown)} lost answers ({sum(eid in stored for eid in out.unknown)} of them committed), "
           f"subscription at {sub} (last ack {out.checkpoint})")
@@ -235,18 +242,11 @@ def main():
         conn.execute("ALTER DATABASE " + conn.info.dbname + " SET synchronous_commit = on")
         conn.execute("SELECT chronicle.create_subscription('projection')")
     out = Outcomes()
-    checks = {}
     for rnd in range(1, a.rounds + 1):
         round_(a.dsn, a.pgdata, a.restart, a.seed, out, rnd)
-        check(a.dsn, out, checks, rnd)
-    lost = sum(1 for ok in checks.values() if not ok)
-    failed = 0
-    for name, ok in checks.items():
-        print(("ok   " if ok else "FAIL ") + name)
-        failed += not ok
-    print(f"crashes survived: {a.rounds}; acknowledged events: {len(out.acked)}; checks failed: {lost}")
-    print(f"RESULT passed={len(checks) - failed} failed={failed}")
-    raise SystemExit(1 if failed else 0)
+        check_round(a.dsn, out, rnd)
+    print(f"crashes survived: {a.rounds}; acknowledged events: {len(out.acked)}; checks failed: {counts()[1]}")
+    finish()
 
 
 if __name__ == "__main__":

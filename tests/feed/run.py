@@ -23,6 +23,7 @@ Usage: python run.py PHASE DSN [RESTORE_DSN]
 
 import json
 import os
+import pathlib
 import random
 import subprocess
 import sys
@@ -34,18 +35,10 @@ from collections import defaultdict
 import psycopg
 from psycopg.types.json import Jsonb
 
-CHECKS = {}
-
-
-def check(name, ok, detail=""):
-    CHECKS[name] = bool(ok)
-    print(("ok   " if ok else "FAIL ") + name + (f" ({detail})" if detail and not ok else ""))
-
-
-def finish():
-    failed = sum(not ok for ok in CHECKS.values())
-    print(f"RESULT passed={len(CHECKS) - failed} failed={failed}")
-    raise SystemExit(1 if failed else 0)
+# check() and finish(), shared by the suites: tests/support/checks.py, found
+# from this file's place (so that the suite also runs by hand).
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+from checks import check, finish  # noqa: E402
 
 
 def append(cur, stream, data, event_id):

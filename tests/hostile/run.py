@@ -14,9 +14,15 @@ the test checks that
 Usage: python run.py DSN SERVER_LOG
 """
 
+import pathlib
 import sys
 
 import psycopg
+
+# check() and finish(), shared by the suites: tests/support/checks.py, found
+# from this file's place (so that the suite also runs by hand).
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+from checks import check, finish  # noqa: E402
 
 DEEP = "'{\"a\": " + "[" * 10_000 + "]" * 10_000 + "}'"
 BIG = "jsonb_build_object('blob', repeat('x', 2 * 1024 * 1024))"
@@ -142,7 +148,6 @@ def setup(conn):
 def main():
     dsn, log_path = sys.argv[1], sys.argv[2]
     log_start = len(open(log_path, errors="replace").read())
-    passed = failed = 0
     with psycopg.connect(dsn, autocommit=True) as conn:
         # The database may hold events from before (an upgraded or a
         # restored one): count from here.
@@ -163,12 +168,7 @@ def main():
                 problems.append(f"got {got}, want {want}")
             if want != "ok" and after != before:
                 problems.append(f"stored something: {before} -> {after}")
-            if problems:
-                failed += 1
-                print(f"FAIL {what}: {'; '.join(problems)}\n     {sql[:200]}")
-            else:
-                passed += 1
-                print(f"ok   {what}: {want}")
+            check(f"{what}: {want}", not problems, "; ".join(problems) + "\n" + sql[:200])
         # The injection-looking name is just a name; the log is intact.
         assert conn.execute("SELECT count(*) FROM chronicle.event_log").fetchone()[0] == stored + 2
     # The server is up, and no backend crashed.
@@ -177,15 +177,10 @@ def main():
     log = open(log_path, errors="replace").read()[log_start:]
     crashes = [line for line in log.splitlines()
                if "terminated by signal" in line or "PANIC" in line or "server process" in line]
-    if crashes:
-        failed += 1
-        print("FAIL the server log shows crashed backends:\n  " + "\n  ".join(crashes[:10]))
-    else:
-        passed += 1
-        print("ok   no backend crashed (server log)")
+    check("no backend crashed (server log)", not crashes,
+          "the server log shows crashed backends:\n  " + "\n  ".join(crashes[:10]))
     print(f"{len(CASES)} cases")
-    print(f"RESULT passed={passed} failed={failed}")
-    sys.exit(1 if failed else 0)
+    finish()
 
 
 if __name__ == "__main__":

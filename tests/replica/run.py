@@ -13,12 +13,18 @@ nothing committed on the primary is lost.
 Usage: python run.py PRIMARY_DSN STANDBY_DSN PROMOTE_COMMAND
 """
 
+import pathlib
 import subprocess
 import sys
 import time
 import uuid
 
 import psycopg
+
+# check() and finish(), shared by the suites: tests/support/checks.py, found
+# from this file's place (so that the suite also runs by hand).
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+from checks import check, counts, finish  # noqa: E402
 
 STREAMS = [f"acct-{i}" for i in range(20)]
 
@@ -51,7 +57,6 @@ def snapshot(conn):
 
 def main():
     primary_dsn, standby_dsn, promote = sys.argv[1:4]
-    checks = {}
     with psycopg.connect(primary_dsn, autocommit=True) as primary:
         primary.execute("SELECT chronicle.define_reducer('acct', '{\"on\": {\"Deposited\": "
                         "[{\"op\": \"increment\", \"path\": \"/balance\", \"from\": \"/data/amount\"}]}}')")
@@ -67,16 +72,16 @@ def main():
             "SELECT count(*) FROM chronicle.read_all(0, 100000)").fetchone()[0] >= len(committed))
         lsn = primary.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
         with psycopg.connect(standby_dsn, autocommit=True) as standby:
-            checks["the standby is in recovery"] = standby.execute("SELECT pg_is_in_recovery()").fetchone()[0]
+            check("the standby is in recovery", standby.execute("SELECT pg_is_in_recovery()").fetchone()[0])
             wait("the standby to replay", lambda: standby.execute(
                 "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [lsn]).fetchone()[0])
             on_primary = snapshot(primary)
             on_standby = snapshot(standby)
             names = ["streams", "events of every stream", "states (state_at)", "exports", "the feed (read_all)"]
             for name, p, s in zip(names, on_primary, on_standby):
-                checks[f"the standby reads the same {name}"] = p == s
-            checks["the feed on the standby holds every committed event"] = {
-                e for _, e in on_standby[4]} >= set(committed)
+                check(f"the standby reads the same {name}", p == s)
+            check("the feed on the standby holds every committed event", {
+                e for _, e in on_standby[4]} >= set(committed))
             before = standby.execute("SELECT count(*) FROM chronicle.event_log").fetchone()[0]
             for what, sql in [
                 ("append", "SELECT chronicle.append_event('acct-1', 'Deposited', '{\"amount\": 1}')"),
@@ -85,38 +90,33 @@ def main():
             ]:
                 try:
                     standby.execute(sql)
-                    checks[f"{what} on the standby is refused"] = False
+                    check(f"{what} on the standby is refused", False)
                 except psycopg.Error as e:
                     if e.sqlstate != "25006":
                         print(f"  {what}: {e.sqlstate} {e}")
-                    checks[f"{what} on the standby is refused (25006)"] = e.sqlstate == "25006"
-            checks["the standby stored nothing"] = standby.execute(
-                "SELECT count(*) FROM chronicle.event_log").fetchone()[0] == before
+                    check(f"{what} on the standby is refused (25006)", e.sqlstate == "25006")
+            check("the standby stored nothing", standby.execute(
+                "SELECT count(*) FROM chronicle.event_log").fetchone()[0] == before)
 
     subprocess.run(promote, shell=True, check=True, stdout=subprocess.DEVNULL)
     with psycopg.connect(standby_dsn, autocommit=True) as promoted:
         wait("the promotion", lambda: not promoted.execute("SELECT pg_is_in_recovery()").fetchone()[0])
         ids = {e for e, in promoted.execute("SELECT event_id::text FROM chronicle.event_log").fetchall()}
-        checks["after promotion every event committed on the primary is there"] = set(committed) <= ids
+        check("after promotion every event committed on the primary is there", set(committed) <= ids)
         head = promoted.execute("SELECT chronicle.stream_version('acct-1')").fetchone()[0]
         version = promoted.execute(
             "SELECT chronicle.append_event('acct-1', 'Deposited', '{\"amount\": 1}', expected_version => %s)",
             [head]).fetchone()[0]
-        checks["appends continue the stream's versions on the promoted server"] = version == head + 1
+        check("appends continue the stream's versions on the promoted server", version == head + 1)
         feed_head = len(on_primary[4])
         new = wait("the promoted server's sealer", lambda: promoted.execute(
             "SELECT global_position FROM chronicle.read_all(%s)", [feed_head]).fetchall())
-        checks["the promoted server seals the new event at the next position"] = [p for p, in new] == [feed_head + 1]
-        checks["states replay on the promoted server"] = promoted.execute(
-            "SELECT chronicle.state_at('acct-1') ->> 'balance'").fetchone()[0] is not None
+        check("the promoted server seals the new event at the next position", [p for p, in new] == [feed_head + 1])
+        check("states replay on the promoted server", promoted.execute(
+            "SELECT chronicle.state_at('acct-1') ->> 'balance'").fetchone()[0] is not None)
 
-    failed = 0
-    for name, ok in checks.items():
-        print(("ok   " if ok else "FAIL ") + name)
-        failed += not ok
-    print(f"{len(committed)} events committed on the primary, 0 lost" if not failed else "")
-    print(f"RESULT passed={len(checks) - failed} failed={failed}")
-    sys.exit(1 if failed else 0)
+    print(f"{len(committed)} events committed on the primary, 0 lost" if not counts()[1] else "")
+    finish()
 
 
 if __name__ == "__main__":

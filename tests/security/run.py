@@ -23,14 +23,18 @@ Prints "RESULT passed=N failed=M"; exits 1 if anything failed.
 """
 
 import json
+import pathlib
 import sys
 import uuid
 
 import psycopg
 
+# check() and finish(), shared by the suites: tests/support/checks.py, found
+# from this file's place (so that the suite also runs by hand).
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+from checks import check, finish  # noqa: E402
+
 DSN = sys.argv[1]
-PASSED = 0
-FAILED = 0
 
 ROLES = {
     "sec_nobody": [],
@@ -41,15 +45,6 @@ ROLES = {
     "sec_tenant_b": ["chronicle_admin"],
 }
 TENANTS = {"sec_tenant_a": "a", "sec_tenant_b": "b"}
-
-
-def check(what, ok, detail=""):
-    global PASSED, FAILED
-    if ok:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print(f"FAIL {what} {detail}")
 
 
 def connect(role=None, **options):
@@ -501,8 +496,7 @@ def main():
             su.execute(f"DROP OWNED BY {role}")
             su.execute(f"DROP ROLE {role}")
         su.close()
-    print(f"RESULT passed={PASSED} failed={FAILED}")
-    sys.exit(1 if FAILED else 0)
+    finish()
 
 
 main()

@@ -39,9 +39,13 @@ import sys
 
 import psycopg
 
+# check() and finish(), shared by the suites: tests/support/checks.py, found
+# from this file's place (so that the suite also runs by hand).
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+from checks import check, finish  # noqa: E402
+
 MODE, DSN, ARG = sys.argv[1], sys.argv[2], sys.argv[3]
 HERE = pathlib.Path(__file__).parent
-PASSED = FAILED = 0
 
 # One line per catalog fact about the extension's objects; two databases
 # with the same lines have the same schema.
@@ -111,15 +115,6 @@ SELECT format('role %s login=%s super=%s bypassrls=%s member of %s', r.rolname, 
                                      WHERE a.member = r.oid ORDER BY 1))
   FROM pg_roles r WHERE r.rolname LIKE 'chronicle\_%' AND r.rolname <> 'chronicle_dashboard'
 """
-
-
-def check(what, ok, detail=""):
-    global PASSED, FAILED
-    if ok:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print(f"FAIL {what}\n{detail}")
 
 
 def connect(db, dsn=None):
@@ -278,8 +273,7 @@ def upgrade(old_version):
 
 def main():
     {"upgrade": upgrade, "restore": restore}[MODE](ARG)
-    print(f"RESULT passed={PASSED} failed={FAILED}")
-    sys.exit(1 if FAILED else 0)
+    finish()
 
 
 main()

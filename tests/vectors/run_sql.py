@@ -13,6 +13,11 @@ import sys
 import psycopg
 from psycopg.types.json import Jsonb
 
+# check() and finish(), shared by the suites: tests/support/checks.py, found
+# from this file's place (so that the suite also runs by hand).
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+from checks import check, finish  # noqa: E402
+
 HERE = pathlib.Path(__file__).parent
 
 # SQL type of each argument, for the casts of the named-argument call.
@@ -180,7 +185,6 @@ def run_replay_case(conn, case, snapshot_every=0):
 
 def main():
     dsn = sys.argv[1]
-    passed = failed = 0
     with psycopg.connect(dsn, autocommit=True) as conn:
         runs = [
             ("append.json", run_case),
@@ -193,16 +197,8 @@ def main():
                 else json.loads(path.read_text())
             for case in doc["cases"]:
                 problems = runner(conn, case)
-                if problems:
-                    failed += 1
-                    print(f"FAIL {path.name}: {case['name']}")
-                    for p in problems:
-                        print(f"     {p}")
-                else:
-                    passed += 1
-                    print(f"ok   {path.name}: {case['name']}")
-    print(f"RESULT passed={passed} failed={failed}")
-    sys.exit(1 if failed else 0)
+                check(f"{path.name}: {case['name']}", not problems, "\n".join(problems))
+    finish()
 
 
 if __name__ == "__main__":
