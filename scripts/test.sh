@@ -8,6 +8,26 @@
 # extension, isolation permutations (pg_isolation_regress), the 8-session
 # concurrency test, the global feed, client tests in Python (psycopg) and
 # Node (pg), wasm-vs-database parity, and the dashboard in Chromium.
+#
+#   ./chronicle test                    # every suite
+#   ./chronicle test regress isolation  # some of them, by name (SUITES)
+
+# Every suite, in the order they run (each has its `suite` call below).
+SUITES=(core lint fuzz wasm pgrx regress vectors-sql isolation concurrency hostile security
+        upgrade restore crash replica feed clients-python clients-node parity browser)
+known_suite() {
+    local s
+    for s in "${SUITES[@]}"; do [ "$s" = "$1" ] && return 0; done
+    return 1
+}
+# An unknown name would run nothing and pass: refuse it before doing anything.
+for arg in "$@"; do
+    if ! known_suite "$arg"; then
+        printf "error: unknown suite '%s'\nsuites: %s\n" "$arg" "${SUITES[*]}" >&2
+        exit 2
+    fi
+done
+
 source "$(dirname "$0")/lib.sh"
 
 PORT="${TEST_PORT:-54339}"
@@ -20,24 +40,40 @@ TOTAL_PASSED=0
 TOTAL_FAILED=0
 FAILED_SUITES=()
 
-# count_results LOG: prints "passed failed" found in a suite's log.
+# count_results FORMATS LOG: prints "PASSED FAILED SUMMARIES", the counts of
+# the test summaries in LOG written in FORMATS (a comma list), and how many
+# such summaries it found (0: none, the log proves nothing). Only the formats
+# named are read, so that a line in another tool's format counts for nothing.
+# The one place that knows the formats:
+#   cargo       cargo test, wasm-bindgen-test: "test result: ok. N passed; M failed; ..."
+#   node        node --test (TAP): "# pass N" and "# fail M"
+#   pg_regress  pg_regress, pg_isolation_regress: "All N tests passed." or
+#               "M of N tests failed."
+#   result      Chronicle's own suites and checks: "RESULT passed=N failed=M"
+# An unknown format name is an error (a message, exit status 1), whatever LOG
+# holds: suite checks its FORMATS against /dev/null before it runs.
 count_results() {
-    python3 - "$1" <<'PY'
+    python3 - "$1" "$2" <<'PY'
 import re, sys
-text = open(sys.argv[1], errors="replace").read()
-p = f = 0
-for m in re.finditer(r"test result: \w+\. (\d+) passed; (\d+) failed", text):
-    p += int(m[1]); f += int(m[2])
-for m in re.finditer(r"RESULT passed=(\d+) failed=(\d+)", text):
-    p += int(m[1]); f += int(m[2])
-for m in re.finditer(r"^# (pass|fail) (\d+)$", text, re.M):
-    if m[1] == "pass": p += int(m[2])
-    else: f += int(m[2])
-for m in re.finditer(r"All (\d+) tests passed", text):
-    p += int(m[1])
-for m in re.finditer(r"(\d+) of (\d+) tests failed", text):
-    f += int(m[1]); p += int(m[2]) - int(m[1])
-print(p, f)
+FORMATS = {
+    "cargo": (r"^test result: \w+\. (\d+) passed; (\d+) failed", lambda m: (int(m[1]), int(m[2]))),
+    "node": (r"^# (pass|fail) (\d+)$", lambda m: (int(m[2]), 0) if m[1] == "pass" else (0, int(m[2]))),
+    "pg_regress": (r"All (\d+) tests passed|(\d+) of (\d+) tests failed",
+                   lambda m: (int(m[1]), 0) if m[1] else (int(m[3]) - int(m[2]), int(m[2]))),
+    "result": (r"^RESULT passed=(\d+) failed=(\d+)$", lambda m: (int(m[1]), int(m[2]))),
+}
+formats = sys.argv[1].split(",")
+unknown = [f for f in formats if f not in FORMATS]
+if unknown:
+    sys.exit(f"count_results: unknown summary format {', '.join(map(repr, unknown))} (formats: {', '.join(FORMATS)})")
+text = open(sys.argv[2], errors="replace").read()
+passed = failed = summaries = 0
+for name in formats:
+    pattern, counts = FORMATS[name]
+    for m in re.finditer(pattern, text, re.M):
+        p, f = counts(m)
+        passed, failed, summaries = passed + p, failed + f, summaries + 1
+print(passed, failed, summaries)
 PY
 }
 
@@ -51,16 +87,29 @@ wanted() {
     return 1
 }
 
-# suite NAME COMMAND...: runs a suite, logs it, adds up its counts.
+# suite NAME FORMATS -- COMMAND...: runs suite NAME (one of SUITES) if it is
+# wanted, logs it, and adds up the counts of the summaries its log holds in
+# FORMATS (a comma list of count_results' formats, e.g. `node,cargo`). A
+# suite that fails counts at least 1 failed; one that passes but whose log has
+# no summary in its formats counts 1 failed too: it proved nothing.
+RAN=()
 suite() {
-    local name=$1 status=0 passed failed
-    shift
+    local name=$1 formats=$2 status=0 counts passed failed summaries
+    [ "${3:-}" = -- ] || die "suite $name: expected 'suite NAME FORMATS -- COMMAND...'"
+    shift 3
+    known_suite "$name" || die "suite $name is not in SUITES"
+    count_results "$formats" /dev/null >/dev/null || die "suite $name: bad summary formats '$formats'"
     wanted "$name" || return 0
+    RAN+=("$name")
     log "suite: $name"
     ( "$@" ) >"$LOGS/$name.log" 2>&1 || status=$?
-    read -r passed failed < <(count_results "$LOGS/$name.log")
+    counts="$(count_results "$formats" "$LOGS/$name.log")" || die "could not read the counts of $LOGS/$name.log"
+    read -r passed failed summaries <<<"$counts"
+    if [ "$summaries" -eq 0 ]; then
+        printf '   no test summary (%s) in %s: counted as 1 failed\n' "$formats" "$LOGS/$name.log"
+        passed=0 failed=1
+    fi
     if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
-    if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then passed=1; fi
     TOTAL_PASSED=$((TOTAL_PASSED + passed))
     TOTAL_FAILED=$((TOTAL_FAILED + failed))
     if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then
@@ -74,14 +123,34 @@ suite() {
 
 DSN="host=$(cluster_dir test) port=$PORT user=postgres"
 
+# lint_check NAME COMMAND...: one of lint's checks, counted in lint's passed
+# and failed (bash's dynamic scope); a failed one does not stop the others.
+lint_check() {
+    local name=$1
+    shift
+    log "lint: $name"
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "ok   $name"
+    else
+        failed=$((failed + 1))
+        echo "FAIL $name"
+    fi
+}
+
 lint() {
+    local passed=0 failed=0
     cd "$ROOT"
-    cargo fmt --all -- --check
-    cargo clippy --workspace --all-targets -- -D warnings
+    lint_check "cargo fmt" cargo fmt --all -- --check
+    lint_check "clippy, the workspace" cargo clippy --workspace --all-targets -- -D warnings
     # The core and the facade as the browser gets them (the core's tests use
     # proptest, which does not build for wasm32).
-    cargo clippy -p chronicle-core --lib --target wasm32-unknown-unknown -- -D warnings
-    cargo clippy -p chronicle-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings
+    lint_check "clippy, the core for wasm32" \
+        cargo clippy -p chronicle-core --lib --target wasm32-unknown-unknown -- -D warnings
+    lint_check "clippy, the wasm facade for wasm32" \
+        cargo clippy -p chronicle-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings
+    echo "RESULT passed=$passed failed=$failed"
+    [ "$failed" -eq 0 ]
 }
 
 # The wasm module: the shared vectors through it under node, and its error
@@ -314,31 +383,41 @@ clients_node() {
     CHRONICLE_PGHOST="$(cluster_dir test)" CHRONICLE_PGPORT="$PORT" node --test
 }
 
-suite core cargo test --manifest-path "$ROOT/Cargo.toml" -p chronicle-core
-suite lint lint
+suite core cargo -- cargo test --manifest-path "$ROOT/Cargo.toml" -p chronicle-core
+suite lint result -- lint
 # The cargo-fuzz targets, briefly (./chronicle fuzz runs them longer).
-suite fuzz env FUZZ_SECONDS="${FUZZ_SECONDS:-20}" "$ROOT/scripts/fuzz.sh"
-suite wasm wasm_tests
-suite pgrx pgrx_tests
+suite fuzz result -- env FUZZ_SECONDS="${FUZZ_SECONDS:-20}" "$ROOT/scripts/fuzz.sh"
+suite wasm node,cargo -- wasm_tests
+suite pgrx cargo -- pgrx_tests
 install_extension
 cluster_reset test
 cluster_start test "$PORT"
-suite regress regress
-suite vectors-sql vectors_sql
-suite isolation isolation
-suite concurrency concurrency
-suite hostile hostile
-suite security security
-suite upgrade upgrade
-suite restore restore
-suite crash crash
-suite replica replica
-suite feed feed
-suite clients-python clients_python
-suite clients-node clients_node
-suite parity parity
-suite browser browser
+suite regress pg_regress -- regress
+suite vectors-sql result -- vectors_sql
+suite isolation pg_regress -- isolation
+suite concurrency result -- concurrency
+suite hostile result -- hostile
+suite security result -- security
+# upgrade and restore: their own checks, then the SQL suites (sql_suites).
+suite upgrade result,pg_regress -- upgrade
+suite restore result,pg_regress -- restore
+suite crash result -- crash
+suite replica result -- replica
+suite feed result -- feed
+suite clients-python result -- clients_python
+suite clients-node node -- clients_node
+suite parity node -- parity
+suite browser node -- browser
 cluster_stop test
+
+# A suite in SUITES without its `suite` call above would be skipped silently.
+for s in "${SUITES[@]}"; do
+    if wanted "$s" && [[ " ${RAN[*]} " != *" $s "* ]]; then
+        printf 'suite %s is in SUITES but never ran\n' "$s"
+        FAILED_SUITES+=("$s")
+        TOTAL_FAILED=$((TOTAL_FAILED + 1))
+    fi
+done
 
 echo
 if [ ${#FAILED_SUITES[@]} -gt 0 ]; then
