@@ -12,7 +12,7 @@
 
 use chronicle_core::append::check_append_args;
 use chronicle_core::batch::parse_batch;
-use chronicle_core::event::{validate_payload, Payload};
+use chronicle_core::payload::{validate_payload, Payload};
 use chronicle_core::memory::{
     AppendEventArgs, AppendEventsArgs, DefineEventTypeArgs, MemoryStore, StoredRow,
 };

@@ -12,7 +12,7 @@
 #![no_main]
 
 use chronicle_core::canonical;
-use chronicle_core::event_view::Event;
+use chronicle_core::event::Event;
 use chronicle_core::json;
 use chronicle_core::reducer::Reducer;
 use chronicle_core::replay::{replay, OnFailure, Until};

@@ -16,7 +16,7 @@
 use std::collections::BTreeSet;
 
 use chronicle_core::diff;
-use chronicle_core::event_view::Event;
+use chronicle_core::event::Event;
 use chronicle_core::history::History;
 use chronicle_core::reducer::Reducer;
 use chronicle_core::replay::{replay, Folder, OnFailure, Until};

@@ -3,17 +3,15 @@
 
 use std::collections::BTreeSet;
 
-use chronicle_core::error::{Error, ERROR_CODES};
-use chronicle_core::event_view::Event;
+use chronicle_core::error::Error;
+use chronicle_core::event::Event;
 use chronicle_core::json;
 use chronicle_core::reducer::Reducer;
 use chronicle_core::replay::{Folder, OnFailure};
 use chronicle_core::upcast::Upcasters;
 use serde_json::{json, Value};
 
-#[path = "../../shared/tests/support/mod.rs"]
-mod support;
-pub use support::{describe, APPEND_ARGS};
+pub use chronicle_test_support::{describe, APPEND_ARGS};
 
 /// Inputs longer than this are cut (the fold targets are quadratic in the
 /// number of events they check).
@@ -32,25 +30,11 @@ pub fn json_input(data: &[u8]) -> Option<Value> {
     }
 }
 
-/// A refusal is well formed: its SQLSTATE and name are listed, it names a
-/// field, its message names that field, and it has a hint.
+/// A refusal is well formed (see [`chronicle_test_support::well_formed`]).
 pub fn check_error(e: &Error) {
-    assert!(
-        ERROR_CODES
-            .iter()
-            .any(|(code, name, _)| *code == e.sqlstate() && *name == e.name()),
-        "{} / {} is not listed in ERROR_CODES: {e:?}",
-        e.sqlstate(),
-        e.name()
-    );
-    assert!(!e.field().is_empty(), "the error names no field: {e:?}");
-    assert!(
-        e.message().contains(e.field()),
-        "the message {:?} does not name the field {:?}",
-        e.message(),
-        e.field()
-    );
-    assert!(!e.hint().is_empty(), "the error has no hint: {e:?}");
+    if let Err(why) = chronicle_test_support::well_formed(e) {
+        panic!("{why}");
+    }
 }
 
 /// [`check_error`], and the field lies under one of `roots`

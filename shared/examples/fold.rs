@@ -65,7 +65,7 @@ fn probe(body: &str) {
     let t = Instant::now();
     let evs: Vec<_> = vals
         .into_iter()
-        .map(|v| chronicle_core::event_view::Event::from_json(v).unwrap())
+        .map(|v| chronicle_core::event::Event::from_json(v).unwrap())
         .collect();
     eprintln!("from_json: {:?}", t.elapsed());
     let t = Instant::now();

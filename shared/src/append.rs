@@ -3,7 +3,7 @@
 //! A store (the Postgres extension, or [`crate::memory::MemoryStore`]) does:
 //!
 //! 1. [`check_append_args`]: stream id, stream type, expected version;
-//! 2. validate every event ([`crate::event::validate_payload`] or
+//! 2. validate every event ([`crate::payload::validate_payload`] or
 //!    [`crate::batch::parse_batch`]);
 //! 3. look up the event ids the caller gave and ask
 //!    [`crate::sequencing::classify_retry`] whether this is a retry;
@@ -19,9 +19,9 @@
 //! in-memory model, so the order of checks, and so which error wins when a
 //! call is wrong in two ways, is the same everywhere.
 
-use crate::error::{Error, Result};
-use crate::event::{resolve_stream_type, validate_stream};
+use crate::error::{require, Result};
 use crate::sequencing::{plan_append, AppendPlan, ExpectedVersion};
+use crate::stream::{resolve_stream_type, validate_stream};
 
 /// A stream's head as stored: its version and type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,52 +71,6 @@ pub fn decide_append(
     })
 }
 
-/// A required argument: `None` (SQL NULL) is a `null_value` error.
-pub fn require<T>(value: Option<T>, field: &str) -> Result<T> {
-    value.ok_or_else(|| Error::Null {
-        field: field.to_string(),
-    })
-}
-
-/// Validates the arguments of a stream read (`read_stream`, `state_at`, ...).
-pub fn check_read_range(
-    stream_id: Option<&str>,
-    from_version: Option<i64>,
-    to_version: Option<i64>,
-) -> Result<()> {
-    require(stream_id, "stream_id")?;
-    let from = require(from_version, "from_version")?;
-    if from < 1 {
-        return Err(Error::invalid(
-            "from_version",
-            format!("must be at least 1 (got {from})"),
-            "Versions start at 1: pass from_version => 1 to read from the beginning.",
-        ));
-    }
-    if let Some(to) = to_version {
-        if to < 0 {
-            return Err(Error::invalid(
-                "to_version",
-                format!("must not be negative (got {to})"),
-                "Pass NULL to read to the end of the stream.",
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Validates a page size (`max_count`): present and not negative.
-pub fn check_count(field: &str, value: Option<i64>) -> Result<u64> {
-    let v = require(value, field)?;
-    u64::try_from(v).map_err(|_| {
-        Error::invalid(
-            field,
-            format!("must not be negative (got {v})"),
-            format!("Pass the largest number of rows to return as {field}."),
-        )
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,42 +112,5 @@ mod tests {
         assert_eq!(e.sqlstate(), "40001");
         let d = decide_append("o-1", ExpectedVersion::Exact(2), None, Some(&head), 2).unwrap();
         assert_eq!((d.plan.first, d.plan.last, d.creates_stream), (3, 4, false));
-    }
-
-    #[test]
-    fn read_ranges() {
-        check_read_range(Some("s"), Some(1), None).unwrap();
-        check_read_range(Some("s"), Some(5), Some(2)).unwrap();
-        assert_eq!(
-            check_read_range(None, Some(1), None)
-                .unwrap_err()
-                .sqlstate(),
-            "22004"
-        );
-        assert_eq!(
-            check_read_range(Some("s"), Some(0), None)
-                .unwrap_err()
-                .field(),
-            "from_version"
-        );
-        assert_eq!(
-            check_read_range(Some("s"), Some(1), Some(-1))
-                .unwrap_err()
-                .field(),
-            "to_version"
-        );
-    }
-
-    #[test]
-    fn counts() {
-        assert_eq!(check_count("max_count", Some(0)).unwrap(), 0);
-        assert_eq!(
-            check_count("max_count", None).unwrap_err().sqlstate(),
-            "22004"
-        );
-        assert_eq!(
-            check_count("max_count", Some(-1)).unwrap_err().sqlstate(),
-            "22023"
-        );
     }
 }

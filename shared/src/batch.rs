@@ -11,8 +11,8 @@
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::event::{validate_payload, Payload};
 use crate::limits::Limits;
+use crate::payload::{validate_payload, Payload};
 
 /// Keys an element of the batch may have.
 pub const BATCH_KEYS: &[&str] = &[

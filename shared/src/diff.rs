@@ -9,10 +9,7 @@
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
-
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
+use crate::pointer;
 
 /// The JSON Patch that turns `a` into `b`.
 pub fn diff(a: &Value, b: &Value) -> Value {
@@ -25,7 +22,7 @@ fn walk(ops: &mut Vec<Value>, path: String, a: &Value, b: &Value) {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             for (k, v) in x {
-                let p = format!("{path}/{}", escape(k));
+                let p = pointer::child(&path, k);
                 match y.get(k) {
                     Some(w) => walk(ops, p, v, w),
                     None => ops.push(json!({"op": "remove", "path": p})),
@@ -33,9 +30,7 @@ fn walk(ops: &mut Vec<Value>, path: String, a: &Value, b: &Value) {
             }
             for (k, w) in y {
                 if !x.contains_key(k) {
-                    ops.push(
-                        json!({"op": "add", "path": format!("{path}/{}", escape(k)), "value": w}),
-                    );
+                    ops.push(json!({"op": "add", "path": pointer::child(&path, k), "value": w}));
                 }
             }
         }
@@ -80,8 +75,8 @@ pub fn apply(doc: &Value, patch: &Value) -> Result<Value> {
             doc = op["value"].clone();
             continue;
         }
-        let (parent_path, last) = path.rsplit_once('/').expect("non-empty pointer has a /");
-        let last = last.replace("~1", "/").replace("~0", "~");
+        let (parent_path, last) = pointer::split_last(path)
+            .ok_or_else(|| bad(format!("[{i}] path {path} is not a JSON pointer")))?;
         let parent = doc
             .pointer_mut(parent_path)
             .ok_or_else(|| bad(format!("[{i}] path {path} has no parent")))?;

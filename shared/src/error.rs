@@ -1,13 +1,255 @@
-//! The one error type of the core.
+//! The one error type of the core, and the one table of error kinds.
 //!
-//! Every rejection Chronicle makes is one of these variants. Each has a stable
-//! SQLSTATE (what Postgres clients and the JavaScript module see as the error
-//! code), a stable symbolic name, a message that names the offending field, a
-//! DETAIL with the values involved and a HINT that says what to do instead.
-//! The adapters (`pg_extension`, `wasm_core`) only translate these; they never
-//! invent messages of their own.
+//! Every rejection Chronicle makes is an [`Error`]. Its [`Kind`] gives it a
+//! stable SQLSTATE (what Postgres clients and the JavaScript module see as
+//! the error code) and a stable symbolic name ([`KINDS`], the table the
+//! README's error list is checked against). Every message is made here: one
+//! line that names the offending field, a DETAIL with the values involved
+//! and a HINT that says what to do instead. The adapters (`pg_extension`,
+//! `wasm_core`, the dashboard) only carry these; they never write messages
+//! of their own.
+
+use serde_json::{json, Value};
 
 use crate::sequencing::ExpectedVersion;
+
+/// A kind of rejection: the unit of the public error contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    NullValue,
+    InvalidValue,
+    TooLong,
+    LimitExceeded,
+    VersionConflict,
+    DuplicateEventId,
+    StreamTypeMismatch,
+    ReplayFailed,
+    SchemaViolation,
+    NotFound,
+    AlreadyExists,
+    Unavailable,
+    ReadOnly,
+    OtherTenant,
+    SharedDefinition,
+    TenantNotPermitted,
+}
+
+/// What a [`Kind`] is to a caller.
+#[derive(Debug)]
+pub struct KindInfo {
+    pub kind: Kind,
+    /// The five-character SQLSTATE.
+    pub sqlstate: &'static str,
+    /// The stable symbolic name (`error.name` in JavaScript).
+    pub name: &'static str,
+    /// When it happens, in a few words (the README's table says more).
+    pub meaning: &'static str,
+}
+
+/// Every kind of error, in one place, in the order of [`Kind`].
+pub const KINDS: &[KindInfo] = &[
+    KindInfo {
+        kind: Kind::NullValue,
+        sqlstate: "22004",
+        name: "null_value",
+        meaning: "a required argument or field is NULL or missing",
+    },
+    KindInfo {
+        kind: Kind::InvalidValue,
+        sqlstate: "22023",
+        name: "invalid_value",
+        meaning: "a value is malformed or out of range",
+    },
+    KindInfo {
+        kind: Kind::TooLong,
+        sqlstate: "22001",
+        name: "too_long",
+        meaning: "an identifier is longer than its limit",
+    },
+    KindInfo {
+        kind: Kind::LimitExceeded,
+        sqlstate: "54000",
+        name: "limit_exceeded",
+        meaning: "an event, batch or nesting depth is above its limit",
+    },
+    KindInfo {
+        kind: Kind::VersionConflict,
+        sqlstate: "40001",
+        name: "version_conflict",
+        meaning: "the stream is not at the expected version",
+    },
+    KindInfo {
+        kind: Kind::DuplicateEventId,
+        sqlstate: "23505",
+        name: "duplicate_event_id",
+        meaning: "the event_id is already stored elsewhere",
+    },
+    KindInfo {
+        kind: Kind::StreamTypeMismatch,
+        sqlstate: "22023",
+        name: "stream_type_mismatch",
+        meaning: "the stream exists with another stream_type",
+    },
+    KindInfo {
+        kind: Kind::ReplayFailed,
+        sqlstate: "22000",
+        name: "replay_failed",
+        meaning: "a reducer failed on an event during replay",
+    },
+    KindInfo {
+        kind: Kind::SchemaViolation,
+        sqlstate: "23514",
+        name: "schema_violation",
+        meaning: "an event's data does not match its schema",
+    },
+    KindInfo {
+        kind: Kind::NotFound,
+        sqlstate: "42704",
+        name: "not_found",
+        meaning: "the named stream, subscription or definition does not exist",
+    },
+    KindInfo {
+        kind: Kind::AlreadyExists,
+        sqlstate: "42710",
+        name: "already_exists",
+        meaning: "a subscription with this name exists already",
+    },
+    KindInfo {
+        kind: Kind::Unavailable,
+        sqlstate: "55000",
+        name: "unavailable",
+        meaning: "the operation cannot run in this state (standby, transaction mode)",
+    },
+    KindInfo {
+        kind: Kind::ReadOnly,
+        sqlstate: "25006",
+        name: "read_only",
+        meaning: "a write (append, definition) on a standby or in a read-only transaction",
+    },
+    KindInfo {
+        kind: Kind::OtherTenant,
+        sqlstate: "42501",
+        name: "other_tenant",
+        meaning: "the stream belongs to another tenant (chronicle.tenant)",
+    },
+    KindInfo {
+        kind: Kind::SharedDefinition,
+        sqlstate: "42501",
+        name: "shared_definition",
+        meaning: "a reducer, event type or upcaster defined by a session with a tenant",
+    },
+    KindInfo {
+        kind: Kind::TenantNotPermitted,
+        sqlstate: "42501",
+        name: "tenant_not_permitted",
+        meaning: "chronicle.tenant was set by a session that may not set it",
+    },
+];
+
+impl Kind {
+    /// Every kind, in table order.
+    pub fn all() -> impl Iterator<Item = Kind> {
+        KINDS.iter().map(|k| k.kind)
+    }
+
+    /// The kind's row of [`KINDS`].
+    pub fn info(self) -> &'static KindInfo {
+        let info = &KINDS[self as usize];
+        debug_assert_eq!(info.kind, self, "KINDS is in the order of Kind");
+        info
+    }
+
+    pub fn sqlstate(self) -> &'static str {
+        self.info().sqlstate
+    }
+
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+}
+
+/// A named thing a call can ask for that may not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Object {
+    Stream,
+    Subscription,
+    Reducer,
+    EventType,
+    Upcaster,
+}
+
+impl Object {
+    /// The argument that names it.
+    fn field(self) -> &'static str {
+        match self {
+            Object::Stream => "stream_id",
+            Object::Subscription => "name",
+            Object::Reducer => "stream_type",
+            Object::EventType | Object::Upcaster => "event_type",
+        }
+    }
+
+    /// What it is, in a message.
+    fn noun(self) -> &'static str {
+        match self {
+            Object::Stream => "stream",
+            Object::Subscription => "subscription",
+            Object::Reducer => "reducer",
+            Object::EventType => "schema",
+            Object::Upcaster => "upcaster",
+        }
+    }
+
+    /// The message for `name` not existing; it names the argument.
+    fn not_found_message(self, name: &str) -> String {
+        match self {
+            Object::Stream | Object::Subscription => {
+                format!("no {} has {} \"{name}\"", self.noun(), self.field())
+            }
+            Object::Reducer | Object::EventType | Object::Upcaster => format!(
+                "no {} is defined for {} \"{name}\"",
+                self.noun(),
+                self.field()
+            ),
+        }
+    }
+
+    fn not_found_hint(self) -> &'static str {
+        match self {
+            Object::Stream => {
+                "Check the id: chronicle.list_streams(id_prefix => ...) lists the streams; \
+                 a stream exists once an event was appended to it."
+            }
+            Object::Subscription => {
+                "Create it with chronicle.create_subscription; SELECT name FROM \
+                 chronicle.subscriptions lists the existing ones."
+            }
+            Object::Reducer => {
+                "Its streams replay with the default merge; define one with \
+                 chronicle.define_reducer."
+            }
+            Object::EventType => {
+                "SELECT * FROM chronicle.event_types lists the defined schemas; define one \
+                 with chronicle.define_event_type."
+            }
+            Object::Upcaster => {
+                "SELECT * FROM chronicle.upcasters lists the defined upcasters; define one \
+                 with chronicle.define_upcaster."
+            }
+        }
+    }
+}
+
+/// Why an operation cannot run in this session or transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blocker {
+    /// A hot standby.
+    Standby,
+    /// A read-only transaction.
+    ReadOnlyTransaction,
+    /// REPEATABLE READ or SERIALIZABLE: the snapshot is too old to seal.
+    RepeatableRead,
+}
 
 /// A rejection by the core.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,12 +283,13 @@ pub enum Error {
         expected: ExpectedVersion,
         actual: u64,
     },
-    /// An event id is already stored somewhere this append cannot be a retry of.
+    /// An event id is already stored somewhere this append cannot be a retry
+    /// of: at `stored_at` (stream and version), or, when that is `None`, in a
+    /// stream of another tenant, which is not named.
     DuplicateEventId {
         field: String,
         event_id: String,
-        stream_id: String,
-        version: u64,
+        stored_at: Option<(String, u64)>,
         reason: &'static str,
     },
     /// An event's data does not match its type's schema.
@@ -70,26 +313,15 @@ pub enum Error {
         existing: String,
         given: String,
     },
-    /// A named object (a subscription) does not exist.
-    NotFound {
-        field: String,
-        what: &'static str,
-        name: String,
-        hint: &'static str,
-    },
+    /// A named stream, subscription or definition does not exist (or is
+    /// another tenant's, which is not told apart).
+    NotFound { object: Object, name: String },
     /// A named object (a subscription) exists already.
-    AlreadyExists {
-        field: String,
-        what: &'static str,
-        name: String,
-        hint: &'static str,
-    },
-    /// The operation cannot run in this state (a standby, a read-only or
-    /// REPEATABLE READ transaction, a paused subscription, ...).
+    AlreadyExists { object: Object, name: String },
+    /// The operation cannot run in this session or transaction.
     Unavailable {
         operation: &'static str,
-        reason: String,
-        hint: String,
+        blocker: Blocker,
     },
     /// A write on a standby or in a read-only transaction.
     ReadOnly {
@@ -105,126 +337,49 @@ pub enum Error {
         operation: &'static str,
         tenant: String,
     },
+    /// `chronicle.tenant` was set in this session by a role that may not set
+    /// it (before the library was loaded): the session gets no tenant at all.
+    TenantNotPermitted,
 }
 
-/// The SQLSTATE and name of every error kind, in one place (a test checks that
-/// the README's error table lists every code).
-pub const ERROR_CODES: &[(&str, &str, &str)] = &[
-    (
-        "22004",
-        "null_value",
-        "a required argument or field is NULL or missing",
-    ),
-    (
-        "22023",
-        "invalid_value",
-        "a value is malformed or out of range",
-    ),
-    (
-        "22001",
-        "too_long",
-        "an identifier is longer than its limit",
-    ),
-    (
-        "54000",
-        "limit_exceeded",
-        "an event, batch or nesting depth is above its limit",
-    ),
-    (
-        "40001",
-        "version_conflict",
-        "the stream is not at the expected version",
-    ),
-    (
-        "23505",
-        "duplicate_event_id",
-        "the event_id is already stored elsewhere",
-    ),
-    (
-        "22023",
-        "stream_type_mismatch",
-        "the stream exists with another stream_type",
-    ),
-    (
-        "22000",
-        "replay_failed",
-        "a reducer failed on an event during replay",
-    ),
-    (
-        "23514",
-        "schema_violation",
-        "an event's data does not match its schema",
-    ),
-    (
-        "42704",
-        "not_found",
-        "the named subscription does not exist",
-    ),
-    (
-        "42710",
-        "already_exists",
-        "a subscription with this name exists already",
-    ),
-    (
-        "55000",
-        "unavailable",
-        "the operation cannot run in this state (standby, transaction mode)",
-    ),
-    (
-        "25006",
-        "read_only",
-        "a write (append, definition) on a standby or in a read-only transaction",
-    ),
-    (
-        "42501",
-        "other_tenant",
-        "the stream belongs to another tenant (chronicle.tenant)",
-    ),
-    (
-        "42501",
-        "shared_definition",
-        "a reducer, event type or upcaster defined by a session with a tenant",
-    ),
-];
-
 impl Error {
+    /// The kind of this error (its SQLSTATE and name).
+    pub fn kind(&self) -> Kind {
+        match self {
+            Error::Null { .. } => Kind::NullValue,
+            Error::Invalid { .. } => Kind::InvalidValue,
+            Error::TooLong { .. } => Kind::TooLong,
+            Error::LimitExceeded { .. } => Kind::LimitExceeded,
+            Error::VersionConflict { .. } => Kind::VersionConflict,
+            Error::DuplicateEventId { .. } => Kind::DuplicateEventId,
+            Error::SchemaViolation { .. } => Kind::SchemaViolation,
+            Error::ReplayFailed { .. } => Kind::ReplayFailed,
+            Error::StreamTypeMismatch { .. } => Kind::StreamTypeMismatch,
+            Error::NotFound { .. } => Kind::NotFound,
+            Error::AlreadyExists { .. } => Kind::AlreadyExists,
+            Error::Unavailable { .. } => Kind::Unavailable,
+            Error::ReadOnly { .. } => Kind::ReadOnly,
+            Error::OtherTenant { .. } => Kind::OtherTenant,
+            Error::SharedDefinition { .. } => Kind::SharedDefinition,
+            Error::TenantNotPermitted => Kind::TenantNotPermitted,
+        }
+    }
+
     /// The five-character SQLSTATE of this error.
     pub fn sqlstate(&self) -> &'static str {
-        match self {
-            Error::Null { .. } => "22004",
-            Error::Invalid { .. } | Error::StreamTypeMismatch { .. } => "22023",
-            Error::TooLong { .. } => "22001",
-            Error::LimitExceeded { .. } => "54000",
-            Error::VersionConflict { .. } => "40001",
-            Error::DuplicateEventId { .. } => "23505",
-            Error::ReplayFailed { .. } => "22000",
-            Error::SchemaViolation { .. } => "23514",
-            Error::NotFound { .. } => "42704",
-            Error::AlreadyExists { .. } => "42710",
-            Error::Unavailable { .. } => "55000",
-            Error::ReadOnly { .. } => "25006",
-            Error::OtherTenant { .. } | Error::SharedDefinition { .. } => "42501",
-        }
+        self.kind().sqlstate()
     }
 
     /// A stable symbolic name of the error kind (`error.name` in JavaScript).
     pub fn name(&self) -> &'static str {
-        match self {
-            Error::Null { .. } => "null_value",
-            Error::Invalid { .. } => "invalid_value",
-            Error::TooLong { .. } => "too_long",
-            Error::LimitExceeded { .. } => "limit_exceeded",
-            Error::VersionConflict { .. } => "version_conflict",
-            Error::DuplicateEventId { .. } => "duplicate_event_id",
-            Error::StreamTypeMismatch { .. } => "stream_type_mismatch",
-            Error::ReplayFailed { .. } => "replay_failed",
-            Error::SchemaViolation { .. } => "schema_violation",
-            Error::NotFound { .. } => "not_found",
-            Error::AlreadyExists { .. } => "already_exists",
-            Error::Unavailable { .. } => "unavailable",
-            Error::ReadOnly { .. } => "read_only",
-            Error::OtherTenant { .. } => "other_tenant",
-            Error::SharedDefinition { .. } => "shared_definition",
+        self.kind().name()
+    }
+
+    /// The error for asking for something that does not exist.
+    pub fn not_found(object: Object, name: impl Into<String>) -> Error {
+        Error::NotFound {
+            object,
+            name: name.into(),
         }
     }
 
@@ -236,9 +391,8 @@ impl Error {
             | Error::TooLong { field, .. }
             | Error::LimitExceeded { field, .. }
             | Error::DuplicateEventId { field, .. }
-            | Error::SchemaViolation { field, .. }
-            | Error::NotFound { field, .. }
-            | Error::AlreadyExists { field, .. } => field,
+            | Error::SchemaViolation { field, .. } => field,
+            Error::NotFound { object, .. } | Error::AlreadyExists { object, .. } => object.field(),
             Error::Unavailable { operation, .. }
             | Error::ReadOnly { operation, .. }
             | Error::SharedDefinition { operation, .. } => operation,
@@ -246,6 +400,7 @@ impl Error {
             Error::StreamTypeMismatch { .. } => "stream_type",
             Error::OtherTenant { .. } => "stream_id",
             Error::ReplayFailed { .. } => "replay",
+            Error::TenantNotPermitted => "chronicle.tenant",
         }
     }
 
@@ -288,19 +443,19 @@ impl Error {
                 reason,
             } => format!("replay failed at version {version} ({event_type}), {step}: {reason}"),
             Error::SchemaViolation { field, reason, .. } => format!("{field} {reason}"),
-            Error::NotFound { what, name, .. } => format!("{what} \"{name}\" does not exist"),
-            Error::AlreadyExists { what, name, .. } => {
-                format!("{what} \"{name}\" already exists")
+            Error::NotFound { object, name } => object.not_found_message(name),
+            Error::AlreadyExists { object, name } => {
+                format!("a {} with {} \"{name}\" exists already", object.noun(), object.field())
             }
-            Error::Unavailable {
-                operation, reason, ..
-            } => format!("{operation} cannot run {reason}"),
+            Error::Unavailable { operation, blocker } => {
+                format!("{operation} cannot run {}", blocker.place())
+            }
             Error::ReadOnly { operation, standby } => format!(
                 "{operation} cannot write {}",
                 if *standby {
-                    "on a standby"
+                    Blocker::Standby.place()
                 } else {
-                    "in a read-only transaction"
+                    Blocker::ReadOnlyTransaction.place()
                 }
             ),
             Error::OtherTenant { stream_id } => {
@@ -309,13 +464,16 @@ impl Error {
             Error::SharedDefinition { operation, tenant } => format!(
                 "{operation} cannot run as tenant \"{tenant}\": definitions are shared by every tenant"
             ),
+            Error::TenantNotPermitted => {
+                "chronicle.tenant was set in this session without the privilege to set it"
+                    .to_string()
+            }
         }
     }
 
     /// The DETAIL: the values involved, where they say more than the message.
     pub fn detail(&self) -> Option<String> {
         match self {
-            Error::Null { .. } | Error::Invalid { .. } => None,
             Error::TooLong { actual, .. } => Some(format!("The value has {actual} characters.")),
             Error::LimitExceeded {
                 what, unit, actual, ..
@@ -325,16 +483,15 @@ impl Error {
             } => Some(format!(
                 "Expected version {expected}, actual version {actual}."
             )),
-            // An empty stream id: the event is another tenant's (see the
-            // extension's append path), which is not named.
             Error::DuplicateEventId {
-                stream_id, reason, ..
-            } if stream_id.is_empty() => Some(format!(
+                stored_at: None,
+                reason,
+                ..
+            } => Some(format!(
                 "It is stored in a stream of another tenant; {reason}."
             )),
             Error::DuplicateEventId {
-                stream_id,
-                version,
+                stored_at: Some((stream_id, version)),
                 reason,
                 ..
             } => Some(format!(
@@ -343,13 +500,6 @@ impl Error {
             Error::StreamTypeMismatch { given, .. } => {
                 Some(format!("The append gave stream_type \"{given}\"."))
             }
-            Error::ReplayFailed { .. }
-            | Error::NotFound { .. }
-            | Error::AlreadyExists { .. }
-            | Error::Unavailable { .. }
-            | Error::ReadOnly { .. }
-            | Error::OtherTenant { .. }
-            | Error::SharedDefinition { .. } => None,
             Error::SchemaViolation {
                 event_type,
                 schema_version,
@@ -357,6 +507,16 @@ impl Error {
             } => Some(format!(
                 "The schema of event type {event_type}, schema version {schema_version}, refuses it."
             )),
+            Error::Null { .. }
+            | Error::Invalid { .. }
+            | Error::ReplayFailed { .. }
+            | Error::NotFound { .. }
+            | Error::AlreadyExists { .. }
+            | Error::Unavailable { .. }
+            | Error::ReadOnly { .. }
+            | Error::OtherTenant { .. }
+            | Error::SharedDefinition { .. }
+            | Error::TenantNotPermitted => None,
         }
     }
 
@@ -385,8 +545,12 @@ impl Error {
                 "A stream keeps the type it was created with: pass stream_type => '{existing}' \
                  or NULL, or use another stream_id."
             ),
-            Error::NotFound { hint, .. } | Error::AlreadyExists { hint, .. } => (*hint).to_string(),
-            Error::Unavailable { hint, .. } => hint.clone(),
+            Error::NotFound { object, .. } => object.not_found_hint().to_string(),
+            Error::AlreadyExists { .. } => {
+                "Pick another name, or drop the old one with chronicle.drop_subscription."
+                    .to_string()
+            }
+            Error::Unavailable { blocker, .. } => blocker.hint().to_string(),
             Error::ReadOnly { standby: true, .. } => {
                 "Write on the primary; a standby serves the reads \
                 (read_stream, state_at, read_all, export_stream)."
@@ -401,7 +565,25 @@ impl Error {
             Error::SharedDefinition { .. } => "Define reducers, event types and upcasters from a \
                 session without chronicle.tenant (an operator's role); every tenant uses them."
                 .to_string(),
+            Error::TenantNotPermitted => "Only a superuser sets it, per role: ALTER ROLE ... SET \
+                chronicle.tenant = '...'. Reconnect without setting chronicle.tenant."
+                .to_string(),
         }
+    }
+
+    /// The error as the JSON object every non-SQL client sees (the wasm
+    /// module's exceptions, the dashboard's API, a replay's marked steps):
+    /// `{code, name, field, message, detail, hint}`, `detail` null when
+    /// there is none.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "code": self.sqlstate(),
+            "name": self.name(),
+            "field": self.field(),
+            "message": self.message(),
+            "detail": self.detail(),
+            "hint": self.hint(),
+        })
     }
 
     pub(crate) fn invalid(
@@ -461,6 +643,35 @@ impl Error {
     }
 }
 
+impl Blocker {
+    /// Where the operation was tried, as a message says it.
+    fn place(self) -> &'static str {
+        match self {
+            Blocker::Standby => "on a standby",
+            Blocker::ReadOnlyTransaction => "in a read-only transaction",
+            Blocker::RepeatableRead => "at REPEATABLE READ or SERIALIZABLE",
+        }
+    }
+
+    fn hint(self) -> &'static str {
+        match self {
+            Blocker::Standby => "Run it on the primary; a standby follows the primary's feed.",
+            Blocker::ReadOnlyTransaction => "Call it in a read-write transaction.",
+            Blocker::RepeatableRead => {
+                "Call it in its own READ COMMITTED transaction: it must see the latest \
+                 committed state."
+            }
+        }
+    }
+}
+
+/// A required argument: `None` (SQL NULL) is a `null_value` error.
+pub fn require<T>(value: Option<T>, field: &str) -> Result<T> {
+    value.ok_or_else(|| Error::Null {
+        field: field.to_string(),
+    })
+}
+
 /// `12 bytes`, or `12` where the quantity has no unit.
 fn amount(n: usize, unit: &str) -> String {
     if unit.is_empty() {
@@ -481,114 +692,149 @@ impl std::error::Error for Error {}
 /// Shorthand for results of the core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// One error of each kind, for tests: a new [`Kind`] does not compile
+/// until it has an example here, so the checks below cover every kind.
+pub fn example(kind: Kind) -> Error {
+    match kind {
+        Kind::NullValue => Error::Null {
+            field: "data".into(),
+        },
+        Kind::InvalidValue => Error::invalid("data", "must be a JSON object", "Wrap it."),
+        Kind::TooLong => Error::TooLong {
+            field: "stream_id".into(),
+            actual: 300,
+            max: 255,
+        },
+        Kind::LimitExceeded => Error::LimitExceeded {
+            field: "data".into(),
+            what: "event size",
+            unit: "bytes",
+            actual: 10,
+            max: 5,
+            hint: "Store less.",
+        },
+        Kind::VersionConflict => Error::VersionConflict {
+            stream_id: "order-1".into(),
+            expected: ExpectedVersion::Exact(3),
+            actual: 5,
+        },
+        Kind::DuplicateEventId => Error::DuplicateEventId {
+            field: "event_id".into(),
+            event_id: "e".into(),
+            stored_at: Some(("s".into(), 1)),
+            reason: "that is another stream",
+        },
+        Kind::StreamTypeMismatch => Error::StreamTypeMismatch {
+            stream_id: "s".into(),
+            existing: "A".into(),
+            given: "B".into(),
+        },
+        Kind::ReplayFailed => Error::ReplayFailed {
+            version: 3,
+            event_type: "A".into(),
+            step: "on.A[0]".into(),
+            reason: "boom".into(),
+        },
+        Kind::SchemaViolation => Error::SchemaViolation {
+            field: "data.price".into(),
+            event_type: "A".into(),
+            schema_version: 1,
+            reason: "must be a number".into(),
+        },
+        Kind::NotFound => Error::not_found(Object::Stream, "order-9"),
+        Kind::AlreadyExists => Error::AlreadyExists {
+            object: Object::Subscription,
+            name: "projector".into(),
+        },
+        Kind::Unavailable => Error::Unavailable {
+            operation: "chronicle.seal",
+            blocker: Blocker::RepeatableRead,
+        },
+        Kind::ReadOnly => Error::ReadOnly {
+            operation: "chronicle.append_event",
+            standby: true,
+        },
+        Kind::OtherTenant => Error::OtherTenant {
+            stream_id: "order-1".into(),
+        },
+        Kind::SharedDefinition => Error::SharedDefinition {
+            operation: "chronicle.define_reducer",
+            tenant: "acme".into(),
+        },
+        Kind::TenantNotPermitted => Error::TenantNotPermitted,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn every_kind() -> Vec<Error> {
-        vec![
-            Error::Null {
-                field: "data".into(),
-            },
-            Error::invalid("data", "must be a JSON object", "Wrap it."),
-            Error::TooLong {
-                field: "stream_id".into(),
-                actual: 300,
-                max: 255,
-            },
-            Error::LimitExceeded {
-                field: "data".into(),
-                what: "event size",
-                unit: "bytes",
-                actual: 10,
-                max: 5,
-                hint: "Store less.",
-            },
-            Error::VersionConflict {
-                stream_id: "order-1".into(),
-                expected: ExpectedVersion::Exact(3),
-                actual: 5,
-            },
-            Error::DuplicateEventId {
-                field: "event_id".into(),
-                event_id: "e".into(),
-                stream_id: "s".into(),
-                version: 1,
-                reason: "it is another stream",
-            },
-            Error::StreamTypeMismatch {
-                stream_id: "s".into(),
-                existing: "A".into(),
-                given: "B".into(),
-            },
-            Error::SchemaViolation {
-                field: "data.price".into(),
-                event_type: "A".into(),
-                schema_version: 1,
-                reason: "must be a number".into(),
-            },
-            Error::ReplayFailed {
-                version: 3,
-                event_type: "A".into(),
-                step: "on.A[0]".into(),
-                reason: "boom".into(),
-            },
-            Error::ReadOnly {
-                operation: "chronicle.append_event",
-                standby: true,
-            },
-            Error::OtherTenant {
-                stream_id: "order-1".into(),
-            },
-            Error::SharedDefinition {
-                operation: "chronicle.define_reducer",
-                tenant: "acme".into(),
-            },
-            Error::DuplicateEventId {
-                field: "event_id".into(),
-                event_id: "e1".into(),
-                stream_id: String::new(),
-                version: 0,
-                reason: "another stream",
-            },
-        ]
+    #[test]
+    fn the_table_is_in_the_order_of_kind_and_names_are_unique() {
+        for (i, info) in KINDS.iter().enumerate() {
+            assert_eq!(info.kind as usize, i, "{}", info.name);
+        }
+        let names: std::collections::BTreeSet<_> = KINDS.iter().map(|k| k.name).collect();
+        assert_eq!(names.len(), KINDS.len());
     }
 
     #[test]
-    fn every_error_names_its_field_and_has_a_hint_and_a_listed_code() {
-        for e in every_kind() {
-            assert!(e.message().contains(e.field()), "{e:?}");
-            assert!(!e.hint().is_empty());
-            assert!(
-                ERROR_CODES
-                    .iter()
-                    .any(|(code, name, _)| *code == e.sqlstate() && *name == e.name()),
-                "{} / {} missing from ERROR_CODES",
-                e.sqlstate(),
-                e.name()
-            );
+    fn every_kind_names_its_field_and_has_a_hint() {
+        for kind in Kind::all() {
+            let e = example(kind);
+            assert_eq!(e.kind(), kind);
+            assert!(!e.field().is_empty(), "{kind:?}");
+            assert!(e.message().contains(e.field()), "{kind:?}: {}", e.message());
+            assert!(!e.hint().is_empty(), "{kind:?}");
+            let j = e.to_json();
+            assert_eq!(j["code"], kind.sqlstate());
+            assert_eq!(j["name"], kind.name());
+            assert_eq!(j["field"], e.field());
         }
     }
 
     #[test]
     fn another_tenants_event_is_not_named() {
-        let e = every_kind().pop().unwrap();
+        let e = Error::DuplicateEventId {
+            field: "event_id".into(),
+            event_id: "e1".into(),
+            stored_at: None,
+            reason: "that is another stream",
+        };
         assert_eq!(e.sqlstate(), "23505");
         assert_eq!(
             e.detail().unwrap(),
-            "It is stored in a stream of another tenant; another stream."
+            "It is stored in a stream of another tenant; that is another stream."
         );
     }
 
     #[test]
     fn version_conflict_detail_carries_both_versions() {
-        let e = &every_kind()[4];
+        let e = example(Kind::VersionConflict);
         assert_eq!(e.sqlstate(), "40001");
         assert_eq!(
             e.message(),
             "version conflict on stream \"order-1\": expected_version does not match"
         );
         assert_eq!(e.detail().unwrap(), "Expected version 3, actual version 5.");
+    }
+
+    #[test]
+    fn missing_things_name_their_argument() {
+        let e = Error::not_found(Object::Subscription, "p");
+        assert_eq!(
+            (e.sqlstate(), e.message().as_str()),
+            ("42704", "no subscription has name \"p\"")
+        );
+        let e = Error::not_found(Object::Reducer, "Order");
+        assert_eq!(
+            e.message(),
+            "no reducer is defined for stream_type \"Order\""
+        );
+        assert_eq!(
+            example(Kind::AlreadyExists).message(),
+            "a subscription with name \"projector\" exists already"
+        );
     }
 
     #[test]

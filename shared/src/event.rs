@@ -1,121 +1,241 @@
-//! The envelope of an event being appended, and its validation.
+//! A stored event as replay sees it: its envelope as a JSON object, in the
+//! shape `chronicle.read_stream` rows and the NDJSON export have
+//! (`{"version": 3, "event_type": "ItemAdded", "data": {...}, ...}`).
+//!
+//! Timestamps (`occurred_at`, `recorded_at`) are rewritten to their
+//! canonical form ([`crate::time`]), so a reducer that copies a time into
+//! the state gives the same bytes everywhere.
 
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::identifier::{validate_id, validate_type_name};
-use crate::json::{compact_size, require_depth, require_object};
-use crate::limits::Limits;
+use crate::time::canonical_text;
 
-/// The parts of a new event the core judges. Ids and timestamps that arrive
-/// typed (as SQL `uuid` / `timestamptz`) need no judging; in a JSON batch they
-/// are checked by [`crate::batch`].
-#[derive(Debug, Clone, Copy)]
-pub struct Payload<'a> {
-    pub event_type: &'a str,
-    pub schema_version: i64,
-    pub data: &'a Value,
-    pub metadata: &'a Value,
-    pub actor: Option<&'a str>,
-}
+/// The members of a stored event's envelope, as `chronicle.read_stream`
+/// returns them (and the database's replay can read).
+pub const ENVELOPE_MEMBERS: [&str; 14] = [
+    "global_position",
+    "event_id",
+    "stream_id",
+    "stream_type",
+    "version",
+    "event_type",
+    "schema_version",
+    "data",
+    "metadata",
+    "correlation_id",
+    "causation_id",
+    "actor",
+    "occurred_at",
+    "recorded_at",
+];
 
-/// Validates an event's type, schema version, payload and actor.
-pub fn validate_payload(p: &Payload<'_>, limits: &Limits) -> Result<()> {
-    validate_type_name("event_type", p.event_type)?;
-    validate_schema_version(p.schema_version)?;
-    require_object("data", p.data)?;
-    require_object("metadata", p.metadata)?;
-    require_depth("data", p.data)?;
-    require_depth("metadata", p.metadata)?;
-    if let Some(actor) = p.actor {
-        validate_id("actor", actor)?;
-    }
-    let size = compact_size(p.data) + compact_size(p.metadata);
-    if size > limits.max_event_size {
-        return Err(Error::LimitExceeded {
-            field: "data".to_string(),
-            what: "event size",
-            unit: "bytes",
-            actual: size,
-            max: limits.max_event_size,
-            hint: "The size counts data + metadata as compact JSON. Store large documents \
-                   elsewhere and put a reference in the event, or raise chronicle.max_event_size.",
-        });
-    }
-    Ok(())
-}
+/// A member's raw JSON text, `null` included (`Option<&RawValue>` would read
+/// `null` as absent, and a member that is null is not a missing one).
+#[derive(Default)]
+struct Raw<'a>(Option<&'a RawValue>);
 
-/// A schema version is a positive `int`.
-pub fn validate_schema_version(v: i64) -> Result<()> {
-    if (1..=i32::MAX as i64).contains(&v) {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "schema_version",
-            format!("must be between 1 and {} (got {v})", i32::MAX),
-            "Number an event type's schema versions 1, 2, 3, ...",
-        ))
+impl<'de: 'a, 'a> Deserialize<'de> for Raw<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        <&'a RawValue>::deserialize(d).map(|r| Raw(Some(r)))
     }
 }
 
-/// `occurred_at` is a point in time: `infinity` and `-infinity` are not
-/// (`finite` says which the caller has).
-pub fn validate_occurred_at(finite: bool) -> Result<()> {
-    if finite {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "occurred_at",
-            "must be a finite time, not infinity",
-            "Pass when the event happened, or leave occurred_at out for now().",
-        ))
-    }
+/// The envelope members of an event's text, unparsed: only those a fold
+/// needs are turned into values. Other members are ignored, as the
+/// database's replay has no others.
+#[derive(Deserialize)]
+struct Members<'a> {
+    #[serde(default, borrow)]
+    global_position: Raw<'a>,
+    #[serde(default, borrow)]
+    event_id: Raw<'a>,
+    #[serde(default, borrow)]
+    stream_id: Raw<'a>,
+    #[serde(default, borrow)]
+    stream_type: Raw<'a>,
+    #[serde(default, borrow)]
+    version: Raw<'a>,
+    #[serde(default, borrow)]
+    event_type: Raw<'a>,
+    #[serde(default, borrow)]
+    schema_version: Raw<'a>,
+    #[serde(default, borrow)]
+    data: Raw<'a>,
+    #[serde(default, borrow)]
+    metadata: Raw<'a>,
+    #[serde(default, borrow)]
+    correlation_id: Raw<'a>,
+    #[serde(default, borrow)]
+    causation_id: Raw<'a>,
+    #[serde(default, borrow)]
+    actor: Raw<'a>,
+    #[serde(default, borrow)]
+    occurred_at: Raw<'a>,
+    #[serde(default, borrow)]
+    recorded_at: Raw<'a>,
 }
 
-/// Validates the stream-level arguments of an append.
-pub fn validate_stream(stream_id: &str, stream_type: Option<&str>) -> Result<()> {
-    validate_id("stream_id", stream_id)?;
-    if let Some(t) = stream_type {
-        validate_type_name("stream_type", t)?;
-    }
-    Ok(())
+/// The envelope members every fold reads.
+const ALWAYS: [&str; 5] = [
+    "version",
+    "event_type",
+    "data",
+    "schema_version",
+    "recorded_at",
+];
+
+/// One event, read for replay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    envelope: Value,
+    version: u64,
+    event_type: String,
 }
 
-/// The category of a stream id: the part before the first `-`
-/// (`order-001` -> `order`), or the whole id when it has no `-`.
-pub fn category(stream_id: &str) -> &str {
-    stream_id.split('-').next().unwrap_or(stream_id)
-}
-
-/// The stream type an append records. A stream keeps the type it was created
-/// with; a new stream takes the given type, or else its id's [`category`].
-pub fn resolve_stream_type(
-    stream_id: &str,
-    given: Option<&str>,
-    existing: Option<&str>,
-) -> Result<String> {
-    match (existing, given) {
-        (Some(existing), Some(given)) if existing != given => Err(Error::StreamTypeMismatch {
-            stream_id: stream_id.to_string(),
-            existing: existing.to_string(),
-            given: given.to_string(),
-        }),
-        (Some(existing), _) => Ok(existing.to_string()),
-        (None, Some(given)) => Ok(given.to_string()),
-        (None, None) => {
-            let cat = category(stream_id);
-            validate_type_name("stream_type", cat).map_err(|_| {
+impl Event {
+    /// Reads an event; it needs a positive integer `version`, a string
+    /// `event_type` and an object `data`.
+    pub fn from_json(mut envelope: Value) -> Result<Event> {
+        let version = envelope
+            .get("version")
+            .and_then(Value::as_u64)
+            .filter(|&v| v >= 1)
+            .ok_or_else(|| {
                 Error::invalid(
-                    "stream_type",
-                    format!(
-                        "is required: stream_id \"{stream_id}\" has no category prefix \
-                         that is a valid type name"
-                    ),
-                    "Pass stream_type, or name streams '<type>-<id>' (e.g. 'order-001').",
+                    "event.version",
+                    "must be a positive integer",
+                    "Pass events as chronicle.read_stream returns them.",
                 )
             })?;
-            Ok(cat.to_string())
+        let event_type = envelope
+            .get("event_type")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "event.event_type",
+                    "must be a string",
+                    "Pass events as chronicle.read_stream returns them.",
+                )
+            })?
+            .to_string();
+        if !envelope.get("data").is_some_and(Value::is_object) {
+            return Err(Error::invalid(
+                "event.data",
+                "must be a JSON object",
+                "Pass events as chronicle.read_stream returns them.",
+            ));
         }
+        for key in ["occurred_at", "recorded_at"] {
+            if let Some(Value::String(text)) = envelope.get(key) {
+                envelope[key] = Value::String(canonical_text(&format!("event.{key}"), text)?);
+            }
+        }
+        Ok(Event {
+            envelope,
+            version,
+            event_type,
+        })
+    }
+
+    /// Reads an event from its JSON text (one line of an export), keeping the
+    /// members a fold always needs and those in `keep` (all when `None`).
+    /// Members outside the envelope of a stored event are ignored.
+    pub fn from_text(
+        text: &str,
+        keep: Option<&std::collections::BTreeSet<String>>,
+    ) -> Result<Event> {
+        let not_an_event = |reason: String| {
+            Error::invalid(
+                "event",
+                reason,
+                "Pass events as chronicle.read_stream returns them.",
+            )
+        };
+        if !text.trim_start().starts_with('{') {
+            return Err(not_an_event("is not a JSON object".to_string()));
+        }
+        let m: Members<'_> = serde_json::from_str(text).map_err(|e| {
+            not_an_event(format!("is not a JSON object with an event's members: {e}"))
+        })?;
+        let members = [
+            ("global_position", m.global_position),
+            ("event_id", m.event_id),
+            ("stream_id", m.stream_id),
+            ("stream_type", m.stream_type),
+            ("version", m.version),
+            ("event_type", m.event_type),
+            ("schema_version", m.schema_version),
+            ("data", m.data),
+            ("metadata", m.metadata),
+            ("correlation_id", m.correlation_id),
+            ("causation_id", m.causation_id),
+            ("actor", m.actor),
+            ("occurred_at", m.occurred_at),
+            ("recorded_at", m.recorded_at),
+        ];
+        let mut envelope = Map::new();
+        for (name, Raw(raw)) in members {
+            let Some(raw) = raw else { continue };
+            if keep.is_some_and(|k| !k.contains(name) && !ALWAYS.contains(&name)) {
+                continue;
+            }
+            // Already checked as JSON: only the nesting limit can fail here.
+            let value = serde_json::from_str(raw.get())
+                .or_else(|_| crate::json::parse(&format!("event.{name}"), raw.get()))?;
+            envelope.insert(name.to_string(), value);
+        }
+        Event::from_json(Value::Object(envelope))
+    }
+
+    /// An event from parts a store has already checked: `envelope` must
+    /// hold `data` (an object) and timestamps in canonical form
+    /// ([`crate::time::canonical_time_from_unix_micros`]); `version` and `event_type` are
+    /// added to it.
+    pub fn from_checked_parts(
+        version: u64,
+        event_type: String,
+        mut envelope: Map<String, Value>,
+    ) -> Event {
+        envelope.insert("version".into(), Value::from(version));
+        envelope.insert("event_type".into(), Value::String(event_type.clone()));
+        Event {
+            envelope: Value::Object(envelope),
+            version,
+            event_type,
+        }
+    }
+
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    pub fn event_type(&self) -> &str {
+        &self.event_type
+    }
+
+    pub fn data(&self) -> &Value {
+        &self.envelope["data"]
+    }
+
+    /// The whole envelope (what `from` pointers of a reducer read).
+    pub fn envelope(&self) -> &Value {
+        &self.envelope
+    }
+
+    /// The schema version of its data (1 when the envelope does not say).
+    pub fn schema_version(&self) -> i64 {
+        self.envelope
+            .get("schema_version")
+            .and_then(Value::as_i64)
+            .unwrap_or(1)
+    }
+
+    /// `recorded_at`, if the envelope has it.
+    pub fn recorded_at(&self) -> Option<&str> {
+        self.envelope.get("recorded_at").and_then(Value::as_str)
     }
 }
 
@@ -124,77 +244,46 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn payload<'a>(data: &'a Value, metadata: &'a Value) -> Payload<'a> {
-        Payload {
-            event_type: "ItemAdded",
-            schema_version: 1,
-            data,
-            metadata,
-            actor: None,
-        }
-    }
-
     #[test]
-    fn object_payloads_pass() {
-        let (d, m) = (json!({"item_id": "apple", "quantity": 3}), json!({}));
-        validate_payload(&payload(&d, &m), &Limits::default()).unwrap();
-    }
-
-    #[test]
-    fn non_objects_are_refused_naming_the_field() {
-        let obj = json!({});
-        for bad in [json!([1]), json!("x"), json!(1), json!(null), json!(true)] {
-            let e = validate_payload(&payload(&bad, &obj), &Limits::default()).unwrap_err();
-            assert_eq!((e.sqlstate(), e.field()), ("22023", "data"));
-            let e = validate_payload(&payload(&obj, &bad), &Limits::default()).unwrap_err();
-            assert_eq!((e.sqlstate(), e.field()), ("22023", "metadata"));
-        }
-    }
-
-    #[test]
-    fn size_limit_counts_data_and_metadata() {
-        let limits = Limits {
-            max_event_size: 20,
-            ..Limits::default()
-        };
-        let d = json!({"a": "1234567"}); // 15 bytes
-        let m = json!({}); // 2 bytes
-        validate_payload(&payload(&d, &m), &limits).unwrap();
-        let m = json!({"b": 1}); // 7 bytes
-        let e = validate_payload(&payload(&d, &m), &limits).unwrap_err();
-        assert_eq!(e.sqlstate(), "54000");
-        assert_eq!(e.detail().unwrap(), "The event size is 22 bytes.");
-    }
-
-    #[test]
-    fn schema_version_must_be_positive_int() {
-        for v in [0, -1, i32::MAX as i64 + 1] {
-            assert_eq!(
-                validate_schema_version(v).unwrap_err().field(),
-                "schema_version"
-            );
-        }
-        validate_schema_version(i32::MAX as i64).unwrap();
-    }
-
-    #[test]
-    fn stream_types_resolve() {
-        assert_eq!(resolve_stream_type("order-1", None, None).unwrap(), "order");
-        assert_eq!(
-            resolve_stream_type("order-1", Some("Order"), None).unwrap(),
-            "Order"
+    fn timestamps_are_canonical() {
+        let e = Event::from_json(json!({"version": 1, "event_type": "A", "data": {},
+            "occurred_at": "2024-05-01T14:30:00+02:00", "recorded_at": "2024-05-01 12:30:00.25+00"}))
+        .unwrap();
+        assert_eq!(e.envelope()["occurred_at"], "2024-05-01T12:30:00Z");
+        assert_eq!(e.envelope()["recorded_at"], "2024-05-01T12:30:00.250Z");
+        let bad = Event::from_json(
+            json!({"version": 1, "event_type": "A", "data": {}, "recorded_at": "soon"}),
         );
+        assert_eq!(bad.unwrap_err().field(), "event.recorded_at");
+    }
+
+    #[test]
+    fn text_keeps_what_a_fold_needs() {
+        let text = r#"{"version": 2, "event_type": "A", "data": {"n": 1.50}, "actor": "x",
+                      "stream_id": "s-1", "recorded_at": "2024-05-01T12:30:00+00:00", "extra": 1}"#;
+        let all = Event::from_text(text, None).unwrap();
+        assert_eq!(all.envelope()["actor"], "x");
+        assert!(all.envelope().get("extra").is_none());
+        assert_eq!(crate::canonical::to_string(all.data()), r#"{"n":1.50}"#);
+        let keep = std::collections::BTreeSet::from(["stream_id".to_string()]);
+        let some = Event::from_text(text, Some(&keep)).unwrap();
+        assert!(some.envelope().get("actor").is_none());
+        assert_eq!(some.envelope()["stream_id"], "s-1");
+        assert_eq!(some.recorded_at(), Some("2024-05-01T12:30:00Z"));
+        assert_eq!(Event::from_text("[1]", None).unwrap_err().field(), "event");
+        let fourteen = "[1,2,3,4,5,6,7,8,9,10,11,12,13,14]";
         assert_eq!(
-            resolve_stream_type("order-1", None, Some("Order")).unwrap(),
-            "Order"
+            Event::from_text(fourteen, None).unwrap_err().field(),
+            "event"
         );
+        // A member that is null is there, as in the database's envelope.
+        let nulls = r#"{"version": 1, "event_type": "A", "data": {}, "actor": null}"#;
         assert_eq!(
-            resolve_stream_type("order-1", Some("Order"), Some("Order")).unwrap(),
-            "Order"
+            Event::from_text(nulls, None)
+                .unwrap()
+                .envelope()
+                .get("actor"),
+            Some(&Value::Null)
         );
-        let e = resolve_stream_type("order-1", Some("Invoice"), Some("Order")).unwrap_err();
-        assert_eq!((e.sqlstate(), e.name()), ("22023", "stream_type_mismatch"));
-        let e = resolve_stream_type("42", None, None).unwrap_err();
-        assert_eq!(e.field(), "stream_type");
     }
 }

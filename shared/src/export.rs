@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
-use crate::event_view::Event;
+use crate::event::Event;
 use crate::json;
 use crate::schema::{EventTypeSchemas, Schema};
 
@@ -211,16 +211,6 @@ pub fn batch_element(event: &Event) -> Value {
         }
     }
     Value::Object(element)
-}
-
-/// The error for exporting a stream that does not exist.
-pub fn stream_not_found(stream_id: &str) -> Error {
-    Error::NotFound {
-        field: "stream_id".to_string(),
-        what: "stream",
-        name: stream_id.to_string(),
-        hint: "Check the id: chronicle.list_streams(id_prefix => ...) lists the streams.",
-    }
 }
 
 /// The text of each event in JSON-array or NDJSON text (one event per line,

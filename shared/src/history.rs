@@ -19,11 +19,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
-use crate::event_view::Event;
+use crate::event::Event;
 use crate::export::{self, parse_schemas};
 use crate::reducer::Reducer;
-use crate::replay::{parse_time, Folder, OnFailure};
+use crate::replay::{Folder, OnFailure};
 use crate::schema::{check_event, EventTypeSchemas};
+use crate::time::AsOf;
 use crate::upcast::{parse_all, Upcasters};
 use crate::{canonical, diff};
 
@@ -346,14 +347,7 @@ impl History {
 
     /// Checks a version argument: 0..=head (`None`: not an integer).
     pub fn check_version(&self, field: &str, version: Option<i64>) -> Result<u64> {
-        match version {
-            Some(v) if v >= 0 && v as u64 <= self.head() => Ok(v as u64),
-            _ => Err(Error::invalid(
-                field,
-                format!("must be a whole version between 0 and {}", self.head()),
-                "Pass a version of the loaded events: 0 is the state before the first event.",
-            )),
-        }
+        crate::stream::check_version(field, version, self.head())
     }
 
     /// Checks a version that must name an event: 1..=head.
@@ -462,20 +456,9 @@ impl History {
     /// The version the stream was at `time`: the version before the first
     /// event recorded after it (as `chronicle.state_at(as_of => ...)`).
     pub fn version_at(&self, field: &str, time: &str) -> Result<u64> {
-        let t = parse_time(field, time)?;
-        for (i, e) in self.events.iter().enumerate() {
-            let recorded = e.recorded_at.as_deref().ok_or_else(|| {
-                Error::invalid(
-                    format!("events[{i}].recorded_at"),
-                    "is missing, so the event cannot be placed in time",
-                    "Pass events with their recorded_at.",
-                )
-            })?;
-            if parse_time("event.recorded_at", recorded)? > t {
-                return Ok(i as u64);
-            }
-        }
-        Ok(self.head())
+        let first_after = AsOf::parse(field, time)?
+            .first_after(self.events.iter().map(|e| e.recorded_at.as_deref()))?;
+        Ok(first_after.map_or(self.head(), |first| first - 1))
     }
 
     /// The export header this history was loaded from.
@@ -529,18 +512,13 @@ impl History {
 }
 
 impl Failure {
-    /// `{version, kind, code, name, field, message, detail, hint}`.
+    /// `{version, kind, code, name, field, message, detail, hint}`: the
+    /// error's JSON ([`Error::to_json`]) with the step it marks.
     pub fn to_json(&self) -> Value {
-        json!({
-            "version": self.version,
-            "kind": self.kind,
-            "code": self.error.sqlstate(),
-            "name": self.error.name(),
-            "field": self.error.field(),
-            "message": self.error.message(),
-            "detail": self.error.detail(),
-            "hint": self.error.hint(),
-        })
+        let mut j = self.error.to_json();
+        j["version"] = json!(self.version);
+        j["kind"] = json!(self.kind);
+        j
     }
 }
 

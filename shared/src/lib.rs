@@ -2,26 +2,35 @@
 //!
 //! It does no I/O, reads no clock and draws no random numbers: the Postgres
 //! extension and the WebAssembly module pass in everything it judges, so both
-//! reach the same verdicts. See `../shared/design.md` for the vocabulary.
+//! reach the same verdicts. The README's "Concepts" section defines the
+//! vocabulary (stream, version, global position, reducer, ...);
+//! CONTRIBUTING.md says which module holds which rule.
 
 pub mod append;
+pub mod arguments;
 pub mod batch;
 pub mod canonical;
 pub mod diff;
 pub mod error;
 pub mod event;
-pub mod event_view;
 pub mod export;
 pub mod feed;
+pub mod hash;
 pub mod history;
 pub mod identifier;
 pub mod json;
 pub mod limits;
 pub mod memory;
+pub mod memory_feed;
+pub mod payload;
+pub mod pointer;
 pub mod reducer;
 pub mod replay;
 pub mod schema;
 pub mod sequencing;
+pub mod stream;
+pub mod subscription;
+pub mod time;
 pub mod upcast;
 
 pub use error::{Error, Result};

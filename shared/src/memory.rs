@@ -10,11 +10,11 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::append::{check_append_args, decide_append, require, Head};
+use crate::append::{check_append_args, decide_append, Head};
 use crate::batch::parse_batch;
-use crate::error::{Error, Result};
-use crate::event::{validate_payload, Payload};
+use crate::error::{require, Error, Result};
 use crate::limits::Limits;
+use crate::payload::{validate_payload, Payload};
 use crate::schema::{check_definition, check_event, EventTypeSchemas};
 use crate::sequencing::{classify_retry, IdCheck, Retry, StoredEvent};
 
@@ -51,13 +51,8 @@ pub struct AppendEventsArgs {
 #[serde(deny_unknown_fields)]
 pub struct DefineEventTypeArgs {
     pub event_type: Option<String>,
-    pub schema: Option<Value>,
-    #[serde(default = "one")]
     pub schema_version: Option<i64>,
-}
-
-fn one() -> Option<i64> {
-    Some(1)
+    pub definition: Option<Value>,
 }
 
 /// One stored event, as far as the model keeps it.
@@ -103,8 +98,11 @@ impl MemoryStore {
 
     /// `chronicle.define_event_type`.
     pub fn define_event_type(&mut self, a: &DefineEventTypeArgs) -> Result<()> {
-        let (event_type, schema, version) =
-            check_definition(a.event_type.as_deref(), a.schema.as_ref(), a.schema_version)?;
+        let (event_type, version, schema) = check_definition(
+            a.event_type.as_deref(),
+            a.schema_version,
+            a.definition.as_ref(),
+        )?;
         self.schemas
             .entry(event_type)
             .or_default()
@@ -242,8 +240,7 @@ impl MemoryStore {
         let (stream_id, index) = self.by_id.get(event_id)?;
         let row = &self.streams[stream_id].events[*index];
         Some(StoredEvent {
-            stream_id: stream_id.clone(),
-            version: row.version,
+            at: Some((stream_id.clone(), row.version)),
             same_content: row.event_type == d.event_type && &row.data == d.data,
         })
     }

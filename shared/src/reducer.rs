@@ -47,7 +47,8 @@ use std::str::FromStr;
 use serde_json::{Map, Number, Value};
 
 use crate::error::{Error, Result};
-use crate::event_view::Event;
+use crate::event::Event;
+use crate::pointer;
 
 /// A validated reducer definition.
 #[derive(Debug, Clone, PartialEq)]
@@ -200,9 +201,9 @@ impl Reducer {
         let mut note = |pointer: &str| {
             if pointer.is_empty() {
                 // The whole envelope.
-                fields.extend(crate::event_view::ENVELOPE_MEMBERS.map(String::from));
+                fields.extend(crate::event::ENVELOPE_MEMBERS.map(String::from));
             } else if let Some(top) = pointer.strip_prefix('/').and_then(|p| p.split('/').next()) {
-                fields.insert(unescape(top));
+                fields.insert(pointer::unescape(top));
             }
         };
         for op in self.on.values().flatten() {
@@ -408,7 +409,7 @@ impl Op {
             )),
         };
         // The path as text, for error messages only.
-        let shown = || pointer_text(&path);
+        let shown = || pointer::join(&path);
         match self.kind {
             Kind::Set => {
                 *slot(state, &path)? = value.expect("validated");
@@ -496,10 +497,6 @@ fn check_pointer(field: &str, p: &str) -> Result<()> {
     }
 }
 
-fn unescape(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
-}
-
 fn parse_path(field: &str, p: &str) -> Result<Vec<Segment>> {
     check_pointer(field, p)?;
     let template_hint = "Write templates as whole segments: /items/{item_id} or /by/{/event_type}.";
@@ -537,7 +534,7 @@ fn parse_path(field: &str, p: &str) -> Result<Vec<Segment>> {
         } else {
             let end = after_slash.find('/').unwrap_or(after_slash.len());
             (
-                Segment::Literal(unescape(&after_slash[..end])),
+                Segment::Literal(pointer::unescape(&after_slash[..end])),
                 &after_slash[end..],
             )
         };
@@ -545,12 +542,6 @@ fn parse_path(field: &str, p: &str) -> Result<Vec<Segment>> {
         rest = tail;
     }
     Ok(segments)
-}
-
-fn pointer_text(path: &[String]) -> String {
-    path.iter()
-        .map(|t| format!("/{}", t.replace('~', "~0").replace('/', "~1")))
-        .collect()
 }
 
 fn lookup(event: &Event, pointer: &str) -> std::result::Result<Value, String> {
@@ -579,7 +570,7 @@ fn slot<'a>(state: &'a mut Value, path: &[String]) -> std::result::Result<&'a mu
                     .ok_or_else(|| {
                         format!(
                             "{} is not an index of the array",
-                            pointer_text(&path[..=depth])
+                            pointer::join(&path[..=depth])
                         )
                     })?;
                 &mut items[index]
@@ -587,7 +578,7 @@ fn slot<'a>(state: &'a mut Value, path: &[String]) -> std::result::Result<&'a mu
             other => {
                 return Err(format!(
                     "{} holds {}, not an object",
-                    pointer_text(&path[..depth]),
+                    pointer::join(&path[..depth]),
                     crate::json::type_name(other)
                 ))
             }
@@ -912,7 +903,7 @@ mod tests {
                 .unwrap();
         assert_eq!(
             whole.envelope_fields().len(),
-            crate::event_view::ENVELOPE_MEMBERS.len()
+            crate::event::ENVELOPE_MEMBERS.len()
         );
     }
 

@@ -7,12 +7,12 @@
 //! a gap in the versions is an error, because a state built over a gap is
 //! wrong.
 
-use chrono::{DateTime, FixedOffset};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::event_view::Event;
+use crate::event::Event;
 use crate::reducer::{apply_default, Reducer};
+use crate::time::AsOf;
 use crate::upcast::{upcast_event, Upcasters};
 
 /// What to do when the reducer fails on an event.
@@ -31,8 +31,8 @@ pub enum Until {
     Head,
     /// After this version.
     Version(u64),
-    /// After the last event recorded at or before this time.
-    Time(DateTime<FixedOffset>),
+    /// Before the first event recorded after this time.
+    Time(AsOf),
 }
 
 impl Until {
@@ -41,16 +41,7 @@ impl Until {
         Ok(match self {
             Until::Head => false,
             Until::Version(v) => event.version() > *v,
-            Until::Time(t) => {
-                let text = event.recorded_at().ok_or_else(|| {
-                    Error::invalid(
-                        "event.recorded_at",
-                        "is missing, so the event cannot be placed in time",
-                        "Pass events with their recorded_at.",
-                    )
-                })?;
-                parse_time("event.recorded_at", text)? > *t
-            }
+            Until::Time(t) => t.excludes("event.recorded_at", event.recorded_at())?,
         })
     }
 }
@@ -72,7 +63,7 @@ pub fn until(
                 "Pass a stream version: 0 is the state before the first event.",
             )
         }),
-        (None, Some(Value::String(t))) => Ok(Until::Time(parse_time(time_field, t)?)),
+        (None, Some(Value::String(t))) => Ok(Until::Time(AsOf::parse(time_field, t)?)),
         (None, Some(t)) => Err(Error::invalid(
             time_field,
             format!("must be an RFC 3339 timestamp string (got {t})"),
@@ -85,21 +76,6 @@ pub fn until(
         )),
         (None, None) => Ok(Until::Head),
     }
-}
-
-/// Parses an RFC 3339 timestamp (what Postgres and the export write).
-pub fn parse_time(field: &str, text: &str) -> Result<DateTime<FixedOffset>> {
-    // Postgres writes "2024-05-01 12:00:00.123+00"; RFC 3339 wants a T and a
-    // full offset. Accept both spellings.
-    DateTime::parse_from_rfc3339(text)
-        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%#z"))
-        .map_err(|_| {
-            Error::invalid(
-                field,
-                format!("is not a timestamp: {text:?}"),
-                "Write timestamps as RFC 3339, e.g. '2024-05-01T12:30:00Z'.",
-            )
-        })
 }
 
 /// An incremental fold.
@@ -247,7 +223,7 @@ mod tests {
         assert_eq!((f.state(), f.version()), (&json!({"b": 2}), 3));
         let f = replay(None, None, events(), Until::Version(2), OnFailure::Stop).unwrap();
         assert_eq!(f.state(), &json!({"a": 1, "b": 2}));
-        let t = parse_time("as_of", "2024-05-01T12:07:00Z").unwrap();
+        let t = AsOf::parse("as_of", "2024-05-01T12:07:00Z").unwrap();
         let f = replay(None, None, events(), Until::Time(t), OnFailure::Stop).unwrap();
         assert_eq!(f.version(), 2);
     }

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use bigdecimal::BigDecimal;
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::error::{require, Error, Result};
 use crate::json::type_name;
 
 const TYPES: &[&str] = &[
@@ -101,7 +101,9 @@ impl Schema {
         Self::parse_at("schema", schema)
     }
 
-    fn parse_at(field: &str, schema: &Value) -> Result<Schema> {
+    /// Parses a schema given as the argument `field` (errors name
+    /// `field.properties.price.minimum`).
+    pub fn parse_at(field: &str, schema: &Value) -> Result<Schema> {
         let Value::Object(obj) = schema else {
             return Err(bad(
                 field,
@@ -278,18 +280,19 @@ impl Schema {
     }
 }
 
-/// Checks the arguments of `define_event_type`.
+/// Checks the arguments of `define_event_type(event_type, schema_version,
+/// definition)`, in that order.
 pub fn check_definition(
     event_type: Option<&str>,
-    schema: Option<&Value>,
     schema_version: Option<i64>,
-) -> Result<(String, Schema, i64)> {
-    let event_type = crate::append::require(event_type, "event_type")?;
+    definition: Option<&Value>,
+) -> Result<(String, i64, Schema)> {
+    let event_type = require(event_type, "event_type")?;
     crate::identifier::validate_type_name("event_type", event_type)?;
-    let schema = Schema::parse(crate::append::require(schema, "schema")?)?;
-    let version = crate::append::require(schema_version, "schema_version")?;
-    crate::event::validate_schema_version(version)?;
-    Ok((event_type.to_string(), schema, version))
+    let version = require(schema_version, "schema_version")?;
+    crate::payload::validate_schema_version(version)?;
+    let schema = Schema::parse_at("definition", require(definition, "definition")?)?;
+    Ok((event_type.to_string(), version, schema))
 }
 
 /// The schemas of one event type, by schema version.

@@ -94,9 +94,11 @@ pub fn plan_append(
 /// What is already stored under an event id the caller supplied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {
-    pub stream_id: String,
-    pub version: u64,
-    /// Whether the stored event has the same `event_type` and `data`.
+    /// Its stream and version; `None` when it is another tenant's event,
+    /// whose place (and content) a caller may not learn.
+    pub at: Option<(String, u64)>,
+    /// Whether the stored event has the same `event_type` and `data`
+    /// (always false for another tenant's).
     pub same_content: bool,
 }
 
@@ -141,12 +143,15 @@ pub fn classify_retry(
         Error::DuplicateEventId {
             field: check.field.clone(),
             event_id: check.event_id.clone().unwrap_or_default(),
-            stream_id: stored.stream_id.clone(),
-            version: stored.version,
+            stored_at: stored.at.clone(),
             reason,
         }
     };
-    let base = events[0].stored.as_ref().map(|s| s.version);
+    let base = events[0]
+        .stored
+        .as_ref()
+        .and_then(|s| s.at.as_ref())
+        .map(|(_, v)| *v);
     for (i, check) in events.iter().enumerate() {
         let Some(stored) = &check.stored else {
             return Err(duplicate(
@@ -154,7 +159,10 @@ pub fn classify_retry(
                 "only part of this batch is stored, so it is not a retry",
             ));
         };
-        if stored.stream_id != stream_id {
+        let Some((stored_stream, stored_version)) = &stored.at else {
+            return Err(duplicate(check, "that is another stream"));
+        };
+        if stored_stream != stream_id {
             return Err(duplicate(check, "that is another stream"));
         }
         if !stored.same_content {
@@ -163,7 +171,7 @@ pub fn classify_retry(
                 "that event has another event_type or other data",
             ));
         }
-        if base.map(|b| b + i as u64) != Some(stored.version) {
+        if base.map(|b| b + i as u64) != Some(*stored_version) {
             return Err(duplicate(
                 check,
                 "the batch's events are not stored one after another in this order",
@@ -236,8 +244,7 @@ mod tests {
             field: "event_id".into(),
             event_id: Some(id.into()),
             stored: stored.map(|(s, v, same)| StoredEvent {
-                stream_id: s.into(),
-                version: v,
+                at: Some((s.into(), v)),
                 same_content: same,
             }),
         }

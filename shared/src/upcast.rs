@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::event_view::Event;
+use crate::event::Event;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Step {
@@ -59,31 +59,41 @@ fn bad(field: String, reason: impl Into<String>) -> Error {
 
 fn pointer(field: &str, v: Option<&Value>) -> Result<Vec<String>> {
     match v {
-        Some(Value::String(p)) if p.starts_with('/') && p.len() > 1 => Ok(p[1..]
-            .split('/')
-            .map(|t| t.replace("~1", "/").replace("~0", "~"))
-            .collect()),
-        _ => Err(bad(
-            field.to_string(),
-            "must be a JSON pointer to a member, e.g. \"/qty\"",
-        )),
+        Some(Value::String(p)) if p.len() > 1 => {
+            crate::pointer::tokens(p).ok_or_else(|| not_a_member(field))
+        }
+        _ => Err(not_a_member(field)),
     }
 }
 
+fn not_a_member(field: &str) -> Error {
+    bad(
+        field.to_string(),
+        "must be a JSON pointer to a member, e.g. \"/qty\"",
+    )
+}
+
 impl Upcaster {
-    /// Parses the `steps` of a definition; errors name the bad step.
+    /// Parses the steps of a definition (the argument `definition`);
+    /// errors name the bad step (`definition[1].to`).
     pub fn parse(steps: &Value) -> Result<Upcaster> {
+        Self::parse_at("definition", steps)
+    }
+
+    /// Parses steps given as `field`.
+    pub fn parse_at(field: &str, steps: &Value) -> Result<Upcaster> {
+        let root = field;
         let Value::Array(list) = steps else {
-            return Err(bad("steps".into(), "must be a JSON array of steps"));
+            return Err(bad(root.into(), "must be a JSON array of steps"));
         };
         if list.is_empty() {
-            return Err(bad("steps".into(), "must contain at least one step"));
+            return Err(bad(root.into(), "must contain at least one step"));
         }
         let steps = list
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                let field = format!("steps[{i}]");
+                let field = format!("{root}[{i}]");
                 let Value::Object(o) = s else {
                     return Err(bad(field, "must be a step object"));
                 };
@@ -190,16 +200,27 @@ fn put(v: &mut Value, path: &[String], value: Value) {
     }
 }
 
-/// Checks the arguments of `define_upcaster`.
+/// Checks the arguments of `define_upcaster(event_type,
+/// from_schema_version, definition)`, in that order.
 pub fn check_definition(
+    event_type: Option<&str>,
+    from_schema_version: Option<i64>,
+    definition: Option<&Value>,
+) -> Result<(String, i64, Upcaster)> {
+    check_definition_at("definition", event_type, from_schema_version, definition)
+}
+
+/// [`check_definition`], the steps given as `field`.
+fn check_definition_at(
+    field: &str,
     event_type: Option<&str>,
     from_schema_version: Option<i64>,
     steps: Option<&Value>,
 ) -> Result<(String, i64, Upcaster)> {
-    let event_type = crate::append::require(event_type, "event_type")?;
+    let event_type = crate::error::require(event_type, "event_type")?;
     crate::identifier::validate_type_name("event_type", event_type)?;
-    let from = crate::append::require(from_schema_version, "from_schema_version")?;
-    crate::event::validate_schema_version(from).map_err(|_| {
+    let from = crate::error::require(from_schema_version, "from_schema_version")?;
+    crate::payload::validate_schema_version(from).map_err(|_| {
         Error::invalid(
             "from_schema_version",
             format!("must be between 1 and {} (got {from})", i32::MAX - 1),
@@ -213,7 +234,7 @@ pub fn check_definition(
             "Name the schema version the steps upgrade from.",
         ));
     }
-    let upcaster = Upcaster::parse(crate::append::require(steps, "steps")?)?;
+    let upcaster = Upcaster::parse_at(field, crate::error::require(steps, field)?)?;
     Ok((event_type.to_string(), from, upcaster))
 }
 
@@ -228,7 +249,8 @@ pub fn parse_all(v: &Value) -> Result<Upcasters> {
                     "must be a schema version number",
                 )
             })?;
-            let (t, f, u) = check_definition(Some(event_type), Some(from), Some(steps))?;
+            let field = format!("upcasters.{event_type}.{from}");
+            let (t, f, u) = check_definition_at(&field, Some(event_type), Some(from), Some(steps))?;
             all.entry(t).or_default().insert(f, u);
         }
     }
@@ -314,18 +336,18 @@ mod tests {
     #[test]
     fn bad_steps_are_named() {
         let cases = [
-            (json!({}), "steps"),
-            (json!([]), "steps"),
-            (json!([{"op": "rename", "path": "/a"}]), "steps[0].to"),
-            (json!([{"op": "copy", "path": "/a"}]), "steps[0].op"),
-            (json!([{"op": "remove", "path": "a"}]), "steps[0].path"),
+            (json!({}), "definition"),
+            (json!([]), "definition"),
+            (json!([{"op": "rename", "path": "/a"}]), "definition[0].to"),
+            (json!([{"op": "copy", "path": "/a"}]), "definition[0].op"),
+            (json!([{"op": "remove", "path": "a"}]), "definition[0].path"),
             (
                 json!([{"op": "remove", "path": "/a"}, {"op": "default", "path": "/b"}]),
-                "steps[1].value",
+                "definition[1].value",
             ),
             (
                 json!([{"op": "move", "path": "/a", "to": "/b"}]),
-                "steps[0].to",
+                "definition[0].to",
             ),
         ];
         for (steps, field) in cases {

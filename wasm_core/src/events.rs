@@ -1,6 +1,6 @@
 //! JavaScript arguments as the core's values: documents, options, events.
 
-use chronicle_core::event_view::Event;
+use chronicle_core::event::Event;
 use chronicle_core::{json, Error, Result};
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};

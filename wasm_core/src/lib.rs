@@ -17,10 +17,10 @@ mod events;
 mod history;
 
 use chronicle_core::reducer::Reducer;
-use chronicle_core::replay::{until, Folder, OnFailure};
+use chronicle_core::replay::{until, Folder, OnFailure, Until};
 use chronicle_core::schema::{check_event, EventTypeSchemas, Schema};
 use chronicle_core::upcast::{parse_all, upcast_event};
-use chronicle_core::{canonical, diff as patch, export};
+use chronicle_core::{canonical, diff as patch, export, stream};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
@@ -51,8 +51,9 @@ fn reducer_arg(reducer: &JsValue) -> chronicle_core::Result<Option<Reducer>> {
 /// (in the shape `chronicle.read_stream` or an export gives them) with
 /// `reducer` (a definition, or `null` for the default merge).
 ///
-/// `options`: `toVersion` (stop after it), `asOf` (stop after the last event
-/// recorded at or before this RFC 3339 time), `upcasters`
+/// `options`: `toVersion` (stop after it; a version beyond the events is an
+/// error, as in `chronicle.state_at`), `asOf` (stop before the first event
+/// recorded after this RFC 3339 time), `upcasters`
 /// (`{"EventType": {"1": [steps]}}`), `format: "json"` (return the canonical
 /// JSON text instead of an object). A failing step throws (code 22000), as
 /// `chronicle.state_at` does.
@@ -77,6 +78,10 @@ pub fn replay(events: JsValue, reducer: JsValue, options: JsValue) -> JsResult<J
                 break;
             }
             folder.step(&event)?;
+        }
+        if let Until::Version(v) = until {
+            // A version the events never reached: an error, as in state_at.
+            stream::check_version("options.toVersion", i64::try_from(v).ok(), folder.version())?;
         }
         Ok(canonical::to_string(folder.state()))
     };

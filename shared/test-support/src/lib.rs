@@ -1,6 +1,7 @@
 //! What the property tests (shared/tests/properties.rs) and the fuzz targets
-//! (fuzz/src/lib.rs includes this file) share.
+//! (fuzz/) share: test inputs, and the invariants every refusal meets.
 
+use chronicle_core::error::{Error, KINDS};
 use chronicle_core::json;
 use serde_json::{json, Map, Value};
 
@@ -42,4 +43,34 @@ pub fn describe(v: &Value) -> Value {
         Value::Number(_) => json!({"type": "number", "minimum": v, "maximum": v, "enum": [v]}),
         other => json!({"type": json::type_name(other), "enum": [other]}),
     }
+}
+
+/// Every refusal is well formed: its SQLSTATE and name are a row of the
+/// error table, it names a field, its message names that field, and it has
+/// a hint. `Err` says what is wrong.
+pub fn well_formed(e: &Error) -> Result<(), String> {
+    if !KINDS
+        .iter()
+        .any(|k| k.sqlstate == e.sqlstate() && k.name == e.name())
+    {
+        return Err(format!(
+            "{} / {} is not a row of the error table: {e:?}",
+            e.sqlstate(),
+            e.name()
+        ));
+    }
+    if e.field().is_empty() {
+        return Err(format!("the error names no field: {e:?}"));
+    }
+    if !e.message().contains(e.field()) {
+        return Err(format!(
+            "the message {:?} does not name the field {:?}",
+            e.message(),
+            e.field()
+        ));
+    }
+    if e.hint().is_empty() {
+        return Err(format!("the error has no hint: {e:?}"));
+    }
+    Ok(())
 }

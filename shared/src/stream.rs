@@ -1,0 +1,128 @@
+//! Streams: their ids and types, and which version a read of one means.
+
+use crate::error::{Error, Object, Result};
+use crate::identifier::{validate_id, validate_type_name};
+
+/// Validates the stream-level arguments of an append.
+pub fn validate_stream(stream_id: &str, stream_type: Option<&str>) -> Result<()> {
+    validate_id("stream_id", stream_id)?;
+    if let Some(t) = stream_type {
+        validate_type_name("stream_type", t)?;
+    }
+    Ok(())
+}
+
+/// The category of a stream id: the part before the first `-`
+/// (`order-001` -> `order`), or the whole id when it has no `-`.
+pub fn category(stream_id: &str) -> &str {
+    stream_id.split('-').next().unwrap_or(stream_id)
+}
+
+/// The stream type an append records. A stream keeps the type it was created
+/// with; a new stream takes the given type, or else its id's [`category`].
+pub fn resolve_stream_type(
+    stream_id: &str,
+    given: Option<&str>,
+    existing: Option<&str>,
+) -> Result<String> {
+    match (existing, given) {
+        (Some(existing), Some(given)) if existing != given => Err(Error::StreamTypeMismatch {
+            stream_id: stream_id.to_string(),
+            existing: existing.to_string(),
+            given: given.to_string(),
+        }),
+        (Some(existing), _) => Ok(existing.to_string()),
+        (None, Some(given)) => Ok(given.to_string()),
+        (None, None) => {
+            let cat = category(stream_id);
+            validate_type_name("stream_type", cat).map_err(|_| {
+                Error::invalid(
+                    "stream_type",
+                    format!(
+                        "is required: stream_id \"{stream_id}\" has no category prefix \
+                         that is a valid type name"
+                    ),
+                    "Pass stream_type, or name streams '<type>-<id>' (e.g. 'order-001').",
+                )
+            })?;
+            Ok(cat.to_string())
+        }
+    }
+}
+
+/// A version argument of a read of a stream at version `head`: 0 (the state
+/// before the first event) to `head`. A version the stream has not reached
+/// is an error, not a silent answer for another version.
+pub fn check_version(field: &str, version: Option<i64>, head: u64) -> Result<u64> {
+    match version {
+        Some(v) if v >= 0 && v as u64 <= head => Ok(v as u64),
+        Some(v) if v > 0 => Err(Error::invalid(
+            field,
+            format!("is beyond the stream's head ({v} > {head})"),
+            "Ask for a version the stream has reached (chronicle.stream_version), or NULL \
+             for its head.",
+        )),
+        _ => Err(Error::invalid(
+            field,
+            format!("must be a whole version between 0 and {head}"),
+            "Pass a version of the stream: 0 is the state before the first event.",
+        )),
+    }
+}
+
+/// The version a single-value read of a stream (`state_at`) answers for:
+/// `to_version` (NULL: the head), and with `as_of`, no later than the
+/// version before `first_recorded_after` (the first event recorded after
+/// that time; see [`crate::time::AsOf`]). A stream that does not exist
+/// (`head` None) is an error: there is no state to give.
+pub fn read_target(
+    stream_id: &str,
+    head: Option<u64>,
+    to_version: Option<i64>,
+    first_recorded_after: Option<u64>,
+) -> Result<u64> {
+    let head = head.ok_or_else(|| Error::not_found(Object::Stream, stream_id))?;
+    let version = match to_version {
+        Some(_) => check_version("to_version", to_version, head)?,
+        None => head,
+    };
+    Ok(first_recorded_after.map_or(version, |first| version.min(first.saturating_sub(1))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_types_resolve() {
+        assert_eq!(resolve_stream_type("order-1", None, None).unwrap(), "order");
+        assert_eq!(
+            resolve_stream_type("order-1", Some("Order"), None).unwrap(),
+            "Order"
+        );
+        assert_eq!(
+            resolve_stream_type("order-1", None, Some("Order")).unwrap(),
+            "Order"
+        );
+        assert_eq!(
+            resolve_stream_type("order-1", Some("Order"), Some("Order")).unwrap(),
+            "Order"
+        );
+        let e = resolve_stream_type("order-1", Some("Invoice"), Some("Order")).unwrap_err();
+        assert_eq!((e.sqlstate(), e.name()), ("22023", "stream_type_mismatch"));
+        let e = resolve_stream_type("42", None, None).unwrap_err();
+        assert_eq!(e.field(), "stream_type");
+    }
+
+    #[test]
+    fn a_read_target_exists() {
+        assert_eq!(read_target("s", Some(4), None, None).unwrap(), 4);
+        assert_eq!(read_target("s", Some(4), Some(0), None).unwrap(), 0);
+        assert_eq!(read_target("s", Some(4), Some(4), Some(3)).unwrap(), 2);
+        assert_eq!(read_target("s", Some(4), None, Some(1)).unwrap(), 0);
+        let e = read_target("s", Some(4), Some(99), None).unwrap_err();
+        assert_eq!((e.sqlstate(), e.field()), ("22023", "to_version"));
+        let e = read_target("s", None, None, None).unwrap_err();
+        assert_eq!((e.sqlstate(), e.field()), ("42704", "stream_id"));
+    }
+}
