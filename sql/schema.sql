@@ -2,13 +2,19 @@
 -- keeps history append-only. Runs first in CREATE EXTENSION (before the
 -- functions pgrx generates from the Rust code).
 
+-- The public API lives in schema chronicle (the extension's schema); the
+-- helpers its SQL calls live here, out of the way of \df chronicle.*.
+CREATE SCHEMA chronicle_internal;
+COMMENT ON SCHEMA chronicle_internal IS
+    'Chronicle''s internal helpers: called by the functions in schema chronicle, not meant to be called directly.';
+
 -- The internal id of each stored event: increasing in insertion order (with
 -- gaps). A plain sequence (not an identity column) so that pg_dump can be
 -- told to dump its value along with the rows. CACHE 1 (the default) keeps it
 -- increasing across sessions, which the feed's order relies on.
 CREATE SEQUENCE chronicle.event_log_id_seq AS bigint;
 
--- Every event, in the envelope of ../shared/design.md, as stored. Read it
+-- Every event, in its envelope (see the README's Concepts), as stored. Read it
 -- through the view chronicle.events, which adds the dense global_position.
 CREATE TABLE chronicle.event_log (
     id              bigint      NOT NULL DEFAULT pg_catalog.nextval('chronicle.event_log_id_seq'),
@@ -52,6 +58,8 @@ CREATE INDEX events_correlation_idx ON chronicle.event_log (correlation_id, id)
 COMMENT ON TABLE chronicle.event_log IS
     'Every event ever appended, as stored; append-only: UPDATE, DELETE and TRUNCATE are refused. Read chronicle.events (which adds global_position); write with chronicle.append_event / chronicle.append_events.';
 COMMENT ON COLUMN chronicle.event_log.id IS 'Internal id, increasing in insertion order (with gaps); with seal_key, the key the feed refers to events by.';
+COMMENT ON COLUMN chronicle.event_log.tenant IS
+    'The stream''s tenant (chronicle.tenant of the session that created the stream; '''' for none).';
 COMMENT ON COLUMN chronicle.event_log.seal_key IS
     'The feed''s order key: the appending transaction''s id, raised to the key of the stream''s previous event when that is higher. Events are sealed in (seal_key, id) order once seal_key is below the oldest running transaction.';
 
@@ -156,6 +164,8 @@ COMMENT ON TABLE chronicle.streams IS
 COMMENT ON COLUMN chronicle.streams.version IS 'The stream''s current version: the version of its last event.';
 COMMENT ON COLUMN chronicle.streams.first_event_at IS 'recorded_at of the stream''s first event.';
 COMMENT ON COLUMN chronicle.streams.last_event_at IS 'recorded_at of the stream''s last event.';
+COMMENT ON COLUMN chronicle.streams.tenant IS
+    'The tenant that owns the stream (chronicle.tenant of the session that created it; '''' for none). Stream ids are shared by all tenants.';
 
 -- pg_dump dumps the rows of extension tables only when told to.
 SELECT pg_catalog.pg_extension_config_dump('chronicle.event_log', '');
@@ -166,7 +176,7 @@ SELECT pg_catalog.pg_extension_config_dump('chronicle.feed_state', '');
 ALTER SEQUENCE chronicle.event_log_id_seq OWNED BY chronicle.event_log.id;
 
 -- The append-only guard.
-CREATE FUNCTION chronicle._refuse_history_change() RETURNS trigger
+CREATE FUNCTION chronicle_internal._refuse_history_change() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -183,24 +193,24 @@ BEGIN
               HINT = 'Append a new event that corrects or reverses the old one.';
 END
 $$;
-COMMENT ON FUNCTION chronicle._refuse_history_change() IS
+COMMENT ON FUNCTION chronicle_internal._refuse_history_change() IS
     'Trigger function: refuses UPDATE, DELETE and TRUNCATE on chronicle.event_log and chronicle.feed, and writes through the view chronicle.events (SQLSTATE 55000).';
 
 CREATE TRIGGER event_log_append_only
     BEFORE UPDATE OR DELETE ON chronicle.event_log
-    FOR EACH STATEMENT EXECUTE FUNCTION chronicle._refuse_history_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION chronicle_internal._refuse_history_change();
 CREATE TRIGGER event_log_no_truncate
     BEFORE TRUNCATE ON chronicle.event_log
-    FOR EACH STATEMENT EXECUTE FUNCTION chronicle._refuse_history_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION chronicle_internal._refuse_history_change();
 CREATE TRIGGER feed_append_only
     BEFORE UPDATE OR DELETE ON chronicle.feed
-    FOR EACH STATEMENT EXECUTE FUNCTION chronicle._refuse_history_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION chronicle_internal._refuse_history_change();
 CREATE TRIGGER feed_no_truncate
     BEFORE TRUNCATE ON chronicle.feed
-    FOR EACH STATEMENT EXECUTE FUNCTION chronicle._refuse_history_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION chronicle_internal._refuse_history_change();
 CREATE TRIGGER events_append_only
     INSTEAD OF INSERT OR UPDATE OR DELETE ON chronicle.events
-    FOR EACH ROW EXECUTE FUNCTION chronicle._refuse_history_change();
+    FOR EACH ROW EXECUTE FUNCTION chronicle_internal._refuse_history_change();
 -- ALWAYS: the guard holds even with session_replication_role = replica.
 ALTER TABLE chronicle.event_log ENABLE ALWAYS TRIGGER event_log_append_only;
 ALTER TABLE chronicle.event_log ENABLE ALWAYS TRIGGER event_log_no_truncate;
@@ -290,6 +300,8 @@ COMMENT ON COLUMN chronicle.subscriptions.last_event_id IS 'event_id of the even
 COMMENT ON COLUMN chronicle.subscriptions.events_processed IS 'Matching events acknowledged since creation or the last reset.';
 COMMENT ON COLUMN chronicle.subscriptions.consumers IS 'Size of the consumer group the checkpoints are kept for (poll''s consumers argument).';
 COMMENT ON COLUMN chronicle.subscriptions.rebuild_target IS 'While rebuilding: the feed''s head when the subscription was reset.';
+COMMENT ON COLUMN chronicle.subscriptions.tenant IS
+    'The tenant that owns the subscription: it delivers only that tenant''s events.';
 SELECT pg_catalog.pg_extension_config_dump('chronicle.subscriptions', '');
 
 -- One checkpoint per consumer of a subscription's group.

@@ -16,9 +16,10 @@
 
 use std::cell::OnceCell;
 
-use chronicle_core::append::{check_append_args, decide_append, require, Head};
+use chronicle_core::append::{check_append_args, decide_append, Head};
 use chronicle_core::batch::parse_batch;
-use chronicle_core::event::{validate_occurred_at, validate_payload, Payload};
+use chronicle_core::error::require;
+use chronicle_core::payload::{validate_occurred_at, validate_payload, Payload};
 use chronicle_core::sequencing::{classify_retry, IdCheck, Retry, StoredEvent};
 use pgrx::datum::DatumWithOid;
 use pgrx::pg_sys;
@@ -26,18 +27,19 @@ use pgrx::prelude::*;
 use pgrx::spi::{OwnedPreparedStatement, SpiClient};
 use serde_json::{Map, Value};
 
-use crate::errors::{prepare_kept, raise, spi, OrRaise};
+use crate::errors::{raise, OrRaise};
 use crate::guc;
 use crate::raw_jsonb::RawJsonb;
+use crate::spi::{prepare_kept, spi};
 
 /// The SQL pieces that differ between a database whose schema has tenants
 /// (0.2.0 on) and one still at 0.1.0: between installing a new library and
 /// `ALTER EXTENSION chronicle UPDATE`, the new library serves the old schema.
 struct Tenancy {
     /// Where an event_id is stored, as a retry check sees it, and whether
-    /// its content is the same: of another tenant's event, nothing (an
-    /// empty stream id, version 0, not the same), so that the check reports
-    /// a duplicate without telling whether the content matched.
+    /// its content is the same: of another tenant's event, nothing (NULL
+    /// stream and version, not the same), so that the check reports a
+    /// duplicate without telling where it is or whether the content matched.
     stored_as: &'static str,
     /// Only the session's tenant's stream head is advanced.
     own_stream: &'static str,
@@ -51,8 +53,8 @@ struct Tenancy {
 
 static TENANTS: Tenancy = Tenancy {
     stored_as: "\
-CASE WHEN e.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant() THEN e.stream_id ELSE '' END,
-CASE WHEN e.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant() THEN e.version ELSE 0 END,
+CASE WHEN e.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant() THEN e.stream_id END,
+CASE WHEN e.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant() THEN e.version END,
 e.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant() AND",
     own_stream: "AND s.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant()",
     head_tenant: "s.tenant",
@@ -276,7 +278,7 @@ fn write_and_decide(
             }
         };
         crate::notify::note_append(&decision.stream_type, stream_id, decision.plan.last as i64);
-        crate::feed::ensure_sealer_soon();
+        crate::sealer::ensure_sealer_soon();
         return decision.plan.last as i64;
     }
     // Neither found nor created: the stream is another tenant's.
@@ -286,6 +288,18 @@ fn write_and_decide(
         },
         function,
     )
+}
+
+/// Reads where a looked-up event_id is stored (columns `first`, `first + 1`:
+/// stream and version, NULL for another tenant's) and whether its content
+/// is the same (`first + 2`).
+fn stored_event(row: &pgrx::spi::SpiHeapTupleData<'_>, first: usize) -> StoredEvent {
+    let stream_id = spi(row.get::<String>(first));
+    let version = spi(row.get::<i64>(first + 1));
+    StoredEvent {
+        at: stream_id.zip(version).map(|(s, v)| (s, v as u64)),
+        same_content: spi(row.get::<bool>(first + 2)).unwrap_or(false),
+    }
 }
 
 /// Reads the `(before, stream_type)` row a write returns.
@@ -319,7 +333,7 @@ fn append_event(
     schema_version: default!(Option<i32>, "1"),
 ) -> i64 {
     const FN: &str = "chronicle.append_event";
-    crate::errors::require_writable(FN);
+    crate::transaction::require_writable(FN);
     let (stream_id, expected) =
         check_append_args(stream_id, stream_type, expected_version).or_raise(FN);
     let event_type = require(event_type, "event_type").or_raise(FN);
@@ -354,14 +368,7 @@ fn append_event(
                 Some(1),
                 &[id.into(), event_type.into(), data_raw.into()],
             ));
-            let stored = (!table.is_empty()).then(|| {
-                let row = table.first();
-                StoredEvent {
-                    stream_id: spi(row.get::<String>(1)).expect("NOT NULL"),
-                    version: spi(row.get::<i64>(2)).expect("NOT NULL") as u64,
-                    same_content: spi(row.get::<bool>(3)).unwrap_or(false),
-                }
-            });
+            let stored = table.into_iter().next().map(|row| stored_event(&row, 1));
             let check = IdCheck {
                 field: "event_id".to_string(),
                 event_id: Some(id.to_string()),
@@ -399,6 +406,15 @@ fn append_event(
     })
 }
 
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle.append_event(text, text, jsonb, jsonb, bigint, uuid, text, uuid, uuid, text, timestamptz, int) IS
+    'Appends one event to a stream and returns the stream''s new version. expected_version: NULL = any, 0 = the stream must not exist, N = the stream must be at version N (else SQLSTATE 40001). Repeating an append with the same event_id at the same place returns the stored version again.';
+"#,
+    name = "append_event_comment",
+    requires = [append_event],
+);
+
 /// Appends a batch of events to one stream, all or nothing; returns the
 /// stream's new version (the version of the batch's last event).
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
@@ -410,7 +426,7 @@ fn append_events(
     stream_type: default!(Option<&str>, "NULL"),
 ) -> i64 {
     const FN: &str = "chronicle.append_events";
-    crate::errors::require_writable(FN);
+    crate::transaction::require_writable(FN);
     let (stream_id, expected) =
         check_append_args(stream_id, stream_type, expected_version).or_raise(FN);
     let events_raw = require(events, "events").or_raise(FN);
@@ -443,11 +459,7 @@ fn append_events(
                 .collect();
             for row in spi(client.update(&plans.lookup_batch, None, &[events_raw.into()])) {
                 let ord = spi(row.get::<i64>(1)).expect("NOT NULL") as usize;
-                checks[ord - 1].stored = Some(StoredEvent {
-                    stream_id: spi(row.get::<String>(2)).expect("NOT NULL"),
-                    version: spi(row.get::<i64>(3)).expect("NOT NULL") as u64,
-                    same_content: spi(row.get::<bool>(4)).unwrap_or(false),
-                });
+                checks[ord - 1].stored = Some(stored_event(&row, 2));
             }
             if let Retry::AlreadyStored { last_version } =
                 classify_retry(&stream_id, expected, &checks).or_raise(FN)
@@ -473,3 +485,12 @@ fn append_events(
         write_and_decide(&stream_id, expected, stream_type, count, write, FN)
     })
 }
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle.append_events(text, jsonb, bigint, text) IS
+    'Appends a JSON array of events ({"event_type", "data", ...}) to one stream, all or nothing; returns the version of the last one.';
+"#,
+    name = "append_events_comment",
+    requires = [append_events],
+);

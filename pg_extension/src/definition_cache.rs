@@ -17,7 +17,8 @@ use pgrx::spi::SpiClient;
 use pgrx::{pg_guard, pg_sys, JsonB};
 use serde_json::Value;
 
-use crate::errors::{spi, OrRaise};
+use crate::errors::OrRaise;
+use crate::spi::spi;
 
 #[derive(Default)]
 struct Cache {

@@ -1,7 +1,8 @@
-//! Core errors -> Postgres errors (SQLSTATE, message, DETAIL, HINT).
+//! Core errors -> Postgres errors (SQLSTATE, message, DETAIL, HINT). Every
+//! message is the core's; this only packs it into an ErrorReport.
 
 use pgrx::pg_sys::panic::ErrorReport;
-use pgrx::{pg_sys, PgLogLevel, PgSqlErrorCode};
+use pgrx::{PgLogLevel, PgSqlErrorCode};
 
 /// Packs a five-character SQLSTATE the way Postgres' MAKE_SQLSTATE does.
 fn sqlstate_code(sqlstate: &str) -> PgSqlErrorCode {
@@ -20,48 +21,6 @@ pub fn raise(e: chronicle_core::Error, function: &'static str) -> ! {
     }
     report.report(PgLogLevel::ERROR);
     unreachable!("an ERROR does not return")
-}
-
-/// Unwraps an SPI result. SPI fails only on a bug in Chronicle's own SQL
-/// (an internal error, never a user's input): the panic becomes an ERROR.
-pub fn spi<T>(result: Result<T, pgrx::spi::SpiError>) -> T {
-    result.unwrap_or_else(|e| panic!("SPI: {e}"))
-}
-
-/// Prepares a statement once for the life of the backend (the caller keeps
-/// it, e.g. in a thread-local). Preparing fails only on a bug in Chronicle's
-/// own SQL. Mutating plans: SPI takes a fresh snapshot for each execution.
-pub fn prepare_kept(
-    client: &pgrx::spi::SpiClient<'_>,
-    sql: &str,
-    types: &[pgrx::pg_sys::Oid],
-) -> pgrx::spi::OwnedPreparedStatement {
-    let types: Vec<pgrx::PgOid> = types.iter().map(|&t| pgrx::PgOid::from(t)).collect();
-    client
-        .prepare_mut(sql, &types)
-        .unwrap_or_else(|e| panic!("preparing {sql}: {e}"))
-        .keep()
-}
-
-/// Unwraps a core result, raising its error.
-/// Raises 25006 when this transaction cannot write (on a standby, or a
-/// read-only transaction) — before anything that would assign a
-/// transaction id and fail with an internal error instead.
-pub fn require_writable(function: &'static str) {
-    if !writable() {
-        raise(
-            chronicle_core::Error::ReadOnly {
-                operation: function,
-                standby: unsafe { pg_sys::RecoveryInProgress() },
-            },
-            function,
-        );
-    }
-}
-
-/// Whether this transaction may write: not on a standby, not read-only.
-pub fn writable() -> bool {
-    unsafe { !pg_sys::RecoveryInProgress() && !pg_sys::XactReadOnly }
 }
 
 pub trait OrRaise<T> {
@@ -106,11 +65,12 @@ mod tests {
             sqlstate_code("54000"),
             PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED
         );
-        for (code, _, _) in chronicle_core::error::ERROR_CODES {
+        for kind in chronicle_core::error::KINDS {
             assert_ne!(
-                sqlstate_code(code),
+                sqlstate_code(kind.sqlstate),
                 PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
-                "{code}"
+                "{}",
+                kind.name
             );
         }
     }

@@ -6,8 +6,9 @@ use pgrx::spi::SpiClient;
 use pgrx::JsonB;
 use serde_json::Value;
 
-use crate::definitions;
-use crate::errors::{spi, OrRaise};
+use crate::definition_cache;
+use crate::errors::OrRaise;
+use crate::spi::spi;
 
 /// Checks an event being appended against its type's schemas.
 pub fn check(
@@ -18,7 +19,7 @@ pub fn check(
     data: &Value,
     function: &'static str,
 ) {
-    let schemas = definitions::schemas(client);
+    let schemas = definition_cache::schemas(client);
     check_event(
         schemas.definitions.get(event_type),
         event_type,
@@ -30,18 +31,28 @@ pub fn check(
 }
 
 /// Defines (or replaces) the schema of an event type's schema version.
-#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[pg_extern(
+    volatile,
+    parallel_unsafe,
+    security_definer,
+    name = "define_event_type"
+)]
 #[search_path(pg_catalog, pg_temp)]
-fn define_event_type(
+pub fn define_event_type_schema(
     event_type: Option<&str>,
-    schema: Option<JsonB>,
-    schema_version: default!(Option<i32>, "1"),
+    schema_version: Option<i32>,
+    definition: Option<JsonB>,
 ) {
+    define(event_type, schema_version, definition);
+}
+
+/// Defines (or replaces) a schema (also for the 0.2.0 signature, compat.rs).
+pub fn define(event_type: Option<&str>, schema_version: Option<i32>, definition: Option<JsonB>) {
     const FN: &str = "chronicle.define_event_type";
-    crate::guc::require_definer(FN);
-    let schema = schema.map(|s| s.0);
-    let (event_type, _, version) =
-        check_definition(event_type, schema.as_ref(), schema_version.map(i64::from)).or_raise(FN);
+    crate::tenant::require_definer(FN);
+    let schema = definition.map(|s| s.0);
+    let (event_type, version, _) =
+        check_definition(event_type, schema_version.map(i64::from), schema.as_ref()).or_raise(FN);
     Spi::connect_mut(|client| {
         spi(client.update(
             "INSERT INTO chronicle.event_types AS t (event_type, schema_version, schema, defined_at)
@@ -55,6 +66,15 @@ fn define_event_type(
                 JsonB(schema.expect("checked")).into(),
             ],
         ));
-        definitions::invalidate(client, "chronicle.event_types");
+        definition_cache::invalidate(client, "chronicle.event_types");
     });
 }
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle.define_event_type(text, int, jsonb) IS
+    'Defines (or replaces) the schema (definition, a subset of JSON Schema) that data of an event type and schema version must match at every append (SQLSTATE 23514 naming the JSON path otherwise). Once an event type has schemas, appends must use one of its defined schema versions.';
+"#,
+    name = "define_event_type_comment",
+    requires = [define_event_type_schema],
+);

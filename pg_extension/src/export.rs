@@ -1,20 +1,27 @@
 //! A stream as NDJSON and back: the header of `chronicle.export_stream` and
 //! the batches `chronicle.import_stream` appends (both SQL functions are in
-//! `sql/api.sql`). The format is the core's (`chronicle_core::export`), so
+//! `sql/streams.sql`). The format is the core's (`chronicle_core::export`), so
 //! the WebAssembly module reads what the database writes.
 
-use chronicle_core::append::check_read_range;
-use chronicle_core::export::{self, batch_element, stream_not_found, Header};
+use chronicle_core::arguments::check_version_range;
+use chronicle_core::error::{require, Error, Object};
+use chronicle_core::export::{self, batch_element, Header};
 use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::Value;
 
-use crate::errors::{spi, OrRaise};
+use crate::errors::OrRaise;
+use crate::spi::spi;
 
 /// The header line of an export of `stream_id`, versions `from_version` to
 /// `to_version` (NULL: the head): the stream's type and version, the reducer
 /// in force, every upcaster and event schema, and the export time.
-#[pg_extern(stable, parallel_safe, name = "_export_header")]
+#[pg_extern(
+    stable,
+    parallel_safe,
+    name = "_export_header",
+    schema = "chronicle_internal"
+)]
 #[search_path(pg_catalog, pg_temp)]
 fn export_header(
     stream_id: Option<&str>,
@@ -22,7 +29,7 @@ fn export_header(
     to_version: Option<i64>,
 ) -> String {
     const FN: &str = "chronicle.export_stream";
-    check_read_range(stream_id, from_version, to_version).or_raise(FN);
+    check_version_range(stream_id, from_version, to_version).or_raise(FN);
     let stream_id = stream_id.expect("checked");
     Spi::connect(|client| {
         let rows = spi(client.select(
@@ -43,7 +50,7 @@ fn export_header(
             &[stream_id.into()],
         ));
         if rows.is_empty() {
-            Err::<(), _>(stream_not_found(stream_id)).or_raise(FN);
+            Err::<(), _>(Error::not_found(Object::Stream, stream_id)).or_raise(FN);
         }
         let row = rows.first();
         let stream_type: String = spi(row.get(1)).expect("NOT NULL");
@@ -72,9 +79,23 @@ fn export_header(
     })
 }
 
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle_internal._export_header(text, bigint, bigint) IS
+    'Internal: the header line of export_stream.';
+"#,
+    name = "export_header_comment",
+    requires = [export_header],
+);
+
 /// An export read back: its stream and its events as `append_events`
 /// batches of at most `batch_size` events, in order.
-#[pg_extern(immutable, parallel_safe, name = "_import_batches")]
+#[pg_extern(
+    immutable,
+    parallel_safe,
+    name = "_import_batches",
+    schema = "chronicle_internal"
+)]
 fn import_batches(
     lines: Option<&str>,
     batch_size: i32,
@@ -87,7 +108,7 @@ fn import_batches(
     ),
 > {
     const FN: &str = "chronicle.import_stream";
-    let lines = chronicle_core::append::require(lines, "lines").or_raise(FN);
+    let lines = require(lines, "lines").or_raise(FN);
     let parsed = export::parse(lines).or_raise(FN);
     export::check_whole(&parsed.header).or_raise(FN);
     let text = |k: &str| {
@@ -113,9 +134,27 @@ fn import_batches(
     TableIterator::new(batches)
 }
 
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle_internal._import_batches(text, int) IS
+    'Internal: an export read back as append_events batches.';
+"#,
+    name = "import_batches_comment",
+    requires = [import_batches],
+);
+
 /// The canonical JSON text of a value: keys sorted, no white space, numbers
 /// exactly as stored — how the browser's replay and `state_at` are compared.
 #[pg_extern(immutable, parallel_safe, strict)]
 fn canonical_json(value: JsonB) -> String {
     chronicle_core::canonical::to_string(&value.0)
 }
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle.canonical_json(jsonb) IS
+    'The canonical JSON text of a value (keys sorted, no white space, exact numbers): the form in which the browser''s replay and state_at are compared byte for byte.';
+"#,
+    name = "canonical_json_comment",
+    requires = [canonical_json],
+);

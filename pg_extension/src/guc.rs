@@ -1,4 +1,5 @@
-//! The extension's settings (`SET chronicle.max_event_size = ...`).
+//! The extension's settings (`SET chronicle.max_event_size = ...`), but for
+//! `chronicle.tenant` (see `tenant.rs`).
 
 use chronicle_core::Limits;
 use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting, PostgresGucEnum};
@@ -46,38 +47,7 @@ pub fn snapshot_every() -> u64 {
     SNAPSHOT_EVERY.get().max(0) as u64
 }
 
-static TENANT: GucSetting<Option<std::ffi::CString>> =
-    GucSetting::<Option<std::ffi::CString>>::new(None);
-
-/// Set when this session gave `chronicle.tenant` a value before the library
-/// was loaded (a placeholder, which anyone may set) and Postgres refused to
-/// keep it once the setting was defined: the session asked for a tenant it
-/// may not have, so it gets none at all (current_tenant() raises 42501).
-static TENANT_REFUSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// The current text of a setting, if it exists (also a placeholder).
-fn setting_text(name: &std::ffi::CStr) -> Option<String> {
-    let value = unsafe { pgrx::pg_sys::GetConfigOption(name.as_ptr(), true, false) };
-    (!value.is_null()).then(|| {
-        unsafe { std::ffi::CStr::from_ptr(value) }
-            .to_string_lossy()
-            .into_owned()
-    })
-}
-
 pub fn register() {
-    let placeholder = setting_text(c"chronicle.tenant");
-    GucRegistry::define_string_guc(
-        c"chronicle.tenant",
-        c"The session's tenant: it sees and writes only its own streams and subscriptions.",
-        c"Set per role by a superuser: ALTER ROLE app_acme SET chronicle.tenant = 'acme'. Empty: the rows of no tenant.",
-        &TENANT,
-        GucContext::Suset,
-        GucFlags::default(),
-    );
-    if placeholder.is_some_and(|p| Some(p) != setting_text(c"chronicle.tenant")) {
-        TENANT_REFUSED.store(true, std::sync::atomic::Ordering::Relaxed);
-    }
     GucRegistry::define_enum_guc(
         c"chronicle.notify",
         c"Who sends NOTIFY chronicle: sealed (the sealer, with positions), commit (each appending transaction) or off.",
@@ -126,55 +96,6 @@ pub fn register() {
         GucContext::Userset,
         GucFlags::default(),
     );
-}
-
-/// `chronicle.current_tenant()`: the session's tenant, `chronicle.tenant`
-/// ('' for none). Only a superuser can set it (`ALTER ROLE ... SET
-/// chronicle.tenant`), so a role cannot choose another tenant's rows. The
-/// row-level security policies call this function, which loads this library
-/// first: a `SET chronicle.tenant` made before the library was loaded (a
-/// placeholder anyone may set) is then refused, never used.
-#[pgrx::pg_extern(stable, parallel_safe)]
-fn current_tenant() -> String {
-    tenant()
-}
-
-/// The checks before any definition (reducer, event type, upcaster): the
-/// transaction may write (25006), and the session has no tenant (42501,
-/// `shared_definition`): definitions are shared by every tenant, so no
-/// tenant may change them for the others.
-pub fn require_definer(function: &'static str) {
-    crate::errors::require_writable(function);
-    let tenant = tenant();
-    if !tenant.is_empty() {
-        crate::errors::raise(
-            chronicle_core::Error::SharedDefinition {
-                operation: function,
-                tenant,
-            },
-            function,
-        );
-    }
-}
-
-/// The session's tenant ('' for none); see [`current_tenant`].
-pub fn tenant() -> String {
-    if TENANT_REFUSED.load(std::sync::atomic::Ordering::Relaxed) {
-        pgrx::pg_sys::panic::ErrorReport::new(
-            pgrx::PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
-            "chronicle.tenant was set in this session without the privilege to set it",
-            "chronicle.current_tenant",
-        )
-        .set_hint(
-            "Only a superuser sets it, per role: ALTER ROLE ... SET chronicle.tenant = '...'. \
-             Reconnect without setting chronicle.tenant.",
-        )
-        .report(pgrx::PgLogLevel::ERROR);
-    }
-    TENANT
-        .get()
-        .map(|t| t.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 /// The limits in force for this session.

@@ -2,12 +2,14 @@
 //!
 //! It maps SQL arguments to the core's inputs, does the I/O (SPI) and the
 //! locking, and turns the core's errors into Postgres errors. Business rules
-//! live in the core only.
+//! live in the core only. The public API lives in schema `chronicle`; the
+//! helpers its SQL calls live in schema `chronicle_internal`.
 
 use pgrx::prelude::*;
 
 mod append;
-mod definitions;
+mod compat;
+mod definition_cache;
 mod errors;
 mod event_types;
 mod export;
@@ -17,7 +19,14 @@ mod notify;
 mod privilege;
 mod raw_jsonb;
 mod read;
+mod reducers;
 mod replay;
+mod seal;
+mod sealer;
+mod spi;
+mod subscriptions;
+mod tenant;
+mod transaction;
 mod upcasters;
 
 #[cfg(any(test, feature = "pg_test"))]
@@ -25,15 +34,44 @@ mod tests;
 
 ::pgrx::pg_module_magic!(name, version);
 
-// The tables, indexes and the append-only guard come first ...
+/// The schema of the internal helpers (`schema = "chronicle_internal"` on
+/// their `#[pg_extern]`s); `sql/schema.sql` creates it first, with its
+/// comment.
+#[pg_schema]
+mod chronicle_internal {}
+
+// The schemas, tables, indexes and the append-only guard come first ...
 pgrx::extension_sql_file!("../../sql/schema.sql", name = "schema", bootstrap);
-// ... the SQL-language API and the comments on every function last.
-pgrx::extension_sql_file!("../../sql/api.sql", name = "api", finalize);
+// ... then the SQL-language API, by concern (each file's functions carry
+// their COMMENTs; the Rust functions' COMMENTs are beside them) ...
+pgrx::extension_sql_file!("../../sql/streams.sql", name = "streams");
+pgrx::extension_sql_file!(
+    "../../sql/feed.sql",
+    name = "feed",
+    requires = [seal::system_identifier, feed::consumer_of]
+);
+pgrx::extension_sql_file!(
+    "../../sql/subscriptions.sql",
+    name = "subscriptions",
+    requires = ["feed"]
+);
+pgrx::extension_sql_file!(
+    "../../sql/deprecated.sql",
+    name = "deprecated",
+    requires = [
+        "streams",
+        seal::seal_by_hand,
+        event_types::define_event_type_schema
+    ]
+);
+// ... and roles, privileges and row-level security last.
+pgrx::extension_sql_file!("../../sql/security.sql", name = "security", finalize);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     guc::register();
-    definitions::register();
+    tenant::register();
+    definition_cache::register();
     notify::register();
 }
 

@@ -1,34 +1,119 @@
-//! Argument checks for the SQL-language read functions in `sql/api.sql`.
+//! Argument checks for the SQL-language read functions (`sql/streams.sql`).
 //!
 //! The reads themselves are plain SQL (PL/pgSQL keeps their plans); these
 //! helpers let them reject bad arguments with the core's errors.
 
-use chronicle_core::append::{check_count, check_read_range, require};
+use chronicle_core::arguments::{check_count, check_version_range};
+use chronicle_core::error::{require, Error, Object};
 use pgrx::prelude::*;
 
-use crate::errors::OrRaise;
+use crate::errors::{raise, OrRaise};
+
+/// The name of a read function, for its errors.
+fn function(name: &str) -> &'static str {
+    match name {
+        "read_stream" => "chronicle.read_stream",
+        "export_stream" => "chronicle.export_stream",
+        "list_streams" => "chronicle.list_streams",
+        "reducer" => "chronicle.reducer",
+        "event_type" => "chronicle.event_type",
+        "upcaster" => "chronicle.upcaster",
+        _ => "chronicle",
+    }
+}
 
 /// Raises the core's error for a bad stream read; true otherwise.
-#[pg_extern(immutable, parallel_safe, name = "_check_read_range")]
-fn check_read_range_sql(
+#[pg_extern(
+    immutable,
+    parallel_safe,
+    name = "_check_version_range",
+    schema = "chronicle_internal"
+)]
+fn check_version_range_sql(
+    function_name: &str,
     stream_id: Option<&str>,
     from_version: Option<i64>,
     to_version: Option<i64>,
 ) -> bool {
-    check_read_range(stream_id, from_version, to_version).or_raise("chronicle.read_stream");
+    check_version_range(stream_id, from_version, to_version).or_raise(function(function_name));
     true
 }
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle_internal._check_version_range(text, text, bigint, bigint) IS
+    'Internal: raises the core''s error for bad stream read arguments.';
+"#,
+    name = "check_version_range_sql_comment",
+    requires = [check_version_range_sql],
+);
 
 /// Raises the core's `null_value` error for `field` unless `present`.
-#[pg_extern(immutable, parallel_safe, name = "_require")]
-fn require_sql(field: &str, present: bool) -> bool {
-    require(present.then_some(()), field).or_raise("chronicle");
+#[pg_extern(
+    immutable,
+    parallel_safe,
+    name = "_require",
+    schema = "chronicle_internal"
+)]
+fn require_argument(function_name: &str, field: &str, present: bool) -> bool {
+    require(present.then_some(()), field).or_raise(function(function_name));
     true
 }
 
-/// Raises the core's error for a bad page size (`max_count`); true otherwise.
-#[pg_extern(immutable, parallel_safe, name = "_check_count")]
-fn check_count_sql(field: &str, value: Option<i64>) -> bool {
-    check_count(field, value).or_raise("chronicle");
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle_internal._require(text, text, boolean) IS
+    'Internal: raises the core''s null_value error (22004) for the field unless present.';
+"#,
+    name = "require_argument_comment",
+    requires = [require_argument],
+);
+
+/// Raises the core's error for a NULL or negative page size (`max_count`).
+#[pg_extern(
+    immutable,
+    parallel_safe,
+    name = "_check_count",
+    schema = "chronicle_internal"
+)]
+fn check_max_count(function_name: &str, field: &str, value: Option<i64>) -> bool {
+    check_count(field, value).or_raise(function(function_name));
     true
 }
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle_internal._check_count(text, text, bigint) IS
+    'Internal: raises the core''s error for a NULL or negative page size.';
+"#,
+    name = "check_max_count_comment",
+    requires = [check_max_count],
+);
+
+/// Raises the core's 42704 for a stream or definition that does not exist
+/// (`object`: `stream`, `reducer`, `event_type`, `upcaster`).
+#[pg_extern(
+    immutable,
+    parallel_safe,
+    name = "_not_found",
+    schema = "chronicle_internal"
+)]
+fn not_found(function_name: &str, object: &str, name: &str) -> bool {
+    let object = match object {
+        "stream" => Object::Stream,
+        "reducer" => Object::Reducer,
+        "event_type" => Object::EventType,
+        "upcaster" => Object::Upcaster,
+        other => panic!("unknown object {other}"),
+    };
+    raise(Error::not_found(object, name), function(function_name))
+}
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle_internal._not_found(text, text, text) IS
+    'Internal: raises the core''s 42704 for a stream or definition that does not exist.';
+"#,
+    name = "not_found_comment",
+    requires = [not_found],
+);

@@ -1,5 +1,4 @@
-//! Replay inside the database: `define_reducer`, `state_at`, `state_history`
-//! and `diff`. The fold itself is the core's (`chronicle_core::replay`); this
+//! Replay inside the database: `state_at`, `state_history` and `diff`. The fold itself is the core's (`chronicle_core::replay`); this
 //! module reads the reducer and streams the events from SPI in batches, so a
 //! long stream is never materialised.
 //!
@@ -9,12 +8,14 @@
 //! the transaction may write: not on a standby or in a read-only
 //! transaction). Deleting snapshots never changes an answer.
 
-use crate::definitions::Loaded;
-use chronicle_core::append::{check_read_range, require};
-use chronicle_core::event_view::{canonical_time_from_unix_micros, Event};
-use chronicle_core::identifier::validate_type_name;
+use crate::definition_cache::Loaded;
+use chronicle_core::arguments::check_version_range;
+use chronicle_core::error::require;
+use chronicle_core::event::Event;
 use chronicle_core::reducer::Reducer;
 use chronicle_core::replay::{Folder, OnFailure};
+use chronicle_core::stream::read_target;
+use chronicle_core::time::canonical_time_from_unix_micros;
 use chronicle_core::upcast::Upcaster;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
@@ -24,41 +25,12 @@ use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
-use crate::errors::{spi, OrRaise};
+use crate::errors::OrRaise;
 use crate::guc;
+use crate::spi::spi;
 
 /// Rows fetched from the events cursor at a time.
 const BATCH: i64 = 1000;
-
-/// Registers (or replaces) the reducer of a stream type.
-#[pg_extern(volatile, parallel_unsafe, security_definer)]
-#[search_path(pg_catalog, pg_temp)]
-fn define_reducer(stream_type: Option<&str>, definition: Option<JsonB>) {
-    const FN: &str = "chronicle.define_reducer";
-    crate::guc::require_definer(FN);
-    let stream_type = require(stream_type, "stream_type").or_raise(FN);
-    validate_type_name("stream_type", stream_type).or_raise(FN);
-    let definition = require(definition, "definition").or_raise(FN).0;
-    Reducer::parse(&definition).or_raise(FN);
-    Spi::connect_mut(|client| {
-        spi(client.update(
-            "INSERT INTO chronicle.reducers AS r (stream_type, definition, revision, defined_at)
-             VALUES ($1, $2, 1, pg_catalog.now())
-             ON CONFLICT (stream_type) DO UPDATE
-                SET definition = EXCLUDED.definition,
-                    revision = r.revision OPERATOR(pg_catalog.+) 1,
-                    defined_at = EXCLUDED.defined_at",
-            None,
-            &[stream_type.into(), JsonB(definition).into()],
-        ));
-        // Snapshots made with the old definition are useless now.
-        spi(client.update(
-            "DELETE FROM chronicle.snapshots WHERE stream_type OPERATOR(pg_catalog.=) $1",
-            None,
-            &[stream_type.into()],
-        ));
-    });
-}
 
 /// What replay needs to know about a stream.
 struct ReplayTarget {
@@ -105,7 +77,7 @@ fn load_target(
         // parse now, that is reported as an error, never a panic.
         reducer: definition.map(|d| Reducer::parse(&d.0).or_raise(function)),
         revision: spi(row.get::<i32>(4)).expect("coalesced"),
-        upcasters: crate::definitions::upcasters(client),
+        upcasters: crate::definition_cache::upcasters(client),
         cache_owner: spi(row.get::<pg_sys::Oid>(5)).expect("a table has an owner"),
     })
 }
@@ -230,7 +202,7 @@ fn replay_to<'r>(
     // The one version worth caching: the last multiple of snapshot_every up
     // to the target, if this fold passes it and may write.
     let every = guc::snapshot_every();
-    let writable = crate::errors::writable();
+    let writable = crate::transaction::writable();
     let save_at = (every > 0 && writable)
         .then(|| to_version.max(0) as u64 / every * every)
         .filter(|&v| v > start);
@@ -279,37 +251,46 @@ fn replay_to<'r>(
 }
 
 /// The state of a stream after `to_version`, or as of a moment, or at its
-/// head; NULL if the stream does not exist.
+/// head. A stream that does not exist is 42704, a version it has not
+/// reached 22023 (`chronicle_core::stream::read_target`).
 #[pg_extern(volatile, parallel_unsafe)]
 #[search_path(pg_catalog, pg_temp)]
 fn state_at(
     stream_id: Option<&str>,
     to_version: default!(Option<i64>, "NULL"),
     as_of: default!(Option<TimestampWithTimeZone>, "NULL"),
-) -> Option<JsonB> {
+) -> JsonB {
     const FN: &str = "chronicle.state_at";
-    check_read_range(stream_id, Some(1), to_version).or_raise(FN);
-    let stream_id = stream_id.expect("checked");
+    let stream_id = require(stream_id, "stream_id").or_raise(FN);
     Spi::connect_mut(|client| {
-        let target = load_target(client, stream_id, FN)?;
-        let mut version = to_version.map_or(target.head, |v| v.min(target.head));
-        if let Some(t) = as_of {
-            // The state as of t is the state before the first event recorded
-            // after t (the core's Until::Time).
-            let before_later = spi(client.select(
-                "SELECT pg_catalog.min(version) OPERATOR(pg_catalog.-) 1 FROM chronicle.events
+        let target = load_target(client, stream_id, FN);
+        // As of t: the state before the first event recorded after t.
+        let first_recorded_after = as_of.and_then(|t| {
+            let first = spi(client.select(
+                "SELECT pg_catalog.min(version) FROM chronicle.events
                   WHERE stream_id OPERATOR(pg_catalog.=) $1 AND recorded_at OPERATOR(pg_catalog.>) $2",
                 Some(1),
                 &[stream_id.into(), t.into()],
             ));
-            if let Some(v) = spi(before_later.first().get_one::<i64>()) {
-                version = version.min(v);
-            }
-        }
+            spi(first.first().get_one::<i64>()).map(|v| v as u64)
+        });
+        let head = target.as_ref().map(|t| t.head as u64);
+        let version =
+            read_target(stream_id, head, to_version, first_recorded_after).or_raise(FN) as i64;
+        let target = target.expect("read_target refuses a missing stream");
         let folder = replay_to(client, stream_id, &target, version, version, FN, |_| {});
-        Some(JsonB(folder.into_state()))
+        JsonB(folder.into_state())
     })
 }
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle.state_at(text, bigint, timestamptz) IS
+    'The state of a stream after to_version, or before the first event recorded after as_of, or at its head (both NULL). Folds the stream with its type''s reducer (default: merge each event''s data). 42704 if the stream does not exist, 22023 for a version it has not reached.';
+"#,
+    name = "state_at_comment",
+    requires = [state_at],
+);
 
 /// The state after each version from `from_version` to `to_version`.
 #[pg_extern(volatile, parallel_unsafe)]
@@ -320,8 +301,9 @@ fn state_history(
     to_version: default!(Option<i64>, "NULL"),
 ) -> TableIterator<'static, (name!(version, i64), name!(state, JsonB))> {
     const FN: &str = "chronicle.state_history";
-    check_read_range(stream_id, from_version, to_version).or_raise(FN);
-    let (stream_id, from) = (stream_id.expect("checked"), from_version.expect("checked"));
+    let from = from_version.unwrap_or(1);
+    check_version_range(stream_id, Some(from), to_version).or_raise(FN);
+    let stream_id = stream_id.expect("checked");
     let rows = Spi::connect_mut(|client| {
         let mut rows = Vec::new();
         let Some(target) = load_target(client, stream_id, FN) else {
@@ -338,6 +320,15 @@ fn state_history(
     TableIterator::new(rows)
 }
 
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle.state_history(text, bigint, bigint) IS
+    'The state of a stream after each version from from_version to to_version (inclusive; NULL: the head), ordered by version; no rows for a stream that does not exist.';
+"#,
+    name = "state_history_comment",
+    requires = [state_history],
+);
+
 /// The RFC 6902 JSON Patch that turns `a` into `b`.
 #[pg_extern(immutable, parallel_safe)]
 fn diff(a: Option<JsonB>, b: Option<JsonB>) -> JsonB {
@@ -346,3 +337,12 @@ fn diff(a: Option<JsonB>, b: Option<JsonB>) -> JsonB {
     let b = require(b, "b").or_raise(FN);
     JsonB(chronicle_core::diff::diff(&a.0, &b.0))
 }
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle.diff(jsonb, jsonb) IS
+    'The RFC 6902 JSON Patch that turns a into b (add, remove and replace operations).';
+"#,
+    name = "diff_comment",
+    requires = [diff],
+);

@@ -4,8 +4,9 @@ use chronicle_core::upcast::{check_definition, upcast};
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
-use crate::definitions;
-use crate::errors::{spi, OrRaise};
+use crate::definition_cache;
+use crate::errors::OrRaise;
+use crate::spi::spi;
 
 /// Defines (or replaces) the steps that turn an event type's data from
 /// `from_schema_version` into the next version.
@@ -14,11 +15,11 @@ use crate::errors::{spi, OrRaise};
 fn define_upcaster(
     event_type: Option<&str>,
     from_schema_version: Option<i32>,
-    steps: Option<JsonB>,
+    definition: Option<JsonB>,
 ) {
     const FN: &str = "chronicle.define_upcaster";
-    crate::guc::require_definer(FN);
-    let steps = steps.map(|s| s.0);
+    crate::tenant::require_definer(FN);
+    let steps = definition.map(|s| s.0);
     let (event_type, from, _) = check_definition(
         event_type,
         from_schema_version.map(i64::from),
@@ -40,19 +41,28 @@ fn define_upcaster(
         ));
         // Replayed states may change: the snapshots are stale.
         spi(client.update("DELETE FROM chronicle.snapshots", None, &[]));
-        definitions::invalidate(client, "chronicle.upcasters");
+        definition_cache::invalidate(client, "chronicle.upcasters");
     });
 }
 
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle.define_upcaster(text, int, jsonb) IS
+    'Defines (or replaces) the declarative steps (definition: rename, move, default, remove) that turn data of an event type from from_schema_version into the next version. Replay and read_stream(upcast => true) apply them; snapshots are dropped.';
+"#,
+    name = "define_upcaster_comment",
+    requires = [define_upcaster],
+);
+
 /// Internal: an event's data upcast to its newest schema version.
-#[pg_extern(stable, parallel_safe, name = "_upcast")]
+#[pg_extern(stable, parallel_safe, name = "_upcast", schema = "chronicle_internal")]
 #[search_path(pg_catalog, pg_temp)]
 fn upcast_sql(
     event_type: &str,
     schema_version: i32,
     data: JsonB,
 ) -> TableIterator<'static, (name!(schema_version, i32), name!(data, JsonB))> {
-    let upcasters = Spi::connect(definitions::upcasters);
+    let upcasters = Spi::connect(definition_cache::upcasters);
     let mut data = data.0;
     let version = upcast(
         &upcasters.definitions,
@@ -62,3 +72,12 @@ fn upcast_sql(
     );
     TableIterator::once((version as i32, JsonB(data)))
 }
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle_internal._upcast(text, int, jsonb) IS
+    'Internal: the data of an event upcast to its newest schema version.';
+"#,
+    name = "upcast_sql_comment",
+    requires = [upcast_sql],
+);

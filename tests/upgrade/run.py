@@ -108,7 +108,7 @@ SELECT format('initial privileges %s %s %s', pg_describe_object(i.classoid, i.ob
   FROM pg_init_privs i JOIN members m ON m.classid = i.classoid AND m.objid = i.objoid
 UNION ALL
 SELECT format('schema %s acl=%s owner=%s', n.nspname, n.nspacl, pg_get_userbyid(n.nspowner))
-  FROM pg_namespace n WHERE n.nspname = 'chronicle'
+  FROM pg_namespace n WHERE n.nspname IN ('chronicle', 'chronicle_internal')
 UNION ALL
 SELECT format('role %s login=%s super=%s bypassrls=%s member of %s', r.rolname, r.rolcanlogin, r.rolsuper,
               r.rolbypassrls, ARRAY(SELECT g.rolname FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid

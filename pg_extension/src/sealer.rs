@@ -1,0 +1,200 @@
+//! The sealer: a background worker per database that seals new events as
+//! they commit (see `seal.rs` for what sealing is). It is started on demand
+//! by the first append or feed read that finds none running (a session
+//! advisory lock marks a running sealer), so sealing happens on the primary
+//! even if every follower reads from a standby, and readers never write.
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+use pgrx::bgworkers::{
+    BackgroundWorker, BackgroundWorkerBuilder, BgWorkerStartTime, SignalWakeFlags,
+};
+use pgrx::prelude::*;
+use pgrx::{direct_function_call, pg_sys, IntoDatum};
+
+use crate::guc;
+use crate::seal::{
+    extension_oid, lock_extension, seal_here, seal_now, SEALER_PRESENCE, SEAL_BATCH,
+};
+
+/// Whether a sealer worker holds the presence lock in this database.
+fn sealer_running() -> bool {
+    let free: bool = unsafe {
+        direct_function_call(
+            pg_sys::pg_try_advisory_lock_shared_int8,
+            &[SEALER_PRESENCE.into_datum()],
+        )
+    }
+    .expect("returns a bool");
+    if free {
+        unsafe {
+            direct_function_call::<bool>(
+                pg_sys::pg_advisory_unlock_shared_int8,
+                &[SEALER_PRESENCE.into_datum()],
+            );
+        }
+    }
+    !free
+}
+
+/// Starts a sealer worker for this database; false if none could be
+/// registered (no free slot: `max_worker_processes`).
+fn launch_sealer() -> bool {
+    BackgroundWorkerBuilder::new("chronicle sealer")
+        .set_type("chronicle sealer")
+        .set_library("chronicle")
+        .set_function("chronicle_sealer_main")
+        .set_argument(unsafe { pg_sys::MyDatabaseId }.into_datum())
+        .enable_spi_access()
+        .set_start_time(BgWorkerStartTime::RecoveryFinished)
+        .set_restart_time(None)
+        .load_dynamic()
+        .is_ok()
+}
+
+/// Makes sure a sealer runs for this database (not on a standby, where the
+/// primary's sealer does the work). False if one was needed and could not
+/// be started.
+fn ensure_sealer() -> bool {
+    if crate::transaction::on_standby() || sealer_running() {
+        return true;
+    }
+    launch_sealer()
+}
+
+thread_local! {
+    static LAST_CHECK: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Called by every append: at most once a second per session, checks that
+/// a sealer runs (after a restart, the first append starts it again).
+pub fn ensure_sealer_soon() {
+    let due = LAST_CHECK.with(|c| {
+        let now = Instant::now();
+        let due = c
+            .get()
+            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1));
+        if due {
+            c.set(Some(now));
+        }
+        due
+    });
+    if due {
+        ensure_sealer();
+    }
+}
+
+thread_local! {
+    static WARNED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Called by `read_all` and `poll` before they read: makes sure a sealer
+/// runs; if none can be started, seals here when this transaction can.
+#[pg_extern(
+    volatile,
+    parallel_unsafe,
+    name = "_feed_tick",
+    schema = "chronicle_internal",
+    security_definer
+)]
+#[search_path(pg_catalog, pg_temp)]
+fn feed_tick() -> bool {
+    if ensure_sealer() {
+        return true;
+    }
+    if !WARNED.with(|w| w.replace(true)) {
+        warning!("chronicle: could not start the sealer worker; raise max_worker_processes (readers seal meanwhile)");
+    }
+    // Not waiting for the seal lock: a reader that holds it until its
+    // transaction ends must not make every other reader queue behind it.
+    if crate::transaction::can_seal("chronicle.read_all").is_ok() {
+        seal_here(SEAL_BATCH, false);
+    }
+    false
+}
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle_internal._feed_tick() IS
+    'Internal: makes sure a sealer runs before a feed read.';
+"#,
+    name = "feed_tick_comment",
+    requires = [feed_tick],
+);
+
+/// The sealer worker: seals whenever there is something to seal, sleeping
+/// `chronicle.seal_interval` when there was nothing.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub extern "C-unwind" fn chronicle_sealer_main(arg: pg_sys::Datum) {
+    let database = unsafe { pg_sys::Oid::from_datum(arg, false) }.expect("a database oid");
+    BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP | SignalWakeFlags::SIGTERM);
+    BackgroundWorker::connect_worker_to_spi_by_oid(Some(database), None);
+    BackgroundWorker::transaction(|| {
+        // The worker runs as the bootstrap superuser: it takes none of the
+        // database's defaults that could change what its statements mean or
+        // whether they run. Its commits are synchronous, so a position is
+        // durable before anyone can read it (and the seal's commit record,
+        // which follows the sealed events' in the WAL, makes them durable too).
+        for setting in [
+            "SET search_path = pg_catalog, pg_temp",
+            "SET default_transaction_isolation = 'read committed'",
+            "SET default_transaction_read_only = off",
+            "SET synchronous_commit = on",
+            "SET statement_timeout = 0",
+            "SET lock_timeout = 0",
+            "SET idle_in_transaction_session_timeout = 0",
+            "SET application_name = 'chronicle sealer'",
+            // The seal statement's generic plan is costed high enough to be
+            // JIT compiled at every execution: that was 40 % of the sealer's CPU.
+            "SET jit = off",
+            // ... and its custom plans were chosen over the generic one, so
+            // the prepared statement was planned again at every seal (12 %).
+            "SET plan_cache_mode = force_generic_plan",
+        ] {
+            Spi::run(setting).expect("SET");
+        }
+    });
+    // The presence lock: a reader's probe holds it for an instant, so try a
+    // few times before concluding that another sealer runs.
+    let mut owner = false;
+    for _ in 0..20 {
+        let (installed, got) = BackgroundWorker::transaction(|| {
+            let installed = extension_oid() != pg_sys::InvalidOid;
+            let got = installed
+                && unsafe {
+                    direct_function_call::<bool>(
+                        pg_sys::pg_try_advisory_lock_int8,
+                        &[SEALER_PRESENCE.into_datum()],
+                    )
+                }
+                .unwrap_or(false);
+            (installed, got)
+        });
+        if got || !installed {
+            owner = got;
+            break;
+        }
+        if !BackgroundWorker::wait_latch(Some(Duration::from_millis(10))) {
+            return;
+        }
+    }
+    if !owner {
+        return; // another sealer runs, or the extension is gone
+    }
+    let mut wait = Duration::ZERO;
+    while BackgroundWorker::wait_latch(Some(wait)) {
+        if BackgroundWorker::sighup_received() {
+            unsafe { pg_sys::ProcessConfigFile(pg_sys::GucContext::PGC_SIGHUP) };
+        }
+        let sealed = BackgroundWorker::transaction(|| {
+            lock_extension().then(|| Spi::connect_mut(|client| seal_now(client, SEAL_BATCH, true)))
+        });
+        wait = match sealed {
+            None => break, // DROP EXTENSION
+            Some(n) if n >= SEAL_BATCH => Duration::ZERO,
+            Some(_) => guc::seal_interval(),
+        };
+    }
+}
