@@ -19,8 +19,8 @@ CREATE FUNCTION chronicle.seal(max_events bigint) RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT chronicle.seal(CASE WHEN max_events > 2147483647 THEN NULL
-                               ELSE max_events::int END)
+    SELECT chronicle.seal(CASE WHEN chronicle_internal._check_count('seal', 'max_events', max_events)
+                                    AND max_events <= 2147483647 THEN max_events::int END)
 $$;
 COMMENT ON FUNCTION chronicle.seal(bigint) IS
     'Deprecated (0.3.0): use chronicle.seal(max_count int).';

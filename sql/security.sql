@@ -100,7 +100,7 @@ GRANT EXECUTE ON FUNCTION
     chronicle_internal._check_version_range(text, text, bigint, bigint),
     chronicle_internal._require(text, text, boolean),
     chronicle_internal._check_count(text, text, bigint),
-    chronicle_internal._not_found(text, text, text),
+    chronicle_internal._not_found(text, text, text, bigint),
     chronicle_internal._upcast(text, int, jsonb),
     chronicle_internal._export_header(text, bigint, bigint),
     chronicle_internal._feed_range(bigint, bigint),

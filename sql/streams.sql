@@ -145,8 +145,8 @@ BEGIN
      ORDER BY t.schema_version DESC
      LIMIT 1;
     IF found.event_type IS NULL THEN
-        PERFORM chronicle_internal._not_found('event_type', 'event_type',
-            event_type.event_type || coalesce(' schema_version ' || event_type.schema_version, ''));
+        PERFORM chronicle_internal._not_found('event_type', 'event_type', event_type.event_type,
+                                              event_type.schema_version);
     END IF;
     RETURN found;
 END
@@ -167,8 +167,8 @@ BEGIN
     SELECT * INTO found FROM chronicle.upcasters u
      WHERE u.event_type = upcaster.event_type AND u.from_schema_version = upcaster.from_schema_version;
     IF found.event_type IS NULL THEN
-        PERFORM chronicle_internal._not_found('upcaster', 'upcaster',
-            upcaster.event_type || ' from_schema_version ' || upcaster.from_schema_version);
+        PERFORM chronicle_internal._not_found('upcaster', 'upcaster', upcaster.event_type,
+                                              upcaster.from_schema_version);
     END IF;
     RETURN found;
 END

@@ -91,14 +91,20 @@ COMMENT ON FUNCTION chronicle_internal._check_count(text, text, bigint) IS
 );
 
 /// Raises the core's 42704 for a stream or definition that does not exist
-/// (`object`: `stream`, `reducer`, `event_type`, `upcaster`).
+/// (`object`: `stream`, `reducer`, `event_type`, `upcaster`), at `version`
+/// for a definition's schema version.
 #[pg_extern(
     immutable,
     parallel_safe,
     name = "_not_found",
     schema = "chronicle_internal"
 )]
-fn not_found(function_name: &str, object: &str, name: &str) -> bool {
+fn not_found(
+    function_name: &str,
+    object: &str,
+    name: &str,
+    version: default!(Option<i64>, "NULL"),
+) -> bool {
     let object = match object {
         "stream" => Object::Stream,
         "reducer" => Object::Reducer,
@@ -106,12 +112,16 @@ fn not_found(function_name: &str, object: &str, name: &str) -> bool {
         "upcaster" => Object::Upcaster,
         other => panic!("unknown object {other}"),
     };
-    raise(Error::not_found(object, name), function(function_name))
+    let e = match version {
+        Some(v) => Error::not_found_at(object, name, v),
+        None => Error::not_found(object, name),
+    };
+    raise(e, function(function_name))
 }
 
 extension_sql!(
     r#"
-COMMENT ON FUNCTION chronicle_internal._not_found(text, text, text) IS
+COMMENT ON FUNCTION chronicle_internal._not_found(text, text, text, bigint) IS
     'Internal: raises the core''s 42704 for a stream or definition that does not exist.';
 "#,
     name = "not_found_comment",

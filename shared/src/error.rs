@@ -200,9 +200,19 @@ impl Object {
         }
     }
 
-    /// The message for `name` not existing; it names the argument.
-    fn not_found_message(self, name: &str) -> String {
+    /// The argument that names its version, for the definitions that have one.
+    fn version_field(self) -> &'static str {
         match self {
+            Object::Upcaster => "from_schema_version",
+            _ => "schema_version",
+        }
+    }
+
+    /// The message for `name` (at `version`) not existing; it names the
+    /// arguments.
+    fn not_found_message(self, name: &str, version: Option<i64>) -> String {
+        let at = version.map_or(String::new(), |v| format!(" at {} {v}", self.version_field()));
+        let message = match self {
             Object::Stream | Object::Subscription => {
                 format!("no {} has {} \"{name}\"", self.noun(), self.field())
             }
@@ -211,7 +221,8 @@ impl Object {
                 self.noun(),
                 self.field()
             ),
-        }
+        };
+        message + &at
     }
 
     fn not_found_hint(self) -> &'static str {
@@ -314,8 +325,13 @@ pub enum Error {
         given: String,
     },
     /// A named stream, subscription or definition does not exist (or is
-    /// another tenant's, which is not told apart).
-    NotFound { object: Object, name: String },
+    /// another tenant's, which is not told apart); `version` is the schema
+    /// version asked for, for the definitions that have one.
+    NotFound {
+        object: Object,
+        name: String,
+        version: Option<i64>,
+    },
     /// A named object (a subscription) exists already.
     AlreadyExists { object: Object, name: String },
     /// The operation cannot run in this session or transaction.
@@ -380,6 +396,17 @@ impl Error {
         Error::NotFound {
             object,
             name: name.into(),
+            version: None,
+        }
+    }
+
+    /// The error for asking for a definition's schema version that does
+    /// not exist.
+    pub fn not_found_at(object: Object, name: impl Into<String>, version: i64) -> Error {
+        Error::NotFound {
+            object,
+            name: name.into(),
+            version: Some(version),
         }
     }
 
@@ -443,7 +470,11 @@ impl Error {
                 reason,
             } => format!("replay failed at version {version} ({event_type}), {step}: {reason}"),
             Error::SchemaViolation { field, reason, .. } => format!("{field} {reason}"),
-            Error::NotFound { object, name } => object.not_found_message(name),
+            Error::NotFound {
+                object,
+                name,
+                version,
+            } => object.not_found_message(name, *version),
             Error::AlreadyExists { object, name } => {
                 format!("a {} with {} \"{name}\" exists already", object.noun(), object.field())
             }
@@ -830,6 +861,10 @@ mod tests {
         assert_eq!(
             e.message(),
             "no reducer is defined for stream_type \"Order\""
+        );
+        assert_eq!(
+            Error::not_found_at(Object::Upcaster, "ItemAdded", 3).message(),
+            "no upcaster is defined for event_type \"ItemAdded\" at from_schema_version 3"
         );
         assert_eq!(
             example(Kind::AlreadyExists).message(),

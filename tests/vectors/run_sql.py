@@ -9,6 +9,7 @@ Usage: python run_sql.py DSN   (prints one line per case, then a RESULT line)
 import json
 import pathlib
 import sys
+import time
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -25,8 +26,16 @@ TYPES = {
     "stream_id": "text", "event_type": "text", "data": "jsonb", "metadata": "jsonb",
     "expected_version": "bigint", "event_id": "uuid", "stream_type": "text",
     "correlation_id": "uuid", "causation_id": "uuid", "actor": "text",
-    "occurred_at": "timestamptz", "schema_version": "int", "events": "jsonb", "schema": "jsonb",
+    "occurred_at": "timestamptz", "schema_version": "int", "events": "jsonb", "definition": "jsonb",
+    # the subscription functions
+    "name": "text", "event_types": "text[]", "after_position": "bigint", "to_position": "bigint",
+    "max_count": "int", "consumer": "int", "consumers": "int", "error_message": "text",
 }
+
+# The positions a subscription call takes or returns (shifted by the feed's
+# head before the case, see run_subscription_case).
+POSITION_ARGS = ("after_position", "to_position")
+POSITION_COLUMNS = ("last_position", "rebuild_target")
 
 
 def expand(v):
@@ -183,6 +192,139 @@ def run_replay_case(conn, case, snapshot_every=0):
     return problems
 
 
+def shift(value, by):
+    """A position of the case's feed as the database numbers it (NULL and
+    negative positions are passed as they are: they are the refusals)."""
+    return value + by if isinstance(value, int) and value >= 0 else value
+
+
+def named(args):
+    names = [f"{k} => %s::{TYPES[k]}" for k in args]
+    params = [Jsonb(v) if TYPES[k] == "jsonb" and v is not None else v for k, v in args.items()]
+    return ", ".join(names), params
+
+
+def seal_up_to(cur, head):
+    """Seals until the feed reaches head (the events just appended)."""
+    for _ in range(200):
+        cur.execute("SELECT chronicle.seal()")
+        cur.execute("SELECT chronicle.feed_head()")
+        if cur.fetchone()[0] >= head:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the feed did not reach {head}")
+
+
+def run_subscription_case(conn, case):
+    """Runs a case of subscriptions.json. The database may hold events
+    already (an upgraded or restored copy): the case's feed starts after
+    the head it finds, and every position going in or coming out is shifted
+    by that head, so a case reads as if its feed started at 1. Stream ids
+    are kept as they are (consumer groups assign streams by their id's hash)."""
+    problems = []
+    cur = conn.cursor()
+    cur.execute("SELECT chronicle.seal()")
+    cur.execute("SELECT chronicle.feed_head()")
+    offset = cur.fetchone()[0]
+
+    def append(e):
+        cur.execute("SELECT chronicle.append_event(%s, %s, '{}', stream_type => %s)",
+                    [e["stream_id"], e["event_type"], e["stream_type"]])
+        cur.execute("SELECT chronicle.feed_head() + count(*) FILTER (WHERE global_position IS NULL) "
+                    "FROM chronicle.events")
+        seal_up_to(cur, cur.fetchone()[0])
+        cur.execute("SELECT chronicle.feed_head()")
+        return cur.fetchone()[0] - offset
+
+    for e in case["feed"]:
+        append(e)
+    created = set()
+    for i, step in enumerate(case["steps"]):
+        fn, want = step["call"], step["expect"]
+        args = dict(step["args"])
+        for k in POSITION_ARGS:
+            if k in args:
+                args[k] = shift(args[k], offset)
+        # A position left to its default (0: the beginning) is this case's beginning.
+        if fn == "create_subscription" and "after_position" not in args:
+            args["after_position"] = offset
+        if fn == "reset_subscription" and "to_position" not in args:
+            args["to_position"] = offset
+        if fn == "append":  # committed, then sealed
+            got = append(args)
+            if got != want.get("position"):
+                problems.append(f"step {i} (append): position {got}, expected {want.get('position')}")
+            continue
+        try:
+            with conn.transaction():
+                sql, params = named(args)
+                if fn == "poll":
+                    cur.execute(f"SELECT global_position FROM chronicle.poll({sql})", params)
+                    got = [r[0] - offset for r in cur.fetchall()]
+                elif fn == "ack":
+                    cur.execute(f"SELECT chronicle.ack({sql})", params)
+                    got = cur.fetchone()[0] - offset
+                else:
+                    cur.execute(f"SELECT to_jsonb(s) FROM chronicle.{fn}({sql}) s", params)
+                    got = cur.fetchone()[0]
+                    for k in POSITION_COLUMNS:
+                        if got.get(k) is not None:
+                            got[k] -= offset
+                    created.add(got["name"])
+        except psycopg.Error as e:
+            w = want.get("error")
+            if not w:
+                problems.append(f"step {i} ({fn}): expected {want}, got {e.sqlstate}: {e.diag.message_primary}")
+            elif e.sqlstate != w["sqlstate"] or w["field"] not in (e.diag.message_primary or ""):
+                problems.append(f"step {i} ({fn}): expected {w}, got {e.sqlstate}: {e.diag.message_primary}")
+            elif not e.diag.message_hint:
+                problems.append(f"step {i} ({fn}): no HINT: {e.diag.message_primary}")
+            continue
+        if "error" in want:
+            problems.append(f"step {i} ({fn}): expected {want['error']}, got {got}")
+            continue
+        for key in ("positions", "checkpoint", "position"):
+            if key in want and got != want[key]:
+                problems.append(f"step {i} ({fn}): {key} {got}, expected {want[key]}")
+        for k, v in want.get("row", {}).items():
+            if got.get(k) != v:
+                problems.append(f"step {i} ({fn}): row.{k} = {got.get(k)!r}, expected {v!r}")
+        name = args.get("name")
+        if "state" in want:
+            cur.execute("SELECT to_jsonb(s) FROM chronicle.subscriptions s WHERE name = %s", [name])
+            row = cur.fetchone()[0]
+            for k in POSITION_COLUMNS:
+                if row.get(k) is not None:
+                    row[k] -= offset
+            for k, v in want["state"].items():
+                if row.get(k) != v:
+                    problems.append(f"step {i} ({fn}): state.{k} = {row.get(k)!r}, expected {v!r}")
+        if "consumer_positions" in want:
+            cur.execute("SELECT array_agg(position - %s ORDER BY consumer) FROM chronicle.subscription_consumers "
+                        "WHERE subscription = %s", [offset, name])
+            got_positions = cur.fetchone()[0]
+            if got_positions != want["consumer_positions"]:
+                problems.append(f"step {i} ({fn}): consumer positions {got_positions}, "
+                                f"expected {want['consumer_positions']}")
+    for name in created:
+        cur.execute("DELETE FROM chronicle.subscriptions WHERE name = %s", [name])
+    return problems
+
+
+def check_consumer_of(conn, rows):
+    """The core's consumer assignment equals Postgres' hashtextextended mod n
+    (what 0.2.0 computed in SQL: upgraded groups keep their streams)."""
+    problems = []
+    for r in rows:
+        got = conn.execute(
+            "SELECT chronicle_internal._consumer_of(%(s)s, %(n)s), "
+            "mod(mod(hashtextextended(%(s)s, 0), %(n)s) + %(n)s, %(n)s)",
+            {"s": r["stream_id"], "n": r["consumers"]}).fetchone()
+        if list(got) != [r["consumer"], r["consumer"]]:
+            problems.append(f"{r['stream_id']} of {r['consumers']}: core and hash give {got}, expected {r['consumer']}")
+    return problems
+
+
 def main():
     dsn = sys.argv[1]
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -198,6 +340,12 @@ def main():
             for case in doc["cases"]:
                 problems = runner(conn, case)
                 check(f"{path.name}: {case['name']}", not problems, "\n".join(problems))
+        doc = json.loads((HERE / "subscriptions.json").read_text())
+        for case in doc["cases"]:
+            problems = run_subscription_case(conn, case)
+            check(f"subscriptions.json: {case['name']}", not problems, "\n".join(problems))
+        problems = check_consumer_of(conn, doc["consumer_of"])
+        check("subscriptions.json: consumer_of equals hashtextextended mod n", not problems, "\n".join(problems))
     finish()
 
 

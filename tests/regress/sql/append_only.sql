@@ -6,7 +6,9 @@
 DROP EXTENSION chronicle;
 CREATE EXTENSION chronicle;
 SELECT chronicle.append_event('ledger-1', 'Deposited', '{"amount": 100}');
-SELECT chronicle.seal() >= 0 AS sealed;
+SELECT FROM chronicle.seal();
+SELECT count(*) AS events, count(global_position) AS sealed, chronicle.feed_head() AS head
+  FROM chronicle.events;
 
 -- Through the view.
 UPDATE chronicle.events SET data = '{"amount": 1000000}';

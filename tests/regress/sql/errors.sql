@@ -20,8 +20,8 @@ SELECT chronicle.stream_version(NULL);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT * FROM chronicle.read_correlation(NULL);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
-SELECT * FROM chronicle.list_streams(max_count => NULL);
-\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- (An argument with a default takes it when passed NULL: not an error.)
+SELECT count(*) FROM chronicle.list_streams(max_count => NULL);
 
 -- Payloads must be JSON objects: 22023.
 SELECT chronicle.append_event('s-1', 'A', '[1, 2]');

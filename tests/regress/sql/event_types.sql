@@ -4,7 +4,7 @@
 DROP EXTENSION chronicle;
 CREATE EXTENSION chronicle;
 
-SELECT chronicle.define_event_type('ItemAdded', '{
+SELECT chronicle.define_event_type('ItemAdded', 1, '{
   "type": "object",
   "required": ["item_id", "quantity", "price"],
   "additionalProperties": false,
@@ -15,8 +15,15 @@ SELECT chronicle.define_event_type('ItemAdded', '{
     "tags":     {"type": "array", "items": {"enum": ["gift", "fragile"]}, "maxItems": 3}
   }
 }');
-SELECT chronicle.define_event_type('ItemAdded', '{"required": ["sku"]}', schema_version => 2);
+SELECT chronicle.define_event_type('ItemAdded', 2, '{"required": ["sku"]}');
 SELECT event_type, schema_version FROM chronicle.event_types ORDER BY 1, 2;
+-- The getter: the newest schema version, or the one asked for; 42704 if none.
+SELECT event_type, schema_version, schema FROM chronicle.event_type('ItemAdded');
+SELECT schema_version, schema -> 'required' AS required FROM chronicle.event_type('ItemAdded', 1);
+SELECT * FROM chronicle.event_type('ItemAdded', 3);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT * FROM chronicle.event_type('Note');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 
 -- Matching data is stored.
 SELECT chronicle.append_event('order-1', 'ItemAdded', '{"item_id": "apple", "quantity": 3, "price": 1.50}');
@@ -44,20 +51,22 @@ SELECT chronicle.append_event('order-1', 'Note', '{"text": "anything"}');
 SELECT version, event_type, schema_version FROM chronicle.read_stream('order-1');
 
 -- Bad definitions.
-SELECT chronicle.define_event_type('ItemAdded', '{"type": "text"}');
+SELECT chronicle.define_event_type('ItemAdded', 1, '{"type": "text"}');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
-SELECT chronicle.define_event_type('ItemAdded', '{"properties": {"sku": {"pattern": "^[A-Z]"}}}');
+SELECT chronicle.define_event_type('ItemAdded', 1, '{"properties": {"sku": {"pattern": "^[A-Z]"}}}');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
-SELECT chronicle.define_event_type('Item Added', '{}');
+SELECT chronicle.define_event_type('Item Added', 1, '{}');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
-SELECT chronicle.define_event_type('ItemAdded', NULL);
+SELECT chronicle.define_event_type('ItemAdded', 1, NULL);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
-SELECT chronicle.define_event_type('ItemAdded', '{}', schema_version => 0);
+SELECT chronicle.define_event_type('ItemAdded', NULL::int, '{}');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.define_event_type('ItemAdded', 0, '{}');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 
 -- A definition rolled back leaves no trace, not even in this session's cache.
 BEGIN;
-SELECT chronicle.define_event_type('Note', '{"required": ["text"]}');
+SELECT chronicle.define_event_type('Note', 1, '{"required": ["text"]}');
 SELECT chronicle.append_event('order-1', 'Note', '{"txt": "typo"}');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 ROLLBACK;

@@ -1,7 +1,7 @@
 -- The global feed: dense positions, read_all, subscriptions, monitoring.
 -- chronicle.seal() hands out positions now (the sealer worker would do it
 -- within milliseconds); its count is not shown, as the worker may have
--- sealed some events first.
+-- sealed some events first: what it did is.
 
 DROP EXTENSION chronicle;
 CREATE EXTENSION chronicle;
@@ -18,7 +18,9 @@ ROLLBACK;
 -- A rejected append neither.
 SELECT chronicle.append_event('order-2', 'OrderPaid', '{}', expected_version => 7);
 SELECT chronicle.append_event('order-2', 'OrderPaid', '{}');
-SELECT chronicle.seal() >= 0 AS sealed;
+SELECT FROM chronicle.seal();
+SELECT count(*) AS events, count(global_position) AS sealed, chronicle.feed_head() AS head
+  FROM chronicle.events;
 
 -- Positions 1..6 in the order of the appending transactions; each stream in version order.
 SELECT global_position, stream_id, version, event_type FROM chronicle.read_all();
@@ -30,9 +32,9 @@ SELECT count(*) FROM chronicle.read_all(after_position => 6);
 -- read_stream shows the positions too.
 SELECT version, global_position FROM chronicle.read_stream('order-1');
 
+-- An argument with a default takes it when passed NULL.
+SELECT count(*) FROM chronicle.read_all(after_position => NULL, max_count => NULL);
 -- Bad arguments.
-SELECT chronicle.read_all(after_position => NULL);
-\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT chronicle.read_all(after_position => -1);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT chronicle.read_all(max_count => -5);
@@ -53,7 +55,7 @@ BEGIN READ ONLY;
 SELECT chronicle.seal();
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 ROLLBACK;
-SELECT chronicle.seal(max_events => -1);
+SELECT chronicle.seal(max_count => -1);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 -- read_all works in both (it only reads).
 BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
@@ -63,18 +65,18 @@ COMMIT;
 -- Subscriptions.
 SELECT name, stream_type, event_types, status, last_position, events_processed, consumers
   FROM chronicle.create_subscription('orders', stream_type => 'order');
-SELECT name, last_position FROM chronicle.create_subscription('everything', start_position => 2);
-SELECT chronicle.create_subscription('orders');
+SELECT name, last_position FROM chronicle.create_subscription('everything', after_position => 2);
+SELECT * FROM chronicle.create_subscription('orders');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
-SELECT chronicle.create_subscription('late', start_position => 99);
+SELECT * FROM chronicle.create_subscription('late', after_position => 99);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
-SELECT chronicle.create_subscription(NULL);
+SELECT * FROM chronicle.create_subscription(NULL);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
-SELECT chronicle.create_subscription('x''); DROP TABLE chronicle.event_log; --', event_types => ARRAY['A;B']);
+SELECT * FROM chronicle.create_subscription('x''); DROP TABLE chronicle.event_log; --', event_types => ARRAY['A;B']);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 -- An odd name is just a name.
 SELECT name FROM chronicle.create_subscription('x''); DROP TABLE chronicle.event_log; --');
-SELECT chronicle.drop_subscription('x''); DROP TABLE chronicle.event_log; --');
+SELECT name FROM chronicle.drop_subscription('x''); DROP TABLE chronicle.event_log; --');
 SELECT count(*) AS events_still_there FROM chronicle.event_log;
 
 SELECT global_position, stream_id, version FROM chronicle.poll('orders', max_count => 2);
@@ -92,6 +94,8 @@ SELECT count(*) FROM chronicle.poll('orders');
 SELECT chronicle.ack('orders', 7);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT chronicle.ack('orders', -1);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.ack('orders', NULL);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT chronicle.ack('nope', 1);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
@@ -115,10 +119,10 @@ SELECT status FROM chronicle.resume_subscription('everything');
 SELECT global_position FROM chronicle.poll('everything', max_count => 1);
 SELECT status, error_message FROM chronicle.fail_subscription('everything', 'projection crashed on position 3');
 SELECT count(*) FROM chronicle.poll('everything');
-SELECT name, status, position, head, lag, last_processed IS NOT NULL AS processed, error_message
+SELECT name, status, last_position, head_position, lag, last_processed_at IS NOT NULL AS processed, error_message
   FROM chronicle.subscription_lag ORDER BY name;
 SELECT status, error_message FROM chronicle.resume_subscription('everything');
-SELECT chronicle.fail_subscription('everything', NULL);
+SELECT * FROM chronicle.fail_subscription('everything', NULL);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 
 -- Reset: rebuilding until the checkpoint reaches the head at reset time.
@@ -128,7 +132,7 @@ SELECT chronicle.ack('orders', 3);
 SELECT status FROM chronicle.subscriptions WHERE name = 'orders';
 SELECT chronicle.ack('orders', 6);
 SELECT status, rebuild_target FROM chronicle.subscriptions WHERE name = 'orders';
-SELECT chronicle.reset_subscription('orders', to_position => 7);
+SELECT * FROM chronicle.reset_subscription('orders', to_position => 7);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT status FROM chronicle.reset_subscription('orders', to_position => 6);
 -- A rebuild that reaches its target while paused is running once resumed.
@@ -149,11 +153,16 @@ SELECT chronicle.ack('grouped', 6, 0), chronicle.ack('grouped', 6, 1);
 SELECT last_position, consumers FROM chronicle.subscriptions WHERE name = 'grouped';
 SELECT chronicle.ack('grouped', 6, 2);
 SELECT last_position, events_processed FROM chronicle.subscriptions WHERE name = 'grouped';
+-- Resizing the group restarts every consumer at the group checkpoint and
+-- keeps the count of processed events.
+SELECT count(*) FROM chronicle.poll('grouped', consumers => 2);
+SELECT consumer, position, events_processed FROM chronicle.subscription_consumers WHERE subscription = 'grouped' ORDER BY 1;
+SELECT last_position, events_processed, consumers FROM chronicle.subscriptions WHERE name = 'grouped';
 
 -- Monitoring.
 SELECT head_position, waiting_events, last_sealed_at IS NOT NULL AS sealed_once FROM chronicle.feed_status;
-SELECT chronicle.drop_subscription('grouped');
-SELECT chronicle.drop_subscription('grouped');
+SELECT name, last_position, events_processed FROM chronicle.drop_subscription('grouped');
+SELECT * FROM chronicle.drop_subscription('grouped');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM chronicle.subscription_consumers WHERE subscription = 'grouped';
 
@@ -164,6 +173,8 @@ SELECT chronicle.append_event('order-3', 'OrderPlaced', '{}');
 ROLLBACK TO SAVEPOINT s;
 SELECT chronicle.append_event('order-2', 'OrderNoted', '{}');
 COMMIT;
-SELECT chronicle.seal() >= 0 AS sealed;
+SELECT FROM chronicle.seal();
+SELECT count(*) AS events, count(global_position) AS sealed, chronicle.feed_head() AS head
+  FROM chronicle.events;
 SELECT global_position, stream_id, version, event_type FROM chronicle.read_all(after_position => 5);
 SELECT count(*) FROM chronicle.events WHERE stream_id = 'order-3';

@@ -20,6 +20,12 @@ SELECT stream_id, stream_type, events, first_event_at <= last_event_at AS ordere
  ORDER BY events DESC, stream_id
  LIMIT 2;
 
+-- A subscription's lag behind the feed's head.
+SELECT FROM chronicle.seal();
+SELECT name FROM chronicle.create_subscription('projector', after_position => 2);
+SELECT name, status, last_position, head_position, lag, last_processed_at, error_message
+  FROM chronicle.subscription_lag;
+
 -- The views are documented like everything else.
 SELECT c.relname, obj_description(c.oid, 'pg_class') IS NOT NULL AS commented
   FROM pg_class c

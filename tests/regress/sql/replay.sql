@@ -70,7 +70,8 @@ SELECT chronicle.append_event('cart-1', 'Changed', '{"items": 2, "owner": null}'
 SELECT chronicle.state_at('cart-1');
 
 -- A stream that does not exist has no state.
-SELECT chronicle.state_at('order-404') IS NULL AS no_state;
+SELECT chronicle.state_at('order-404');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 
 -- Redefining a reducer replaces it, and drops the snapshots made with the old one.
 SELECT chronicle.define_reducer('Order', '{"on": {"OrderPaid": [{"op": "set", "path": "/paid", "value": true}]}}');

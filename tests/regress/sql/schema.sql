@@ -1,19 +1,21 @@
--- The extension's objects: everything lives in schema chronicle, every
--- function is commented and declares its volatility.
+-- The extension's objects: the API lives in schema chronicle, its helpers in
+-- chronicle_internal; every function is commented and declares its
+-- volatility.
 SELECT extname, extversion, nspname AS schema
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
  WHERE extname = 'chronicle';
 
 -- Functions with their volatility, strictness and parallel safety.
-SELECT p.proname, p.pronargs AS nargs, p.provolatile AS volatility, p.proisstrict AS strict, p.proparallel AS parallel
+SELECT p.pronamespace::regnamespace AS schema, p.proname, p.pronargs AS nargs, p.provolatile AS volatility,
+       p.proisstrict AS strict, p.proparallel AS parallel
   FROM pg_proc p
- WHERE p.pronamespace = 'chronicle'::regnamespace
- ORDER BY 1, 2;
+ WHERE p.pronamespace IN ('chronicle'::regnamespace, 'chronicle_internal'::regnamespace)
+ ORDER BY 1, 2, 3;
 
 -- No function, table or column without a comment.
 SELECT 'function' AS kind, p.oid::regprocedure::text AS name
   FROM pg_proc p
- WHERE p.pronamespace = 'chronicle'::regnamespace
+ WHERE p.pronamespace IN ('chronicle'::regnamespace, 'chronicle_internal'::regnamespace)
    AND obj_description(p.oid, 'pg_proc') IS NULL
 UNION ALL
 SELECT 'table', c.oid::regclass::text
@@ -21,13 +23,14 @@ SELECT 'table', c.oid::regclass::text
  WHERE c.relnamespace = 'chronicle'::regnamespace AND c.relkind = 'r'
    AND obj_description(c.oid, 'pg_class') IS NULL;
 
--- The indexes the seeds ask for, the sealer's, and the feed's.
+-- The indexes of the queries event stores run (by stream type, by event
+-- type, by correlation), the sealer's, and the feed's.
 SELECT indexrelid::regclass AS index, pg_get_indexdef(indexrelid) AS definition
   FROM pg_index
  WHERE indrelid IN ('chronicle.event_log'::regclass, 'chronicle.streams'::regclass,
                     'chronicle.feed'::regclass, 'chronicle.subscriptions'::regclass,
                     'chronicle.subscription_consumers'::regclass)
- ORDER BY 1::text;
+ ORDER BY indexrelid::regclass::text;
 
 -- The tables pg_dump dumps with the extension (everything but the snapshot cache).
 SELECT unnest(extconfig)::regclass::text AS dumped FROM pg_extension WHERE extname = 'chronicle' ORDER BY 1;
@@ -37,11 +40,11 @@ SELECT unnest(string_to_array(pg_get_function_arguments('chronicle.append_event'
 SELECT unnest(string_to_array(pg_get_function_arguments('chronicle.append_events'::regproc), ', ')) AS append_events;
 SELECT pg_get_function_result('chronicle.read_stream'::regproc) AS read_stream_returns;
 
--- The feed's public signatures (the issue's names).
-SELECT p.proname, pg_get_function_arguments(p.oid) AS arguments, pg_get_function_result(p.oid) AS returns
+-- Every public function's signature (the naming rules of the README: the
+-- object acted on first; after_position / to_position; max_count; a
+-- definition's payload is definition), deprecated ones marked.
+SELECT p.proname, pg_get_function_arguments(p.oid) AS arguments, pg_get_function_result(p.oid) AS returns,
+       obj_description(p.oid, 'pg_proc') LIKE 'Deprecated%' AS deprecated
   FROM pg_proc p
  WHERE p.pronamespace = 'chronicle'::regnamespace
-   AND p.proname IN ('read_all', 'create_subscription', 'drop_subscription', 'poll', 'ack',
-                     'pause_subscription', 'resume_subscription', 'reset_subscription',
-                     'fail_subscription', 'seal', 'feed_head')
- ORDER BY 1;
+ ORDER BY 1, 2;

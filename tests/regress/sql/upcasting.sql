@@ -19,6 +19,11 @@ SELECT chronicle.define_upcaster('ItemAdded', 2, '[
   {"op": "remove", "path": "/customer"}
 ]');
 
+-- The getter: one upcaster; 42704 if none is defined.
+SELECT event_type, from_schema_version, steps FROM chronicle.upcaster('ItemAdded', 2);
+SELECT * FROM chronicle.upcaster('ItemAdded', 3);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+
 -- Stored events are never changed ...
 SELECT version, schema_version, data FROM chronicle.read_stream('order-7');
 -- ... but can be read upcast:
@@ -54,5 +59,5 @@ SELECT chronicle.define_upcaster('ItemAdded', NULL, '[{"op": "remove", "path": "
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT chronicle.define_upcaster('Item Added', 1, '[{"op": "remove", "path": "/a"}]');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
-SELECT * FROM chronicle.read_stream('order-7', upcast => NULL);
-\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- upcast => NULL takes its default (false): the stored data.
+SELECT version, schema_version FROM chronicle.read_stream('order-7', upcast => NULL);
