@@ -1,4 +1,5 @@
--- The seeds' Order example (seed 002), through Chronicle's SQL API.
+-- The Order example (an order created, items added, paid; an Order rebuilt
+-- from its events), through Chronicle's SQL API.
 \pset footer off
 -- The Order aggregate as data: how each event type changes the state.
 SELECT chronicle.define_reducer('Order', '{
@@ -43,11 +44,12 @@ SELECT version AS "Version", chronicle.state_at('order-001', version) AS "State"
 \echo '=== Streams'
 SELECT stream_id, stream_type, version FROM chronicle.list_streams();
 \echo '=== The global feed: every event at a dense position (chronicle.read_all)'
-SELECT chronicle.seal() >= 0 AS "sealed now (the sealer worker does it within milliseconds)";
+-- (seal() hands out positions now; the sealer worker does it within milliseconds)
+SELECT FROM chronicle.seal() \g /dev/null
 SELECT global_position AS "Position", stream_id AS "Stream", version AS "Version", event_type AS "Event Type"
   FROM chronicle.read_all();
-\echo '=== A subscription (seed 003''s projection checkpoint): poll, ack, lag'
+\echo '=== A subscription (a projection''s checkpoint): poll, ack, lag'
 SELECT name, status FROM chronicle.create_subscription('order-projection', stream_type => 'Order');
 SELECT global_position, event_type FROM chronicle.poll('order-projection', 2);
 SELECT chronicle.ack('order-projection', 2) AS "checkpoint";
-SELECT name, status, position, head, lag FROM chronicle.subscription_lag;
+SELECT name, status, last_position, head_position, lag FROM chronicle.subscription_lag;

@@ -122,7 +122,7 @@ SELECT chronicle.append_events('ticket-1', '[
   {"event_type": "TicketOpened", "data": {"title": "Printer on fire"}},
   {"event_type": "TicketCommented", "data": {"text": 42}},
   {"event_type": "TicketCommented", "data": {"text": "Put it out first."}}]', 0, 'Ticket');
-SELECT chronicle.define_event_type('TicketCommented', '{
+SELECT chronicle.define_event_type('TicketCommented', 1, '{
   "type": "object", "required": ["text"],
   "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 2000}}
 }');
@@ -153,4 +153,4 @@ END
 $$;
 GRANT chronicle_reader TO chronicle_dashboard;
 RESET client_min_messages;
-SELECT stream_type, streams, events FROM chronicle.stream_types();
+SELECT stream_type, streams, events FROM chronicle.list_stream_types();

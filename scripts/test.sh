@@ -108,6 +108,9 @@ suite() {
     if [ "$summaries" -eq 0 ]; then
         printf '   no test summary (%s) in %s: counted as 1 failed\n' "$formats" "$LOGS/$name.log"
         passed=0 failed=1
+    elif [ $((passed + failed)) -eq 0 ]; then
+        printf '   its summaries count no test in %s: counted as 1 failed\n' "$LOGS/$name.log"
+        failed=1
     fi
     if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
     TOTAL_PASSED=$((TOTAL_PASSED + passed))
@@ -258,12 +261,14 @@ sql_suites() {
     return $status
 }
 
-# Upgrades: 0.1.0 with data, ALTER EXTENSION UPDATE, the catalog compared
-# with a fresh install, then the SQL suites on the upgraded database.
+# Upgrades: each released version with data, ALTER EXTENSION UPDATE, the
+# catalog compared with a fresh install; then the SQL suites on the
+# database updated from the previous release (0.2.0).
 upgrade() {
     local status=0
     "$VENV/bin/python" "$ROOT/tests/upgrade/run.py" upgrade "$DSN" 0.1.0 || status=1
-    sql_suites test "$PORT" chronicle_upgrade 0.1.0 || status=1
+    "$VENV/bin/python" "$ROOT/tests/upgrade/run.py" upgrade "$DSN" 0.2.0 || status=1
+    sql_suites test "$PORT" chronicle_upgrade 0.2.0 || status=1
     return $status
 }
 

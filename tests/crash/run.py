@@ -194,7 +194,7 @@ def check_round(dsn, out, rnd):
             time.sleep(0.1)
         positions = [p for p, in conn.execute(
             "SELECT global_position FROM chronicle.events ORDER BY global_position NULLS FIRST").fetchall()]
-        sub = conn.execute("SELECT position FROM chronicle.subscription_lag WHERE name = 'projection'").fetchone()[0]
+        sub = conn.execute("SELECT last_position FROM chronicle.subscription_lag WHERE name = 'projection'").fetchone()[0]
         resumed = conn.execute("SELECT global_position FROM chronicle.poll('projection', 50)").fetchall()
     stored = defaultdict(list)
     for eid, stream, version in rows:

@@ -255,7 +255,7 @@ def phase_dump_restore(dsn, restore_dsn):
     pgbin = os.environ["PGBIN"]
     dump = "/tmp/chronicle-feed.dump"
     with psycopg.connect(dsn, autocommit=True) as conn, psycopg.connect(dsn) as older:
-        conn.execute("SELECT chronicle.create_subscription('copied', start_position => 3)")
+        conn.execute("SELECT chronicle.create_subscription('copied', after_position => 3)")
         conn.execute("SELECT chronicle.ack('copied', 5)")
         for i in range(10):
             conn.execute("SELECT chronicle.append_event(%s, 'Tick', '{}', stream_type => 'Dump')", [f"dump-{i % 3}"])
