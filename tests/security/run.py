@@ -5,8 +5,10 @@ Usage: python run.py DSN
 Against a database with the extension, as real login roles (the test cluster
 trusts local connections, so each role connects for itself):
 
-  * privileges: PUBLIC gets nothing; chronicle_reader reads, replays and
-    polls; chronicle_writer also appends, imports and acks;
+  * privileges: PUBLIC gets nothing, in schema chronicle or in
+    chronicle_internal (the internal helpers); chronicle_reader reads,
+    replays and polls (the deprecated 0.2.0 wrappers are granted like their
+    replacements); chronicle_writer also appends, imports and acks;
     chronicle_admin also defines and manages subscriptions. Nobody but the
     owner writes a table: a writer cannot UPDATE or DELETE events, move a
     stream head or forge a snapshot; a superuser is stopped by the guard
@@ -86,6 +88,100 @@ def fresh_export(conn, stream_id):
     return "\n".join([lines[0]] + [json.dumps(e) for e in events])
 
 
+SCHEMAS = "('chronicle'::regnamespace, 'chronicle_internal'::regnamespace)"
+
+# What each role may execute, by signature (schema.name(argument types)):
+# chronicle_reader reads, replays and polls, with the internal helpers those
+# functions call with its rights; chronicle_writer adds appends, imports and
+# acks; chronicle_admin adds the definitions, the subscriptions' lifecycle
+# and seal. The deprecated 0.2.0 wrappers are granted exactly like the
+# functions they call.
+READER_FNS = {
+    "chronicle.read_stream(text,bigint,bigint,boolean)",
+    "chronicle.stream_version(text)",
+    "chronicle.read_correlation(uuid)",
+    "chronicle.list_streams(text,text,text,integer)",
+    "chronicle.list_stream_types()",
+    "chronicle.stream_types()",  # deprecated: list_stream_types()
+    "chronicle.reducer(text)",
+    "chronicle.event_type(text,integer)",
+    "chronicle.upcaster(text,integer)",
+    "chronicle.export_stream(text,bigint,bigint)",
+    "chronicle.read_all(bigint,integer,text,text[])",
+    "chronicle.feed_head()",
+    "chronicle.poll(text,integer,integer,integer)",
+    "chronicle.state_at(text,bigint,timestamp with time zone)",
+    "chronicle.state_history(text,bigint,bigint)",
+    "chronicle.diff(jsonb,jsonb)",
+    "chronicle.canonical_json(jsonb)",
+    "chronicle.current_tenant()",
+    "chronicle_internal._check_version_range(text,text,bigint,bigint)",
+    "chronicle_internal._require(text,text,boolean)",
+    "chronicle_internal._check_count(text,text,bigint)",
+    "chronicle_internal._not_found(text,text,text,bigint)",
+    "chronicle_internal._upcast(text,integer,jsonb)",
+    "chronicle_internal._export_header(text,bigint,bigint)",
+    "chronicle_internal._feed_range(bigint,bigint)",
+    "chronicle_internal._delivers(text,text[],integer,integer,text,text,text)",
+    "chronicle_internal._consumer_of(text,integer)",
+    "chronicle_internal._feed_page(bigint,integer,bigint,text,text[],integer,integer)",
+    "chronicle_internal._feed_tick()",
+    "chronicle_internal._check_feed_read(bigint,bigint,text,text[])",
+    "chronicle_internal._check_poll(text,bigint,bigint,bigint)",
+    "chronicle_internal._subscription(text,text,boolean)",
+    "chronicle_internal._subscription_error(text,text,boolean)",
+    "chronicle_internal._delivers_in(text)",
+    "chronicle_internal._scan_end(bigint,bigint)",
+    "chronicle_internal._regroup(text,integer)",
+    "chronicle_internal._skip(text,integer,bigint,bigint)",
+}
+WRITER_FNS = READER_FNS | {
+    "chronicle.append_event(text,text,jsonb,jsonb,bigint,uuid,text,uuid,uuid,text,timestamp with time zone,integer)",
+    "chronicle.append_events(text,jsonb,bigint,text)",
+    "chronicle.import_stream(text,text)",
+    "chronicle.ack(text,bigint,integer)",
+    "chronicle_internal._import_batches(text,integer)",
+}
+ADMIN_FNS = WRITER_FNS | {
+    "chronicle.define_reducer(text,jsonb)",
+    "chronicle.define_event_type(text,integer,jsonb)",
+    "chronicle.define_event_type(text,jsonb,integer)",  # deprecated: (event_type, schema_version, definition)
+    "chronicle.define_upcaster(text,integer,jsonb)",
+    "chronicle.create_subscription(text,text,text[],bigint)",
+    "chronicle.drop_subscription(text)",
+    "chronicle.pause_subscription(text)",
+    "chronicle.resume_subscription(text)",
+    "chronicle.fail_subscription(text,text)",
+    "chronicle.reset_subscription(text,bigint)",
+    "chronicle.seal(integer)",
+    "chronicle.seal(bigint)",  # deprecated: seal(max_count int)
+}
+# The functions that run as their owner: exactly those that write, each
+# with its checks. The deprecated define_event_type(text, jsonb, int) and
+# seal(bigint) are plain wrappers that run with their caller's rights.
+DEFINERS = {
+    "chronicle.append_event(text,text,jsonb,jsonb,bigint,uuid,text,uuid,uuid,text,timestamp with time zone,integer)",
+    "chronicle.append_events(text,jsonb,bigint,text)",
+    "chronicle.define_reducer(text,jsonb)",
+    "chronicle.define_event_type(text,integer,jsonb)",
+    "chronicle.define_upcaster(text,integer,jsonb)",
+    "chronicle.seal(integer)",
+    "chronicle.create_subscription(text,text,text[],bigint)",
+    "chronicle.drop_subscription(text)",
+    "chronicle.pause_subscription(text)",
+    "chronicle.resume_subscription(text)",
+    "chronicle.fail_subscription(text,text)",
+    "chronicle.reset_subscription(text,bigint)",
+    "chronicle.ack(text,bigint,integer)",
+    "chronicle_internal._feed_tick()",
+    "chronicle_internal._regroup(text,integer)",
+    "chronicle_internal._skip(text,integer,bigint,bigint)",
+}
+# A function's signature as the sets above spell it.
+SIGNATURE = ("n.nspname || '.' || p.proname || '(' || replace(pg_catalog.oidvectortypes(p.proargtypes), ', ', ',') || ')'")
+FUNCTIONS = f"pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.pronamespace IN {SCHEMAS}"
+
+
 def setup(su):
     su.execute("DROP SCHEMA IF EXISTS evil CASCADE")
     for role in ROLES:
@@ -103,78 +199,98 @@ def setup(su):
 
 
 def privileges(su):
-    # The catalogue: PUBLIC has nothing; the definer functions are exactly
-    # the writers, each with a fixed search_path.
-    public = rows(su, """
-        SELECT p.oid::regprocedure::text FROM pg_proc p
-         WHERE p.pronamespace = 'chronicle'::regnamespace AND has_function_privilege('sec_nobody', p.oid, 'EXECUTE')
+    # The catalogue: PUBLIC has nothing, in the public schema or the
+    # internal one; the definer functions are exactly the writers, each with
+    # a fixed search_path.
+    public = rows(su, f"""
+        SELECT {SIGNATURE} FROM {FUNCTIONS} AND has_function_privilege('sec_nobody', p.oid, 'EXECUTE')
         UNION ALL
         SELECT c.oid::regclass::text FROM pg_class c
-         WHERE c.relnamespace = 'chronicle'::regnamespace AND c.relkind IN ('r', 'v', 'S')
+         WHERE c.relnamespace IN {SCHEMAS} AND c.relkind IN ('r', 'v', 'S')
            AND (has_table_privilege('sec_nobody', c.oid, 'SELECT') OR has_table_privilege('sec_nobody', c.oid, 'INSERT'))""")
     check("PUBLIC has no privilege on any function, table or view", public == [], str(public))
     check("PUBLIC cannot use the schema", not one(su, "SELECT has_schema_privilege('sec_nobody', 'chronicle', 'USAGE')"))
-    definers = {r[0] for r in rows(su, """
-        SELECT p.proname FROM pg_proc p WHERE p.pronamespace = 'chronicle'::regnamespace AND p.prosecdef""")}
-    check("SECURITY DEFINER exactly on the functions that write", definers == {
-        "append_event", "append_events", "define_reducer", "define_event_type", "define_upcaster",
-        "seal", "_feed_tick", "create_subscription", "drop_subscription", "pause_subscription",
-        "resume_subscription", "fail_subscription", "reset_subscription", "ack", "_regroup", "_skip"},
-        str(sorted(definers)))
-    unpinned = rows(su, """
-        SELECT p.oid::regprocedure::text FROM pg_proc p
-         WHERE p.pronamespace = 'chronicle'::regnamespace AND p.prosecdef
-           AND NOT coalesce(p.proconfig, '{}') @> ARRAY['search_path=pg_catalog, pg_temp']""")
+    check("PUBLIC cannot use the internal schema",
+          not one(su, "SELECT has_schema_privilege('sec_nobody', 'chronicle_internal', 'USAGE')"))
+    check("the internal helpers are all in chronicle_internal (none left in chronicle)",
+          rows(su, "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = 'chronicle'::regnamespace "
+                   "AND p.proname LIKE '\\_%'") == [])
+    definers = {r[0] for r in rows(su, f"SELECT {SIGNATURE} FROM {FUNCTIONS} AND p.prosecdef")}
+    check("SECURITY DEFINER exactly on the functions that write (not on the deprecated wrappers)",
+          definers == DEFINERS, f"extra {sorted(definers - DEFINERS)}, missing {sorted(DEFINERS - definers)}")
+    unpinned = rows(su, f"""
+        SELECT {SIGNATURE} FROM {FUNCTIONS} AND p.prosecdef
+           AND NOT coalesce(p.proconfig, '{{}}') @> ARRAY['search_path=pg_catalog, pg_temp']""")
     check("every SECURITY DEFINER function sets search_path = pg_catalog, pg_temp", unpinned == [], str(unpinned))
+    # The deprecated wrappers run SQL as their callers: they pin theirs too.
+    wrappers = rows(su, """
+        SELECT p.oid::regprocedure::text FROM pg_proc p
+         WHERE p.oid IN ('chronicle.stream_types()'::regprocedure, 'chronicle.seal(bigint)'::regprocedure,
+                         'chronicle.define_event_type(text, jsonb, int)'::regprocedure)
+           AND NOT p.prosecdef AND coalesce(p.proconfig, '{}') @> ARRAY['search_path=pg_catalog, pg_temp']""")
+    check("the three deprecated wrappers run with their callers' rights and a fixed search_path",
+          len(wrappers) == 3, str(wrappers))
     # Functions that run SQL but set no search_path: only the inlined SQL
     # helpers (every name in them qualified) and Rust functions without SPI.
-    loose = {r[0] for r in rows(su, """
-        SELECT p.proname FROM pg_proc p
-         WHERE p.pronamespace = 'chronicle'::regnamespace AND p.proconfig IS NULL""")}
-    check("only inlined helpers and pure functions run without a fixed search_path", loose <= {
-        "_feed_range", "_delivers", "_in_tenant", "_event_id_at", "_refuse_history_change",
-        "_check_read_range", "_require", "_check_count", "_check_feed_read", "_check_subscription",
-        "_check_poll", "_check_position", "_subscription_error", "_system_identifier",
-        "_import_batches", "canonical_json", "diff", "current_tenant"}, str(sorted(loose)))
+    loose = {r[0] for r in rows(su, f"""
+        SELECT n.nspname || '.' || p.proname FROM {FUNCTIONS} AND p.proconfig IS NULL""")}
+    allowed_loose = {"chronicle." + f for f in ("canonical_json", "diff", "current_tenant")} | {
+        "chronicle_internal." + f for f in (
+            "_feed_range", "_delivers", "_in_tenant", "_event_id_at", "_matching", "_check_version_range",
+            "_require", "_check_count", "_not_found", "_check_feed_read", "_check_subscription", "_check_poll",
+            "_check_name", "_subscription_error", "_subscription_next", "_consumer_of", "_delivers_in",
+            "_scan_end", "_skip_to", "_ack_to", "_system_identifier", "_import_batches")}
+    check("only inlined helpers and pure functions run without a fixed search_path", loose <= allowed_loose,
+          str(sorted(loose - allowed_loose)))
     # What each role may call, exactly; and no role but the owner holds any
     # write privilege on a table or sequence.
-    reader_fns = {
-        "read_stream", "stream_version", "read_correlation", "list_streams", "stream_types", "reducer",
-        "export_stream", "read_all", "feed_head", "poll", "state_at", "state_history", "diff",
-        "canonical_json", "current_tenant", "_check_read_range", "_require", "_check_count", "_upcast",
-        "_export_header", "_feed_range", "_delivers", "_feed_page", "_feed_tick", "_check_feed_read",
-        "_check_poll", "_subscription", "_subscription_error", "_regroup", "_skip"}
-    writer_fns = reader_fns | {"append_event", "append_events", "import_stream", "ack", "_import_batches"}
-    admin_fns = writer_fns | {
-        "define_reducer", "define_event_type", "define_upcaster", "create_subscription", "drop_subscription",
-        "pause_subscription", "resume_subscription", "fail_subscription", "reset_subscription", "seal"}
-    for role, want in (("chronicle_reader", reader_fns), ("chronicle_writer", writer_fns),
-                       ("chronicle_admin", admin_fns)):
-        got = {r[0] for r in rows(su, """
-            SELECT p.proname FROM pg_proc p
-             WHERE p.pronamespace = 'chronicle'::regnamespace AND has_function_privilege(%s, p.oid, 'EXECUTE')""",
-                                  [role])}
+    for role, want in (("chronicle_reader", READER_FNS), ("chronicle_writer", WRITER_FNS),
+                       ("chronicle_admin", ADMIN_FNS)):
+        got = {r[0] for r in rows(su, f"""
+            SELECT {SIGNATURE} FROM {FUNCTIONS} AND has_function_privilege(%s, p.oid, 'EXECUTE')""", [role])}
         check(f"{role} may execute exactly its functions", got == want,
               f"extra {sorted(got - want)}, missing {sorted(want - got)}")
-        writes = rows(su, """
+        check(f"{role} may use both schemas",
+              one(su, "SELECT has_schema_privilege(%s, 'chronicle', 'USAGE') "
+                      "AND has_schema_privilege(%s, 'chronicle_internal', 'USAGE')", [role, role]))
+        writes = rows(su, f"""
             SELECT c.oid::regclass::text, p FROM pg_class c,
                    unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p
-             WHERE c.relnamespace = 'chronicle'::regnamespace AND c.relkind IN ('r', 'v', 'p')
+             WHERE c.relnamespace IN {SCHEMAS} AND c.relkind IN ('r', 'v', 'p')
                AND has_table_privilege(%s, c.oid, p)
             UNION ALL
             SELECT c.oid::regclass::text, p FROM pg_class c, unnest(ARRAY['USAGE', 'UPDATE']) p
-             WHERE c.relnamespace = 'chronicle'::regnamespace AND c.relkind = 'S'
+             WHERE c.relnamespace IN {SCHEMAS} AND c.relkind = 'S'
                AND has_sequence_privilege(%s, c.oid, p)""", [role, role])
         check(f"{role} holds no write privilege on any table or sequence", writes == [], str(writes))
+        creates = rows(su, "SELECT s FROM unnest(ARRAY['chronicle', 'chronicle_internal']) s "
+                           "WHERE has_schema_privilege(%s, s, 'CREATE')", [role])
+        check(f"{role} cannot create objects in Chronicle's schemas", creates == [], str(creates))
 
     su.execute("SELECT chronicle.append_event('sec-1', 'Opened', '{\"n\": 1}', stream_type => 'Sec')")
     su.execute("SELECT chronicle.create_subscription('sec-sub', stream_type => 'Sec')")
     su.execute("SELECT chronicle.seal()")
+    # Definitions for the getters to find (of a type of their own, so that
+    # they change no state the checks below read).
+    su.execute("SELECT chronicle.define_reducer('SecDefs', '{\"on\": {}}')")
+    su.execute("SELECT chronicle.define_event_type('SecDefined', 1, '{\"type\": \"object\"}')")
+    su.execute("SELECT chronicle.define_upcaster('SecDefined', 1, '[{\"op\": \"rename\", \"path\": \"/a\", \"to\": \"b\"}]')")
 
     nobody, reader, writer, admin = (connect(r) for r in ("sec_nobody", "sec_reader", "sec_writer", "sec_admin"))
     expect(nobody, "PUBLIC cannot read a stream", "SELECT * FROM chronicle.read_stream('sec-1')", "42501")
     expect(nobody, "PUBLIC cannot append", "SELECT chronicle.append_event('sec-1', 'X', '{}')", "42501")
     expect(nobody, "PUBLIC cannot select events", "SELECT * FROM chronicle.events", "42501")
+    for what, sql in [
+        ("list_stream_types", "SELECT * FROM chronicle.list_stream_types()"),
+        ("stream_types (deprecated)", "SELECT * FROM chronicle.stream_types()"),
+        ("reducer", "SELECT * FROM chronicle.reducer('SecDefs')"),
+        ("event_type", "SELECT * FROM chronicle.event_type('SecDefined')"),
+        ("upcaster", "SELECT * FROM chronicle.upcaster('SecDefined', 1)"),
+        ("an internal helper", "SELECT chronicle_internal._require('x', 'y', true)"),
+        ("seal(bigint) (deprecated)", "SELECT chronicle.seal(10::bigint)"),
+        ("define_event_type (deprecated signature)", "SELECT chronicle.define_event_type('Opened', '{}')"),
+    ]:
+        expect(nobody, f"PUBLIC cannot call {what}", sql, "42501")
 
     for what, sql in [
         ("read_stream", "SELECT * FROM chronicle.read_stream('sec-1')"),
@@ -185,25 +301,41 @@ def privileges(su):
         ("poll as consumer 1 of 2 (regroups)", "SELECT * FROM chronicle.poll('sec-sub', 10, 1, 2)"),
         ("export_stream", "SELECT * FROM chronicle.export_stream('sec-1')"),
         ("list_streams", "SELECT * FROM chronicle.list_streams()"),
-        ("stream_types", "SELECT * FROM chronicle.stream_types()"),
+        ("list_stream_types", "SELECT * FROM chronicle.list_stream_types()"),
+        ("stream_types (deprecated)", "SELECT * FROM chronicle.stream_types()"),
+        ("reducer", "SELECT * FROM chronicle.reducer('SecDefs')"),
+        ("event_type", "SELECT * FROM chronicle.event_type('SecDefined')"),
+        ("event_type at a schema_version", "SELECT * FROM chronicle.event_type('SecDefined', 1)"),
+        ("upcaster", "SELECT * FROM chronicle.upcaster('SecDefined', 1)"),
         ("the events view", "SELECT * FROM chronicle.events"),
         ("the monitoring views", "SELECT * FROM chronicle.daily_activity, chronicle.stream_activity, chronicle.feed_status"),
         ("subscription_lag", "SELECT * FROM chronicle.subscription_lag"),
     ]:
         expect(reader, f"a reader can {what}", sql, "ok")
     check("a reader's state_at is the stream's state", one(reader, "SELECT chronicle.state_at('sec-1')") == {"n": 1})
+    check("a reader's getters return the definitions",
+          rows(reader, "SELECT (chronicle.reducer('SecDefs')).definition, (chronicle.event_type('SecDefined')).schema_version, "
+                       "(chronicle.upcaster('SecDefined', 1)).from_schema_version") == [({"on": {}}, 1, 1)])
+    check("a reader's list_stream_types and stream_types (deprecated) agree",
+          rows(reader, "SELECT stream_type, streams, events FROM chronicle.list_stream_types()")
+          == rows(reader, "SELECT stream_type, streams, events::bigint FROM chronicle.stream_types()")
+          and ("Sec", 1, 1) in rows(reader, "SELECT stream_type, streams, events FROM chronicle.list_stream_types()"))
     for what, sql in [
         ("append_event", "SELECT chronicle.append_event('sec-1', 'X', '{}')"),
         ("append_events", "SELECT chronicle.append_events('sec-1', '[{\"event_type\": \"X\", \"data\": {}}]')"),
         ("import_stream", "SELECT chronicle.import_stream('x')"),
         ("ack", "SELECT chronicle.ack('sec-sub', 1)"),
         ("define_reducer", "SELECT chronicle.define_reducer('Sec', '{}')"),
+        ("define_event_type", "SELECT chronicle.define_event_type('Opened', 1, '{}')"),
+        ("define_event_type (deprecated signature)", "SELECT chronicle.define_event_type('Opened', '{}')"),
+        ("define_upcaster", "SELECT chronicle.define_upcaster('Opened', 1, '[]')"),
         ("create_subscription", "SELECT chronicle.create_subscription('r-sub')"),
         ("INSERT into the event log", "INSERT INTO chronicle.event_log (event_id, stream_id, stream_type, version, event_type, data) "
                                       "VALUES (gen_random_uuid(), 'sec-1', 'Sec', 9, 'X', '{}')"),
         ("read the snapshot cache", "SELECT * FROM chronicle.snapshots"),
         # an open transaction holding the seal's lock would stop the sealer
         ("seal", "SELECT chronicle.seal()"),
+        ("seal(bigint) (deprecated)", "SELECT chronicle.seal(10::bigint)"),
         ("set chronicle.snapshot_every (the cache is written as its owner)", "SET chronicle.snapshot_every = 1"),
     ]:
         expect(reader, f"a reader cannot {what}", sql, "42501")
@@ -226,9 +358,17 @@ def privileges(su):
                              "upcasters_fingerprint, state) VALUES ('sec-1', 1, 'Sec', 0, 0, '{\"forged\": true}')"),
         ("move a checkpoint directly", "UPDATE chronicle.subscriptions SET last_position = 1000"),
         ("call the internal checkpoint mover",
-         "SELECT chronicle._move_checkpoint(s, 0, 2, 0) FROM chronicle.subscriptions s WHERE name = 'sec-sub'"),
-        ("define_event_type", "SELECT chronicle.define_event_type('Opened', '{}')"),
+         "SELECT chronicle_internal._move_checkpoint(s, 0, 2, 0) FROM chronicle.subscriptions s WHERE name = 'sec-sub'"),
+        ("call the internal state machine",
+         "SELECT chronicle_internal._transition(s, 'reset', 0) FROM chronicle.subscriptions s WHERE name = 'sec-sub'"),
+        ("define_reducer", "SELECT chronicle.define_reducer('Sec', '{}')"),
+        ("define_event_type", "SELECT chronicle.define_event_type('Opened', 1, '{}')"),
+        ("define_event_type (deprecated signature)", "SELECT chronicle.define_event_type('Opened', '{}')"),
+        ("define_upcaster", "SELECT chronicle.define_upcaster('Opened', 1, '[]')"),
         ("drop_subscription", "SELECT chronicle.drop_subscription('sec-sub')"),
+        ("fail_subscription", "SELECT chronicle.fail_subscription('sec-sub', error_message => 'x')"),
+        ("seal", "SELECT chronicle.seal()"),
+        ("seal(bigint) (deprecated)", "SELECT chronicle.seal(10::bigint)"),
     ]:
         expect(writer, f"a writer cannot {what}", sql, "42501")
     check("the writer's attempts changed no event", rows(su, "SELECT stream_id, version, data FROM chronicle.event_log ORDER BY id") == before)
@@ -242,32 +382,43 @@ def privileges(su):
         cp = one(su, "SELECT position FROM chronicle.subscription_consumers WHERE subscription = 'sec-sub' "
                      "AND consumer = %s", [k])
         n = one(su, """SELECT count(*) FROM chronicle.read_all(%s) v
-                        WHERE chronicle._delivers('Sec', NULL, %s, 2, v.stream_type, v.event_type, v.stream_id)""",
+                        WHERE chronicle_internal._delivers('Sec', NULL, %s, 2, v.stream_type, v.event_type, v.stream_id)""",
                 [cp, k])
         return cp, n
 
     k = max((0, 1), key=lambda k: pending(k)[1])
     cp, undelivered = pending(k)
-    reader.execute("SELECT chronicle._skip('sec-sub', %s, %s, %s)", [k, cp, head])
+    reader.execute("SELECT chronicle_internal._skip('sec-sub', %s, %s, %s)", [k, cp, head])
     check(f"calling _skip past events not yet delivered ({undelivered}) moves no checkpoint",
           undelivered > 0 and pending(k)[0] == cp)
     # ... while it does move past positions that hold nothing for it.
     su.execute("SELECT chronicle.create_subscription('sec-nothing', stream_type => 'NoSuchType')")
-    reader.execute("SELECT chronicle._skip('sec-nothing', 0, 0, %s)", [head])
+    reader.execute("SELECT chronicle_internal._skip('sec-nothing', 0, 0, %s)", [head])
     check("_skip moves a checkpoint past positions with nothing for it",
           one(su, "SELECT last_position FROM chronicle.subscriptions WHERE name = 'sec-nothing'") == head)
+    # ... but never beyond the head, nor for a group poll would not form.
+    expect(reader, "calling _skip to a position beyond the head is refused",
+           f"SELECT chronicle_internal._skip('sec-nothing', 0, {head}, {head + 10})", "22023")
+    check("... and moves no checkpoint",
+          one(su, "SELECT last_position FROM chronicle.subscriptions WHERE name = 'sec-nothing'") == head)
+    groups = rows(su, "SELECT consumers FROM chronicle.subscriptions WHERE name = 'sec-sub'")
+    expect(reader, "calling _regroup with a group of 0 consumers is refused",
+           "SELECT chronicle_internal._regroup('sec-sub', 0)", "22023")
+    check("... and changes no group", rows(su, "SELECT consumers FROM chronicle.subscriptions WHERE name = 'sec-sub'") == groups)
 
     for what, sql in [
         ("define_reducer", "SELECT chronicle.define_reducer('Sec', '{\"on\": {\"Added\": [{\"op\": \"set\", \"path\": \"/n\", \"from\": \"/data/n\"}]}}')"),
-        ("define_event_type", "SELECT chronicle.define_event_type('Opened', '{\"type\": \"object\"}')"),
+        ("define_event_type", "SELECT chronicle.define_event_type('Opened', 1, '{\"type\": \"object\"}')"),
+        ("define_event_type (deprecated signature)", "SELECT chronicle.define_event_type('Opened', '{\"type\": \"object\"}')"),
         ("define_upcaster", "SELECT chronicle.define_upcaster('Opened', 1, '[{\"op\": \"rename\", \"path\": \"/n\", \"to\": \"m\"}]')"),
-        ("create_subscription", "SELECT chronicle.create_subscription('admin-sub')"),
+        ("create_subscription", "SELECT chronicle.create_subscription('admin-sub', after_position => 0)"),
         ("pause_subscription", "SELECT chronicle.pause_subscription('admin-sub')"),
         ("resume_subscription", "SELECT chronicle.resume_subscription('admin-sub')"),
-        ("fail_subscription", "SELECT chronicle.fail_subscription('admin-sub', 'boom')"),
-        ("reset_subscription", "SELECT chronicle.reset_subscription('admin-sub')"),
+        ("fail_subscription", "SELECT chronicle.fail_subscription('admin-sub', error_message => 'boom')"),
+        ("reset_subscription", "SELECT chronicle.reset_subscription('admin-sub', to_position => 0)"),
         ("drop_subscription", "SELECT chronicle.drop_subscription('admin-sub')"),
         ("seal", "SELECT chronicle.seal()"),
+        ("seal(bigint) (deprecated)", "SELECT chronicle.seal(10::bigint)"),
     ]:
         expect(admin, f"an admin can {what}", sql, "ok")
     expect(admin, "an admin cannot UPDATE an event", "UPDATE chronicle.event_log SET data = '{}'", "42501")
@@ -341,8 +492,10 @@ def planted(su):
     head = one(su, "SELECT chronicle.feed_head()")
     for what, sql in [
         ("define_reducer", "SELECT chronicle.define_reducer('Trap', '{\"on\": {\"Set\": [{\"op\": \"set\", \"path\": \"/v\", \"from\": \"/data/v\"}]}}')"),
-        ("define_event_type", "SELECT chronicle.define_event_type('Set', '{\"type\": \"object\"}')"),
-        ("define_upcaster", "SELECT chronicle.define_upcaster('Set', 1, '[{\"op\": \"rename\", \"path\": \"/w\", \"to\": \"v\"}]')"),
+        ("define_event_type", "SELECT chronicle.define_event_type('Set', 1, '{\"type\": \"object\"}')"),
+        ("define_event_type (deprecated signature)",
+         "SELECT chronicle.define_event_type('Set', '{\"type\": \"object\"}', schema_version => 1)"),
+        ("define_upcaster", "SELECT chronicle.define_upcaster('Set', 1, definition => '[{\"op\": \"rename\", \"path\": \"/w\", \"to\": \"v\"}]')"),
         ("append_event", "SELECT chronicle.append_event('trap-1', 'Set', '{\"v\": 1}', stream_type => 'Trap', "
                          "event_id => 'c0000000-0000-4000-8000-000000000001', correlation_id => 'c0000000-0000-4000-8000-00000000000c')"),
         ("append_event retried", "SELECT chronicle.append_event('trap-1', 'Set', '{\"v\": 1}', stream_type => 'Trap', "
@@ -353,19 +506,29 @@ def planted(su):
         ("stream_version", "SELECT chronicle.stream_version('trap-1')"),
         ("read_correlation", "SELECT * FROM chronicle.read_correlation('c0000000-0000-4000-8000-00000000000c')"),
         ("list_streams", "SELECT * FROM chronicle.list_streams(id_prefix => 'trap')"),
-        ("stream_types", "SELECT * FROM chronicle.stream_types()"),
+        ("list_stream_types", "SELECT * FROM chronicle.list_stream_types()"),
+        ("stream_types (deprecated)", "SELECT * FROM chronicle.stream_types()"),
         ("reducer", "SELECT * FROM chronicle.reducer('Trap')"),
+        ("event_type", "SELECT * FROM chronicle.event_type('Set', schema_version => 1)"),
+        ("upcaster", "SELECT * FROM chronicle.upcaster('Set', 1)"),
+        ("export_stream", "SELECT * FROM chronicle.export_stream('trap-1', 1, to_version => 2)"),
         ("state_at", "SELECT chronicle.state_at('trap-1')"),
+        ("state_at a version", "SELECT chronicle.state_at('trap-1', to_version => 1)"),
         ("state_at as of now", "SELECT chronicle.state_at('trap-1', as_of => pg_catalog.now())"),
-        ("state_history", "SELECT * FROM chronicle.state_history('trap-1')"),
+        ("state_history", "SELECT * FROM chronicle.state_history('trap-1', 1, to_version => 2)"),
         ("seal", "SELECT chronicle.seal()"),
-        ("create_subscription", f"SELECT chronicle.create_subscription('trap-sub', 'Trap', start_position => {head})"),
+        ("seal(max_count)", "SELECT chronicle.seal(max_count => 10)"),
+        ("seal(bigint) (deprecated)", "SELECT chronicle.seal(10::bigint)"),
+        ("create_subscription", f"SELECT chronicle.create_subscription('trap-sub', 'Trap', after_position => {head})"),
         ("read_all", f"SELECT * FROM chronicle.read_all({head}, 10, 'Trap')"),
         ("poll", "SELECT * FROM chronicle.poll('trap-sub', 1)"),
         ("poll regrouping", "SELECT * FROM chronicle.poll('trap-sub', 10, 0, 2)"),
-        ("ack", "SELECT chronicle.ack('trap-sub', chronicle.feed_head())"),
+        ("poll with NULL for its defaults", "SELECT * FROM chronicle.poll('trap-sub', NULL, NULL, NULL)"),
+        ("ack", "SELECT chronicle.ack('trap-sub', to_position => chronicle.feed_head())"),
         ("pause and resume", "SELECT chronicle.pause_subscription('trap-sub'), chronicle.resume_subscription('trap-sub')"),
-        ("reset_subscription", "SELECT chronicle.reset_subscription('trap-sub')"),
+        ("fail and resume", "SELECT chronicle.fail_subscription('trap-sub', error_message => 'boom'), "
+                            "chronicle.resume_subscription('trap-sub')"),
+        ("reset_subscription", "SELECT chronicle.reset_subscription('trap-sub', to_position => 0)"),
         ("the views", "SELECT * FROM chronicle.events, chronicle.subscription_lag, chronicle.feed_status LIMIT 1"),
     ]:
         expect(admin, f"with planted objects first in search_path, {what} works", sql, "ok")
@@ -395,8 +558,8 @@ def tenants(su):
                   [f"a-{i}", json.dumps({"owner": "a", "i": i}), corr])
         b.execute("SELECT chronicle.append_event(%s, 'Opened', %s, stream_type => 'Ledger', correlation_id => %s, event_id => %s)",
                   [f"b-{i}", json.dumps({"owner": "b", "i": i}), corr, ev_b if i == 0 else str(uuid.uuid4())])
-    a.execute("SELECT chronicle.create_subscription('a-sub', start_position => %s)", [head0])
-    b.execute("SELECT chronicle.create_subscription('b-sub', start_position => %s)", [head0])
+    a.execute("SELECT chronicle.create_subscription('a-sub', after_position => %s)", [head0])
+    b.execute("SELECT chronicle.create_subscription('b-sub', after_position => %s)", [head0])
     su.execute("SELECT chronicle.seal()")
 
     def owners(conn, sql):
@@ -405,7 +568,11 @@ def tenants(su):
     for who, conn, mine in (("a", a, "a"), ("b", b, "b")):
         prefix = f"tenant {who} sees only its own"
         check(f"{prefix} streams (list_streams)", owners(conn, "SELECT left(stream_id, 2) FROM chronicle.list_streams()") == {f"{mine}-"})
-        check(f"{prefix} stream types", owners(conn, "SELECT stream_type FROM chronicle.stream_types()") == {"Acct" if mine == "a" else "Ledger"})
+        check(f"{prefix} stream types (list_stream_types)",
+              rows(conn, "SELECT stream_type, streams, events FROM chronicle.list_stream_types()")
+              == [("Acct" if mine == "a" else "Ledger", 3, 3)])
+        check(f"{prefix} stream types (stream_types, deprecated)",
+              owners(conn, "SELECT stream_type FROM chronicle.stream_types()") == {"Acct" if mine == "a" else "Ledger"})
         check(f"{prefix} events (the events view)", owners(conn, "SELECT data->>'owner' FROM chronicle.events") == {mine})
         check(f"{prefix} events (read_all)", owners(conn, f"SELECT data->>'owner' FROM chronicle.read_all({head0})") == {mine})
         check(f"{prefix} events (read_correlation)", owners(conn, f"SELECT data->>'owner' FROM chronicle.read_correlation('{corr}')") == {mine})
@@ -418,13 +585,26 @@ def tenants(su):
         check(f"tenant {who}: another tenant's stream reads as absent",
               rows(conn, f"SELECT * FROM chronicle.read_stream('{other}-0')") == []
               and one(conn, f"SELECT chronicle.stream_version('{other}-0')") == 0
-              and one(conn, f"SELECT chronicle.state_at('{other}-0')") is None
               and rows(conn, f"SELECT * FROM chronicle.state_history('{other}-0')") == [])
         expect(conn, f"tenant {who}: export of another tenant's stream is 42704", f"SELECT chronicle.export_stream('{other}-0')", "42704")
+        # state_at of a stream that does not exist is 42704: another
+        # tenant's is told apart from it in nothing but its name.
+        for stream_id in (f"{other}-0", f"{other}-9"):
+            try:
+                conn.execute("SELECT chronicle.state_at(%s)", [stream_id])
+                check(f"tenant {who}: state_at of {stream_id} is 42704", False, "it returned a state")
+            except psycopg.Error as e:
+                check(f"tenant {who}: state_at of {stream_id} ({'another tenant' if stream_id.endswith('-0') else 'missing'}) "
+                      "is 42704 'no stream has stream_id'",
+                      e.sqlstate == "42704" and e.diag.message_primary == f'no stream has stream_id "{stream_id}"',
+                      f"{e.sqlstate}: {e.diag.message_primary}")
         for fn in (f"SELECT * FROM chronicle.poll('{other}-sub')", f"SELECT chronicle.ack('{other}-sub', 1)",
                    f"SELECT chronicle.pause_subscription('{other}-sub')", f"SELECT chronicle.drop_subscription('{other}-sub')",
+                   f"SELECT chronicle.resume_subscription('{other}-sub')",
+                   f"SELECT chronicle.fail_subscription('{other}-sub', error_message => 'x')",
                    f"SELECT chronicle.reset_subscription('{other}-sub')"):
-            expect(conn, f"tenant {who}: another tenant's subscription does not exist", fn, "42704")
+            expect(conn, f"tenant {who}: another tenant's subscription does not exist: {fn.split('chronicle.')[1].split('(')[0]}",
+                   fn, "42704")
         expect(conn, f"tenant {who}: appending to another tenant's stream is 42501",
                f"SELECT chronicle.append_event('{other}-0', 'Hijack', '{{}}')", "42501")
         expect(conn, f"tenant {who}: append_events to another tenant's stream is 42501",
@@ -434,9 +614,10 @@ def tenants(su):
                f"SELECT chronicle.append_events('{other}-0', '[{{\"event_type\": \"Hijack\", \"data\": {{}}}}]', expected_version => 1)", "40001")
         expect(conn, f"tenant {who}: it cannot choose another tenant", f"SET chronicle.tenant = '{other}'", "42501")
         for fn in ("SELECT chronicle.define_reducer('Ledger', '{}')",
+                   "SELECT chronicle.define_event_type('Opened', 1, '{\"type\": \"object\"}')",
                    "SELECT chronicle.define_event_type('Opened', '{\"type\": \"object\"}')",
                    "SELECT chronicle.define_upcaster('Opened', 1, '[{\"op\": \"rename\", \"path\": \"/a\", \"to\": \"b\"}]')"):
-            expect(conn, f"tenant {who}: definitions, shared by every tenant, are not its to change: {fn[17:35]}",
+            expect(conn, f"tenant {who}: definitions, shared by every tenant, are not its to change: {fn[17:49]}",
                    fn, "42501")
         expect(conn, f"tenant {who}: the untenanted stream is not its own", "SELECT chronicle.append_event('shared-0', 'Hijack', '{}')", "42501")
     # Another tenant's event_id is a duplicate whatever the content: the answer
