@@ -50,7 +50,7 @@ LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM chronicle_internal._require('stream_version', 'stream_id', stream_version.stream_id IS NOT NULL);
+    PERFORM chronicle_internal._check_version_range('stream_version', stream_version.stream_id, 1, NULL);
     RETURN coalesce((SELECT s.version FROM chronicle.streams s
                       WHERE s.stream_id = stream_version.stream_id), 0);
 END
@@ -152,7 +152,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION chronicle.event_type(text, int) IS
-    'The schema defined for an event type at schema_version (NULL: its newest), with its schema_version and defined_at; 42704 if there is none.';
+    'The schema defined for an event type at schema_version (NULL: its newest): the row of chronicle.event_types (event_type, schema_version, schema, defined_at); 42704 if there is none.';
 
 CREATE FUNCTION chronicle.upcaster(event_type text, from_schema_version int)
 RETURNS chronicle.upcasters
@@ -174,7 +174,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION chronicle.upcaster(text, int) IS
-    'The upcaster (its steps as definition, defined_at) that turns an event type''s data from from_schema_version into the next version; 42704 if there is none.';
+    'The upcaster (the row of chronicle.upcasters: event_type, from_schema_version, steps, defined_at) that turns an event type''s data from from_schema_version into the next version; 42704 if there is none.';
 
 -- A stream as NDJSON: the header line (chronicle_internal._export_header,
 -- in Rust: the format is the core's), then one event per line, as

@@ -28,24 +28,28 @@ export function count(n, singular, plural = `${singular}s`) {
 }
 
 /**
- * The parts of an error worth showing. Chronicle errors (from the
- * WebAssembly module or the server) carry `code` (SQLSTATE), a symbolic
- * `name`, `field`, `hint` and sometimes `detail`; other errors only a
- * message.
+ * The members of a Chronicle error, as the core writes them
+ * (`chronicle_core::Error::to_json`): the WebAssembly module's exceptions
+ * carry them all; the server's error bodies carry the database's `code`,
+ * `message`, `detail` and `hint`.
+ */
+export const ERROR_MEMBERS = ['code', 'name', 'field', 'message', 'detail', 'hint'];
+
+/**
+ * The parts of an error worth showing: the members of a Chronicle error
+ * (see ERROR_MEMBERS) that it has; other errors only a message.
  *
  * @param {any} err
  * @returns {{code?: string, name?: string, field?: string, message: string, hint?: string, detail?: string}}
  */
 export function errorParts(err) {
-  const symbolic = typeof err?.name === 'string' && /^[a-z][a-z0-9_]*$/.test(err.name);
-  return {
-    code: err?.code ? String(err.code) : undefined,
-    name: symbolic ? err.name : undefined,
-    field: err?.field || undefined,
-    message: String(err?.message ?? err),
-    hint: err?.hint || undefined,
-    detail: err?.detail || undefined,
-  };
+  const parts = { message: String(err?.message ?? err) };
+  for (const key of ERROR_MEMBERS) {
+    if (key !== 'message' && err?.[key]) parts[key] = String(err[key]);
+  }
+  // A JavaScript Error's own name ("Error", "TypeError") is not a code's name.
+  if (parts.name && !/^[a-z][a-z0-9_]*$/.test(parts.name)) delete parts.name;
+  return parts;
 }
 
 /** What a marked step means, by kind. */

@@ -13,6 +13,7 @@ use crate::errors::{raise, OrRaise};
 fn function(name: &str) -> &'static str {
     match name {
         "read_stream" => "chronicle.read_stream",
+        "stream_version" => "chronicle.stream_version",
         "export_stream" => "chronicle.export_stream",
         "list_streams" => "chronicle.list_streams",
         "reducer" => "chronicle.reducer",

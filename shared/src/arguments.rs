@@ -18,15 +18,17 @@ pub fn check_count(field: &str, value: Option<i64>) -> Result<u64> {
     })
 }
 
-/// Validates the version range of a stream read (`read_stream`,
-/// `state_history`, `export_stream`): `from_version` at least 1,
-/// `to_version` (NULL: the head) not below it.
+/// Validates the arguments of a stream read (`read_stream`,
+/// `state_history`, `export_stream`): a stream id as an append would take
+/// it (a read of an id no stream can have is a mistake, not an empty
+/// stream), `from_version` at least 1, `to_version` (NULL: the head) not
+/// below it.
 pub fn check_version_range(
     stream_id: Option<&str>,
     from_version: Option<i64>,
     to_version: Option<i64>,
 ) -> Result<()> {
-    require(stream_id, "stream_id")?;
+    crate::identifier::validate_id("stream_id", require(stream_id, "stream_id")?)?;
     let from = require(from_version, "from_version")?;
     if from < 1 {
         return Err(Error::invalid(
@@ -95,6 +97,8 @@ mod tests {
                 .field(),
             "from_version"
         );
+        let e = check_version_range(Some(&"s".repeat(256)), Some(1), None).unwrap_err();
+        assert_eq!((e.sqlstate(), e.field()), ("22001", "stream_id"));
         let e = check_version_range(Some("s"), Some(3), Some(2)).unwrap_err();
         assert_eq!((e.sqlstate(), e.field()), ("22023", "to_version"));
         assert_eq!(

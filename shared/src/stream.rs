@@ -73,14 +73,16 @@ pub fn check_version(field: &str, version: Option<i64>, head: u64) -> Result<u64
 /// The version a single-value read of a stream (`state_at`) answers for:
 /// `to_version` (NULL: the head), and with `as_of`, no later than the
 /// version before `first_recorded_after` (the first event recorded after
-/// that time; see [`crate::time::AsOf`]). A stream that does not exist
-/// (`head` None) is an error: there is no state to give.
+/// that time; see [`crate::time::AsOf`]). An id no stream can have, and a
+/// stream that does not exist (`head` None), are errors: there is no state
+/// to give.
 pub fn read_target(
     stream_id: &str,
     head: Option<u64>,
     to_version: Option<i64>,
     first_recorded_after: Option<u64>,
 ) -> Result<u64> {
+    validate_id("stream_id", stream_id)?;
     let head = head.ok_or_else(|| Error::not_found(Object::Stream, stream_id))?;
     let version = match to_version {
         Some(_) => check_version("to_version", to_version, head)?,

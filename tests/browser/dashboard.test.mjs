@@ -524,7 +524,7 @@ test('08 errors: a stream that does not exist shows 42704 on the banner', { time
     const shown = await banner.textContent();
     assert.match(shown, /Opening nope failed/);
     assert.match(shown, /42704/);
-    assert.match(shown, /stream "nope" does not exist/);
+    assert.match(shown, /no stream has stream_id "nope"/);
     assert.equal(await banner.getAttribute('data-kind'), 'error');
     assert.equal(await page.evaluate(() => document.body.dataset.loaded ?? null), null, 'nothing is loaded');
     assert.equal(await text(page, '#version-label'), 'no stream open');
@@ -536,6 +536,23 @@ test('08 errors: a stream that does not exist shows 42704 on the banner', { time
     await page.locator('#error-banner .banner-close').click();
     assert.ok(await banner.isHidden());
     await page.locator('#stream-list [data-stream-id="counter-1"]').waitFor();
+  });
+});
+
+test("08b errors: the database's DETAIL and HINT reach the banner", { timeout: TEST_MS }, async () => {
+  // An id no stream can have (256 characters): the export is refused with
+  // 22001, whose DETAIL counts the characters.
+  const id = 'x'.repeat(256);
+  const allowErrors = [/status of 400 .*@ .*\/api\/streams\/x+\/export/];
+  await withPage('08b-detail', { allowErrors }, async (page) => {
+    await openDashboard(page, `#stream=${id}`);
+    const banner = page.locator('#error-banner');
+    await banner.waitFor({ state: 'visible' });
+    assert.match(await banner.textContent(), /22001/);
+    assert.equal(await text(page, '#error-banner .message'), 'stream_id is too long (at most 255 characters)');
+    assert.equal(await text(page, '#error-banner .detail'), 'The value has 256 characters.');
+    assert.equal(await text(page, '#error-banner .hint'), 'Hint: Shorten stream_id to at most 255 characters.');
+    await screenshot(page, '08b-error-detail');
   });
 });
 
