@@ -1,4 +1,5 @@
--- The baseline of the append benchmark: the naive event store of the seeds
+-- The baseline of the append benchmark: the naive event store Chronicle
+-- replaces (one table, a bigserial position, an index per query)
 -- (and of Chronicle 0.1) -- one table with the envelope's columns, a
 -- bigserial position and the same indexes -- written with raw INSERTs. It is
 -- spelled out (not LIKE chronicle.event_log) so that it stays the same

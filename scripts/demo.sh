@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and installs the extension, starts a private Postgres with it, runs
-# the seeds' Order example, loads a larger dataset (scripts/demo_data.sql),
+# the Order example (scripts/demo.sql), loads a larger dataset (scripts/demo_data.sql),
 # starts the time-travel dashboard and prints its URL and how to connect.
 # The servers keep running; `./chronicle stop` stops them.
 source "$(dirname "$0")/lib.sh"

@@ -33,7 +33,7 @@ fi
 
 # WebAssembly: the target, and wasm-bindgen-cli of exactly the version in
 # Cargo.lock (its output must match the library). Not --locked: a locked
-# install fails against the registry here (see ../shared/toolchain.md).
+# install fails against the crates.io mirror these machines use (webpki-roots).
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     log "rustup target add wasm32-unknown-unknown"
     rustup target add wasm32-unknown-unknown >/dev/null

@@ -167,7 +167,7 @@ wasm_tests() {
     return $status
 }
 
-# load_demo_data DB: the seeds' Order example and the dashboard's dataset.
+# load_demo_data DB: the Order example and the dashboard's dataset.
 load_demo_data() {
     recreate_db test "$PORT" "$1"
     cluster_psql test "$PORT" "$1" -o /dev/null -f "$ROOT/scripts/demo.sql" -f "$ROOT/scripts/demo_data.sql" >/dev/null

@@ -46,9 +46,9 @@ COMMENT ON COLUMN chronicle.events.event_type IS 'What happened, e.g. OrderCreat
 COMMENT ON COLUMN chronicle.events.schema_version IS 'Version of the event type''s schema the data follows (for upcasting).';
 COMMENT ON COLUMN chronicle.events.data IS 'The event''s payload, a JSON object.';
 COMMENT ON COLUMN chronicle.events.metadata IS 'Data about the event (not part of the domain), a JSON object.';
-COMMENT ON COLUMN chronicle.events.correlation_id IS 'Ties together the events of one workflow or request (the seeds'' execution_id).';
+COMMENT ON COLUMN chronicle.events.correlation_id IS 'Ties together the events of one workflow or request (an execution id).';
 COMMENT ON COLUMN chronicle.events.causation_id IS 'The event or command that caused this event.';
-COMMENT ON COLUMN chronicle.events.actor IS 'Who caused the event (the seeds'' user_id).';
+COMMENT ON COLUMN chronicle.events.actor IS 'Who caused the event (a user id).';
 COMMENT ON COLUMN chronicle.events.occurred_at IS 'When it happened, as the application says (defaults to recorded_at).';
 COMMENT ON COLUMN chronicle.events.recorded_at IS 'When the appending transaction started.';
 COMMENT ON TABLE chronicle.streams IS
@@ -72,7 +72,7 @@ COMMENT ON TABLE chronicle.event_types IS
 COMMENT ON TABLE chronicle.upcasters IS
     'Declarative steps that turn data of an event type from from_schema_version into the next version; replay applies them before reducing. Write with chronicle.define_upcaster.';
 COMMENT ON TABLE chronicle.subscriptions IS
-    'Subscriptions to the global feed and their checkpoints (seed 003''s projection_checkpoints). last_position is the group''s checkpoint: every matching event at or below it has been acknowledged.';
+    'Subscriptions to the global feed and their checkpoints (a projection''s checkpoint). last_position is the group''s checkpoint: every matching event at or below it has been acknowledged.';
 COMMENT ON COLUMN chronicle.subscriptions.status IS 'running, paused (poll returns nothing), rebuilding (after reset_subscription, until the checkpoint reaches rebuild_target) or failed (fail_subscription; poll returns nothing until resume_subscription).';
 COMMENT ON COLUMN chronicle.subscriptions.last_position IS 'The checkpoint: the lowest position acknowledged by every consumer of the group.';
 COMMENT ON COLUMN chronicle.subscriptions.last_event_id IS 'event_id of the event at last_position.';
@@ -143,11 +143,77 @@ VOLATILE SECURITY DEFINER PARALLEL UNSAFE
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'seal_by_hand_wrapper';
+CREATE FUNCTION chronicle_internal."_check_count"(
+	"function_name" TEXT, 
+	"field" TEXT, 
+	"value" bigint 
+) RETURNS bool 
+IMMUTABLE PARALLEL SAFE  
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'check_max_count_wrapper';
+CREATE FUNCTION chronicle_internal."_require"(
+	"function_name" TEXT, 
+	"field" TEXT, 
+	"present" bool 
+) RETURNS bool 
+IMMUTABLE STRICT PARALLEL SAFE  
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'require_argument_wrapper';
+CREATE FUNCTION chronicle_internal."_system_identifier"() RETURNS bigint 
+STRICT STABLE PARALLEL SAFE  
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'system_identifier_wrapper';
+CREATE FUNCTION chronicle_internal."_not_found"(
+	"function_name" TEXT, 
+	"object" TEXT, 
+	"name" TEXT, 
+	"version" bigint DEFAULT NULL 
+) RETURNS bool 
+IMMUTABLE PARALLEL SAFE  
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'not_found_wrapper';
 CREATE FUNCTION chronicle_internal."_feed_tick"() RETURNS bool 
 STRICT VOLATILE SECURITY DEFINER PARALLEL UNSAFE  
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'feed_tick_wrapper';
+CREATE FUNCTION chronicle_internal."_consumer_of"(
+	"stream_id" TEXT, 
+	"consumers" INT 
+) RETURNS INT 
+IMMUTABLE STRICT PARALLEL SAFE  
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'consumer_of_wrapper';
+CREATE FUNCTION chronicle_internal."_ack_to"(
+	"current" bigint, 
+	"to_position" bigint 
+) RETURNS bigint 
+IMMUTABLE STRICT PARALLEL SAFE  
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'ack_to_wrapper';
+CREATE FUNCTION chronicle_internal."_delivers_in"(
+	"status" TEXT 
+) RETURNS bool 
+IMMUTABLE STRICT PARALLEL SAFE  
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'delivers_in_wrapper';
+CREATE FUNCTION chronicle_internal."_export_header"(
+	"stream_id" TEXT, 
+	"from_version" bigint, 
+	"to_version" bigint 
+) RETURNS TEXT 
+STABLE PARALLEL SAFE  
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'export_header_wrapper';
+CREATE FUNCTION chronicle_internal."_skip_to"(
+	"current" bigint, 
+	"from_position" bigint, 
+	"to_position" bigint 
+) RETURNS bigint 
+IMMUTABLE STRICT PARALLEL SAFE  
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'skip_to_wrapper';
 CREATE FUNCTION chronicle_internal."_check_version_range"(
 	"function_name" TEXT, 
 	"stream_id" TEXT, 
@@ -157,6 +223,24 @@ CREATE FUNCTION chronicle_internal."_check_version_range"(
 IMMUTABLE PARALLEL SAFE  
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'check_version_range_sql_wrapper';
+CREATE FUNCTION chronicle_internal."_check_poll"(
+	"name" TEXT, 
+	"max_count" bigint, 
+	"consumer" bigint, 
+	"consumers" bigint 
+) RETURNS bool 
+IMMUTABLE PARALLEL SAFE  
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'check_poll_wrapper';
+CREATE FUNCTION chronicle_internal."_check_feed_read"(
+	"after_position" bigint, 
+	"max_count" bigint, 
+	"stream_type" TEXT, 
+	"event_types" TEXT[] 
+) RETURNS bool 
+IMMUTABLE PARALLEL SAFE  
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'check_feed_read_wrapper';
 CREATE FUNCTION chronicle_internal."_check_subscription"(
 	"name" TEXT, 
 	"stream_type" TEXT, 
@@ -167,6 +251,24 @@ CREATE FUNCTION chronicle_internal."_check_subscription"(
 IMMUTABLE PARALLEL SAFE  
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'check_subscription_wrapper';
+CREATE FUNCTION chronicle_internal."_check_name"(
+	"function_name" TEXT, 
+	"name" TEXT, 
+	"field" TEXT, 
+	"position" bigint, 
+	"head" bigint, 
+	"error_message" TEXT DEFAULT '' 
+) RETURNS bool 
+IMMUTABLE PARALLEL SAFE  
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'check_name_sql_wrapper';
+CREATE FUNCTION chronicle_internal."_scan_end"(
+	"from_position" bigint, 
+	"head" bigint 
+) RETURNS bigint 
+IMMUTABLE STRICT PARALLEL SAFE  
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'scan_end_wrapper';
 CREATE FUNCTION chronicle_internal."_subscription_next"(
 	"status" TEXT, 
 	"last_position" bigint, 
@@ -197,49 +299,6 @@ STRICT STABLE PARALLEL SAFE
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'upcast_sql_wrapper';
-CREATE FUNCTION chronicle_internal."_check_feed_read"(
-	"after_position" bigint, 
-	"max_count" bigint, 
-	"stream_type" TEXT, 
-	"event_types" TEXT[] 
-) RETURNS bool 
-IMMUTABLE PARALLEL SAFE  
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'check_feed_read_wrapper';
-CREATE FUNCTION chronicle_internal."_skip_to"(
-	"current" bigint, 
-	"from_position" bigint, 
-	"to_position" bigint 
-) RETURNS bigint 
-IMMUTABLE STRICT PARALLEL SAFE  
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'skip_to_wrapper';
-CREATE FUNCTION chronicle_internal."_require"(
-	"function_name" TEXT, 
-	"field" TEXT, 
-	"present" bool 
-) RETURNS bool 
-IMMUTABLE STRICT PARALLEL SAFE  
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'require_argument_wrapper';
-CREATE FUNCTION chronicle_internal."_system_identifier"() RETURNS bigint 
-STRICT STABLE PARALLEL SAFE  
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'system_identifier_wrapper';
-CREATE FUNCTION chronicle_internal."_delivers_in"(
-	"status" TEXT 
-) RETURNS bool 
-IMMUTABLE STRICT PARALLEL SAFE  
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'delivers_in_wrapper';
-CREATE FUNCTION chronicle_internal."_check_count"(
-	"function_name" TEXT, 
-	"field" TEXT, 
-	"value" bigint 
-) RETURNS bool 
-IMMUTABLE PARALLEL SAFE  
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'check_max_count_wrapper';
 CREATE FUNCTION chronicle_internal."_subscription_error"(
 	"function_name" TEXT, 
 	"name" TEXT, 
@@ -248,45 +307,6 @@ CREATE FUNCTION chronicle_internal."_subscription_error"(
 IMMUTABLE STRICT PARALLEL SAFE  
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'raise_subscription_error_wrapper';
-CREATE FUNCTION chronicle_internal."_check_poll"(
-	"name" TEXT, 
-	"max_count" bigint, 
-	"consumer" bigint, 
-	"consumers" bigint 
-) RETURNS bool 
-IMMUTABLE PARALLEL SAFE  
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'check_poll_wrapper';
-CREATE FUNCTION chronicle_internal."_not_found"(
-	"function_name" TEXT, 
-	"object" TEXT, 
-	"name" TEXT, 
-	"version" bigint DEFAULT NULL 
-) RETURNS bool 
-IMMUTABLE PARALLEL SAFE  
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'not_found_wrapper';
-CREATE FUNCTION chronicle_internal."_ack_to"(
-	"current" bigint, 
-	"to_position" bigint 
-) RETURNS bigint 
-IMMUTABLE STRICT PARALLEL SAFE  
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'ack_to_wrapper';
-CREATE FUNCTION chronicle_internal."_consumer_of"(
-	"stream_id" TEXT, 
-	"consumers" INT 
-) RETURNS INT 
-IMMUTABLE STRICT PARALLEL SAFE  
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'consumer_of_wrapper';
-CREATE FUNCTION chronicle_internal."_scan_end"(
-	"from_position" bigint, 
-	"head" bigint 
-) RETURNS bigint 
-IMMUTABLE STRICT PARALLEL SAFE  
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'scan_end_wrapper';
 CREATE FUNCTION chronicle_internal."_import_batches"(
 	"lines" TEXT, 
 	"batch_size" INT 
@@ -298,26 +318,6 @@ CREATE FUNCTION chronicle_internal."_import_batches"(
 IMMUTABLE PARALLEL SAFE  
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'import_batches_wrapper';
-CREATE FUNCTION chronicle_internal."_check_name"(
-	"function_name" TEXT, 
-	"name" TEXT, 
-	"field" TEXT, 
-	"position" bigint, 
-	"head" bigint, 
-	"error_message" TEXT DEFAULT '' 
-) RETURNS bool 
-IMMUTABLE PARALLEL SAFE  
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'check_name_sql_wrapper';
-CREATE FUNCTION chronicle_internal."_export_header"(
-	"stream_id" TEXT, 
-	"from_version" bigint, 
-	"to_version" bigint 
-) RETURNS TEXT 
-STABLE PARALLEL SAFE  
-SET search_path TO pg_catalog, pg_temp
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'export_header_wrapper';
 
 -- As sql/streams.sql creates them in 0.3.0.
 CREATE OR REPLACE FUNCTION chronicle.read_stream(
@@ -1032,46 +1032,46 @@ COMMENT ON FUNCTION chronicle.state_at(text, bigint, timestamptz) IS
     'The state of a stream after to_version, or before the first event recorded after as_of, or at its head (both NULL). Folds the stream with its type''s reducer (default: merge each event''s data). 42704 if the stream does not exist, 22023 for a version it has not reached.';
 COMMENT ON FUNCTION chronicle.state_history(text, bigint, bigint) IS
     'The state of a stream after each version from from_version to to_version (inclusive; NULL: the head), ordered by version; no rows for a stream that does not exist.';
-COMMENT ON FUNCTION chronicle_internal._feed_tick() IS
-    'Internal: makes sure a sealer runs before a feed read.';
-COMMENT ON FUNCTION chronicle_internal._check_version_range(text, text, bigint, bigint) IS
-    'Internal: raises the core''s error for bad stream read arguments.';
-COMMENT ON FUNCTION chronicle_internal._check_subscription(text, text, text[], bigint, bigint) IS
-    'Internal: argument checks of create_subscription.';
-COMMENT ON FUNCTION chronicle_internal._subscription_next(text, bigint, bigint, text, text, bigint, bigint, text) IS
-    'Internal: a subscription''s state after a command (the core''s state machine).';
-COMMENT ON FUNCTION chronicle_internal._upcast(text, int, jsonb) IS
-    'Internal: the data of an event upcast to its newest schema version.';
-COMMENT ON FUNCTION chronicle_internal._check_feed_read(bigint, bigint, text, text[]) IS
-    'Internal: argument checks of read_all.';
-COMMENT ON FUNCTION chronicle_internal._skip_to(bigint, bigint, bigint) IS
-    'Internal: where a poll that found nothing moves a checkpoint (NULL: it stays).';
+COMMENT ON FUNCTION chronicle_internal._check_count(text, text, bigint) IS
+    'Internal: raises the core''s error for a NULL or negative page size.';
 COMMENT ON FUNCTION chronicle_internal._require(text, text, boolean) IS
     'Internal: raises the core''s null_value error (22004) for the field unless present.';
 COMMENT ON FUNCTION chronicle_internal._system_identifier() IS
     'Internal: the cluster''s system identifier.';
-COMMENT ON FUNCTION chronicle_internal._delivers_in(text) IS
-    'Internal: whether poll delivers events in a status.';
-COMMENT ON FUNCTION chronicle_internal._check_count(text, text, bigint) IS
-    'Internal: raises the core''s error for a NULL or negative page size.';
-COMMENT ON FUNCTION chronicle_internal._subscription_error(text, text, boolean) IS
-    'Internal: raises 42704 (missing) or 42710 (exists) for a subscription.';
-COMMENT ON FUNCTION chronicle_internal._check_poll(text, bigint, bigint, bigint) IS
-    'Internal: argument checks of poll (and of ack''s consumer).';
 COMMENT ON FUNCTION chronicle_internal._not_found(text, text, text, bigint) IS
     'Internal: raises the core''s 42704 for a stream or definition that does not exist.';
-COMMENT ON FUNCTION chronicle_internal._ack_to(bigint, bigint) IS
-    'Internal: where an ack moves a checkpoint (NULL: it stays).';
+COMMENT ON FUNCTION chronicle_internal._feed_tick() IS
+    'Internal: makes sure a sealer runs before a feed read.';
 COMMENT ON FUNCTION chronicle_internal._consumer_of(text, int) IS
     'Internal: the consumer of a group that receives a stream''s events (the core''s rule).';
-COMMENT ON FUNCTION chronicle_internal._scan_end(bigint, bigint) IS
-    'Internal: the last position a poll scans.';
-COMMENT ON FUNCTION chronicle_internal._import_batches(text, int) IS
-    'Internal: an export read back as append_events batches.';
-COMMENT ON FUNCTION chronicle_internal._check_name(text, text, text, bigint, bigint, text) IS
-    'Internal: argument checks of the subscription functions that take a name.';
+COMMENT ON FUNCTION chronicle_internal._ack_to(bigint, bigint) IS
+    'Internal: where an ack moves a checkpoint (NULL: it stays).';
+COMMENT ON FUNCTION chronicle_internal._delivers_in(text) IS
+    'Internal: whether poll delivers events in a status.';
 COMMENT ON FUNCTION chronicle_internal._export_header(text, bigint, bigint) IS
     'Internal: the header line of export_stream.';
+COMMENT ON FUNCTION chronicle_internal._skip_to(bigint, bigint, bigint) IS
+    'Internal: where a poll that found nothing moves a checkpoint (NULL: it stays).';
+COMMENT ON FUNCTION chronicle_internal._check_version_range(text, text, bigint, bigint) IS
+    'Internal: raises the core''s error for bad stream read arguments.';
+COMMENT ON FUNCTION chronicle_internal._check_poll(text, bigint, bigint, bigint) IS
+    'Internal: argument checks of poll (and of ack''s consumer).';
+COMMENT ON FUNCTION chronicle_internal._check_feed_read(bigint, bigint, text, text[]) IS
+    'Internal: argument checks of read_all.';
+COMMENT ON FUNCTION chronicle_internal._check_subscription(text, text, text[], bigint, bigint) IS
+    'Internal: argument checks of create_subscription.';
+COMMENT ON FUNCTION chronicle_internal._check_name(text, text, text, bigint, bigint, text) IS
+    'Internal: argument checks of the subscription functions that take a name.';
+COMMENT ON FUNCTION chronicle_internal._scan_end(bigint, bigint) IS
+    'Internal: the last position a poll scans.';
+COMMENT ON FUNCTION chronicle_internal._subscription_next(text, bigint, bigint, text, text, bigint, bigint, text) IS
+    'Internal: a subscription''s state after a command (the core''s state machine).';
+COMMENT ON FUNCTION chronicle_internal._upcast(text, int, jsonb) IS
+    'Internal: the data of an event upcast to its newest schema version.';
+COMMENT ON FUNCTION chronicle_internal._subscription_error(text, text, boolean) IS
+    'Internal: raises 42704 (missing) or 42710 (exists) for a subscription.';
+COMMENT ON FUNCTION chronicle_internal._import_batches(text, int) IS
+    'Internal: an export read back as append_events batches.';
 
 -- Roles, privileges and row-level security as sql/security.sql sets them.
 DO $roles$

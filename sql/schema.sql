@@ -44,12 +44,13 @@ CREATE TABLE chronicle.event_log (
     -- and the feed refers to events by it.
     CONSTRAINT event_log_pkey PRIMARY KEY (seal_key, id),
     CONSTRAINT events_event_id_key UNIQUE (event_id),
-    -- Versions are unique per stream (the seeds' ix_events_aggregate_unique_sequence);
+    -- Versions are unique per stream (an aggregate's sequence numbers);
     -- the append path makes them gap-free.
     CONSTRAINT events_stream_version_key UNIQUE (stream_id, version)
 );
 
--- The seeds' query indexes.
+-- The indexes of the queries event stores run: by stream type, by event
+-- type (each over time) and by correlation.
 CREATE INDEX events_stream_type_time_idx ON chronicle.event_log (stream_type, occurred_at);
 CREATE INDEX events_event_type_time_idx ON chronicle.event_log (event_type, occurred_at);
 CREATE INDEX events_correlation_idx ON chronicle.event_log (correlation_id, id)
@@ -137,9 +138,9 @@ COMMENT ON COLUMN chronicle.events.event_type IS 'What happened, e.g. OrderCreat
 COMMENT ON COLUMN chronicle.events.schema_version IS 'Version of the event type''s schema the data follows (for upcasting).';
 COMMENT ON COLUMN chronicle.events.data IS 'The event''s payload, a JSON object.';
 COMMENT ON COLUMN chronicle.events.metadata IS 'Data about the event (not part of the domain), a JSON object.';
-COMMENT ON COLUMN chronicle.events.correlation_id IS 'Ties together the events of one workflow or request (the seeds'' execution_id).';
+COMMENT ON COLUMN chronicle.events.correlation_id IS 'Ties together the events of one workflow or request (an execution id).';
 COMMENT ON COLUMN chronicle.events.causation_id IS 'The event or command that caused this event.';
-COMMENT ON COLUMN chronicle.events.actor IS 'Who caused the event (the seeds'' user_id).';
+COMMENT ON COLUMN chronicle.events.actor IS 'Who caused the event (a user id).';
 COMMENT ON COLUMN chronicle.events.occurred_at IS 'When it happened, as the application says (defaults to recorded_at).';
 COMMENT ON COLUMN chronicle.events.recorded_at IS 'When the appending transaction started.';
 
@@ -274,7 +275,7 @@ COMMENT ON TABLE chronicle.upcasters IS
 SELECT pg_catalog.pg_extension_config_dump('chronicle.upcasters', '');
 
 -- Subscriptions: named, filtered followers of the global feed with their
--- checkpoints (seed 003's projection_checkpoints). See chronicle.create_subscription.
+-- checkpoints (a projection's checkpoint). See chronicle.create_subscription.
 CREATE TABLE chronicle.subscriptions (
     name              text        NOT NULL,
     stream_type       text,
@@ -293,7 +294,7 @@ CREATE TABLE chronicle.subscriptions (
     CONSTRAINT subscriptions_pkey PRIMARY KEY (name)
 );
 COMMENT ON TABLE chronicle.subscriptions IS
-    'Subscriptions to the global feed and their checkpoints (seed 003''s projection_checkpoints). last_position is the group''s checkpoint: every matching event at or below it has been acknowledged.';
+    'Subscriptions to the global feed and their checkpoints (a projection''s checkpoint). last_position is the group''s checkpoint: every matching event at or below it has been acknowledged.';
 COMMENT ON COLUMN chronicle.subscriptions.status IS 'running, paused (poll returns nothing), rebuilding (after reset_subscription, until the checkpoint reaches rebuild_target) or failed (fail_subscription; poll returns nothing until resume_subscription).';
 COMMENT ON COLUMN chronicle.subscriptions.last_position IS 'The checkpoint: the lowest position acknowledged by every consumer of the group.';
 COMMENT ON COLUMN chronicle.subscriptions.last_event_id IS 'event_id of the event at last_position.';

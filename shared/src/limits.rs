@@ -1,9 +1,9 @@
 //! Size limits. The fixed ones are part of the format; the configurable ones
 //! are set by the adapter (in Postgres, from GUCs).
 
-/// Longest `stream_id` and `actor`, in characters (the seeds' `String(255)`).
+/// Longest `stream_id` and `actor`, in characters (a `String(255)` column in the event stores Chronicle replaces).
 pub const MAX_ID_CHARS: usize = 255;
-/// Longest `stream_type` and `event_type`, in characters (the seeds' `String(100)`).
+/// Longest `stream_type` and `event_type`, in characters (their `String(100)`).
 pub const MAX_TYPE_CHARS: usize = 100;
 /// Deepest nesting of arrays and objects in `data` and `metadata` (the
 /// depth `serde_json` parses without risking the stack).

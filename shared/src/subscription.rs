@@ -1,5 +1,5 @@
 //! Subscriptions: named followers of the global feed whose checkpoints live
-//! in the database (seed 003's projection checkpoints, with consumer groups).
+//! in the database (a projection's checkpoints, with consumer groups).
 //!
 //! Everything a subscription function decides is decided here; the SQL
 //! functions only read and write rows:

@@ -1,4 +1,4 @@
--- The append path, with seed 002's Order example.
+-- The append path, with the Order example (created, items added, paid).
 
 -- 1. Create the order (the stream must not exist yet: expected_version => 0).
 SELECT chronicle.append_event('order-001', 'OrderCreated',
@@ -16,7 +16,7 @@ SELECT chronicle.append_event('order-001', 'OrderPaid',
          '{"payment_method": "credit_card", "status": "paid"}', expected_version => 3,
          metadata => '{"ip": "192.0.2.7"}', schema_version => 2);
 
--- The history (the seeds' "View History").
+-- The history of a stream, in version order.
 SELECT version, event_type, data, metadata, schema_version, actor
   FROM chronicle.read_stream('order-001');
 SELECT chronicle.stream_version('order-001') AS version,

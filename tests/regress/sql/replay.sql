@@ -1,4 +1,4 @@
--- Replay inside the database: the seeds' Order aggregate as a reducer, the
+-- Replay inside the database: the Order aggregate as a reducer, the
 -- state at every version and at a moment in time, the history, the diff.
 
 -- Start from an empty store.
@@ -29,7 +29,7 @@ SELECT chronicle.append_events('order-001', '[
   {"event_type": "OrderPaid", "data": {"payment_method": "credit_card", "status": "paid"}}
 ]');
 
--- The state after every version (the seeds' Order.load_from_events).
+-- The state after every version (an aggregate loaded from its events).
 SELECT version, chronicle.state_at('order-001', version) AS state
   FROM chronicle.read_stream('order-001');
 SELECT chronicle.state_at('order-001') AS head, chronicle.state_at('order-001', 0) AS before_any;
