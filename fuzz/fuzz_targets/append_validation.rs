@@ -14,24 +14,13 @@ use chronicle_core::append::check_append_args;
 use chronicle_core::batch::parse_batch;
 use chronicle_core::payload::{validate_payload, Payload};
 use chronicle_core::memory::{
-    AppendEventArgs, AppendEventsArgs, DefineEventTypeArgs, MemoryStore, StoredRow,
+    AppendEventArgs, AppendEventsArgs, DefineEventTypeArgs, MemoryStore,
 };
 use chronicle_core::Limits;
-use chronicle_fuzz::{check_error, check_error_under, json_input, APPEND_ARGS};
+use chronicle_fuzz::{check_error, check_error_under, json_input, snapshot, Snapshot, APPEND_ARGS};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Map, Value};
 
-type Snapshot = Vec<(String, String, Vec<StoredRow>)>;
-
-fn snapshot(store: &MemoryStore) -> Snapshot {
-    store
-        .stream_ids()
-        .map(|id| {
-            let (ty, rows) = store.stream(id).expect("listed");
-            (id.to_string(), ty.to_string(), rows.to_vec())
-        })
-        .collect()
-}
 
 fn check_gap_free(store: &MemoryStore) {
     for id in store.stream_ids() {

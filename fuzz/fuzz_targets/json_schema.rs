@@ -56,8 +56,8 @@ fn check_value(definition: &Value, schema: &Schema, value: &Value) {
     store
         .define_event_type(&DefineEventTypeArgs {
             event_type: Some("A".into()),
-            schema: Some(definition.clone()),
             schema_version: Some(1),
+            definition: Some(definition.clone()),
         })
         .expect("the schema parsed");
     let result = store.append_event(&AppendEventArgs {

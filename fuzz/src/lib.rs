@@ -6,12 +6,11 @@ use std::collections::BTreeSet;
 use chronicle_core::error::Error;
 use chronicle_core::event::Event;
 use chronicle_core::json;
-use chronicle_core::reducer::Reducer;
-use chronicle_core::replay::{Folder, OnFailure};
-use chronicle_core::upcast::Upcasters;
 use serde_json::{json, Value};
 
-pub use chronicle_test_support::{describe, APPEND_ARGS};
+pub use chronicle_test_support::{
+    describe, failure_version, root, snapshot, straight_fold, Snapshot, APPEND_ARGS,
+};
 
 /// Inputs longer than this are cut (the fold targets are quadratic in the
 /// number of events they check).
@@ -48,18 +47,7 @@ pub fn check_error_under(e: &Error, roots: &[&str]) {
     );
 }
 
-/// The part of a field before the first `.` or `[`.
-pub fn root(field: &str) -> &str {
-    field.split(['.', '[']).next().unwrap_or(field)
-}
 
-/// The version of a replay failure.
-pub fn failure_version(e: &Error) -> u64 {
-    match e {
-        Error::ReplayFailed { version, .. } => *version,
-        other => panic!("a fold failed with something else than a replay failure: {other:?}"),
-    }
-}
 
 /// A few events to fold when the input brings none.
 pub fn sample_events() -> Vec<Value> {
@@ -93,25 +81,6 @@ pub fn renumbered(events: Option<&Value>) -> Vec<Value> {
         .collect()
 }
 
-/// A fold that skips failing steps, from the reducer's initial state: the
-/// state after each event (index 0: before the first) and the versions
-/// whose step failed. `events` must be consecutive from version 1.
-pub fn straight_fold(
-    reducer: Option<&Reducer>,
-    upcasters: &Upcasters,
-    events: &[Event],
-) -> (Vec<Value>, Vec<u64>) {
-    let mut folder = Folder::new(reducer, None, OnFailure::Skip).with_upcasters(upcasters);
-    let mut states = vec![folder.state().clone()];
-    for e in events {
-        folder
-            .step(e)
-            .expect("a skipping fold of consecutive events that upcast cleanly does not stop");
-        states.push(folder.state().clone());
-    }
-    let failed = folder.failures().iter().map(failure_version).collect();
-    (states, failed)
-}
 
 /// Reads the events' texts as a fold that needs only `keep` reads them.
 pub fn read_events(texts: &[String], keep: Option<&BTreeSet<String>>) -> Vec<Event> {

@@ -211,7 +211,9 @@ impl Object {
     /// The message for `name` (at `version`) not existing; it names the
     /// arguments.
     fn not_found_message(self, name: &str, version: Option<i64>) -> String {
-        let at = version.map_or(String::new(), |v| format!(" at {} {v}", self.version_field()));
+        let at = version.map_or(String::new(), |v| {
+            format!(" at {} {v}", self.version_field())
+        });
         let message = match self {
             Object::Stream | Object::Subscription => {
                 format!("no {} has {} \"{name}\"", self.noun(), self.field())

@@ -24,12 +24,10 @@ use chronicle_core::feed::check_filter;
 use chronicle_core::history::History;
 use chronicle_core::identifier::{validate_id, validate_type_name};
 use chronicle_core::json;
-use chronicle_core::memory::{
-    AppendEventArgs, AppendEventsArgs, DefineEventTypeArgs, MemoryStore, StoredRow,
-};
+use chronicle_core::memory::{AppendEventArgs, AppendEventsArgs, DefineEventTypeArgs, MemoryStore};
 use chronicle_core::payload::{validate_payload, validate_schema_version, Payload};
 use chronicle_core::reducer::Reducer;
-use chronicle_core::replay::{replay, Folder, OnFailure, Until};
+use chronicle_core::replay::{replay, OnFailure, Until};
 use chronicle_core::schema::Schema;
 use chronicle_core::sequencing::{
     classify_retry, plan_append, ExpectedVersion, IdCheck, Retry, StoredEvent,
@@ -42,7 +40,9 @@ use proptest::sample::{select, Index};
 use proptest::test_runner::TestCaseError;
 use serde_json::{json, Map, Value};
 
-use chronicle_test_support::{describe, APPEND_ARGS};
+use chronicle_test_support::{
+    describe, failure_version, root, snapshot, straight_fold, APPEND_ARGS,
+};
 
 type TestResult = Result<(), TestCaseError>;
 
@@ -656,13 +656,6 @@ fn parsed(events: &[Value]) -> Vec<Event> {
         .collect()
 }
 
-fn failure_version(e: &Error) -> u64 {
-    match e {
-        Error::ReplayFailed { version, .. } => *version,
-        other => panic!("not a replay failure: {other:?}"),
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Checks shared by the properties
 // ---------------------------------------------------------------------------
@@ -673,23 +666,6 @@ fn well_formed(e: &Error) -> TestResult {
         prop_assert!(false, "{}", why);
     }
     Ok(())
-}
-
-/// The part of a field before the first `.` or `[` (`events[2].data` -> `events`).
-fn root(field: &str) -> &str {
-    field.split(['.', '[']).next().unwrap_or(field)
-}
-
-type Snapshot = Vec<(String, String, Vec<StoredRow>)>;
-
-fn snapshot(store: &MemoryStore) -> Snapshot {
-    store
-        .stream_ids()
-        .map(|id| {
-            let (ty, rows) = store.stream(id).expect("listed");
-            (id.to_string(), ty.to_string(), rows.to_vec())
-        })
-        .collect()
 }
 
 fn check_gap_free(store: &MemoryStore) -> TestResult {
@@ -1503,23 +1479,6 @@ fn arb_envelope_like() -> impl Strategy<Value = Value> {
         })
 }
 
-fn fold_with<'r>(
-    reducer: Option<&'r Reducer>,
-    upcasters: &'r chronicle_core::upcast::Upcasters,
-    events: &[Event],
-) -> (Vec<Value>, Vec<u64>) {
-    let mut folder = Folder::new(reducer, None, OnFailure::Skip).with_upcasters(upcasters);
-    let mut states = vec![folder.state().clone()];
-    for e in events {
-        folder
-            .step(e)
-            .expect("a skip fold of consecutive events never stops");
-        states.push(folder.state().clone());
-    }
-    let failed = folder.failures().iter().map(failure_version).collect();
-    (states, failed)
-}
-
 /// The history of `events` answers every version (asked in `order`) as a
 /// straight fold does, with the same failures; each diff leads from one
 /// state to the next.
@@ -1532,7 +1491,7 @@ fn check_history_against_fold(
 ) -> TestResult {
     let reducer = (!def.is_null()).then(|| Reducer::parse(def).unwrap());
     let all = upcast::parse_all(upcasters).unwrap();
-    let (states, failed) = fold_with(reducer.as_ref(), &all, &parsed(events));
+    let (states, failed) = straight_fold(reducer.as_ref(), &all, &parsed(events));
     let n = events.len();
     let cut = split.index(n + 1);
     let mut h = History::new(def.clone(), upcasters.clone(), Value::Null, None).unwrap();
