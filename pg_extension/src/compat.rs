@@ -24,11 +24,7 @@ fn check_position_sql(
     position: Option<i64>,
     head: i64,
 ) -> bool {
-    let function: &'static str = match function {
-        "ack" => "chronicle.ack",
-        "reset_subscription" => "chronicle.reset_subscription",
-        _ => "chronicle",
-    };
+    let function = crate::errors::sql_function(function);
     check_name(name).or_raise(function);
     if !field.is_empty() {
         check_known_position(field, position, head.max(0) as u64).or_raise(function);

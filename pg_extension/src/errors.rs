@@ -23,6 +23,38 @@ pub fn raise(e: chronicle_core::Error, function: &'static str) -> ! {
     unreachable!("an ERROR does not return")
 }
 
+/// The public functions whose SQL-language bodies call the internal check
+/// helpers, which name them in their errors.
+const SQL_FUNCTIONS: &[&str] = &[
+    "chronicle.read_stream",
+    "chronicle.stream_version",
+    "chronicle.read_correlation",
+    "chronicle.list_streams",
+    "chronicle.export_stream",
+    "chronicle.reducer",
+    "chronicle.event_type",
+    "chronicle.upcaster",
+    "chronicle.create_subscription",
+    "chronicle.drop_subscription",
+    "chronicle.pause_subscription",
+    "chronicle.resume_subscription",
+    "chronicle.fail_subscription",
+    "chronicle.reset_subscription",
+    "chronicle.poll",
+    "chronicle.ack",
+    "chronicle.seal",
+];
+
+/// The function an internal helper's caller names itself by (`read_stream`
+/// -> `chronicle.read_stream`), as the error report's function.
+pub fn sql_function(name: &str) -> &'static str {
+    SQL_FUNCTIONS
+        .iter()
+        .find(|f| f.strip_prefix("chronicle.") == Some(name))
+        .copied()
+        .unwrap_or("chronicle")
+}
+
 pub trait OrRaise<T> {
     fn or_raise(self, function: &'static str) -> T;
 }

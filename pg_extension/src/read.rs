@@ -7,21 +7,7 @@ use chronicle_core::arguments::{check_count, check_version_range};
 use chronicle_core::error::{require, Error, Object};
 use pgrx::prelude::*;
 
-use crate::errors::{raise, OrRaise};
-
-/// The name of a read function, for its errors.
-fn function(name: &str) -> &'static str {
-    match name {
-        "read_stream" => "chronicle.read_stream",
-        "stream_version" => "chronicle.stream_version",
-        "export_stream" => "chronicle.export_stream",
-        "list_streams" => "chronicle.list_streams",
-        "reducer" => "chronicle.reducer",
-        "event_type" => "chronicle.event_type",
-        "upcaster" => "chronicle.upcaster",
-        _ => "chronicle",
-    }
-}
+use crate::errors::{raise, sql_function, OrRaise};
 
 /// Raises the core's error for a bad stream read; true otherwise.
 #[pg_extern(
@@ -36,7 +22,7 @@ fn check_version_range_sql(
     from_version: Option<i64>,
     to_version: Option<i64>,
 ) -> bool {
-    check_version_range(stream_id, from_version, to_version).or_raise(function(function_name));
+    check_version_range(stream_id, from_version, to_version).or_raise(sql_function(function_name));
     true
 }
 
@@ -57,7 +43,7 @@ COMMENT ON FUNCTION chronicle_internal._check_version_range(text, text, bigint, 
     schema = "chronicle_internal"
 )]
 fn require_argument(function_name: &str, field: &str, present: bool) -> bool {
-    require(present.then_some(()), field).or_raise(function(function_name));
+    require(present.then_some(()), field).or_raise(sql_function(function_name));
     true
 }
 
@@ -78,7 +64,7 @@ COMMENT ON FUNCTION chronicle_internal._require(text, text, boolean) IS
     schema = "chronicle_internal"
 )]
 fn check_max_count(function_name: &str, field: &str, value: Option<i64>) -> bool {
-    check_count(field, value).or_raise(function(function_name));
+    check_count(field, value).or_raise(sql_function(function_name));
     true
 }
 
@@ -117,7 +103,7 @@ fn not_found(
         Some(v) => Error::not_found_at(object, name, v),
         None => Error::not_found(object, name),
     };
-    raise(e, function(function_name))
+    raise(e, sql_function(function_name))
 }
 
 extension_sql!(

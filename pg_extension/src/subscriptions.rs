@@ -10,23 +10,8 @@ use chronicle_core::subscription::{
 };
 use pgrx::prelude::*;
 
-use crate::errors::{raise, OrRaise};
+use crate::errors::{raise, sql_function, OrRaise};
 use crate::feed::as_strs;
-
-/// The name of a subscription function, for its errors.
-fn function(name: &str) -> &'static str {
-    match name {
-        "create_subscription" => "chronicle.create_subscription",
-        "drop_subscription" => "chronicle.drop_subscription",
-        "pause_subscription" => "chronicle.pause_subscription",
-        "resume_subscription" => "chronicle.resume_subscription",
-        "fail_subscription" => "chronicle.fail_subscription",
-        "reset_subscription" => "chronicle.reset_subscription",
-        "poll" => "chronicle.poll",
-        "ack" => "chronicle.ack",
-        _ => "chronicle",
-    }
-}
 
 /// Argument checks of `create_subscription`.
 #[pg_extern(
@@ -105,7 +90,7 @@ fn check_name_sql(
     head: i64,
     error_message: default!(Option<&str>, "''"),
 ) -> bool {
-    let function = function(function_name);
+    let function = sql_function(function_name);
     check_name(name).or_raise(function);
     if !field.is_empty() {
         check_known_position(field, position, head.max(0) as u64).or_raise(function);
@@ -137,7 +122,7 @@ fn raise_subscription_error(function_name: &str, name: &str, missing: bool) -> b
     } else {
         subscription::exists(name)
     };
-    raise(e, function(function_name))
+    raise(e, sql_function(function_name))
 }
 
 extension_sql!(
