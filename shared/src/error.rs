@@ -11,8 +11,6 @@
 
 use serde_json::{json, Value};
 
-use crate::sequencing::ExpectedVersion;
-
 /// A kind of rejection: the unit of the public error contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -290,10 +288,11 @@ pub enum Error {
         max: usize,
         hint: &'static str,
     },
-    /// The stream is not at the version the caller expected.
+    /// The stream is not at the version the caller expected (`expected`
+    /// as `ExpectedVersion` writes it: `3`, `0 (no stream)`).
     VersionConflict {
         stream_id: String,
-        expected: ExpectedVersion,
+        expected: String,
         actual: u64,
     },
     /// An event id is already stored somewhere this append cannot be a retry
@@ -748,7 +747,7 @@ pub fn example(kind: Kind) -> Error {
         },
         Kind::VersionConflict => Error::VersionConflict {
             stream_id: "order-1".into(),
-            expected: ExpectedVersion::Exact(3),
+            expected: "3".into(),
             actual: 5,
         },
         Kind::DuplicateEventId => Error::DuplicateEventId {

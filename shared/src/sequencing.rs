@@ -69,7 +69,7 @@ pub fn plan_append(
     if !expected.admits(current) {
         return Err(Error::VersionConflict {
             stream_id: stream_id.to_string(),
-            expected,
+            expected: expected.to_string(),
             actual: current,
         });
     }
