@@ -200,14 +200,8 @@ fn optional_timestamp(obj: &Map<String, Value>, key: &str) -> Result<Option<Stri
     let Some(s) = optional_string(obj, key)? else {
         return Ok(None);
     };
-    match chrono::DateTime::parse_from_rfc3339(&s) {
-        Ok(t) if chrono::Datelike::year(&t) >= 1 => Ok(Some(s)),
-        _ => Err(Error::invalid(
-            key,
-            format!("is not an RFC 3339 timestamp: {s:?}"),
-            "Write timestamps with a date, time and offset, e.g. '2024-05-01T12:30:00Z'.",
-        )),
-    }
+    crate::time::check_timestamptz_text(key, &s)?;
+    Ok(Some(s))
 }
 
 #[cfg(test)]

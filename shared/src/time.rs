@@ -31,6 +31,28 @@ pub fn parse_time(field: &str, text: &str) -> Result<DateTime<FixedOffset>> {
         })
 }
 
+/// Checks a timestamp given as text where the database takes a
+/// `timestamptz` (an event's `occurred_at` inside a batch): RFC 3339 or
+/// Postgres' own layout, with an offset or without one; without one,
+/// Postgres reads it in the session's `TimeZone`, exactly as it reads a
+/// `timestamptz` argument such as `append_event`'s `occurred_at`, so both
+/// paths take the same texts.
+pub fn check_timestamptz_text(field: &str, text: &str) -> Result<()> {
+    let with_offset = parse_time(field, text).map(|t| t.naive_utc());
+    let without = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok());
+    match with_offset.ok().or(without) {
+        Some(t) if chrono::Datelike::year(&t) >= 1 => Ok(()),
+        _ => Err(Error::invalid(
+            field,
+            format!("is not a timestamp: {text:?}"),
+            "Write a date and a time, e.g. '2024-05-01T12:30:00Z'; without an offset the \
+             session's TimeZone applies, as it does to append_event's occurred_at.",
+        )),
+    }
+}
+
 /// The canonical text of a timestamp given as text (RFC 3339, or as
 /// Postgres writes it); `field` names it in the error for anything else.
 pub fn canonical_text(field: &str, text: &str) -> Result<String> {
@@ -196,6 +218,27 @@ mod tests {
             "soon",
         ] {
             assert_eq!(canonical_utc_text(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn timestamptz_texts_are_those_postgres_takes() {
+        for ok in [
+            "2024-05-01T12:30:00Z",
+            "2024-05-01 12:30:00+02",
+            "2024-05-01 12:30:00",
+            "2024-05-01T12:30:00.25",
+        ] {
+            check_timestamptz_text("occurred_at", ok).unwrap();
+        }
+        for bad in [
+            "yesterday",
+            "2024-13-01T00:00:00Z",
+            "2024-05-01",
+            "-infinity",
+        ] {
+            let e = check_timestamptz_text("occurred_at", bad).unwrap_err();
+            assert_eq!((e.sqlstate(), e.field()), ("22023", "occurred_at"), "{bad}");
         }
     }
 

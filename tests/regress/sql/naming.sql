@@ -63,6 +63,14 @@ SELECT chronicle.ack('s', NULL);
 SELECT chronicle.stream_version(NULL);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 
+-- A time without an offset is read in the session's TimeZone, whether it
+-- is append_event's occurred_at or one inside append_events.
+SET TimeZone = 'Europe/Paris';
+SELECT chronicle.append_event('clock-1', 'Ticked', '{}', occurred_at => '2024-05-01 12:30:00');
+SELECT chronicle.append_events('clock-1', '[{"event_type": "Ticked", "data": {}, "occurred_at": "2024-05-01 12:30:00"}]');
+SELECT version, occurred_at FROM chronicle.read_stream('clock-1');
+RESET TimeZone;
+
 -- The lifecycle verbs of a subscription return its row; call them in FROM
 -- to see its columns.
 SELECT name, status FROM chronicle.pause_subscription('s');
