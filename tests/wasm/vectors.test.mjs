@@ -100,10 +100,13 @@ test('append vectors: schema checks agree with validate()', () => {
       const text = (member) => append.text(`/cases/${n}/steps/${k}/args/${member}`);
       const err = step.expect.error;
       if (step.call === 'define_event_type') {
-        if (!err) schemas.set(`${args.event_type}/${args.schema_version ?? 1}`, text('schema'));
-        else if (err.sqlstate === '22023' && err.field.startsWith('schema.')) {
-          throwsCode(() => chronicle.validate({ version: 1, event_type: 'T', data: {} }, text('schema')),
-            err, `${c.name}: schema refused`);
+        if (!err) schemas.set(`${args.event_type}/${args.schema_version}`, text('definition'));
+        else if (err.sqlstate === '22023' && err.field.startsWith('definition.')) {
+          // The SQL argument is `definition`, validate()'s is `schema`: each
+          // error names the argument of its own API.
+          const asValidate = { ...err, field: err.field.replace(/^definition/, 'schema') };
+          throwsCode(() => chronicle.validate({ version: 1, event_type: 'T', data: {} }, text('definition')),
+            asValidate, `${c.name}: schema refused`);
           checked++;
         }
         return;
