@@ -13,7 +13,7 @@
 #   ./chronicle test regress isolation  # some of them, by name (SUITES)
 
 # Every suite, in the order they run (each has its `suite` call below).
-SUITES=(core lint fuzz wasm pgrx regress vectors-sql isolation concurrency hostile security
+SUITES=(core lint fuzz wasm pgrx regress readme vectors-sql isolation concurrency hostile security
         upgrade restore crash replica feed clients-python clients-node parity browser)
 known_suite() {
     local s
@@ -211,6 +211,13 @@ regress() {
     run_regress test "$PORT" chronicle_regress
 }
 
+# The README's examples, in order, against a fresh demo database
+# (tests/readme/run.py: its output blocks and `-- → value`s compared).
+readme() {
+    recreate_db test "$PORT" chronicle_readme
+    "$VENV/bin/python" "$ROOT/tests/readme/run.py" "$DSN" "$PORT"
+}
+
 # run_regress NAME PORT DB [OLD_VERSION]: the golden files against database
 # DB. With OLD_VERSION, each file's fresh start (DROP EXTENSION; CREATE
 # EXTENSION) installs OLD_VERSION and updates it instead, so that every file
@@ -398,6 +405,7 @@ install_extension
 cluster_reset test
 cluster_start test "$PORT"
 suite regress pg_regress -- regress
+suite readme result -- readme
 suite vectors-sql result -- vectors_sql
 suite isolation pg_regress -- isolation
 suite concurrency result -- concurrency
