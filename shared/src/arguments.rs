@@ -71,7 +71,10 @@ pub fn check_known_position(field: &str, value: Option<i64>, head: u64) -> Resul
         return Err(Error::invalid(
             field,
             format!("is beyond the head of the feed ({p} > {head})"),
-            "Acknowledge or reset only to positions that poll or read_all returned.",
+            format!(
+                "Pass {field} at most the feed's head (chronicle.feed_head()): no event has a \
+                 later position yet."
+            ),
         ));
     }
     Ok(p)
