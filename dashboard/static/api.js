@@ -1,27 +1,26 @@
 /**
  * Calls to the dashboard server's JSON API (same origin).
  *
- * Failed requests throw an ApiError carrying the server's
- * `{code, message, field, hint}` body; an unreachable server throws an
- * ApiError with code "network". Aborted requests throw the fetch's
- * AbortError unchanged (see isAbort).
+ * Failed requests throw an ApiError carrying the members of the server's
+ * error body (the database's `code`, `message`, `detail`, `hint`: see
+ * ERROR_MEMBERS); an unreachable server throws an ApiError with code
+ * "network". Aborted requests throw the fetch's AbortError unchanged (see
+ * isAbort).
  */
+
+import { ERROR_MEMBERS } from './format.js';
 
 export class ApiError extends Error {
   /**
-   * @param {object} parts
-   * @param {number} [parts.status]  HTTP status (0: no answer)
-   * @param {string} parts.code      SQLSTATE from the server, or "network" / the HTTP status
-   * @param {string} parts.message
-   * @param {string} [parts.field]
-   * @param {string} [parts.hint]
+   * @param {object} parts  the error's members (ERROR_MEMBERS), and
+   * @param {number} [parts.status]  the HTTP status (0: no answer)
    */
-  constructor({ status = 0, code, message, field, hint }) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.field = field;
-    this.hint = hint;
+  constructor(parts) {
+    super(parts.message);
+    this.status = parts.status ?? 0;
+    for (const key of ERROR_MEMBERS) {
+      if (key !== 'message' && key !== 'name' && parts[key] != null) this[key] = parts[key];
+    }
   }
 }
 
@@ -64,11 +63,10 @@ async function errorOf(response) {
     // Not a JSON body (e.g. a proxy's error page): the status line will do.
   }
   return new ApiError({
+    ...body,
     status: response.status,
     code: body?.code ?? String(response.status),
     message: body?.message ?? `${response.status} ${response.statusText}`.trim(),
-    field: body?.field,
-    hint: body?.hint,
   });
 }
 
