@@ -21,6 +21,12 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # Clusters live in /var/tmp (short socket paths, owned by the server user).
 cluster_dir() { echo "/var/tmp/chronicle-$1"; }
 
+# Worker slots of the private clusters: every database that uses Chronicle
+# keeps a sealer worker (one slot each), and the tests leave many databases
+# behind them; Postgres' default of 8 would run out, and a database without a
+# sealer has no live notifications.
+MAX_WORKERS=64
+
 # cluster_start NAME PORT: initdb on first use, then start (idempotent).
 cluster_start() {
     local name=$1 port=$2 dir
@@ -35,7 +41,7 @@ cluster_start() {
     if ! sudo -u "$PGUSER_OS" "$PGBIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
         log "starting Postgres '$name' on 127.0.0.1:$port"
         sudo -u "$PGUSER_OS" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-            -o "-p $port -k $dir -c listen_addresses=127.0.0.1" start >/dev/null \
+            -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_worker_processes=$MAX_WORKERS" start >/dev/null \
             || { tail -20 "$dir/server.log" >&2; die "Postgres did not start"; }
     fi
 }
