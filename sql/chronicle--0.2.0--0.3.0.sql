@@ -143,35 +143,50 @@ VOLATILE SECURITY DEFINER PARALLEL UNSAFE
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'seal_by_hand_wrapper';
-CREATE FUNCTION chronicle_internal."_check_count"(
+CREATE FUNCTION chronicle_internal."_skip_to"(
+	"current" bigint, 
+	"from_position" bigint, 
+	"to_position" bigint 
+) RETURNS bigint 
+IMMUTABLE STRICT PARALLEL SAFE  
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'skip_to_wrapper';
+CREATE FUNCTION chronicle_internal."_upcast"(
+	"event_type" TEXT, 
+	"schema_version" INT, 
+	"data" jsonb 
+) RETURNS TABLE (
+	"schema_version" INT,  
+	"data" jsonb  
+)
+STRICT STABLE PARALLEL SAFE  
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'upcast_sql_wrapper';
+CREATE FUNCTION chronicle_internal."_check_version_range"(
 	"function_name" TEXT, 
-	"field" TEXT, 
-	"value" bigint 
+	"stream_id" TEXT, 
+	"from_version" bigint, 
+	"to_version" bigint 
 ) RETURNS bool 
 IMMUTABLE PARALLEL SAFE  
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'check_max_count_wrapper';
-CREATE FUNCTION chronicle_internal."_require"(
+AS 'MODULE_PATHNAME', 'check_version_range_sql_wrapper';
+CREATE FUNCTION chronicle_internal."_subscription_error"(
 	"function_name" TEXT, 
-	"field" TEXT, 
-	"present" bool 
+	"name" TEXT, 
+	"missing" bool 
 ) RETURNS bool 
 IMMUTABLE STRICT PARALLEL SAFE  
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'require_argument_wrapper';
-CREATE FUNCTION chronicle_internal."_system_identifier"() RETURNS bigint 
-STRICT STABLE PARALLEL SAFE  
+AS 'MODULE_PATHNAME', 'raise_subscription_error_wrapper';
+CREATE FUNCTION chronicle_internal."_scan_end"(
+	"from_position" bigint, 
+	"head" bigint 
+) RETURNS bigint 
+IMMUTABLE STRICT PARALLEL SAFE  
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'system_identifier_wrapper';
-CREATE FUNCTION chronicle_internal."_not_found"(
-	"function_name" TEXT, 
-	"object" TEXT, 
-	"name" TEXT, 
-	"version" bigint DEFAULT NULL 
-) RETURNS bool 
-IMMUTABLE PARALLEL SAFE  
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'not_found_wrapper';
+AS 'MODULE_PATHNAME', 'scan_end_wrapper';
 CREATE FUNCTION chronicle_internal."_feed_tick"() RETURNS bool 
 STRICT VOLATILE SECURITY DEFINER PARALLEL UNSAFE  
 SET search_path TO pg_catalog, pg_temp
@@ -184,63 +199,12 @@ CREATE FUNCTION chronicle_internal."_consumer_of"(
 IMMUTABLE STRICT PARALLEL SAFE  
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'consumer_of_wrapper';
-CREATE FUNCTION chronicle_internal."_ack_to"(
-	"current" bigint, 
-	"to_position" bigint 
-) RETURNS bigint 
-IMMUTABLE STRICT PARALLEL SAFE  
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'ack_to_wrapper';
 CREATE FUNCTION chronicle_internal."_delivers_in"(
 	"status" TEXT 
 ) RETURNS bool 
 IMMUTABLE STRICT PARALLEL SAFE  
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'delivers_in_wrapper';
-CREATE FUNCTION chronicle_internal."_export_header"(
-	"stream_id" TEXT, 
-	"from_version" bigint, 
-	"to_version" bigint 
-) RETURNS TEXT 
-STABLE PARALLEL SAFE  
-SET search_path TO pg_catalog, pg_temp
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'export_header_wrapper';
-CREATE FUNCTION chronicle_internal."_skip_to"(
-	"current" bigint, 
-	"from_position" bigint, 
-	"to_position" bigint 
-) RETURNS bigint 
-IMMUTABLE STRICT PARALLEL SAFE  
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'skip_to_wrapper';
-CREATE FUNCTION chronicle_internal."_check_version_range"(
-	"function_name" TEXT, 
-	"stream_id" TEXT, 
-	"from_version" bigint, 
-	"to_version" bigint 
-) RETURNS bool 
-IMMUTABLE PARALLEL SAFE  
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'check_version_range_sql_wrapper';
-CREATE FUNCTION chronicle_internal."_check_poll"(
-	"name" TEXT, 
-	"max_count" bigint, 
-	"consumer" bigint, 
-	"consumers" bigint 
-) RETURNS bool 
-IMMUTABLE PARALLEL SAFE  
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'check_poll_wrapper';
-CREATE FUNCTION chronicle_internal."_check_feed_read"(
-	"after_position" bigint, 
-	"max_count" bigint, 
-	"stream_type" TEXT, 
-	"event_types" TEXT[] 
-) RETURNS bool 
-IMMUTABLE PARALLEL SAFE  
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'check_feed_read_wrapper';
 CREATE FUNCTION chronicle_internal."_check_subscription"(
 	"name" TEXT, 
 	"stream_type" TEXT, 
@@ -251,24 +215,80 @@ CREATE FUNCTION chronicle_internal."_check_subscription"(
 IMMUTABLE PARALLEL SAFE  
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'check_subscription_wrapper';
-CREATE FUNCTION chronicle_internal."_check_name"(
-	"function_name" TEXT, 
+CREATE FUNCTION chronicle_internal."_export_header"(
+	"stream_id" TEXT, 
+	"from_version" bigint, 
+	"to_version" bigint 
+) RETURNS TEXT 
+STABLE PARALLEL SAFE  
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'export_header_wrapper';
+CREATE FUNCTION chronicle_internal."_check_poll"(
 	"name" TEXT, 
-	"field" TEXT, 
-	"position" bigint, 
-	"head" bigint, 
-	"error_message" TEXT DEFAULT '' 
+	"max_count" bigint, 
+	"consumer" bigint, 
+	"consumers" bigint 
 ) RETURNS bool 
 IMMUTABLE PARALLEL SAFE  
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'check_name_sql_wrapper';
-CREATE FUNCTION chronicle_internal."_scan_end"(
-	"from_position" bigint, 
-	"head" bigint 
+AS 'MODULE_PATHNAME', 'check_poll_wrapper';
+CREATE FUNCTION chronicle_internal."_check_count"(
+	"function_name" TEXT, 
+	"field" TEXT, 
+	"value" bigint 
+) RETURNS bool 
+IMMUTABLE PARALLEL SAFE  
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'check_max_count_wrapper';
+CREATE FUNCTION chronicle_internal."_system_identifier"() RETURNS bigint 
+STRICT STABLE PARALLEL SAFE  
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'system_identifier_wrapper';
+CREATE FUNCTION chronicle_internal."_import_batches"(
+	"lines" TEXT, 
+	"batch_size" INT 
+) RETURNS TABLE (
+	"stream_id" TEXT,  
+	"stream_type" TEXT,  
+	"events" jsonb  
+)
+IMMUTABLE PARALLEL SAFE  
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'import_batches_wrapper';
+CREATE FUNCTION chronicle_internal."_require"(
+	"function_name" TEXT, 
+	"field" TEXT, 
+	"present" bool 
+) RETURNS bool 
+IMMUTABLE STRICT PARALLEL SAFE  
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'require_argument_wrapper';
+CREATE FUNCTION chronicle_internal."_not_found"(
+	"function_name" TEXT, 
+	"object" TEXT, 
+	"name" TEXT, 
+	"version" bigint DEFAULT NULL 
+) RETURNS bool 
+IMMUTABLE PARALLEL SAFE  
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'not_found_wrapper';
+CREATE FUNCTION chronicle_internal."_ack_to"(
+	"current" bigint, 
+	"to_position" bigint 
 ) RETURNS bigint 
 IMMUTABLE STRICT PARALLEL SAFE  
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'scan_end_wrapper';
+AS 'MODULE_PATHNAME', 'ack_to_wrapper';
+CREATE FUNCTION chronicle_internal."_check_feed_read"(
+	"after_position" bigint, 
+	"max_count" bigint, 
+	"stream_type" TEXT, 
+	"event_types" TEXT[] 
+) RETURNS bool 
+IMMUTABLE PARALLEL SAFE  
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'check_feed_read_wrapper';
 CREATE FUNCTION chronicle_internal."_subscription_next"(
 	"status" TEXT, 
 	"last_position" bigint, 
@@ -287,37 +307,17 @@ CREATE FUNCTION chronicle_internal."_subscription_next"(
 IMMUTABLE PARALLEL SAFE  
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'subscription_next_wrapper';
-CREATE FUNCTION chronicle_internal."_upcast"(
-	"event_type" TEXT, 
-	"schema_version" INT, 
-	"data" jsonb 
-) RETURNS TABLE (
-	"schema_version" INT,  
-	"data" jsonb  
-)
-STRICT STABLE PARALLEL SAFE  
-SET search_path TO pg_catalog, pg_temp
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'upcast_sql_wrapper';
-CREATE FUNCTION chronicle_internal."_subscription_error"(
+CREATE FUNCTION chronicle_internal."_check_name"(
 	"function_name" TEXT, 
 	"name" TEXT, 
-	"missing" bool 
+	"field" TEXT, 
+	"position" bigint, 
+	"head" bigint, 
+	"error_message" TEXT DEFAULT '' 
 ) RETURNS bool 
-IMMUTABLE STRICT PARALLEL SAFE  
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'raise_subscription_error_wrapper';
-CREATE FUNCTION chronicle_internal."_import_batches"(
-	"lines" TEXT, 
-	"batch_size" INT 
-) RETURNS TABLE (
-	"stream_id" TEXT,  
-	"stream_type" TEXT,  
-	"events" jsonb  
-)
 IMMUTABLE PARALLEL SAFE  
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'import_batches_wrapper';
+AS 'MODULE_PATHNAME', 'check_name_sql_wrapper';
 
 -- As sql/streams.sql creates them in 0.3.0.
 CREATE OR REPLACE FUNCTION chronicle.read_stream(
@@ -911,42 +911,36 @@ END
 $$;
 COMMENT ON FUNCTION chronicle.ack(text, bigint, int) IS
     'Moves a consumer''s checkpoint forward to to_position (never back) and returns the checkpoint; positions beyond the feed''s head are refused.';
-CREATE OR REPLACE FUNCTION chronicle.pause_subscription(name text) RETURNS chronicle.subscriptions
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+CREATE OR REPLACE FUNCTION chronicle_internal._command(
+    function_name text, name text, command text, error_message text DEFAULT ''
+) RETURNS chronicle.subscriptions
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM chronicle_internal._check_name('pause_subscription', pause_subscription.name, '', NULL, 0);
-    RETURN chronicle_internal._transition(
-        chronicle_internal._subscription('pause_subscription', pause_subscription.name, true), 'pause');
+    PERFORM chronicle_internal._check_name(function_name, _command.name, '', NULL, 0, _command.error_message);
+    RETURN chronicle_internal._transition(chronicle_internal._subscription(function_name, _command.name, true),
+                                          command, NULL, _command.error_message);
 END
 $$;
+COMMENT ON FUNCTION chronicle_internal._command(text, text, text, text) IS
+    'Internal: pause, resume or fail a subscription for the function named.';
+CREATE OR REPLACE FUNCTION chronicle.pause_subscription(name text) RETURNS chronicle.subscriptions
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+RETURN chronicle_internal._command('pause_subscription', name, 'pause');
 COMMENT ON FUNCTION chronicle.pause_subscription(text) IS
     'Pauses a subscription: poll returns nothing until resume_subscription. Returns its row.';
 CREATE OR REPLACE FUNCTION chronicle.resume_subscription(name text) RETURNS chronicle.subscriptions
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM chronicle_internal._check_name('resume_subscription', resume_subscription.name, '', NULL, 0);
-    RETURN chronicle_internal._transition(
-        chronicle_internal._subscription('resume_subscription', resume_subscription.name, true), 'resume');
-END
-$$;
+RETURN chronicle_internal._command('resume_subscription', name, 'resume');
 COMMENT ON FUNCTION chronicle.resume_subscription(text) IS
     'Resumes a paused or failed subscription (clears its error; rebuilding again if a rebuild was under way). Returns its row.';
 CREATE OR REPLACE FUNCTION chronicle.fail_subscription(name text, error_message text) RETURNS chronicle.subscriptions
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM chronicle_internal._check_name('fail_subscription', fail_subscription.name, '', NULL, 0,
-                                           fail_subscription.error_message);
-    RETURN chronicle_internal._transition(
-        chronicle_internal._subscription('fail_subscription', fail_subscription.name, true), 'fail',
-        NULL, fail_subscription.error_message);
-END
-$$;
+RETURN chronicle_internal._command('fail_subscription', name, 'fail', error_message);
 COMMENT ON FUNCTION chronicle.fail_subscription(text, text) IS
     'Marks a subscription failed with an error message: poll returns nothing until resume_subscription. Returns its row.';
 CREATE OR REPLACE FUNCTION chronicle.reset_subscription(name text, to_position bigint DEFAULT 0) RETURNS chronicle.subscriptions
@@ -1032,46 +1026,46 @@ COMMENT ON FUNCTION chronicle.state_at(text, bigint, timestamptz) IS
     'The state of a stream after to_version, or before the first event recorded after as_of, or at its head (both NULL). Folds the stream with its type''s reducer (default: merge each event''s data). 42704 if the stream does not exist, 22023 for a version it has not reached.';
 COMMENT ON FUNCTION chronicle.state_history(text, bigint, bigint) IS
     'The state of a stream after each version from from_version to to_version (inclusive; NULL: the head), ordered by version; no rows for a stream that does not exist.';
-COMMENT ON FUNCTION chronicle_internal._check_count(text, text, bigint) IS
-    'Internal: raises the core''s error for a NULL or negative page size.';
-COMMENT ON FUNCTION chronicle_internal._require(text, text, boolean) IS
-    'Internal: raises the core''s null_value error (22004) for the field unless present.';
-COMMENT ON FUNCTION chronicle_internal._system_identifier() IS
-    'Internal: the cluster''s system identifier.';
-COMMENT ON FUNCTION chronicle_internal._not_found(text, text, text, bigint) IS
-    'Internal: raises the core''s 42704 for a stream or definition that does not exist.';
+COMMENT ON FUNCTION chronicle_internal._skip_to(bigint, bigint, bigint) IS
+    'Internal: where a poll that found nothing moves a checkpoint (NULL: it stays).';
+COMMENT ON FUNCTION chronicle_internal._upcast(text, int, jsonb) IS
+    'Internal: the data of an event upcast to its newest schema version.';
+COMMENT ON FUNCTION chronicle_internal._check_version_range(text, text, bigint, bigint) IS
+    'Internal: raises the core''s error for bad stream read arguments.';
+COMMENT ON FUNCTION chronicle_internal._subscription_error(text, text, boolean) IS
+    'Internal: raises 42704 (missing) or 42710 (exists) for a subscription.';
+COMMENT ON FUNCTION chronicle_internal._scan_end(bigint, bigint) IS
+    'Internal: the last position a poll scans.';
 COMMENT ON FUNCTION chronicle_internal._feed_tick() IS
     'Internal: makes sure a sealer runs before a feed read.';
 COMMENT ON FUNCTION chronicle_internal._consumer_of(text, int) IS
     'Internal: the consumer of a group that receives a stream''s events (the core''s rule).';
-COMMENT ON FUNCTION chronicle_internal._ack_to(bigint, bigint) IS
-    'Internal: where an ack moves a checkpoint (NULL: it stays).';
 COMMENT ON FUNCTION chronicle_internal._delivers_in(text) IS
     'Internal: whether poll delivers events in a status.';
-COMMENT ON FUNCTION chronicle_internal._export_header(text, bigint, bigint) IS
-    'Internal: the header line of export_stream.';
-COMMENT ON FUNCTION chronicle_internal._skip_to(bigint, bigint, bigint) IS
-    'Internal: where a poll that found nothing moves a checkpoint (NULL: it stays).';
-COMMENT ON FUNCTION chronicle_internal._check_version_range(text, text, bigint, bigint) IS
-    'Internal: raises the core''s error for bad stream read arguments.';
-COMMENT ON FUNCTION chronicle_internal._check_poll(text, bigint, bigint, bigint) IS
-    'Internal: argument checks of poll (and of ack''s consumer).';
-COMMENT ON FUNCTION chronicle_internal._check_feed_read(bigint, bigint, text, text[]) IS
-    'Internal: argument checks of read_all.';
 COMMENT ON FUNCTION chronicle_internal._check_subscription(text, text, text[], bigint, bigint) IS
     'Internal: argument checks of create_subscription.';
-COMMENT ON FUNCTION chronicle_internal._check_name(text, text, text, bigint, bigint, text) IS
-    'Internal: argument checks of the subscription functions that take a name.';
-COMMENT ON FUNCTION chronicle_internal._scan_end(bigint, bigint) IS
-    'Internal: the last position a poll scans.';
-COMMENT ON FUNCTION chronicle_internal._subscription_next(text, bigint, bigint, text, text, bigint, bigint, text) IS
-    'Internal: a subscription''s state after a command (the core''s state machine).';
-COMMENT ON FUNCTION chronicle_internal._upcast(text, int, jsonb) IS
-    'Internal: the data of an event upcast to its newest schema version.';
-COMMENT ON FUNCTION chronicle_internal._subscription_error(text, text, boolean) IS
-    'Internal: raises 42704 (missing) or 42710 (exists) for a subscription.';
+COMMENT ON FUNCTION chronicle_internal._export_header(text, bigint, bigint) IS
+    'Internal: the header line of export_stream.';
+COMMENT ON FUNCTION chronicle_internal._check_poll(text, bigint, bigint, bigint) IS
+    'Internal: argument checks of poll (and of ack''s consumer).';
+COMMENT ON FUNCTION chronicle_internal._check_count(text, text, bigint) IS
+    'Internal: raises the core''s error for a NULL or negative page size.';
+COMMENT ON FUNCTION chronicle_internal._system_identifier() IS
+    'Internal: the cluster''s system identifier.';
 COMMENT ON FUNCTION chronicle_internal._import_batches(text, int) IS
     'Internal: an export read back as append_events batches.';
+COMMENT ON FUNCTION chronicle_internal._require(text, text, boolean) IS
+    'Internal: raises the core''s null_value error (22004) for the field unless present.';
+COMMENT ON FUNCTION chronicle_internal._not_found(text, text, text, bigint) IS
+    'Internal: raises the core''s 42704 for a stream or definition that does not exist.';
+COMMENT ON FUNCTION chronicle_internal._ack_to(bigint, bigint) IS
+    'Internal: where an ack moves a checkpoint (NULL: it stays).';
+COMMENT ON FUNCTION chronicle_internal._check_feed_read(bigint, bigint, text, text[]) IS
+    'Internal: argument checks of read_all.';
+COMMENT ON FUNCTION chronicle_internal._subscription_next(text, bigint, bigint, text, text, bigint, bigint, text) IS
+    'Internal: a subscription''s state after a command (the core''s state machine).';
+COMMENT ON FUNCTION chronicle_internal._check_name(text, text, text, bigint, bigint, text) IS
+    'Internal: argument checks of the subscription functions that take a name.';
 
 -- Roles, privileges and row-level security as sql/security.sql sets them.
 DO $roles$

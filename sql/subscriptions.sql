@@ -297,44 +297,41 @@ $$;
 COMMENT ON FUNCTION chronicle.ack(text, bigint, int) IS
     'Moves a consumer''s checkpoint forward to to_position (never back) and returns the checkpoint; positions beyond the feed''s head are refused.';
 
-CREATE FUNCTION chronicle.pause_subscription(name text) RETURNS chronicle.subscriptions
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+-- A command of the state machine on a subscription named by a caller
+-- (function_name): its checks, its row locked, the transition.
+CREATE FUNCTION chronicle_internal._command(
+    function_name text, name text, command text, error_message text DEFAULT ''
+) RETURNS chronicle.subscriptions
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM chronicle_internal._check_name('pause_subscription', pause_subscription.name, '', NULL, 0);
-    RETURN chronicle_internal._transition(
-        chronicle_internal._subscription('pause_subscription', pause_subscription.name, true), 'pause');
+    PERFORM chronicle_internal._check_name(function_name, _command.name, '', NULL, 0, _command.error_message);
+    RETURN chronicle_internal._transition(chronicle_internal._subscription(function_name, _command.name, true),
+                                          command, NULL, _command.error_message);
 END
 $$;
+COMMENT ON FUNCTION chronicle_internal._command(text, text, text, text) IS
+    'Internal: pause, resume or fail a subscription for the function named.';
+
+CREATE FUNCTION chronicle.pause_subscription(name text) RETURNS chronicle.subscriptions
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+RETURN chronicle_internal._command('pause_subscription', name, 'pause');
 COMMENT ON FUNCTION chronicle.pause_subscription(text) IS
     'Pauses a subscription: poll returns nothing until resume_subscription. Returns its row.';
 
 CREATE FUNCTION chronicle.resume_subscription(name text) RETURNS chronicle.subscriptions
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM chronicle_internal._check_name('resume_subscription', resume_subscription.name, '', NULL, 0);
-    RETURN chronicle_internal._transition(
-        chronicle_internal._subscription('resume_subscription', resume_subscription.name, true), 'resume');
-END
-$$;
+RETURN chronicle_internal._command('resume_subscription', name, 'resume');
 COMMENT ON FUNCTION chronicle.resume_subscription(text) IS
     'Resumes a paused or failed subscription (clears its error; rebuilding again if a rebuild was under way). Returns its row.';
 
 CREATE FUNCTION chronicle.fail_subscription(name text, error_message text) RETURNS chronicle.subscriptions
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM chronicle_internal._check_name('fail_subscription', fail_subscription.name, '', NULL, 0,
-                                           fail_subscription.error_message);
-    RETURN chronicle_internal._transition(
-        chronicle_internal._subscription('fail_subscription', fail_subscription.name, true), 'fail',
-        NULL, fail_subscription.error_message);
-END
-$$;
+RETURN chronicle_internal._command('fail_subscription', name, 'fail', error_message);
 COMMENT ON FUNCTION chronicle.fail_subscription(text, text) IS
     'Marks a subscription failed with an error message: poll returns nothing until resume_subscription. Returns its row.';
 
