@@ -39,15 +39,17 @@ pub struct AppendDecision {
     pub creates_stream: bool,
 }
 
-/// Step 1: the stream-level arguments.
+/// Step 1: the stream-level arguments (`version`: see
+/// [`ExpectedVersion::from_sql_with_version`]).
 pub fn check_append_args(
     stream_id: Option<&str>,
     stream_type: Option<&str>,
     expected_version: Option<i64>,
+    version: Option<i64>,
 ) -> Result<(String, ExpectedVersion)> {
     let stream_id = require(stream_id, "stream_id")?;
     validate_stream(stream_id, stream_type)?;
-    let expected = ExpectedVersion::from_sql(expected_version)?;
+    let expected = ExpectedVersion::from_sql_with_version(expected_version, version)?;
     Ok((stream_id.to_string(), expected))
 }
 
@@ -78,21 +80,31 @@ mod tests {
     #[test]
     fn args_are_checked_in_order() {
         assert_eq!(
-            check_append_args(None, None, Some(-1)).unwrap_err().field(),
+            check_append_args(None, None, Some(-1), None)
+                .unwrap_err()
+                .field(),
             "stream_id"
         );
         assert_eq!(
-            check_append_args(Some("s"), Some("1x"), Some(-1))
+            check_append_args(Some("s"), Some("1x"), Some(-1), None)
                 .unwrap_err()
                 .field(),
             "stream_type"
         );
         assert_eq!(
-            check_append_args(Some("s"), None, Some(-1))
+            check_append_args(Some("s"), None, Some(-1), None)
                 .unwrap_err()
                 .field(),
             "expected_version"
         );
+        let (_, e) = check_append_args(Some("s"), None, None, Some(3)).unwrap();
+        assert_eq!(e, ExpectedVersion::Exact(2));
+        let (_, e) = check_append_args(Some("s"), None, Some(0), Some(1)).unwrap();
+        assert_eq!(e, ExpectedVersion::NoStream);
+        for (expected, version) in [(None, Some(0)), (Some(1), Some(3))] {
+            let e = check_append_args(Some("s"), None, expected, version).unwrap_err();
+            assert_eq!((e.sqlstate(), e.field()), ("22023", "version"));
+        }
     }
 
     #[test]

@@ -21,8 +21,9 @@ pub fn check_count(field: &str, value: Option<i64>) -> Result<u64> {
 /// Validates the arguments of a stream read (`read_stream`,
 /// `state_history`, `export_stream`): a stream id as an append would take
 /// it (a read of an id no stream can have is a mistake, not an empty
-/// stream), `from_version` at least 1, `to_version` (NULL: the head) not
-/// below it.
+/// stream), `from_version` at least 0 (0 and 1 both read from the first
+/// event: stores that count versions from 0 pass 0), `to_version` (NULL:
+/// the head) not below it.
 pub fn check_version_range(
     stream_id: Option<&str>,
     from_version: Option<i64>,
@@ -30,11 +31,11 @@ pub fn check_version_range(
 ) -> Result<()> {
     crate::identifier::validate_id("stream_id", require(stream_id, "stream_id")?)?;
     let from = require(from_version, "from_version")?;
-    if from < 1 {
+    if from < 0 {
         return Err(Error::invalid(
             "from_version",
-            format!("must be at least 1 (got {from})"),
-            "Versions start at 1: pass from_version => 1 to read from the beginning.",
+            format!("must not be negative (got {from})"),
+            "Versions start at 1: pass from_version => 1 (or 0) to read from the beginning.",
         ));
     }
     if let Some(to) = to_version {
@@ -88,6 +89,7 @@ mod tests {
     fn version_ranges() {
         check_version_range(Some("s"), Some(1), None).unwrap();
         check_version_range(Some("s"), Some(2), Some(2)).unwrap();
+        check_version_range(Some("s"), Some(0), None).unwrap();
         assert_eq!(
             check_version_range(None, Some(1), None)
                 .unwrap_err()
@@ -95,7 +97,7 @@ mod tests {
             "22004"
         );
         assert_eq!(
-            check_version_range(Some("s"), Some(0), None)
+            check_version_range(Some("s"), Some(-1), None)
                 .unwrap_err()
                 .field(),
             "from_version"

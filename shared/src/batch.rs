@@ -150,8 +150,8 @@ fn parse_element(item: &Value, limits: &Limits) -> Result<BatchEvent> {
     )?;
     Ok(BatchEvent {
         event_id: optional_uuid(obj, "event_id")?,
-        correlation_id: optional_uuid(obj, "correlation_id")?,
-        causation_id: optional_uuid(obj, "causation_id")?,
+        correlation_id: optional_reference(obj, "correlation_id")?,
+        causation_id: optional_reference(obj, "causation_id")?,
         occurred_at: optional_timestamp(obj, "occurred_at")?,
         event_type,
         data,
@@ -177,6 +177,45 @@ fn required_string(obj: &Map<String, Value>, key: &str) -> Result<String> {
     optional_string(obj, key)?.ok_or_else(|| Error::Null {
         field: key.to_string(),
     })
+}
+
+/// The `events` argument with each correlation and causation id in the form
+/// it is stored in (see [`crate::identifier::reference`]), when that differs
+/// from how it was written (a uuid in upper case, say); `None` when the
+/// argument can be stored as it is, the usual case.
+pub fn with_stored_references(events: &Value, batch: &[BatchEvent]) -> Option<Value> {
+    let items = events.as_array()?;
+    let differs = |item: &Value, key: &str, stored: &Option<String>| {
+        item.get(key).and_then(Value::as_str) != stored.as_deref()
+    };
+    let changed = items.iter().zip(batch).any(|(item, e)| {
+        differs(item, "correlation_id", &e.correlation_id)
+            || differs(item, "causation_id", &e.causation_id)
+    });
+    if !changed {
+        return None;
+    }
+    let mut events = events.clone();
+    let items = events.as_array_mut().expect("an array");
+    for (item, e) in items.iter_mut().zip(batch) {
+        let obj = item.as_object_mut().expect("validated objects");
+        for (key, stored) in [
+            ("correlation_id", &e.correlation_id),
+            ("causation_id", &e.causation_id),
+        ] {
+            if let Some(v) = stored {
+                obj.insert(key.to_string(), Value::String(v.clone()));
+            }
+        }
+    }
+    Some(events)
+}
+
+/// A `correlation_id` or `causation_id`: see [`crate::identifier::reference`].
+fn optional_reference(obj: &Map<String, Value>, key: &str) -> Result<Option<String>> {
+    optional_string(obj, key)?
+        .map(|s| crate::identifier::reference(key, &s))
+        .transpose()
 }
 
 fn optional_uuid(obj: &Map<String, Value>, key: &str) -> Result<Option<String>> {
@@ -304,6 +343,23 @@ mod tests {
         assert_eq!(
             parse_batch(&three, &limits).unwrap_err().sqlstate(),
             "54000"
+        );
+    }
+
+    #[test]
+    fn references_are_rewritten_only_when_their_stored_form_differs() {
+        let limits = Limits::default();
+        let plain = json!([{"event_type": "A", "data": {}, "correlation_id": "exec-1"},
+                           {"event_type": "A", "data": {}}]);
+        let batch = parse_batch(&plain, &limits).unwrap();
+        assert_eq!(with_stored_references(&plain, &batch), None);
+        let upper = json!([{"event_type": "A", "data": {},
+                            "causation_id": "0B6A2BD4-5C43-4D3C-9C66-3F2F1F9AD4B1"}]);
+        let batch = parse_batch(&upper, &limits).unwrap();
+        let stored = with_stored_references(&upper, &batch).unwrap();
+        assert_eq!(
+            stored[0]["causation_id"],
+            "0b6a2bd4-5c43-4d3c-9c66-3f2f1f9ad4b1"
         );
     }
 }

@@ -1,10 +1,14 @@
 //! Rules for the identifiers of the envelope.
 //!
-//! * ids (`stream_id`, `actor`): any printable text, 1 to 255 characters, with
-//!   no control characters, no invisible formatting characters (zero-width
-//!   spaces, bidirectional overrides, ...) and no leading or trailing white
-//!   space. These are the values people paste from logs; the rules keep two
-//!   ids that look identical from being different.
+//! * ids (`stream_id`, `actor`, `correlation_id`, `causation_id`): any
+//!   printable text, 1 to 255 characters, with no control characters, no
+//!   invisible formatting characters (zero-width spaces, bidirectional
+//!   overrides, ...) and no leading or trailing white space. These are the
+//!   values people paste from logs; the rules keep two ids that look
+//!   identical from being different.
+//! * references (`correlation_id`, `causation_id`): ids, and a uuid among
+//!   them is kept in its canonical form (lower-case, hyphenated), so that
+//!   `6F1C2F0E5B1E…` and `6f1c2f0e-5b1e-…` tie the same events together.
 //! * type names (`stream_type`, `event_type`): 1 to 100 characters, a letter
 //!   first, then letters, digits and `_ - . : /` (`OrderCreated`,
 //!   `billing.invoice-issued`, `shop/Order`).
@@ -66,6 +70,34 @@ pub fn validate_id(field: &str, value: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Validates a reference (`correlation_id`, `causation_id`: a workflow's
+/// execution id, a request id, the id of the causing event or command) and
+/// returns the form it is stored and looked up in: an id as given, or, if it
+/// is a uuid in any of the forms Postgres' `uuid` type reads (hyphenated or
+/// not, upper or lower case, in braces), that uuid lower-case and hyphenated.
+pub fn reference(field: &str, value: &str) -> Result<String> {
+    validate_id(field, value)?;
+    Ok(match uuid::Uuid::try_parse(value) {
+        Ok(u) if !value.starts_with("urn:") => u.hyphenated().to_string(),
+        _ => value.to_string(),
+    })
+}
+
+/// The `correlation_id` and `causation_id` of an append, as stored.
+pub fn check_references(
+    correlation_id: Option<&str>,
+    causation_id: Option<&str>,
+) -> Result<(Option<String>, Option<String>)> {
+    Ok((
+        correlation_id
+            .map(|v| reference("correlation_id", v))
+            .transpose()?,
+        causation_id
+            .map(|v| reference("causation_id", v))
+            .transpose()?,
+    ))
 }
 
 /// Validates a type name: `stream_type` or `event_type`.
@@ -137,6 +169,27 @@ mod tests {
         validate_id("stream_id", &"é".repeat(255)).unwrap();
         let e = validate_id("stream_id", &"é".repeat(256)).unwrap_err();
         assert_eq!(e.detail().unwrap(), "The value has 256 characters.");
+    }
+
+    #[test]
+    fn references_keep_text_and_canonicalise_uuids() {
+        assert_eq!(reference("correlation_id", "exec-123").unwrap(), "exec-123");
+        for form in [
+            "6f1c2f0e-5b1e-4a55-9d53-0b7c0d1c9a10",
+            "6F1C2F0E-5B1E-4A55-9D53-0B7C0D1C9A10",
+            "6f1c2f0e5b1e4a559d530b7c0d1c9a10",
+            "{6f1c2f0e-5b1e-4a55-9d53-0b7c0d1c9a10}",
+        ] {
+            assert_eq!(
+                reference("correlation_id", form).unwrap(),
+                "6f1c2f0e-5b1e-4a55-9d53-0b7c0d1c9a10",
+                "{form}"
+            );
+        }
+        let e = reference("causation_id", " exec").unwrap_err();
+        assert_eq!((e.sqlstate(), e.field()), ("22023", "causation_id"));
+        let e = reference("correlation_id", &"x".repeat(256)).unwrap_err();
+        assert_eq!(e.sqlstate(), "22001");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use crate::append::{check_append_args, decide_append, Head};
 use crate::batch::parse_batch;
 use crate::error::{require, Error, Result};
+use crate::identifier::check_references;
 use crate::limits::Limits;
 use crate::payload::{validate_payload, Payload};
 use crate::schema::{check_definition, check_event, EventTypeSchemas};
@@ -34,6 +35,7 @@ pub struct AppendEventArgs {
     pub actor: Option<String>,
     pub occurred_at: Option<String>,
     pub schema_version: Option<i64>,
+    pub version: Option<i64>,
 }
 
 /// The arguments of `chronicle.append_events`; `None` is SQL NULL.
@@ -116,6 +118,7 @@ impl MemoryStore {
             a.stream_id.as_deref(),
             a.stream_type.as_deref(),
             a.expected_version,
+            a.version,
         )?;
         let event_type = require(a.event_type.as_deref(), "event_type")?;
         let data = require(a.data.as_ref(), "data")?;
@@ -132,6 +135,7 @@ impl MemoryStore {
             },
             &self.limits,
         )?;
+        check_references(a.correlation_id.as_deref(), a.causation_id.as_deref())?;
         check_event(
             self.schemas.get(event_type),
             event_type,
@@ -154,6 +158,7 @@ impl MemoryStore {
             a.stream_id.as_deref(),
             a.stream_type.as_deref(),
             a.expected_version,
+            None,
         )?;
         let events = parse_batch(require(a.events.as_ref(), "events")?, &self.limits)?;
         for (i, e) in events.iter().enumerate() {

@@ -31,6 +31,34 @@ impl ExpectedVersion {
         }
     }
 
+    /// The expectation of `append_event(..., expected_version, version)`:
+    /// `version => N` says "this event is version N", that is, the stream
+    /// is at N - 1 (what stores that pass the next sequence number mean).
+    /// Given both, they must agree.
+    pub fn from_sql_with_version(
+        expected_version: Option<i64>,
+        version: Option<i64>,
+    ) -> Result<ExpectedVersion> {
+        let Some(v) = version else {
+            return ExpectedVersion::from_sql(expected_version);
+        };
+        if v < 1 {
+            return Err(Error::invalid(
+                "version",
+                format!("must be at least 1 (got {v})"),
+                "version is the version the new event takes: 1 for the first event of a stream.",
+            ));
+        }
+        if let Some(e) = expected_version.filter(|e| *e != v - 1) {
+            return Err(Error::invalid(
+                "version",
+                format!("contradicts expected_version (version {v} follows version {}, not {e})", v - 1),
+                "Pass one of them: expected_version is the stream's current version, version the new event's.",
+            ));
+        }
+        ExpectedVersion::from_sql(Some(v - 1))
+    }
+
     /// Whether a stream at `current` satisfies the expectation.
     pub fn admits(self, current: u64) -> bool {
         match self {

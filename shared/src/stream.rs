@@ -12,14 +12,33 @@ pub fn validate_stream(stream_id: &str, stream_type: Option<&str>) -> Result<()>
     Ok(())
 }
 
-/// The category of a stream id: the part before the first `-`
-/// (`order-001` -> `order`), or the whole id when it has no `-`.
-pub fn category(stream_id: &str) -> &str {
-    stream_id.split('-').next().unwrap_or(stream_id)
+/// The stream type a new stream takes when the append names none: the word
+/// before the first `-` of its id, if that word is letters and none of them
+/// a capital (words may be joined by `_`): `order-001` -> `order`,
+/// `line_item-7f3a` -> `line_item`, `客户-7` -> `客户`. Nothing else is a type: an id that is a
+/// uuid, has no `-`, or starts with a code (`ES-TEST-001`, `ORD-2024-7`),
+/// a number or a hexadecimal group (`ab1c2f0e-...`) has no default type,
+/// and an append that creates such a stream must pass `stream_type`.
+pub fn default_stream_type(stream_id: &str) -> std::result::Result<&str, &'static str> {
+    if uuid::Uuid::try_parse(stream_id).is_ok() {
+        return Err("is a uuid, which names a stream but not its type");
+    }
+    let Some((word, rest)) = stream_id.split_once('-') else {
+        return Err("has no '-' after a type word");
+    };
+    let is_word = !word.is_empty()
+        && word.split('_').all(|part| {
+            !part.is_empty() && part.chars().all(|c| c.is_alphabetic() && !c.is_uppercase())
+        });
+    if !is_word || rest.is_empty() {
+        return Err("does not start with a lower-case word and '-'");
+    }
+    Ok(word)
 }
 
 /// The stream type an append records. A stream keeps the type it was created
-/// with; a new stream takes the given type, or else its id's [`category`].
+/// with; a new stream takes the given type, or else its id's
+/// [`default_stream_type`].
 pub fn resolve_stream_type(
     stream_id: &str,
     given: Option<&str>,
@@ -33,20 +52,16 @@ pub fn resolve_stream_type(
         }),
         (Some(existing), _) => Ok(existing.to_string()),
         (None, Some(given)) => Ok(given.to_string()),
-        (None, None) => {
-            let cat = category(stream_id);
-            validate_type_name("stream_type", cat).map_err(|_| {
+        (None, None) => default_stream_type(stream_id)
+            .map(str::to_string)
+            .map_err(|why| {
                 Error::invalid(
                     "stream_type",
-                    format!(
-                        "is required: stream_id \"{stream_id}\" has no category prefix \
-                         that is a valid type name"
-                    ),
-                    "Pass stream_type, or name streams '<type>-<id>' (e.g. 'order-001').",
+                    format!("is required: stream_id \"{stream_id}\" {why}"),
+                    "Pass stream_type => 'Order' when a stream is created; only ids of the form \
+                     '<lower-case word>-<rest>' have a default type (order-001 -> order).",
                 )
-            })?;
-            Ok(cat.to_string())
-        }
+            }),
     }
 }
 
@@ -114,6 +129,46 @@ mod tests {
         assert_eq!((e.sqlstate(), e.name()), ("22023", "stream_type_mismatch"));
         let e = resolve_stream_type("42", None, None).unwrap_err();
         assert_eq!(e.field(), "stream_type");
+    }
+
+    #[test]
+    fn only_a_lower_case_word_is_a_default_type() {
+        for (id, ty) in [
+            ("order-001", "order"),
+            ("order-ES-TEST-001", "order"),
+            ("line_item-7f3a", "line_item"),
+            ("account-6f1c2f0e-5b1e-4a55-9d53-0b7c0d1c9a10", "account"),
+            ("cafe-1", "cafe"),
+            ("ordre_été-1", "ordre_été"),
+            ("客户-7", "客户"),
+        ] {
+            assert_eq!(default_stream_type(id), Ok(ty), "{id}");
+        }
+        for id in [
+            "ES-TEST-001",
+            "ORD-2024-7",
+            "Order-1",
+            "ab1c2f0e-5b1e-4a55-9d53-0b7c0d1c9a10",
+            "abcdefab-5b1e-4a55-9d53-0b7c0d1c9a10",
+            "ABCDEFAB-5B1E-4A55-9D53-0B7C0D1C9A10",
+            "abcdefab5b1e4a559d530b7c0d1c9a10",
+            "order",
+            "order-",
+            "-1",
+            "_x-1",
+            "x__y-1",
+            "42-1",
+            "Été-1",
+        ] {
+            assert!(default_stream_type(id).is_err(), "{id}");
+            let e = resolve_stream_type(id, None, None).unwrap_err();
+            assert_eq!((e.sqlstate(), e.field()), ("22023", "stream_type"), "{id}");
+        }
+        // A stream that exists keeps its type, whatever its id.
+        assert_eq!(
+            resolve_stream_type("ES-TEST-001", None, Some("Order")).unwrap(),
+            "Order"
+        );
     }
 
     #[test]

@@ -933,7 +933,7 @@ proptest! {
         stream_type in prop::option::of(arb_type_name()),
         expected in prop::option::of(prop_oneof![-3i64..3, any::<i64>()]),
     ) {
-        let result = check_append_args(stream_id.as_deref(), stream_type.as_deref(), expected);
+        let result = check_append_args(stream_id.as_deref(), stream_type.as_deref(), expected, None);
         let first_bad = if stream_id.as_deref().is_none_or(|s| validate_id("stream_id", s).is_err()) {
             Some("stream_id")
         } else if stream_type.as_deref().is_some_and(|t| validate_type_name("stream_type", t).is_err()) {
@@ -963,7 +963,7 @@ proptest! {
         count in prop::option::of(any::<i64>()),
     ) {
         match check_version_range(stream_id.as_deref(), from, to) {
-            Ok(()) => prop_assert!(stream_id.is_some() && from.is_some_and(|f| f >= 1) && to.is_none_or(|t| Some(t) >= from)),
+            Ok(()) => prop_assert!(stream_id.is_some() && from.is_some_and(|f| f >= 0) && to.is_none_or(|t| Some(t) >= from)),
             Err(e) => {
                 well_formed(&e)?;
                 prop_assert!(["stream_id", "from_version", "to_version"].contains(&e.field()));

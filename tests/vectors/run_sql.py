@@ -25,7 +25,7 @@ HERE = pathlib.Path(__file__).parent
 TYPES = {
     "stream_id": "text", "event_type": "text", "data": "jsonb", "metadata": "jsonb",
     "expected_version": "bigint", "event_id": "uuid", "stream_type": "text",
-    "correlation_id": "uuid", "causation_id": "uuid", "actor": "text",
+    "correlation_id": "text", "causation_id": "text", "actor": "text", "version": "bigint",
     "occurred_at": "timestamptz", "schema_version": "int", "events": "jsonb", "definition": "jsonb",
     # the subscription functions
     "name": "text", "event_types": "text[]", "after_position": "bigint", "to_position": "bigint",
