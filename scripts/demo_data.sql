@@ -46,7 +46,7 @@ SELECT chronicle.define_reducer('Account', '{
 -- streams, each event caused by the one before.
 DO $$
 DECLARE
-    corr uuid := 'c0ffee00-0000-4000-8000-000000000002';
+    corr text := 'c0ffee00-0000-4000-8000-000000000002';
     e1 uuid := 'a0000000-0000-4000-8000-000000000001';
     e2 uuid := 'a0000000-0000-4000-8000-000000000002';
     e3 uuid := 'a0000000-0000-4000-8000-000000000003';
@@ -58,27 +58,27 @@ BEGIN
         event_id => e1, correlation_id => corr, actor => 'web-checkout');
     PERFORM chronicle.append_event('order-002', 'ItemAdded',
         '{"item_id": "teapot", "quantity": 1, "price": 24.90}',
-        correlation_id => corr, causation_id => e1, actor => 'web-checkout');
+        correlation_id => corr, causation_id => e1::text, actor => 'web-checkout');
     PERFORM chronicle.append_event('payment-002', 'PaymentRequested',
         '{"order_id": "order-002", "amount": 24.90}', stream_type => 'Payment',
-        event_id => e2, correlation_id => corr, causation_id => e1, actor => 'payments');
+        event_id => e2, correlation_id => corr, causation_id => e1::text, actor => 'payments');
     PERFORM chronicle.append_event('payment-002', 'PaymentFailed',
         '{"reason": "card declined"}', event_id => e3, correlation_id => corr,
-        causation_id => e2, actor => 'payments');
+        causation_id => e2::text, actor => 'payments');
     PERFORM chronicle.append_event('payment-002', 'PaymentAuthorized',
         '{"authorization": "AUTH-5521"}', event_id => e4, correlation_id => corr,
-        causation_id => e3, actor => 'payments');
+        causation_id => e3::text, actor => 'payments');
     PERFORM chronicle.append_event('order-002', 'OrderPaid',
         '{"payment_method": "credit_card", "status": "paid"}',
-        correlation_id => corr, causation_id => e4, actor => 'payments');
+        correlation_id => corr, causation_id => e4::text, actor => 'payments');
     PERFORM chronicle.append_event('shipment-002', 'ShipmentScheduled',
         '{"order_id": "order-002"}', stream_type => 'Shipment', event_id => e5,
-        correlation_id => corr, causation_id => e4, actor => 'warehouse');
+        correlation_id => corr, causation_id => e4::text, actor => 'warehouse');
     PERFORM chronicle.append_event('shipment-002', 'ParcelPacked',
         '{"parcel": {"id": "P-1", "weight_kg": 1.20}}', correlation_id => corr,
-        causation_id => e5, actor => 'warehouse');
+        causation_id => e5::text, actor => 'warehouse');
     PERFORM chronicle.append_event('shipment-002', 'ShipmentDelivered', '{}',
-        correlation_id => corr, causation_id => e5, actor => 'courier');
+        correlation_id => corr, causation_id => e5::text, actor => 'courier');
 END
 $$;
 

@@ -1,6 +1,6 @@
 -- Deprecated names and signatures of 0.2.0, kept for one release so that
 -- 0.2.0 callers do not break (see the CHANGELOG); each calls its
--- replacement. They will be dropped in 0.4.0.
+-- replacement. Kept in 0.4.0 too; 0.5.0 drops them.
 
 CREATE FUNCTION chronicle.stream_types()
 RETURNS TABLE (stream_type text, streams bigint, events numeric, has_reducer boolean)

@@ -32,8 +32,11 @@ CREATE TABLE chronicle.event_log (
     schema_version  int         NOT NULL DEFAULT 1 CHECK (schema_version >= 1),
     data            jsonb       NOT NULL CHECK (pg_catalog.jsonb_typeof(data) OPERATOR(pg_catalog.=) 'object'),
     metadata        jsonb       NOT NULL DEFAULT '{}' CHECK (pg_catalog.jsonb_typeof(metadata) OPERATOR(pg_catalog.=) 'object'),
-    correlation_id  uuid,
-    causation_id    uuid,
+    -- Any id a workflow uses (an execution id, a request id, a uuid), as
+    -- the core's identifier::reference stores it (a uuid lower-case and
+    -- hyphenated); text since 0.4.0, uuid before.
+    correlation_id  text,
+    causation_id    text,
     actor           text,
     occurred_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
     recorded_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -138,8 +141,8 @@ COMMENT ON COLUMN chronicle.events.event_type IS 'What happened, e.g. OrderCreat
 COMMENT ON COLUMN chronicle.events.schema_version IS 'Version of the event type''s schema the data follows (for upcasting).';
 COMMENT ON COLUMN chronicle.events.data IS 'The event''s payload, a JSON object.';
 COMMENT ON COLUMN chronicle.events.metadata IS 'Data about the event (not part of the domain), a JSON object.';
-COMMENT ON COLUMN chronicle.events.correlation_id IS 'Ties together the events of one workflow or request (an execution id).';
-COMMENT ON COLUMN chronicle.events.causation_id IS 'The event or command that caused this event.';
+COMMENT ON COLUMN chronicle.events.correlation_id IS 'Ties together the events of one workflow or request: an execution id, a request id, a uuid (stored lower-case and hyphenated).';
+COMMENT ON COLUMN chronicle.events.causation_id IS 'The id of the event or command that caused this event (any id, as correlation_id).';
 COMMENT ON COLUMN chronicle.events.actor IS 'Who caused the event (a user id).';
 COMMENT ON COLUMN chronicle.events.occurred_at IS 'When it happened, as the application says (defaults to recorded_at).';
 COMMENT ON COLUMN chronicle.events.recorded_at IS 'When the appending transaction started.';

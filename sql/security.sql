@@ -88,7 +88,7 @@ GRANT SELECT ON chronicle.events, chronicle.event_log, chronicle.streams, chroni
    TO chronicle_reader;
 GRANT EXECUTE ON FUNCTION
     chronicle.read_stream(text, bigint, bigint, boolean), chronicle.stream_version(text),
-    chronicle.read_correlation(uuid), chronicle.list_streams(text, text, text, int),
+    chronicle.read_correlation(text), chronicle.list_streams(text, text, text, int),
     chronicle.list_stream_types(), chronicle.stream_types(), chronicle.reducer(text),
     chronicle.event_type(text, int), chronicle.upcaster(text, int),
     chronicle.export_stream(text, bigint, bigint),
@@ -96,7 +96,12 @@ GRANT EXECUTE ON FUNCTION
     chronicle.poll(text, int, int, int), chronicle.state_at(text, bigint, timestamptz),
     chronicle.state_history(text, bigint, bigint), chronicle.diff(jsonb, jsonb),
     chronicle.canonical_json(jsonb), chronicle.current_tenant(),
+    -- the same with a uuid for the stream (or correlation) id
+    chronicle.read_stream(uuid, bigint, bigint, boolean), chronicle.stream_version(uuid),
+    chronicle.read_correlation(uuid), chronicle.export_stream(uuid, bigint, bigint),
+    chronicle.state_at(uuid, bigint, timestamptz), chronicle.state_history(uuid, bigint, bigint),
     -- called by the functions above with the caller's rights
+    chronicle_internal._reference(text, text, text),
     chronicle_internal._check_version_range(text, text, bigint, bigint),
     chronicle_internal._require(text, text, boolean),
     chronicle_internal._check_count(text, text, bigint),
@@ -116,9 +121,11 @@ GRANT EXECUTE ON FUNCTION
     chronicle_internal._regroup(text, int), chronicle_internal._skip(text, int, bigint, bigint)
    TO chronicle_reader;
 GRANT EXECUTE ON FUNCTION
-    chronicle.append_event(text, text, jsonb, jsonb, bigint, uuid, text, uuid, uuid, text, timestamptz, int),
-    chronicle.append_events(text, jsonb, bigint, text), chronicle.import_stream(text, text),
-    chronicle.ack(text, bigint, int), chronicle_internal._import_batches(text, int)
+    chronicle.append_event(text, text, jsonb, jsonb, bigint, uuid, text, text, text, text, timestamptz, int, bigint),
+    chronicle.append_event(uuid, text, jsonb, jsonb, bigint, uuid, text, text, text, text, timestamptz, int, bigint),
+    chronicle.append_events(text, jsonb, bigint, text), chronicle.append_events(uuid, jsonb, bigint, text),
+    chronicle.import_stream(text, text, text),
+    chronicle.ack(text, bigint, int), chronicle_internal._import_batches(text, int, text)
    TO chronicle_writer;
 GRANT EXECUTE ON FUNCTION
     chronicle.define_reducer(text, jsonb), chronicle.define_event_type(text, int, jsonb),

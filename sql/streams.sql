@@ -58,20 +58,22 @@ $$;
 COMMENT ON FUNCTION chronicle.stream_version(text) IS
     'The current version of a stream: the version of its last event; 0 if it does not exist (what expected_version => 0 asks for).';
 
-CREATE FUNCTION chronicle.read_correlation(correlation_id uuid) RETURNS SETOF chronicle.events
+CREATE FUNCTION chronicle.read_correlation(correlation_id text) RETURNS SETOF chronicle.events
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    -- As appends store it: a uuid in any form finds its events.
+    wanted text := chronicle_internal._reference('read_correlation', 'correlation_id', read_correlation.correlation_id);
 BEGIN
-    PERFORM chronicle_internal._require('read_correlation', 'correlation_id', read_correlation.correlation_id IS NOT NULL);
     RETURN QUERY
         SELECT v.* FROM chronicle.events v
-         WHERE v.correlation_id = read_correlation.correlation_id
+         WHERE v.correlation_id = wanted
          ORDER BY v.global_position NULLS LAST, v.recorded_at, v.stream_id, v.version;
 END
 $$;
-COMMENT ON FUNCTION chronicle.read_correlation(uuid) IS
-    'Every event with this correlation_id, across streams, in feed order (events not yet sealed last, in recording order): a workflow''s trace.';
+COMMENT ON FUNCTION chronicle.read_correlation(text) IS
+    'Every event with this correlation_id (any id a workflow uses: an execution id, a request id, a uuid), across streams, in feed order (events not yet sealed last, in recording order): a workflow''s trace.';
 
 CREATE FUNCTION chronicle.list_streams(
     stream_type text DEFAULT NULL,
@@ -199,9 +201,16 @@ $$;
 COMMENT ON FUNCTION chronicle.export_stream(text, bigint, bigint) IS
     'A stream as NDJSON lines: a header (stream, version, reducer, upcasters, schemas, export time, Chronicle version), then one event per line with its full envelope. 42704 if the stream does not exist.';
 
--- An export appended as a new stream (under its own id, or stream_id), in
+-- An import appended as a new stream (under its own id, or stream_id), in
 -- batches of chronicle.max_batch_events, all in the caller's transaction.
-CREATE FUNCTION chronicle.import_stream(lines text, stream_id text DEFAULT NULL) RETURNS bigint
+-- format: 'chronicle-export' (what export_stream writes, the default) or
+-- 'domain-events' (one file of a JSON-lines event store: a
+-- DomainEvent.to_dict() per line; the core's jsonl_import module).
+CREATE FUNCTION chronicle.import_stream(
+    lines text,
+    stream_id text DEFAULT NULL,
+    format text DEFAULT 'chronicle-export'
+) RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -211,7 +220,7 @@ DECLARE
 BEGIN
     FOR batch IN
         SELECT * FROM chronicle_internal._import_batches(lines,
-                        current_setting('chronicle.max_batch_events')::int)
+                        current_setting('chronicle.max_batch_events')::int, format)
     LOOP
         version := chronicle.append_events(coalesce(import_stream.stream_id, batch.stream_id),
                                            batch.events, version, batch.stream_type);
@@ -219,8 +228,8 @@ BEGIN
     RETURN version;
 END
 $$;
-COMMENT ON FUNCTION chronicle.import_stream(text, text) IS
-    'Appends the events of an export (the lines of export_stream joined by newlines) as a new stream, under its own id or stream_id; returns its version. Event ids, data, metadata and occurrence times are kept; versions are the same, recording times and positions are new.';
+COMMENT ON FUNCTION chronicle.import_stream(text, text, text) IS
+    'Appends the events of an import as a new stream, under its own id or stream_id; returns its version. format: ''chronicle-export'' (the lines of export_stream joined by newlines; the default) or ''domain-events'' (a JSON-lines file of DomainEvent.to_dict() lines: aggregate_id, aggregate_type, event_id, event_type, event_version, execution_id, user_id, occurred_at, data). Event ids, data, metadata and occurrence times are kept; versions follow the order of the lines; recording times and positions are new.';
 
 -- Monitoring views over the streams (the queries hand-made event stores
 -- run by hand, made permanent).

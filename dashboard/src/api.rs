@@ -263,7 +263,7 @@ async fn correlation(
     let rows = query(
         &app,
         "SELECT COALESCE(pg_catalog.json_agg(e)::text, '[]')
-           FROM chronicle.read_correlation($1::text::uuid) e",
+           FROM chronicle.read_correlation($1::text) e",
         &[&correlation_id],
     )
     .await?;

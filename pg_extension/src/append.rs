@@ -17,14 +17,16 @@
 use std::cell::OnceCell;
 
 use chronicle_core::append::{check_append_args, decide_append, Head};
-use chronicle_core::batch::parse_batch;
+use chronicle_core::batch::{parse_batch, with_stored_references};
 use chronicle_core::error::require;
+use chronicle_core::identifier::check_references;
 use chronicle_core::payload::{validate_occurred_at, validate_payload, Payload};
 use chronicle_core::sequencing::{classify_retry, IdCheck, Retry, StoredEvent};
 use pgrx::datum::DatumWithOid;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::spi::{OwnedPreparedStatement, SpiClient};
+use pgrx::JsonB;
 use serde_json::{Map, Value};
 
 use crate::errors::{raise, OrRaise};
@@ -72,13 +74,41 @@ static NO_TENANTS: Tenancy = Tenancy {
     event_value: "",
 };
 
-/// Whether the installed schema has tenants (chronicle.event_log.tenant).
-fn tenants_installed() -> bool {
+/// How correlation and causation ids are written: as text (0.4.0 on), or
+/// cast to the `uuid` columns of a schema not yet updated from 0.3.0 or
+/// before (where an id that is not a uuid fails the cast, as it did then).
+struct References {
+    /// The `$9, $10` of one event.
+    one: &'static str,
+    /// Appended to each of a batch element's two ids.
+    batch_cast: &'static str,
+}
+
+static TEXT_REFERENCES: References = References {
+    one: "$9, $10",
+    batch_cast: "",
+};
+
+static UUID_REFERENCES: References = References {
+    one: "$9::pg_catalog.uuid, $10::pg_catalog.uuid",
+    batch_cast: "::pg_catalog.uuid",
+};
+
+/// What the installed schema has: tenants (chronicle.event_log.tenant, 0.2.0
+/// on) and text references (event_log.correlation_id of type text, 0.4.0
+/// on).
+fn installed_shape() -> (bool, bool) {
     unsafe {
         let schema = pg_sys::get_namespace_oid(c"chronicle".as_ptr(), true);
         let log = pg_sys::get_relname_relid(c"event_log".as_ptr(), schema);
-        log != pg_sys::InvalidOid
-            && pg_sys::get_attnum(log, c"tenant".as_ptr()) != pg_sys::InvalidAttrNumber as i16
+        if log == pg_sys::InvalidOid {
+            return (true, true);
+        }
+        let tenants =
+            pg_sys::get_attnum(log, c"tenant".as_ptr()) != pg_sys::InvalidAttrNumber as i16;
+        let correlation = pg_sys::get_attnum(log, c"correlation_id".as_ptr());
+        let text_references = pg_sys::get_atttype(log, correlation) == pg_sys::TEXTOID;
+        (tenants, text_references)
     }
 }
 
@@ -149,24 +179,26 @@ const EVENT_COLUMNS: &str = "seal_key, event_id, stream_id, stream_type, version
 /// Parameters: $1 stream_id, $2 stream_type (new streams), $3 event count,
 /// $4 event_id, $5 event_type, $6 schema_version, $7 data, $8 metadata,
 /// $9 correlation_id, $10 causation_id, $11 actor, $12 occurred_at.
-fn write_one_sql(head: &str, t: &Tenancy) -> String {
+fn write_one_sql(head: &str, t: &Tenancy, r: &References) -> String {
     format!(
         "{head}, written AS (
   INSERT INTO chronicle.event_log ({EVENT_COLUMNS}{})
   SELECT head.seal_key, COALESCE($4, pg_catalog.gen_random_uuid()), $1, head.stream_type,
-         head.before OPERATOR(pg_catalog.+) 1, $5, $6, $7, COALESCE($8, '{{}}'::jsonb), $9, $10, $11,
+         head.before OPERATOR(pg_catalog.+) 1, $5, $6, $7, COALESCE($8, '{{}}'::jsonb), {}, $11,
          COALESCE($12, pg_catalog.now()){}
     FROM head
   RETURNING 1
 )
 SELECT head.before, head.stream_type FROM head",
-        t.column, t.event_value
+        t.column, r.one, t.event_value
     )
 }
 
 /// Parameters: $1 stream_id, $2 stream_type (new streams), $3 event count,
-/// $4 the events (a JSON array validated by the core).
-fn write_batch_sql(head: &str, t: &Tenancy) -> String {
+/// $4 the events (a JSON array validated by the core, its references in
+/// their stored form).
+fn write_batch_sql(head: &str, t: &Tenancy, r: &References) -> String {
+    let cast = r.batch_cast;
     format!(
         "{head}, written AS (
   INSERT INTO chronicle.event_log ({EVENT_COLUMNS}{})
@@ -176,8 +208,8 @@ fn write_batch_sql(head: &str, t: &Tenancy) -> String {
          COALESCE((t.item OPERATOR(pg_catalog.->>) 'schema_version')::int, 1),
          t.item OPERATOR(pg_catalog.->) 'data',
          COALESCE(NULLIF(t.item OPERATOR(pg_catalog.->) 'metadata', 'null'::jsonb), '{{}}'::jsonb),
-         (t.item OPERATOR(pg_catalog.->>) 'correlation_id')::uuid,
-         (t.item OPERATOR(pg_catalog.->>) 'causation_id')::uuid,
+         (t.item OPERATOR(pg_catalog.->>) 'correlation_id'){cast},
+         (t.item OPERATOR(pg_catalog.->>) 'causation_id'){cast},
          t.item OPERATOR(pg_catalog.->>) 'actor',
          COALESCE((t.item OPERATOR(pg_catalog.->>) 'occurred_at')::timestamptz, pg_catalog.now()){}
     FROM head, pg_catalog.jsonb_array_elements($4) WITH ORDINALITY AS t(item, ord)
@@ -206,15 +238,23 @@ enum Target {
 }
 
 thread_local! {
-    /// For a schema with tenants, and for one without.
-    static PLANS: [OnceCell<&'static Plans>; 2] = const { [OnceCell::new(), OnceCell::new()] };
+    /// For each [`installed_shape`]: with or without tenants, with text or
+    /// uuid references.
+    static PLANS: [OnceCell<&'static Plans>; 4] = const {
+        [OnceCell::new(), OnceCell::new(), OnceCell::new(), OnceCell::new()]
+    };
 }
 
 fn plans(client: &SpiClient<'_>) -> &'static Plans {
     use pg_sys::{INT4OID, INT8OID, JSONBOID, TEXTOID, TIMESTAMPTZOID, UUIDOID};
-    let installed = tenants_installed();
-    let t = if installed { &TENANTS } else { &NO_TENANTS };
-    let slot = usize::from(installed);
+    let (tenants, text_references) = installed_shape();
+    let t = if tenants { &TENANTS } else { &NO_TENANTS };
+    let r = if text_references {
+        &TEXT_REFERENCES
+    } else {
+        &UUID_REFERENCES
+    };
+    let slot = usize::from(tenants) + 2 * usize::from(text_references);
     PLANS.with(|cells| {
         *cells[slot].get_or_init(|| {
             // Mutating plans: SPI then takes a fresh snapshot per statement,
@@ -229,8 +269,8 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
                 INT4OID,
                 JSONBOID,
                 JSONBOID,
-                UUIDOID,
-                UUIDOID,
+                TEXTOID,
+                TEXTOID,
                 TEXTOID,
                 TIMESTAMPTZOID,
             ];
@@ -239,9 +279,9 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
                 lookup_one: prepare(&lookup_one_sql(t), &[UUIDOID, TEXTOID, JSONBOID]),
                 lookup_batch: prepare(&lookup_batch_sql(t), &[JSONBOID]),
                 write_one: [advance_head(t), create_head(t)]
-                    .map(|h| prepare(&write_one_sql(&h, t), &one)),
+                    .map(|h| prepare(&write_one_sql(&h, t, r), &one)),
                 write_batch: [advance_head(t), create_head(t)]
-                    .map(|h| prepare(&write_batch_sql(&h, t), &batch)),
+                    .map(|h| prepare(&write_batch_sql(&h, t, r), &batch)),
             }))
         })
     })
@@ -316,9 +356,9 @@ fn returned_head(table: pgrx::spi::SpiTupleTable<'_>) -> Option<Head> {
 
 /// Appends one event to a stream and returns the stream's new version.
 #[allow(clippy::too_many_arguments)]
-#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[pg_extern(volatile, parallel_unsafe, security_definer, name = "append_event")]
 #[search_path(pg_catalog, pg_temp)]
-fn append_event(
+fn append_one(
     stream_id: Option<&str>,
     event_type: Option<&str>,
     data: Option<RawJsonb>,
@@ -326,43 +366,93 @@ fn append_event(
     expected_version: default!(Option<i64>, "NULL"),
     event_id: default!(Option<pgrx::Uuid>, "NULL"),
     stream_type: default!(Option<&str>, "NULL"),
-    correlation_id: default!(Option<pgrx::Uuid>, "NULL"),
-    causation_id: default!(Option<pgrx::Uuid>, "NULL"),
+    correlation_id: default!(Option<&str>, "NULL"),
+    causation_id: default!(Option<&str>, "NULL"),
     actor: default!(Option<&str>, "NULL"),
     occurred_at: default!(Option<TimestampWithTimeZone>, "NULL"),
     schema_version: default!(Option<i32>, "1"),
+    version: default!(Option<i64>, "NULL"),
 ) -> i64 {
-    const FN: &str = "chronicle.append_event";
-    crate::transaction::require_writable(FN);
+    append(
+        OneEvent {
+            stream_id,
+            event_type,
+            data,
+            metadata,
+            expected_version,
+            version,
+            event_id,
+            stream_type,
+            correlation_id,
+            causation_id,
+            actor,
+            occurred_at,
+            schema_version,
+        },
+        "chronicle.append_event",
+    )
+}
+
+/// The arguments of `append_event` (the current one and the compatibility
+/// symbol of older releases' SQL, `crate::compat`).
+pub(crate) struct OneEvent<'a> {
+    pub stream_id: Option<&'a str>,
+    pub event_type: Option<&'a str>,
+    pub data: Option<RawJsonb>,
+    pub metadata: Option<RawJsonb>,
+    pub expected_version: Option<i64>,
+    pub version: Option<i64>,
+    pub event_id: Option<pgrx::Uuid>,
+    pub stream_type: Option<&'a str>,
+    pub correlation_id: Option<&'a str>,
+    pub causation_id: Option<&'a str>,
+    pub actor: Option<&'a str>,
+    pub occurred_at: Option<TimestampWithTimeZone>,
+    pub schema_version: Option<i32>,
+}
+
+/// Appends one event; `FN` names the SQL function in errors.
+pub(crate) fn append(a: OneEvent<'_>, function: &'static str) -> i64 {
+    crate::transaction::require_writable(function);
     let (stream_id, expected) =
-        check_append_args(stream_id, stream_type, expected_version).or_raise(FN);
-    let event_type = require(event_type, "event_type").or_raise(FN);
-    if let Some(t) = occurred_at {
-        validate_occurred_at(t.is_finite()).or_raise(FN);
+        check_append_args(a.stream_id, a.stream_type, a.expected_version, a.version)
+            .or_raise(function);
+    let event_type = require(a.event_type, "event_type").or_raise(function);
+    if let Some(t) = a.occurred_at {
+        validate_occurred_at(t.is_finite()).or_raise(function);
     }
-    let data_raw = require(data, "data").or_raise(FN);
-    let data_value = data_raw.parse("data").or_raise(FN);
-    let metadata_value = match metadata {
-        Some(m) => m.parse("metadata").or_raise(FN),
+    let data_raw = require(a.data, "data").or_raise(function);
+    let data_value = data_raw.parse("data").or_raise(function);
+    let metadata_value = match a.metadata {
+        Some(m) => m.parse("metadata").or_raise(function),
         None => Value::Object(Map::new()),
     };
     validate_payload(
         &Payload {
             event_type,
-            schema_version: schema_version.map_or(1, i64::from),
+            schema_version: a.schema_version.map_or(1, i64::from),
             data: &data_value,
             metadata: &metadata_value,
-            actor,
+            actor: a.actor,
         },
         &guc::limits(),
     )
-    .or_raise(FN);
+    .or_raise(function);
+    let (correlation_id, causation_id) =
+        check_references(a.correlation_id, a.causation_id).or_raise(function);
 
     Spi::connect_mut(|client| {
-        let version_of_schema = i64::from(schema_version.unwrap_or(1));
-        crate::event_types::check(client, event_type, version_of_schema, "", &data_value, FN);
+        let version_of_schema = i64::from(a.schema_version.unwrap_or(1));
+        crate::event_types::check(
+            client,
+            event_type,
+            version_of_schema,
+            "",
+            &data_value,
+            function,
+        );
         let plans = plans(client);
-        if let Some(id) = event_id {
+        if let Some(id) = a.event_id {
             let table = spi(client.update(
                 &plans.lookup_one,
                 Some(1),
@@ -375,7 +465,7 @@ fn append_event(
                 stored,
             };
             if let Retry::AlreadyStored { last_version } =
-                classify_retry(&stream_id, expected, &[check]).or_raise(FN)
+                classify_retry(&stream_id, expected, &[check]).or_raise(function)
             {
                 return last_version as i64;
             }
@@ -386,15 +476,15 @@ fn append_event(
                 stream_id.as_str().into(),
                 new_type.into(),
                 1i64.into(),
-                event_id.into(),
+                a.event_id.into(),
                 event_type.into(),
-                schema_version.unwrap_or(1).into(),
+                a.schema_version.unwrap_or(1).into(),
                 data_raw.into(),
-                metadata.into(),
-                correlation_id.into(),
-                causation_id.into(),
-                actor.into(),
-                occurred_at.into(),
+                a.metadata.into(),
+                correlation_id.as_deref().into(),
+                causation_id.as_deref().into(),
+                a.actor.into(),
+                a.occurred_at.into(),
             ];
             returned_head(spi(client.update(
                 &plans.write_one[target as usize],
@@ -402,17 +492,17 @@ fn append_event(
                 &args,
             )))
         };
-        write_and_decide(&stream_id, expected, stream_type, 1, write, FN)
+        write_and_decide(&stream_id, expected, a.stream_type, 1, write, function)
     })
 }
 
 extension_sql!(
     r#"
-COMMENT ON FUNCTION chronicle.append_event(text, text, jsonb, jsonb, bigint, uuid, text, uuid, uuid, text, timestamptz, int) IS
-    'Appends one event to a stream and returns the stream''s new version. expected_version: NULL = any, 0 = the stream must not exist, N = the stream must be at version N (else SQLSTATE 40001). Repeating an append with the same event_id at the same place returns the stored version again.';
+COMMENT ON FUNCTION chronicle.append_event(text, text, jsonb, jsonb, bigint, uuid, text, text, text, text, timestamptz, int, bigint) IS
+    'Appends one event to a stream and returns the stream''s new version. expected_version: NULL = any, 0 = the stream must not exist, N = the stream must be at version N (else SQLSTATE 40001); or version: N = the new event is version N (the stream is at N - 1). Repeating an append with the same event_id at the same place returns the stored version again.';
 "#,
     name = "append_event_comment",
-    requires = [append_event],
+    requires = [append_one],
 );
 
 /// Appends a batch of events to one stream, all or nothing; returns the
@@ -428,10 +518,11 @@ fn append_events(
     const FN: &str = "chronicle.append_events";
     crate::transaction::require_writable(FN);
     let (stream_id, expected) =
-        check_append_args(stream_id, stream_type, expected_version).or_raise(FN);
+        check_append_args(stream_id, stream_type, expected_version, None).or_raise(FN);
     let events_raw = require(events, "events").or_raise(FN);
     let parsed = events_raw.parse("events").or_raise(FN);
     let batch = parse_batch(&parsed, &guc::limits()).or_raise(FN);
+    let rewritten = with_stored_references(&parsed, &batch).map(JsonB);
     drop(parsed);
 
     Spi::connect_mut(|client| {
@@ -470,11 +561,15 @@ fn append_events(
 
         let count = batch.len();
         let write = |target: Target, new_type: &str| {
+            let events: DatumWithOid = match &rewritten {
+                Some(stored) => JsonB(stored.0.clone()).into(),
+                None => events_raw.into(),
+            };
             let args: [DatumWithOid; 4] = [
                 stream_id.as_str().into(),
                 new_type.into(),
                 (count as i64).into(),
-                events_raw.into(),
+                events,
             ];
             returned_head(spi(client.update(
                 &plans.write_batch[target as usize],

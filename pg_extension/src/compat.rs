@@ -87,3 +87,60 @@ fn seal(max_events: Option<i64>) -> i64 {
 fn define_event_type(event_type: Option<&str>, schema: Option<JsonB>, schema_version: Option<i32>) {
     crate::event_types::define(event_type, schema_version.or(Some(1)), schema);
 }
+
+/// 0.1.0-0.3.0 `chronicle.append_event(..., correlation_id uuid,
+/// causation_id uuid, actor, occurred_at, schema_version)`.
+#[allow(clippy::too_many_arguments)]
+#[pg_extern(volatile, parallel_unsafe, security_definer, sql = false)]
+fn append_event(
+    stream_id: Option<&str>,
+    event_type: Option<&str>,
+    data: Option<crate::raw_jsonb::RawJsonb>,
+    metadata: Option<crate::raw_jsonb::RawJsonb>,
+    expected_version: Option<i64>,
+    event_id: Option<pgrx::Uuid>,
+    stream_type: Option<&str>,
+    correlation_id: Option<pgrx::Uuid>,
+    causation_id: Option<pgrx::Uuid>,
+    actor: Option<&str>,
+    occurred_at: Option<TimestampWithTimeZone>,
+    schema_version: Option<i32>,
+) -> i64 {
+    let correlation_id = correlation_id.map(|u| u.to_string());
+    let causation_id = causation_id.map(|u| u.to_string());
+    crate::append::append(
+        crate::append::OneEvent {
+            stream_id,
+            event_type,
+            data,
+            metadata,
+            expected_version,
+            version: None,
+            event_id,
+            stream_type,
+            correlation_id: correlation_id.as_deref(),
+            causation_id: causation_id.as_deref(),
+            actor,
+            occurred_at,
+            schema_version,
+        },
+        "chronicle.append_event",
+    )
+}
+
+/// 0.1.0-0.3.0 `chronicle_internal._import_batches(lines, batch_size)`
+/// (`chronicle._import_batches` before 0.3.0): an export read back.
+#[pg_extern(immutable, parallel_safe, sql = false)]
+fn import_batches(
+    lines: Option<&str>,
+    batch_size: i32,
+) -> TableIterator<
+    'static,
+    (
+        name!(stream_id, String),
+        name!(stream_type, String),
+        name!(events, pgrx::JsonB),
+    ),
+> {
+    crate::export::import_batches_as(lines, batch_size, None)
+}

@@ -5,7 +5,8 @@
 
 use chronicle_core::arguments::check_version_range;
 use chronicle_core::error::{require, Error, Object};
-use chronicle_core::export::{self, batch_element, Header};
+use chronicle_core::export::Header;
+use chronicle_core::import;
 use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::Value;
@@ -88,17 +89,19 @@ COMMENT ON FUNCTION chronicle_internal._export_header(text, bigint, bigint) IS
     requires = [export_header],
 );
 
-/// An export read back: its stream and its events as `append_events`
-/// batches of at most `batch_size` events, in order.
+/// The text of an import read back in `format` (NULL: Chronicle's export
+/// format): its stream and its events as `append_events` batches of at most
+/// `batch_size` events, in order.
 #[pg_extern(
     immutable,
     parallel_safe,
     name = "_import_batches",
     schema = "chronicle_internal"
 )]
-fn import_batches(
+pub(crate) fn import_batches_as(
     lines: Option<&str>,
     batch_size: i32,
+    format: Option<&str>,
 ) -> TableIterator<
     'static,
     (
@@ -109,25 +112,15 @@ fn import_batches(
 > {
     const FN: &str = "chronicle.import_stream";
     let lines = require(lines, "lines").or_raise(FN);
-    let parsed = export::parse(lines).or_raise(FN);
-    export::check_whole(&parsed.header).or_raise(FN);
-    let text = |k: &str| {
-        parsed.header[k]
-            .as_str()
-            .map(String::from)
-            .ok_or_else(|| export::bad_header(format!("has no {k}")))
-            .or_raise(FN)
-    };
-    let (stream_id, stream_type) = (text("stream_id"), text("stream_type"));
-    let batches: Vec<_> = parsed
+    let imported = import::read(lines, format).or_raise(FN);
+    let batches: Vec<_> = imported
         .events
         .chunks(batch_size.max(1) as usize)
         .map(|chunk| {
-            let events = chunk.iter().map(batch_element).collect();
             (
-                stream_id.clone(),
-                stream_type.clone(),
-                JsonB(Value::Array(events)),
+                imported.stream_id.clone(),
+                imported.stream_type.clone(),
+                JsonB(Value::Array(chunk.to_vec())),
             )
         })
         .collect();
@@ -136,11 +129,11 @@ fn import_batches(
 
 extension_sql!(
     r#"
-COMMENT ON FUNCTION chronicle_internal._import_batches(text, int) IS
-    'Internal: an export read back as append_events batches.';
+COMMENT ON FUNCTION chronicle_internal._import_batches(text, int, text) IS
+    'Internal: an import (an export, or a JSON-lines file of another store) read back as append_events batches.';
 "#,
     name = "import_batches_comment",
-    requires = [import_batches],
+    requires = [import_batches_as],
 );
 
 /// The canonical JSON text of a value: keys sorted, no white space, numbers

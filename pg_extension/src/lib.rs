@@ -56,6 +56,17 @@ pgrx::extension_sql_file!(
     requires = ["feed"]
 );
 pgrx::extension_sql_file!(
+    "../../sql/uuid_arguments.sql",
+    name = "uuid_arguments",
+    requires = [
+        "streams",
+        append::append_one,
+        append::append_events,
+        replay::state_at,
+        replay::state_history
+    ]
+);
+pgrx::extension_sql_file!(
     "../../sql/deprecated.sql",
     name = "deprecated",
     requires = [

@@ -5,6 +5,7 @@
 
 use chronicle_core::arguments::{check_count, check_version_range};
 use chronicle_core::error::{require, Error, Object};
+use chronicle_core::identifier::reference;
 use pgrx::prelude::*;
 
 use crate::errors::{raise, sql_function, OrRaise};
@@ -33,6 +34,30 @@ COMMENT ON FUNCTION chronicle_internal._check_version_range(text, text, bigint, 
 "#,
     name = "check_version_range_sql_comment",
     requires = [check_version_range_sql],
+);
+
+/// The form a `correlation_id` (or `causation_id`) is stored and looked up
+/// in (the core's `identifier::reference`); its error for a NULL or an id no
+/// event can have.
+#[pg_extern(
+    immutable,
+    parallel_safe,
+    name = "_reference",
+    schema = "chronicle_internal"
+)]
+fn reference_sql(function_name: &str, field: &str, value: Option<&str>) -> String {
+    let function = sql_function(function_name);
+    let value = require(value, field).or_raise(function);
+    reference(field, value).or_raise(function)
+}
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle_internal._reference(text, text, text) IS
+    'Internal: a correlation or causation id in the form it is stored in (a uuid lower-case and hyphenated), or the core''s error for it.';
+"#,
+    name = "reference_sql_comment",
+    requires = [reference_sql],
 );
 
 /// Raises the core's `null_value` error for `field` unless `present`.

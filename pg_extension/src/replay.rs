@@ -303,6 +303,8 @@ fn state_history(
     const FN: &str = "chronicle.state_history";
     let from = from_version.unwrap_or(1);
     check_version_range(stream_id, Some(from), to_version).or_raise(FN);
+    // from_version 0 reads from the first event, as 1 does.
+    let from = from.max(1);
     let stream_id = stream_id.expect("checked");
     let rows = Spi::connect_mut(|client| {
         let mut rows = Vec::new();

@@ -99,7 +99,7 @@ SCHEMAS = "('chronicle'::regnamespace, 'chronicle_internal'::regnamespace)"
 READER_FNS = {
     "chronicle.read_stream(text,bigint,bigint,boolean)",
     "chronicle.stream_version(text)",
-    "chronicle.read_correlation(uuid)",
+    "chronicle.read_correlation(text)",
     "chronicle.list_streams(text,text,text,integer)",
     "chronicle.list_stream_types()",
     "chronicle.stream_types()",  # deprecated: list_stream_types()
@@ -115,6 +115,14 @@ READER_FNS = {
     "chronicle.diff(jsonb,jsonb)",
     "chronicle.canonical_json(jsonb)",
     "chronicle.current_tenant()",
+    # the same with the stream (or correlation) id given as a uuid
+    "chronicle.read_stream(uuid,bigint,bigint,boolean)",
+    "chronicle.stream_version(uuid)",
+    "chronicle.read_correlation(uuid)",
+    "chronicle.export_stream(uuid,bigint,bigint)",
+    "chronicle.state_at(uuid,bigint,timestamp with time zone)",
+    "chronicle.state_history(uuid,bigint,bigint)",
+    "chronicle_internal._reference(text,text,text)",
     "chronicle_internal._check_version_range(text,text,bigint,bigint)",
     "chronicle_internal._require(text,text,boolean)",
     "chronicle_internal._check_count(text,text,bigint)",
@@ -136,11 +144,13 @@ READER_FNS = {
     "chronicle_internal._skip(text,integer,bigint,bigint)",
 }
 WRITER_FNS = READER_FNS | {
-    "chronicle.append_event(text,text,jsonb,jsonb,bigint,uuid,text,uuid,uuid,text,timestamp with time zone,integer)",
+    "chronicle.append_event(text,text,jsonb,jsonb,bigint,uuid,text,text,text,text,timestamp with time zone,integer,bigint)",
+    "chronicle.append_event(uuid,text,jsonb,jsonb,bigint,uuid,text,text,text,text,timestamp with time zone,integer,bigint)",
     "chronicle.append_events(text,jsonb,bigint,text)",
-    "chronicle.import_stream(text,text)",
+    "chronicle.append_events(uuid,jsonb,bigint,text)",
+    "chronicle.import_stream(text,text,text)",
     "chronicle.ack(text,bigint,integer)",
-    "chronicle_internal._import_batches(text,integer)",
+    "chronicle_internal._import_batches(text,integer,text)",
 }
 ADMIN_FNS = WRITER_FNS | {
     "chronicle.define_reducer(text,jsonb)",
@@ -160,7 +170,7 @@ ADMIN_FNS = WRITER_FNS | {
 # with its checks. The deprecated define_event_type(text, jsonb, int) and
 # seal(bigint) are plain wrappers that run with their caller's rights.
 DEFINERS = {
-    "chronicle.append_event(text,text,jsonb,jsonb,bigint,uuid,text,uuid,uuid,text,timestamp with time zone,integer)",
+    "chronicle.append_event(text,text,jsonb,jsonb,bigint,uuid,text,text,text,text,timestamp with time zone,integer,bigint)",
     "chronicle.append_events(text,jsonb,bigint,text)",
     "chronicle.define_reducer(text,jsonb)",
     "chronicle.define_event_type(text,integer,jsonb)",
@@ -239,7 +249,7 @@ def privileges(su):
             "_feed_range", "_delivers", "_in_tenant", "_event_id_at", "_matching", "_check_version_range",
             "_require", "_check_count", "_not_found", "_check_feed_read", "_check_subscription", "_check_poll",
             "_check_name", "_subscription_error", "_subscription_next", "_consumer_of", "_delivers_in",
-            "_scan_end", "_skip_to", "_ack_to", "_system_identifier", "_import_batches")}
+            "_scan_end", "_skip_to", "_ack_to", "_system_identifier", "_import_batches", "_reference")}
     check("only inlined helpers and pure functions run without a fixed search_path", loose <= allowed_loose,
           str(sorted(loose - allowed_loose)))
     # What each role may call, exactly; and no role but the owner holds any

@@ -56,7 +56,7 @@ SELECT chronicle.append_event('s-1', 'A', '{}', expected_version => -1);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT chronicle.append_event('s-1', 'A', '{}', schema_version => 0);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
-SELECT * FROM chronicle.read_stream('s-1', from_version => 0);
+SELECT * FROM chronicle.read_stream('s-1', from_version => -1);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT * FROM chronicle.read_stream('s-1', to_version => -1);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE

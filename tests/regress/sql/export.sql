@@ -30,7 +30,7 @@ SELECT l::jsonb -> 'version' AS version, l::jsonb -> 'from_version' AS from_vers
 -- Bad arguments.
 SELECT chronicle.export_stream('nope');
 SELECT chronicle.export_stream(NULL);
-SELECT chronicle.export_stream('order-1', 0);
+SELECT chronicle.export_stream('order-1', -1);
 
 -- Import: a new stream with the same events; the state is the same.
 CREATE TEMP TABLE export AS

@@ -94,7 +94,7 @@ SELECT chronicle.state_at(NULL);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT chronicle.state_at('order-001', -1);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
-SELECT * FROM chronicle.state_history('order-001', 0);
+SELECT * FROM chronicle.state_history('order-001', -1);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT chronicle.diff(NULL, '{}');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE

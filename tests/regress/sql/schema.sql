@@ -36,9 +36,9 @@ SELECT indexrelid::regclass AS index, pg_get_indexdef(indexrelid) AS definition
 SELECT unnest(extconfig)::regclass::text AS dumped FROM pg_extension WHERE extname = 'chronicle' ORDER BY 1;
 
 -- The signature of the public API (argument names are part of it).
-SELECT unnest(string_to_array(pg_get_function_arguments('chronicle.append_event'::regproc), ', ')) AS append_event;
-SELECT unnest(string_to_array(pg_get_function_arguments('chronicle.append_events'::regproc), ', ')) AS append_events;
-SELECT pg_get_function_result('chronicle.read_stream'::regproc) AS read_stream_returns;
+SELECT unnest(string_to_array(pg_get_function_arguments('chronicle.append_event(text,text,jsonb,jsonb,bigint,uuid,text,text,text,text,timestamptz,int,bigint)'::regprocedure), ', ')) AS append_event;
+SELECT unnest(string_to_array(pg_get_function_arguments('chronicle.append_events(text,jsonb,bigint,text)'::regprocedure), ', ')) AS append_events;
+SELECT pg_get_function_result('chronicle.read_stream(text,bigint,bigint,boolean)'::regprocedure) AS read_stream_returns;
 
 -- Every public function's signature (the naming rules of the README: the
 -- object acted on first; after_position / to_position; max_count; a
