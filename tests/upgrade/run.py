@@ -143,7 +143,7 @@ def observe(conn):
     q = lambda sql: conn.execute(sql).fetchall()  # noqa: E731
     return {
         "events": q("SELECT global_position, event_id, stream_id, stream_type, version, event_type, schema_version, "
-                    "data, metadata, correlation_id, occurred_at, recorded_at FROM chronicle.events ORDER BY global_position"),
+                    "data, metadata, correlation_id::text, occurred_at, recorded_at FROM chronicle.events ORDER BY global_position"),
         "streams": q("SELECT stream_id, stream_type, version, first_event_at, last_event_at "
                      "FROM chronicle.list_streams() ORDER BY 1"),
         "states": q("SELECT s.stream_id, chronicle.state_at(s.stream_id), chronicle.state_at(s.stream_id, 1) "
