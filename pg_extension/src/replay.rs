@@ -125,8 +125,9 @@ const OPTIONAL_FIELDS: &[(&str, &str)] = &[
     ("occurred_at", "e.occurred_at"),
     ("recorded_at", "e.recorded_at"),
     ("event_id", "e.event_id"),
-    ("correlation_id", "e.correlation_id"),
-    ("causation_id", "e.causation_id"),
+    // text since 0.4.0 (uuid before: the cast serves both schemas)
+    ("correlation_id", "e.correlation_id::pg_catalog.text"),
+    ("causation_id", "e.causation_id::pg_catalog.text"),
     ("stream_id", "e.stream_id"),
     ("stream_type", "e.stream_type"),
     ("actor", "e.actor"),
@@ -173,7 +174,7 @@ fn read_event(row: &pgrx::spi::SpiHeapTupleData<'_>, extra: &[&'static str]) -> 
                     ))
                 })
             }
-            "event_id" | "correlation_id" | "causation_id" => spi(row.get::<pgrx::Uuid>(col))
+            "event_id" => spi(row.get::<pgrx::Uuid>(col))
                 .map_or(Value::Null, |u| Value::String(u.to_string())),
             "global_position" => spi(row.get::<i64>(col)).map_or(Value::Null, Value::from),
             _ => spi(row.get::<String>(col)).map_or(Value::Null, Value::String),

@@ -318,6 +318,32 @@ test('03 correlation: from order-002 to payment-002 across streams', { timeout: 
   });
 });
 
+test('03b correlation by an execution id that is not a uuid', { timeout: TEST_MS }, async () => {
+  // The order pipeline's documents trace a workflow by "exec-test-001".
+  const exec = `exec-browser-${Date.now()}`;
+  const order = `ES-${exec}`;
+  const invoice = `invoice-${exec}`;
+  await db.query(`SELECT chronicle.append_event($1, 'OrderCreatedEvent', '{"marketplace": "amazon"}',
+                    stream_type => 'Order', correlation_id => $2)`, [order, exec]);
+  await db.query(`SELECT chronicle.append_event($1, 'InvoiceCreatedEvent', '{"invoice_id": 12345}',
+                    stream_type => 'Invoice', correlation_id => $2, causation_id => 'cmd-42')`, [invoice, exec]);
+  await db.query('SELECT chronicle.seal()');
+  await withPage('03b-correlation-text', {}, async (page) => {
+    await openDashboard(page, `#stream=${encodeURIComponent(order)}`);
+    await waitLoaded(page, order, 1);
+    await page.locator('#tab-event').click();
+    const link = page.locator('#event-view #correlation-link');
+    assert.equal(await link.textContent(), `"${exec}"`);
+    await link.click();
+    await page.locator('#correlation-panel [data-stream-id][data-version]').first().waitFor();
+    const listed = await page.$$eval('#correlation-panel [data-stream-id][data-version]',
+      (rows) => rows.map((r) => `${r.dataset.streamId}@${r.dataset.version}`));
+    assert.deepEqual(listed, [`${order}@1`, `${invoice}@1`]);
+    assert.match(await text(page, '#correlation-panel'), /2 events in 2 streams/);
+    await screenshot(page, '03b-correlation-text');
+  });
+});
+
 test('04 live: an event appended through SQL arrives without a reload', { timeout: TEST_MS }, async () => {
   const head = await dbVersion('order-001');
   await withPage('04-live', {}, async (page) => {

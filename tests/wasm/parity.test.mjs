@@ -119,14 +119,18 @@ test('members that are null, and the whole envelope, read the same in both', asy
     await db.query(`SELECT chronicle.append_event('audit-1', 'Seen', '{"n": 1.50}', stream_type => 'Audit')`);
     await db.query(`SELECT chronicle.append_event('audit-1', 'Seen', '{"n": 2}', actor => 'ann',
                       correlation_id => 'c0ffee00-0000-4000-8000-00000000000a')`);
+    // Correlation and causation ids that are not uuids (an execution id).
+    await db.query(`SELECT chronicle.append_event('audit-1', 'Seen', '{"n": 3}', actor => 'bob',
+                      correlation_id => 'exec-test-001', causation_id => 'cmd-42')`);
     const text = await exportOf('audit-1');
     const events = text.slice(text.indexOf('\n') + 1);
     const { reducer } = chronicle.parseExport(text);
     const history = chronicle.loadExport(text);
     try {
-      for (const v of [1, 2]) {
+      for (const v of [1, 2, 3]) {
         const want = await dbState('audit-1', v);
         if (v === 1) assert.ok(want.includes('"who":null'), want); // a null member, not a missing one
+        if (v === 3) assert.ok(want.includes('"correlation":"exec-test-001"'), want);
         assert.equal(wasmReplay(events, JSON.stringify(reducer), { toVersion: v }), want, `replay at ${v}`);
         assert.equal(history.stateJsonAt(v), want, `history at ${v}`);
       }

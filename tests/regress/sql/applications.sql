@@ -98,3 +98,12 @@ SELECT stream_id, version FROM chronicle.read_correlation('exec-124');
 -- Lines of two aggregates are two files.
 SELECT chronicle.import_stream('{"aggregate_id": "a-1", "aggregate_type": "A", "event_type": "X", "data": {}}
 {"aggregate_id": "a-2", "aggregate_type": "A", "event_type": "X", "data": {}}', format => 'domain-events');
+
+-- A reducer reads the ids as text, as the wasm module does.
+SELECT chronicle.define_reducer('Trace', '{"on": {"Step": [
+  {"op": "append", "path": "/trace", "from": "/correlation_id"},
+  {"op": "set", "path": "/cause", "from": "/causation_id"}]}}');
+SELECT chronicle.append_event('trace-1', 'Step', '{}', stream_type => 'Trace',
+                              correlation_id => 'exec-1', causation_id => 'cmd-1');
+SELECT chronicle.append_event('trace-1', 'Step', '{}', correlation_id => '6F1C2F0E5B1E4A559D530B7C0D1C9A10');
+SELECT chronicle.state_at('trace-1');
