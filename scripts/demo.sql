@@ -13,7 +13,8 @@ SELECT chronicle.define_reducer('Order', '{
     "OrderPaid": [{"op": "set", "path": "/status", "from": "/data/status"},
                   {"op": "set", "path": "/payment_method", "from": "/data/payment_method"}],
     "OrderCancelled": [{"op": "set", "path": "/status", "value": "cancelled"}]
-  }
+  },
+  "derive": [{"path": "/total", "value": {"sum": "/items", "of": {"multiply": ["/quantity", "/price"]}}}]
 }') \g /dev/null
 \echo
 \echo '=== Example 1: Create Order'

@@ -31,7 +31,12 @@
 //!   - `remove`: delete `path` (a missing path is no error);
 //!   - `increment` / `decrement`: add to / subtract from the number at `path`
 //!     (missing counts as 0) the value, or 1; exact decimal arithmetic;
+//!   - `multiply`: multiply the number at `path` by the value (exact; a
+//!     missing number is an error, not 0);
 //!   - `append`: push the value onto the array at `path` (created if missing).
+//! * `derive`: members computed from the state after every event, such as
+//!   an order's total: `[{"path": "/total", "value": {"sum": "/items", "of":
+//!   {"multiply": ["/quantity", "/price"]}}}]` (see [`crate::derive`]).
 //! * The value of an operation is `value` (a constant) or `from`: a JSON
 //!   pointer into the event (`/data/...`, `/metadata/...`, `/version`,
 //!   `/event_type`, `/occurred_at`, `/recorded_at`, `/stream_id`, `/actor`,
@@ -56,6 +61,7 @@ pub struct Reducer {
     initial: Value,
     unknown: Unknown,
     on: BTreeMap<String, Vec<Op>>,
+    derive: Vec<crate::derive::Derived>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +78,7 @@ enum Kind {
     Remove,
     Increment,
     Decrement,
+    Multiply,
     Append,
 }
 
@@ -97,7 +104,7 @@ struct Op {
     source: Source,
 }
 
-const OPS: &str = "set, merge, remove, increment, decrement, append";
+const OPS: &str = "set, merge, remove, increment, decrement, multiply, append";
 
 fn bad(field: String, reason: impl Into<String>, hint: impl Into<String>) -> Error {
     Error::invalid(field, reason, hint)
@@ -119,12 +126,12 @@ impl Reducer {
         };
         if let Some(k) = obj
             .keys()
-            .find(|k| !["initial", "unknown_event_types", "on"].contains(&k.as_str()))
+            .find(|k| !["initial", "unknown_event_types", "on", "derive"].contains(&k.as_str()))
         {
             return Err(bad(
                 format!("definition.{k}"),
                 "is not a known reducer field",
-                "A reducer definition has the fields initial, unknown_event_types and on.",
+                "A reducer definition has the fields initial, unknown_event_types, on and derive.",
             ));
         }
         let initial = match obj.get("initial") {
@@ -187,10 +194,15 @@ impl Reducer {
                 ))
             }
         }
+        let derive = match obj.get("derive") {
+            None => Vec::new(),
+            Some(v) => crate::derive::parse(v)?,
+        };
         Ok(Reducer {
             initial,
             unknown,
             on,
+            derive,
         })
     }
 
@@ -229,6 +241,18 @@ impl Reducer {
     /// Applies one event to `state`. On error the state may be partly
     /// changed: callers that continue after a failed step keep a copy.
     pub fn apply(&self, state: &mut Value, event: &Event) -> Result<()> {
+        self.apply_handlers(state, event)?;
+        self.derive.iter().enumerate().try_for_each(|(i, d)| {
+            d.apply(state).map_err(|reason| Error::ReplayFailed {
+                version: event.version(),
+                event_type: event.event_type().to_string(),
+                step: format!("derive[{i}]"),
+                reason,
+            })
+        })
+    }
+
+    fn apply_handlers(&self, state: &mut Value, event: &Event) -> Result<()> {
         match self.on.get(event.event_type()) {
             Some(ops) => ops.iter().enumerate().try_for_each(|(i, op)| {
                 op.apply(state, event)
@@ -286,6 +310,7 @@ impl Op {
             Some("remove") => Kind::Remove,
             Some("increment") => Kind::Increment,
             Some("decrement") => Kind::Decrement,
+            Some("multiply") => Kind::Multiply,
             Some("append") => Kind::Append,
             Some(other) => {
                 return Err(bad(
@@ -361,7 +386,7 @@ impl Op {
             (Kind::Remove, Source::Default)
             | (Kind::Increment | Kind::Decrement, _)
             | (
-                Kind::Set | Kind::Merge | Kind::Append,
+                Kind::Set | Kind::Merge | Kind::Append | Kind::Multiply,
                 Source::Value(_) | Source::From(_) | Source::Build(_),
             ) => {}
             (Kind::Remove, _) => {
@@ -379,12 +404,14 @@ impl Op {
                 ))
             }
         }
-        if let (Kind::Increment | Kind::Decrement, Source::Value(v)) = (kind, &source) {
+        if let (Kind::Increment | Kind::Decrement | Kind::Multiply, Source::Value(v)) =
+            (kind, &source)
+        {
             if !v.is_number() {
                 return Err(bad(
                     format!("{field}.value"),
                     "must be a number",
-                    "Increment and decrement by a number, e.g. 1 or 0.25.",
+                    "Increment, decrement and multiply by a number, e.g. 1 or 0.25.",
                 ));
             }
         }
@@ -445,6 +472,21 @@ impl Op {
                     }
                 };
                 *target = Value::Number(add(&current, &by, self.kind == Kind::Decrement)?);
+            }
+            Kind::Multiply => {
+                let by = value.expect("validated");
+                let Value::Number(by) = by else {
+                    return Err(format!("the factor for {} is not a number: {by}", shown()));
+                };
+                let target = slot(state, &path)?;
+                let Value::Number(current) = &*target else {
+                    return Err(format!(
+                        "{} holds {}, not a number to multiply",
+                        shown(),
+                        crate::json::type_name(target)
+                    ));
+                };
+                *target = Value::Number(crate::derive::multiply(current, &by)?);
             }
             Kind::Append => {
                 let target = slot(state, &path)?;
@@ -554,7 +596,10 @@ fn lookup(event: &Event, pointer: &str) -> std::result::Result<Value, String> {
 
 /// The slot at `path`, creating missing objects on the way; `Value::Null`
 /// when the last member does not exist yet.
-fn slot<'a>(state: &'a mut Value, path: &[String]) -> std::result::Result<&'a mut Value, String> {
+pub(crate) fn slot<'a>(
+    state: &'a mut Value,
+    path: &[String],
+) -> std::result::Result<&'a mut Value, String> {
     let mut here = state;
     for (depth, token) in path.iter().enumerate() {
         if here.is_null() {
@@ -619,7 +664,7 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 
 /// Exact decimal `a + b` (or `a - b`), in plain notation with the larger
 /// scale of the two; an error for numbers out of [`crate::json::DECIMAL_RANGE`].
-fn add(a: &Number, b: &Number, subtract: bool) -> std::result::Result<Number, String> {
+pub(crate) fn add(a: &Number, b: &Number, subtract: bool) -> std::result::Result<Number, String> {
     if let Some(sum) = add_small(a.as_str(), b.as_str(), subtract) {
         return Ok(sum);
     }

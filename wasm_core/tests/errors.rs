@@ -64,7 +64,7 @@ fn a_bad_event_names_its_index_and_member() {
 
 #[wasm_bindgen_test]
 fn an_invalid_reducer_is_refused_where_the_database_refuses_it() {
-    let reducer = s(r#"{"on": {"A": [{"op": "multiply", "path": "/n"}]}}"#);
+    let reducer = s(r#"{"on": {"A": [{"op": "divide", "path": "/n"}]}}"#);
     let err = replay(s(EVENTS), reducer, JsValue::UNDEFINED).unwrap_err();
     check(err, "22023", "definition.on.A[0].op", "invalid_value");
 }
