@@ -7,14 +7,15 @@
 # #[pg_test]s, SQL golden files (pg_regress), the shared vectors against the
 # extension, isolation permutations (pg_isolation_regress), the 8-session
 # concurrency test, the global feed, client tests in Python (psycopg) and
-# Node (pg), wasm-vs-database parity, and the dashboard in Chromium.
+# Node (pg), the five seed documents re-enacted (tests/seeds), wasm-vs-database
+# parity, and the dashboard in Chromium.
 #
 #   ./chronicle test                    # every suite
 #   ./chronicle test regress isolation  # some of them, by name (SUITES)
 
 # Every suite, in the order they run (each has its `suite` call below).
 SUITES=(core lint fuzz wasm pgrx regress readme vectors-sql isolation concurrency hostile security
-        upgrade restore crash replica feed clients-python clients-node parity browser)
+        upgrade restore crash replica feed clients-python clients-node seeds parity browser)
 known_suite() {
     local s
     for s in "${SUITES[@]}"; do [ "$s" = "$1" ] && return 0; done
@@ -270,12 +271,13 @@ sql_suites() {
 
 # Upgrades: each released version with data, ALTER EXTENSION UPDATE, the
 # catalog compared with a fresh install; then the SQL suites on the
-# database updated from the previous release (0.2.0).
+# database updated from the previous release (0.3.0).
 upgrade() {
     local status=0
     "$VENV/bin/python" "$ROOT/tests/upgrade/run.py" upgrade "$DSN" 0.1.0 || status=1
     "$VENV/bin/python" "$ROOT/tests/upgrade/run.py" upgrade "$DSN" 0.2.0 || status=1
-    sql_suites test "$PORT" chronicle_upgrade 0.2.0 || status=1
+    "$VENV/bin/python" "$ROOT/tests/upgrade/run.py" upgrade "$DSN" 0.3.0 || status=1
+    sql_suites test "$PORT" chronicle_upgrade 0.3.0 || status=1
     return $status
 }
 
@@ -374,6 +376,12 @@ feed() {
     return $status
 }
 
+# The five documents Chronicle replaces, each re-enacted through it
+# (tests/seeds/run.py creates its own database).
+seeds() {
+    "$VENV/bin/python" "$ROOT/tests/seeds/run.py" "$DSN"
+}
+
 clients_python() {
     recreate_db test "$PORT" chronicle_clients
     cd "$ROOT/tests/clients/python"
@@ -419,6 +427,7 @@ suite replica result -- replica
 suite feed result -- feed
 suite clients-python result -- clients_python
 suite clients-node node -- clients_node
+suite seeds result -- seeds
 suite parity node -- parity
 suite browser node -- browser
 cluster_stop test
