@@ -1775,3 +1775,55 @@ proptest! {
         check_history_against_fold(&def, &json!({}), &events, &order, split)?;
     }
 }
+
+// ---------------------------------------------------------------------------
+// Derived members
+// ---------------------------------------------------------------------------
+
+/// Cents as the decimal text an application writes (`1234` -> `12.34`).
+fn cents_text(cents: u64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+proptest! {
+    #![proptest_config(config(128))]
+
+    /// An order's derived total (sum over items of quantity x price) is the
+    /// exact sum, with the prices' two decimals, after every event, whatever
+    /// the items, their order, replacements and removals.
+    #[test]
+    fn a_derived_total_is_exact(
+        steps in prop::collection::vec((0usize..6, 0u64..1_000, 0u64..100_000, any::<bool>()), 1..25),
+    ) {
+        let reducer = Reducer::parse(&json!({
+            "on": {
+                "ItemAdded": [{"op": "set", "path": "/items/{item_id}",
+                               "from": {"quantity": "/data/quantity", "price": "/data/price"}}],
+                "ItemRemoved": [{"op": "remove", "path": "/items/{item_id}"}]
+            },
+            "derive": [{"path": "/total", "value": {"sum": "/items", "of": {"multiply": ["/quantity", "/price"]}}},
+                       {"path": "/count", "value": {"count": "/items"}}]
+        })).unwrap();
+        let mut expected: BTreeMap<usize, (u64, u64)> = BTreeMap::new();
+        let mut state = json!({});
+        for (i, (item, quantity, cents, remove)) in steps.into_iter().enumerate() {
+            let text = if remove {
+                expected.remove(&item);
+                format!(r#"{{"version": {}, "event_type": "ItemRemoved", "data": {{"item_id": "i{item}"}}}}"#, i + 1)
+            } else {
+                expected.insert(item, (quantity, cents));
+                format!(
+                    r#"{{"version": {}, "event_type": "ItemAdded", "data": {{"item_id": "i{item}", "quantity": {quantity}, "price": {}}}}}"#,
+                    i + 1,
+                    cents_text(cents)
+                )
+            };
+            reducer.apply(&mut state, &Event::from_text(&text, None).unwrap()).unwrap();
+            let total: u64 = expected.values().map(|(q, c)| q * c).sum();
+            // An empty order's total is 0; otherwise it has the prices' scale.
+            let want = if expected.is_empty() { "0".to_string() } else { cents_text(total) };
+            prop_assert_eq!(state["total"].to_string(), want, "after step {}", i + 1);
+            prop_assert_eq!(state["count"].as_u64(), Some(expected.len() as u64));
+        }
+    }
+}
