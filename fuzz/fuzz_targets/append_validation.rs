@@ -12,15 +12,12 @@
 
 use chronicle_core::append::check_append_args;
 use chronicle_core::batch::parse_batch;
+use chronicle_core::memory::{AppendEventArgs, AppendEventsArgs, DefineEventTypeArgs, MemoryStore};
 use chronicle_core::payload::{validate_payload, Payload};
-use chronicle_core::memory::{
-    AppendEventArgs, AppendEventsArgs, DefineEventTypeArgs, MemoryStore,
-};
 use chronicle_core::Limits;
 use chronicle_fuzz::{check_error, check_error_under, json_input, snapshot, Snapshot, APPEND_ARGS};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Map, Value};
-
 
 fn check_gap_free(store: &MemoryStore) {
     for id in store.stream_ids() {
@@ -86,6 +83,7 @@ fn append_event(store: &mut MemoryStore, limits: &Limits, args: Value) {
         a.stream_id.as_deref(),
         a.stream_type.as_deref(),
         a.expected_version,
+        a.version,
     )
     .is_ok();
     if let (true, Some(event_type), Some(data)) = (stream_ok, &a.event_type, &a.data) {
@@ -122,6 +120,7 @@ fn append_events(store: &mut MemoryStore, limits: &Limits, args: Value) {
         a.stream_id.as_deref(),
         a.stream_type.as_deref(),
         a.expected_version,
+        None,
     )
     .is_ok();
     if let (true, Some(events)) = (stream_ok, &a.events) {
