@@ -76,10 +76,7 @@ fuzz_target!(|data: &[u8]| {
                     all
                 }
                 Err(e) => {
-                    check_error_under(
-                        &e,
-                        &["upcasters", "event_type", "from_schema_version"],
-                    );
+                    check_error_under(&e, &["upcasters", "event_type", "from_schema_version"]);
                     return;
                 }
             }

@@ -47,8 +47,6 @@ pub fn check_error_under(e: &Error, roots: &[&str]) {
     );
 }
 
-
-
 /// A few events to fold when the input brings none.
 pub fn sample_events() -> Vec<Value> {
     vec![
@@ -80,7 +78,6 @@ pub fn renumbered(events: Option<&Value>) -> Vec<Value> {
         })
         .collect()
 }
-
 
 /// Reads the events' texts as a fold that needs only `keep` reads them.
 pub fn read_events(texts: &[String], keep: Option<&BTreeSet<String>>) -> Vec<Event> {
