@@ -258,12 +258,20 @@ test('02 order-001: the diff view lists the patch of each event', { timeout: TES
     assert.ok(await page.locator('#diff-view').isVisible(), 'the diff tab stays selected');
     assert.deepEqual(await ops(), [
       { op: 'add', path: '/items/apple', old: null, new: '{"price":1.50,"quantity":3}' },
+      // The reducer's derived total (quantity x price), exact.
+      { op: 'replace', path: '/total', old: '0', new: '4.50' },
     ]);
 
     // The tree marks what the event changed.
     await page.locator('#tab-state').click();
     assert.equal(await page.locator('#state-view li.changed [data-path="/items/apple/price"]').count(), 1,
       'the apple is highlighted as changed in the tree');
+
+    // After both items the derived total is 6.00, as state_at says.
+    await page.locator('#timeline [data-version="3"]').click();
+    await waitSelected(page, 3, head);
+    assert.match(await text(page, '#state-json'), /"total":6\.00/);
+    await assertStateMatchesDb(page, 'order-001', 3);
 
     // Version 0 has no diff.
     await page.keyboard.press('Home');
