@@ -265,15 +265,8 @@ impl Expr {
 }
 
 fn pointer(field: &str, p: &str) -> Result<String> {
-    if p.is_empty() || p.starts_with('/') {
-        Ok(p.to_string())
-    } else {
-        Err(bad(
-            field,
-            format!("is not a JSON pointer: {p:?}"),
-            "Write pointers as /member/member, e.g. \"/items\" or \"/price\".",
-        ))
-    }
+    crate::reducer::check_pointer(field, p)?;
+    Ok(p.to_string())
 }
 
 fn fold(

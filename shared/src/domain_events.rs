@@ -164,10 +164,7 @@ fn utc_if_naive(field: &str, text: &str) -> Result<String> {
     if crate::time::parse_time(field, text).is_ok() {
         return Ok(text.to_string());
     }
-    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
-        .iter()
-        .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok())
-        .filter(|t| chrono::Datelike::year(t) >= 1)
+    crate::time::parse_naive(text)
         .map(|t| format!("{}Z", t.format("%Y-%m-%dT%H:%M:%S%.f")))
         .ok_or_else(|| {
             Error::invalid(

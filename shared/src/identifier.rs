@@ -79,10 +79,18 @@ pub fn validate_id(field: &str, value: &str) -> Result<()> {
 /// not, upper or lower case, in braces), that uuid lower-case and hyphenated.
 pub fn reference(field: &str, value: &str) -> Result<String> {
     validate_id(field, value)?;
-    Ok(match uuid::Uuid::try_parse(value) {
-        Ok(u) if !value.starts_with("urn:") => u.hyphenated().to_string(),
-        _ => value.to_string(),
+    Ok(match as_uuid(value) {
+        Some(u) => u.hyphenated().to_string(),
+        None => value.to_string(),
     })
+}
+
+/// The uuid `value` spells, in one of the forms Postgres' `uuid` type reads
+/// (hyphenated or not, either case, in braces).
+pub fn as_uuid(value: &str) -> Option<uuid::Uuid> {
+    uuid::Uuid::try_parse(value)
+        .ok()
+        .filter(|_| !value.starts_with("urn:"))
 }
 
 /// The `correlation_id` and `causation_id` of an append, as stored.

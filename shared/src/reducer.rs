@@ -527,7 +527,8 @@ impl Segment {
     }
 }
 
-fn check_pointer(field: &str, p: &str) -> Result<()> {
+/// A JSON pointer argument: empty (the whole value) or starting with `/`.
+pub(crate) fn check_pointer(field: &str, p: &str) -> Result<()> {
     if p.is_empty() || p.starts_with('/') {
         Ok(())
     } else {

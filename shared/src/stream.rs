@@ -20,7 +20,7 @@ pub fn validate_stream(stream_id: &str, stream_type: Option<&str>) -> Result<()>
 /// a number or a hexadecimal group (`ab1c2f0e-...`) has no default type,
 /// and an append that creates such a stream must pass `stream_type`.
 pub fn default_stream_type(stream_id: &str) -> std::result::Result<&str, &'static str> {
-    if uuid::Uuid::try_parse(stream_id).is_ok() {
+    if crate::identifier::as_uuid(stream_id).is_some() {
         return Err("is a uuid, which names a stream but not its type");
     }
     let Some((word, rest)) = stream_id.split_once('-') else {

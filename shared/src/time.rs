@@ -39,10 +39,7 @@ pub fn parse_time(field: &str, text: &str) -> Result<DateTime<FixedOffset>> {
 /// paths take the same texts.
 pub fn check_timestamptz_text(field: &str, text: &str) -> Result<()> {
     let with_offset = parse_time(field, text).map(|t| t.naive_utc());
-    let without = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
-        .iter()
-        .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok());
-    match with_offset.ok().or(without) {
+    match with_offset.ok().or_else(|| parse_naive(text)) {
         Some(t) if chrono::Datelike::year(&t) >= 1 => Ok(()),
         _ => Err(Error::invalid(
             field,
@@ -51,6 +48,15 @@ pub fn check_timestamptz_text(field: &str, text: &str) -> Result<()> {
              session's TimeZone applies, as it does to append_event's occurred_at.",
         )),
     }
+}
+
+/// A date and time without an offset (`2024-05-01T12:30:45.123456`, or
+/// with a space for the `T`), in years 1 on.
+pub fn parse_naive(text: &str) -> Option<chrono::NaiveDateTime> {
+    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok())
+        .filter(|t| chrono::Datelike::year(t) >= 1)
 }
 
 /// The canonical text of a timestamp given as text (RFC 3339, or as
