@@ -28,8 +28,6 @@
 //! pointer to nothing, or to something that is not a number, fails the step
 //! with a message that names it: a silent 0 would hide a misspelt member.
 
-use std::str::FromStr;
-
 use serde_json::{Number, Value};
 
 use crate::error::{Error, Result};
@@ -129,7 +127,7 @@ impl Derived {
     /// Sets the member to its value in `state`.
     pub(crate) fn apply(&self, state: &mut Value) -> std::result::Result<(), String> {
         let value = self.value.eval(state, "")?;
-        *crate::reducer::slot(state, &self.path)? = Value::Number(value);
+        *crate::pointer::slot(state, &self.path)? = Value::Number(value);
         Ok(())
     }
 }
@@ -237,8 +235,8 @@ impl Expr {
                 )),
                 None => Err(format!("{at}{p} is missing")),
             },
-            Expr::Multiply(xs) => fold(xs, context, at, multiply),
-            Expr::Add(xs) => fold(xs, context, at, |a, b| crate::reducer::add(a, b, false)),
+            Expr::Multiply(xs) => fold(xs, context, at, crate::decimal::multiply),
+            Expr::Add(xs) => fold(xs, context, at, |a, b| crate::decimal::add(a, b, false)),
             Expr::Sum { over, of } => {
                 let mut total = Number::from(0);
                 for (name, member) in members(context, over, at)? {
@@ -255,7 +253,7 @@ impl Expr {
                             }
                         },
                     };
-                    total = crate::reducer::add(&total, &value, false)?;
+                    total = crate::decimal::add(&total, &value, false)?;
                 }
                 Ok(total)
             }
@@ -265,7 +263,7 @@ impl Expr {
 }
 
 fn pointer(field: &str, p: &str) -> Result<String> {
-    crate::reducer::check_pointer(field, p)?;
+    crate::pointer::check_argument(field, p)?;
     Ok(p.to_string())
 }
 
@@ -306,38 +304,10 @@ fn members<'v>(
     }
 }
 
-/// The exact product of two numbers: its digits after the point are both
-/// factors' (`3 × 1.50 = 4.50`).
-pub(crate) fn multiply(a: &Number, b: &Number) -> std::result::Result<Number, String> {
-    let parse = |n: &Number| {
-        crate::json::decimal(n).ok_or_else(|| {
-            format!(
-                "{n} is out of the range of numbers a reducer computes with ({})",
-                crate::json::DECIMAL_RANGE
-            )
-        })
-    };
-    let (x, y) = (parse(a)?, parse(b)?);
-    let scale = x.fractional_digit_count().max(0) + y.fractional_digit_count().max(0);
-    let text = (x * y).with_scale(scale).to_plain_string();
-    let n = Number::from_str(&text).expect("plain decimal text is a JSON number");
-    if crate::json::decimal(&n).is_none() {
-        return Err(format!(
-            "{a} × {b} is out of the range of numbers a reducer computes with ({})",
-            crate::json::DECIMAL_RANGE
-        ));
-    }
-    Ok(n)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    fn num(t: &str) -> Number {
-        Number::from_str(t).unwrap()
-    }
 
     fn derive(def: &str, state: &str) -> std::result::Result<String, String> {
         let list = parse(&serde_json::from_str(def).unwrap()).map_err(|e| e.to_string())?;
@@ -362,16 +332,6 @@ mod tests {
             r#"{"items":{},"total":0}"#
         );
         assert_eq!(derive(TOTAL, "{}").unwrap(), r#"{"total":0}"#);
-    }
-
-    #[test]
-    fn products_keep_both_scales() {
-        assert_eq!(multiply(&num("3"), &num("1.50")).unwrap().as_str(), "4.50");
-        assert_eq!(multiply(&num("0.1"), &num("0.2")).unwrap().as_str(), "0.02");
-        assert_eq!(multiply(&num("-2.5"), &num("4")).unwrap().as_str(), "-10.0");
-        assert_eq!(multiply(&num("1e3"), &num("2")).unwrap().as_str(), "2000");
-        let e = multiply(&num("1e100000"), &num("1e100000")).unwrap_err();
-        assert!(e.contains("out of the range"), "{e}");
     }
 
     #[test]

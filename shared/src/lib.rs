@@ -10,6 +10,7 @@ pub mod append;
 pub mod arguments;
 pub mod batch;
 pub mod canonical;
+pub mod decimal;
 pub mod derive;
 pub mod diff;
 pub mod domain_events;

@@ -4,6 +4,10 @@
 //! tokens separated by `/`; within a token, `~1` stands for `/` and `~0`
 //! for `~`. Every module that reads or writes pointers does it here.
 
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+
 /// A reference token as it appears in a pointer (`a/b` -> `a~1b`).
 pub fn escape(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
@@ -42,6 +46,54 @@ pub fn child(parent: &str, token: &str) -> String {
 pub fn split_last(pointer: &str) -> Option<(&str, String)> {
     let (parent, last) = pointer.rsplit_once('/')?;
     Some((parent, unescape(last)))
+}
+
+/// The slot at `path`, creating missing objects on the way; `Value::Null`
+/// when the last member does not exist yet.
+pub fn slot<'a>(
+    state: &'a mut Value,
+    path: &[String],
+) -> std::result::Result<&'a mut Value, String> {
+    let mut here = state;
+    for (depth, token) in path.iter().enumerate() {
+        if here.is_null() {
+            *here = Value::Object(Map::new());
+        }
+        here = match here {
+            Value::Object(map) => map.entry(token.clone()).or_insert(Value::Null),
+            Value::Array(items) => {
+                let index = token
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|&i| i < items.len())
+                    .ok_or_else(|| {
+                        format!("{} is not an index of the array", join(&path[..=depth]))
+                    })?;
+                &mut items[index]
+            }
+            other => {
+                return Err(format!(
+                    "{} holds {}, not an object",
+                    join(&path[..depth]),
+                    crate::json::type_name(other)
+                ))
+            }
+        };
+    }
+    Ok(here)
+}
+
+/// A JSON pointer argument: empty (the whole value) or starting with `/`.
+pub fn check_argument(field: &str, p: &str) -> Result<()> {
+    if p.is_empty() || p.starts_with('/') {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            field,
+            format!("is not a JSON pointer: {p:?}"),
+            "A JSON pointer starts with /, e.g. \"/data/price\".",
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -47,7 +47,6 @@
 //! With no definition the state is the RFC 7396 merge of every event's data.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 use serde_json::{Map, Number, Value};
 
@@ -354,7 +353,7 @@ impl Op {
             }
             (Some(v), None) => Source::Value(v.clone()),
             (None, Some(Value::String(p))) => {
-                check_pointer(&format!("{field}.from"), p)?;
+                pointer::check_argument(&format!("{field}.from"), p)?;
                 Source::From(p.clone())
             }
             (None, Some(Value::Object(members))) => Source::Build(
@@ -362,7 +361,7 @@ impl Op {
                     .iter()
                     .map(|(k, p)| match p {
                         Value::String(p) => {
-                            check_pointer(&format!("{field}.from.{k}"), p)?;
+                            pointer::check_argument(&format!("{field}.from.{k}"), p)?;
                             Ok((k.clone(), p.clone()))
                         }
                         _ => Err(bad(
@@ -439,10 +438,10 @@ impl Op {
         let shown = || pointer::join(&path);
         match self.kind {
             Kind::Set => {
-                *slot(state, &path)? = value.expect("validated");
+                *pointer::slot(state, &path)? = value.expect("validated");
             }
             Kind::Merge => {
-                let target = slot(state, &path)?;
+                let target = pointer::slot(state, &path)?;
                 if target.is_null() {
                     *target = Value::Object(Map::new());
                 }
@@ -459,7 +458,7 @@ impl Op {
                 let Value::Number(by) = by else {
                     return Err(format!("the amount for {} is not a number: {by}", shown()));
                 };
-                let target = slot(state, &path)?;
+                let target = pointer::slot(state, &path)?;
                 let current = match target {
                     Value::Null => Number::from(0),
                     Value::Number(n) => n.clone(),
@@ -471,14 +470,18 @@ impl Op {
                         ))
                     }
                 };
-                *target = Value::Number(add(&current, &by, self.kind == Kind::Decrement)?);
+                *target = Value::Number(crate::decimal::add(
+                    &current,
+                    &by,
+                    self.kind == Kind::Decrement,
+                )?);
             }
             Kind::Multiply => {
                 let by = value.expect("validated");
                 let Value::Number(by) = by else {
                     return Err(format!("the factor for {} is not a number: {by}", shown()));
                 };
-                let target = slot(state, &path)?;
+                let target = pointer::slot(state, &path)?;
                 let Value::Number(current) = &*target else {
                     return Err(format!(
                         "{} holds {}, not a number to multiply",
@@ -486,10 +489,10 @@ impl Op {
                         crate::json::type_name(target)
                     ));
                 };
-                *target = Value::Number(crate::derive::multiply(current, &by)?);
+                *target = Value::Number(crate::decimal::multiply(current, &by)?);
             }
             Kind::Append => {
-                let target = slot(state, &path)?;
+                let target = pointer::slot(state, &path)?;
                 match target {
                     Value::Null => *target = Value::Array(vec![value.expect("validated")]),
                     Value::Array(items) => items.push(value.expect("validated")),
@@ -527,21 +530,8 @@ impl Segment {
     }
 }
 
-/// A JSON pointer argument: empty (the whole value) or starting with `/`.
-pub(crate) fn check_pointer(field: &str, p: &str) -> Result<()> {
-    if p.is_empty() || p.starts_with('/') {
-        Ok(())
-    } else {
-        Err(bad(
-            field.to_string(),
-            format!("is not a JSON pointer: {p:?}"),
-            "A JSON pointer starts with /, e.g. \"/data/price\".",
-        ))
-    }
-}
-
 fn parse_path(field: &str, p: &str) -> Result<Vec<Segment>> {
-    check_pointer(field, p)?;
+    pointer::check_argument(field, p)?;
     let template_hint = "Write templates as whole segments: /items/{item_id} or /by/{/event_type}.";
     let mut segments = Vec::new();
     let mut rest = p;
@@ -595,44 +585,6 @@ fn lookup(event: &Event, pointer: &str) -> std::result::Result<Value, String> {
         .ok_or_else(|| format!("the event has nothing at {pointer}"))
 }
 
-/// The slot at `path`, creating missing objects on the way; `Value::Null`
-/// when the last member does not exist yet.
-pub(crate) fn slot<'a>(
-    state: &'a mut Value,
-    path: &[String],
-) -> std::result::Result<&'a mut Value, String> {
-    let mut here = state;
-    for (depth, token) in path.iter().enumerate() {
-        if here.is_null() {
-            *here = Value::Object(Map::new());
-        }
-        here = match here {
-            Value::Object(map) => map.entry(token.clone()).or_insert(Value::Null),
-            Value::Array(items) => {
-                let index = token
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|&i| i < items.len())
-                    .ok_or_else(|| {
-                        format!(
-                            "{} is not an index of the array",
-                            pointer::join(&path[..=depth])
-                        )
-                    })?;
-                &mut items[index]
-            }
-            other => {
-                return Err(format!(
-                    "{} holds {}, not an object",
-                    pointer::join(&path[..depth]),
-                    crate::json::type_name(other)
-                ))
-            }
-        };
-    }
-    Ok(here)
-}
-
 fn get_mut<'a>(state: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
     path.iter().try_fold(state, |here, token| match here {
         Value::Object(map) => map.get_mut(token),
@@ -663,145 +615,15 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
-/// Exact decimal `a + b` (or `a - b`), in plain notation with the larger
-/// scale of the two; an error for numbers out of [`crate::json::DECIMAL_RANGE`].
-pub(crate) fn add(a: &Number, b: &Number, subtract: bool) -> std::result::Result<Number, String> {
-    if let Some(sum) = add_small(a.as_str(), b.as_str(), subtract) {
-        return Ok(sum);
-    }
-    let parse = |n: &Number| {
-        crate::json::decimal(n).ok_or_else(|| {
-            format!(
-                "{n} is out of the range of numbers a reducer computes with ({})",
-                crate::json::DECIMAL_RANGE
-            )
-        })
-    };
-    let (x, y) = (parse(a)?, parse(b)?);
-    let scale = x
-        .fractional_digit_count()
-        .max(y.fractional_digit_count())
-        .max(0);
-    let sum = if subtract { x - y } else { x + y };
-    let text = sum.with_scale(scale).to_plain_string();
-    Ok(Number::from_str(&text).expect("plain decimal text is a JSON number"))
-}
-
-/// A plain decimal (`-12.50`) as mantissa and scale, if it fits in an i128
-/// with room to spare (no exponent, at most 30 digits).
-fn small_decimal(text: &str) -> Option<(i128, u32)> {
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if int.is_empty() || !all_digits(int) || !all_digits(frac) || int.len() + frac.len() > 30 {
-        return None;
-    }
-    let mut m: i128 = 0;
-    for b in int.bytes().chain(frac.bytes()) {
-        m = m * 10 + i128::from(b - b'0');
-    }
-    Some((if negative { -m } else { m }, frac.len() as u32))
-}
-
-/// [`add`] for small plain decimals without big-number arithmetic: the same
-/// result (the larger scale of the operands, plain notation).
-fn add_small(a: &str, b: &str, subtract: bool) -> Option<Number> {
-    let ((x, xs), (y, ys)) = (small_decimal(a)?, small_decimal(b)?);
-    let scale = xs.max(ys);
-    let x = x.checked_mul(10i128.checked_pow(scale - xs)?)?;
-    let y = y.checked_mul(10i128.checked_pow(scale - ys)?)?;
-    let sum = if subtract {
-        x.checked_sub(y)?
-    } else {
-        x.checked_add(y)?
-    };
-    let digits = sum.unsigned_abs().to_string();
-    let digits = format!("{digits:0>width$}", width = scale as usize + 1);
-    let (int, frac) = digits.split_at(digits.len() - scale as usize);
-    let sign = if sum < 0 { "-" } else { "" };
-    let text = if scale == 0 {
-        format!("{sign}{int}")
-    } else {
-        format!("{sign}{int}.{frac}")
-    };
-    Number::from_str(&text).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bigdecimal::BigDecimal;
     use serde_json::json;
-
-    #[test]
-    fn small_decimal_sums_are_the_big_decimal_ones() {
-        let big = |a: &str, b: &str, sub: bool| {
-            let (x, y) = (
-                BigDecimal::from_str(a).unwrap(),
-                BigDecimal::from_str(b).unwrap(),
-            );
-            let scale = x
-                .fractional_digit_count()
-                .max(y.fractional_digit_count())
-                .max(0);
-            (if sub { x - y } else { x + y })
-                .with_scale(scale)
-                .to_plain_string()
-        };
-        let samples = [
-            "0",
-            "1",
-            "-1",
-            "0.5",
-            "1.50",
-            "-0.05",
-            "12.345",
-            "-999999.999",
-            "0.000",
-            "123456789012345678901234567890",
-            "7",
-            "-0.50",
-            "100",
-        ];
-        for a in samples {
-            for b in samples {
-                for sub in [false, true] {
-                    let fast = add_small(a, b, sub).map(|n| n.to_string());
-                    if let Some(fast) = fast {
-                        assert_eq!(
-                            fast,
-                            big(a, b, sub),
-                            "{a} {} {b}",
-                            if sub { "-" } else { "+" }
-                        );
-                    }
-                }
-            }
-        }
-        assert!(add_small("1e3", "1", false).is_none());
-    }
 
     fn event(version: u64, ty: &str, data: Value) -> Event {
         Event::from_json(json!({"version": version, "event_type": ty, "data": data,
                                 "recorded_at": "2024-05-01T12:00:00Z"}))
         .unwrap()
-    }
-
-    #[test]
-    fn decimal_arithmetic_is_exact() {
-        let n = |s: &str| Number::from_str(s).unwrap();
-        let sum = |a: &str, b: &str, sub: bool| add(&n(a), &n(b), sub).unwrap().to_string();
-        assert_eq!(sum("0.1", "0.2", false), "0.3");
-        assert_eq!(sum("1.50", "1", false), "2.50");
-        assert_eq!(
-            sum("123456789012345678901234567890", "1", false),
-            "123456789012345678901234567891"
-        );
-        assert_eq!(sum("1", "2.5", true), "-1.5");
-        assert_eq!(sum("1e3", "0.5", false), "1000.5");
     }
 
     /// Found by the property tests (shared/tests/properties.rs): adding a
