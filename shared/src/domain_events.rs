@@ -22,7 +22,6 @@
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::import::Imported;
 
 /// The name of the format (`import_stream`'s `format`).
 pub const FORMAT: &str = "domain-events";
@@ -38,8 +37,17 @@ const MAPPED: &[(&str, &str)] = &[
     ("data", "data"),
 ];
 
-/// Reads one file of the store: its stream and the events in file order.
-pub fn read(text: &str) -> Result<Imported> {
+/// One file of the store: its aggregate, and its events as `append_events`
+/// batch elements in file order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct File {
+    pub aggregate_id: String,
+    pub aggregate_type: String,
+    pub events: Vec<Value>,
+}
+
+/// Reads one file of the store.
+pub fn read(text: &str) -> Result<File> {
     let mut stream: Option<(String, String)> = None;
     let mut events = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -89,16 +97,16 @@ pub fn read(text: &str) -> Result<Imported> {
         obj.remove("aggregate_type");
         events.push(element(obj, &field)?);
     }
-    let Some((stream_id, stream_type)) = stream else {
+    let Some((aggregate_id, aggregate_type)) = stream else {
         return Err(Error::invalid(
             "lines",
             "has no events",
             "Pass the text of a <aggregate_id>.events.jsonl file: one event per line.",
         ));
     };
-    Ok(Imported {
-        stream_id,
-        stream_type,
+    Ok(File {
+        aggregate_id,
+        aggregate_type,
         events,
     })
 }
@@ -195,7 +203,7 @@ mod tests {
     fn a_file_as_the_store_writes_it() {
         let s = read(FILE).unwrap();
         assert_eq!(
-            (s.stream_id.as_str(), s.stream_type.as_str()),
+            (s.aggregate_id.as_str(), s.aggregate_type.as_str()),
             ("ES-TEST-001", "Order")
         );
         assert_eq!(
@@ -229,7 +237,7 @@ mod tests {
     fn a_uuid_aggregate_and_its_metadata() {
         let line = r#"{"event_id": "0b6a2bd4-5c43-4d3c-9c66-3f2f1f9ad4b3", "event_type": "UserRegisteredEvent", "aggregate_id": "6f1c2f0e-5b1e-4a55-9d53-0b7c0d1c9a10", "aggregate_type": "User", "occurred_at": "2024-05-01 12:30:45", "data": {}, "metadata": {"source": "api"}, "version": 1}"#;
         let s = read(line).unwrap();
-        assert_eq!(s.stream_id, "6f1c2f0e-5b1e-4a55-9d53-0b7c0d1c9a10");
+        assert_eq!(s.aggregate_id, "6f1c2f0e-5b1e-4a55-9d53-0b7c0d1c9a10");
         assert_eq!(
             s.events[0]["metadata"],
             json!({"source": "api", "version": 1})

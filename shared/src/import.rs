@@ -28,7 +28,15 @@ pub struct Imported {
 pub fn read(text: &str, format: Option<&str>) -> Result<Imported> {
     match format.unwrap_or(export::FORMAT) {
         export::FORMAT => read_export(text),
-        crate::domain_events::FORMAT => crate::domain_events::read(text),
+        crate::domain_events::FORMAT => {
+            // The aggregate is the stream, its type the stream's type.
+            let file = crate::domain_events::read(text)?;
+            Ok(Imported {
+                stream_id: file.aggregate_id,
+                stream_type: file.aggregate_type,
+                events: file.events,
+            })
+        }
         other => Err(Error::invalid(
             "format",
             format!("is not a format import_stream reads: {other:?}"),
