@@ -138,8 +138,11 @@ SELECT st.head_position,
                   FROM pg_catalog.pg_stat_activity a
                  WHERE a.backend_xid IS NOT NULL
                 UNION ALL
-                SELECT NULL, p.database, now() - p.prepared, 'prepared transaction ' || p.gid,
-                       pg_catalog.age(p.transaction)
+                -- Every column named (as the first branch names them): unnamed ones
+                -- print differently from one major to the next (15: NULL::integer
+                -- AS int4), and pg_upgrade recreates the view from that text.
+                SELECT NULL::integer AS pid, p.database AS datname, now() - p.prepared AS age,
+                       'prepared transaction ' || p.gid AS state, pg_catalog.age(p.transaction) AS xid_age
                   FROM pg_catalog.pg_prepared_xacts p) x
          ORDER BY x.xid_age DESC
          LIMIT 1) o ON true;

@@ -2,6 +2,8 @@
 
 Usage: python run.py upgrade DSN OLD_VERSION
        python run.py restore DSN RESTORE_DSN
+       python run.py pg-upgrade-before DSN STATE_FILE
+       python run.py pg-upgrade-after DSN STATE_FILE
 
 upgrade: DSN names a superuser connection to a server where both the frozen
 install script of OLD_VERSION (sql/chronicle--OLD.sql) and the upgrade
@@ -27,6 +29,16 @@ every read answers the same (positions, recording times, states,
 checkpoints, tenants), that writing and polling go on, and that the restored
 catalog equals a fresh install there.
 
+pg-upgrade-before / pg-upgrade-after: the same workload (and a tenant's
+stream) in database chronicle_pgup of an old major's cluster; what the reads
+answer is kept in the file ARG. scripts/test.sh then shuts the cluster down
+cleanly, runs pg_upgrade into a new major's cluster (the new major's build of
+Chronicle installed first) and starts it; "after" checks on the new major
+that every read answers the same (snapshots too), that appends continue
+every stream's versions, that the sealer worker hands out the next
+positions on its own, that the subscription polls on, and that the catalog
+equals a fresh install on the new major.
+
 The database chronicle_upgrade or chronicle_restored is left for the SQL
 suites (scripts/test.sh runs them on copies of it). Prints
 "RESULT passed=N failed=M".
@@ -34,8 +46,10 @@ suites (scripts/test.sh runs them on copies of it). Prints
 
 import os
 import pathlib
+import pickle
 import subprocess
 import sys
+import time
 
 import psycopg
 
@@ -48,7 +62,10 @@ MODE, DSN, ARG = sys.argv[1], sys.argv[2], sys.argv[3]
 HERE = pathlib.Path(__file__).parent
 
 # One line per catalog fact about the extension's objects; two databases
-# with the same lines have the same schema.
+# with the same lines have the same schema. Privileges are the ones in
+# effect: an ACL that equals the owner's default (acldefault) and no ACL at
+# all grant the same, and pg_upgrade (pg_dump in binary-upgrade mode) carries
+# over neither such an ACL nor its initial-privileges record.
 CATALOG = r"""
 WITH ext AS (SELECT oid FROM pg_extension WHERE extname = 'chronicle'),
 members AS (
@@ -60,7 +77,8 @@ SELECT 'member ' || pg_describe_object(m.classid, m.objid, 0) FROM members m
 UNION ALL
 SELECT format('function %s returns %s strict=%s volatile=%s parallel=%s secdef=%s leakproof=%s config=%s acl=%s owner=%s cost=%s rows=%s lang=%s body=%s comment=%s',
               p.oid::regprocedure, pg_get_function_result(p.oid), p.proisstrict, p.provolatile, p.proparallel,
-              p.prosecdef, p.proleakproof, p.proconfig, p.proacl, pg_get_userbyid(p.proowner), p.procost,
+              p.prosecdef, p.proleakproof, p.proconfig, coalesce(p.proacl, acldefault('f'::"char", p.proowner)),
+              pg_get_userbyid(p.proowner), p.procost,
               p.prorows, l.lanname,
               md5(coalesce(pg_get_function_sqlbody(p.oid), p.prosrc)), md5(obj_description(p.oid, 'pg_proc')))
   FROM pg_proc p JOIN members m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid
@@ -70,7 +88,8 @@ SELECT format('function %s arguments %s', p.oid::regprocedure, pg_get_function_a
   FROM pg_proc p JOIN members m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid
 UNION ALL
 SELECT format('relation %s kind=%s rls=%s force_rls=%s options=%s acl=%s owner=%s comment=%s view=%s',
-              r.oid::regclass, r.relkind, r.relrowsecurity, r.relforcerowsecurity, r.reloptions, r.relacl,
+              r.oid::regclass, r.relkind, r.relrowsecurity, r.relforcerowsecurity, r.reloptions,
+              coalesce(r.relacl, acldefault((CASE r.relkind WHEN 'S' THEN 's' ELSE 'r' END)::"char", r.relowner)),
               pg_get_userbyid(r.relowner),
               md5(obj_description(r.oid, 'pg_class')),
               CASE WHEN r.relkind = 'v' THEN md5(pg_get_viewdef(r.oid)) END)
@@ -106,8 +125,13 @@ UNION ALL
 SELECT format('initial privileges %s %s %s', pg_describe_object(i.classoid, i.objoid, i.objsubid), i.privtype,
               i.initprivs)
   FROM pg_init_privs i JOIN members m ON m.classid = i.classoid AND m.objid = i.objoid
+ WHERE i.initprivs IS DISTINCT FROM CASE WHEN i.objsubid = 0 AND i.classoid = 'pg_class'::regclass THEN
+           (SELECT acldefault((CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::"char", c.relowner) FROM pg_class c WHERE c.oid = i.objoid)
+       WHEN i.objsubid = 0 AND i.classoid = 'pg_proc'::regclass THEN
+           (SELECT acldefault('f'::"char", f.proowner) FROM pg_proc f WHERE f.oid = i.objoid) END
 UNION ALL
-SELECT format('schema %s acl=%s owner=%s', n.nspname, n.nspacl, pg_get_userbyid(n.nspowner))
+SELECT format('schema %s acl=%s owner=%s', n.nspname, coalesce(n.nspacl, acldefault('n'::"char", n.nspowner)),
+              pg_get_userbyid(n.nspowner))
   FROM pg_namespace n WHERE n.nspname IN ('chronicle', 'chronicle_internal')
 UNION ALL
 SELECT format('role %s login=%s super=%s bypassrls=%s member of %s', r.rolname, r.rolcanlogin, r.rolsuper,
@@ -192,14 +216,18 @@ def compare_catalogs(changed, fresh, what):
           "in a fresh install only:\n  " + "\n  ".join(missing) + f"\n{what} only:\n  " + "\n  ".join(extra))
 
 
+def write_tenant_stream(conn):
+    """A tenant's stream (a superuser may set chronicle.tenant)."""
+    conn.execute("SET chronicle.tenant = 'acme'")
+    conn.execute("SELECT chronicle.append_event('archive-acme-1', 'ArchivePaymentTaken', '{\"amount\": 1}', "
+                 "stream_type => 'ArchivePayment')")
+    conn.execute("RESET chronicle.tenant")
+
+
 def restore(restore_dsn):
     source = recreate("chronicle_dump")
     write_workload(source)
-    # A tenant's stream (a superuser may set chronicle.tenant).
-    source.execute("SET chronicle.tenant = 'acme'")
-    source.execute("SELECT chronicle.append_event('archive-acme-1', 'ArchivePaymentTaken', '{\"amount\": 1}', "
-                   "stream_type => 'ArchivePayment')")
-    source.execute("RESET chronicle.tenant")
+    write_tenant_stream(source)
     before = observe(source)
     check("the workload wrote its events", len(before["events"]) == 7, str(before["events"]))
     dump = "/tmp/chronicle-restore.dump"
@@ -271,8 +299,81 @@ def upgrade(old_version):
     fresh.close()
 
 
+SNAPSHOTS = ("SELECT stream_id, version, stream_type, reducer_revision, upcasters_fingerprint, state "
+             "FROM chronicle.snapshots ORDER BY 1, 2")
+
+
+def pg_upgrade_before(state_file):
+    conn = recreate("chronicle_pgup")
+    write_workload(conn)
+    write_tenant_stream(conn)
+    conn.execute("SET chronicle.snapshot_every = 1")  # state_at leaves a snapshot of every stream it folds
+    before = observe(conn)
+    check("the workload wrote its events", len(before["events"]) == 7, str(before["events"]))
+    before["snapshots"] = conn.execute(SNAPSHOTS).fetchall()
+    check("state_at left snapshots to carry over", len(before["snapshots"]) > 0)
+    waiting = conn.execute("SELECT waiting_events FROM chronicle.feed_status").fetchone()[0]
+    check("every event is sealed before the old cluster shuts down", waiting == 0, f"{waiting} waiting")
+    before["server"] = conn.execute("SHOW server_version_num").fetchone()[0]
+    before["version"] = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'chronicle'").fetchone()[0]
+    conn.close()
+    with open(state_file, "wb") as f:
+        pickle.dump(before, f)
+
+
+def wait_sealed(conn, timeout=10):
+    """True once the sealer worker has handed out every committed event."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if conn.execute("SELECT waiting_events FROM chronicle.feed_status").fetchone()[0] == 0:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def pg_upgrade_after(state_file):
+    with open(state_file, "rb") as f:
+        before = pickle.load(f)
+    upgraded = connect("chronicle_pgup")
+    server = upgraded.execute("SHOW server_version_num").fetchone()[0]
+    check(f"pg_upgrade moved the data from PostgreSQL {before['server']} to {server}",
+          before["server"][:2] != server[:2], f"{before['server']} -> {server}")
+    version = upgraded.execute("SELECT extversion FROM pg_extension WHERE extname = 'chronicle'").fetchone()[0]
+    check("the extension keeps its version", version == before.pop("version"), version)
+    # The snapshots first: observe() folds (and may write snapshots) again.
+    snapshots = upgraded.execute(SNAPSHOTS).fetchall()
+    kept = before.pop("snapshots")
+    check("after pg_upgrade, the snapshots read the same", snapshots == kept, f"before: {kept}\nafter: {snapshots}")
+    before.pop("server")
+    after = observe(upgraded)
+    for key in before:
+        check(f"after pg_upgrade, {key} reads the same", before[key] == after[key],
+              f"before: {before[key]}\nafter:  {after[key]}")
+    # No explicit seal: an append starts the new major's sealer worker, which
+    # hands out the next position.
+    v = upgraded.execute("SELECT chronicle.append_event('archive-pay-1', 'ArchivePaymentTaken', '{\"amount\": 2}')"
+                         ).fetchone()[0]
+    check("an append continues the stream's versions on the new major", v == 2, str(v))
+    check("the sealer worker seals it on its own", wait_sealed(upgraded))
+    position = upgraded.execute("SELECT global_position FROM chronicle.events WHERE stream_id = 'archive-pay-1' "
+                                "AND version = 2").fetchone()[0]
+    check("... at the next position of the feed", position == len(before["feed"]) + 1, str(position))
+    upgraded.execute("SET chronicle.tenant = 'acme'")
+    v = upgraded.execute("SELECT chronicle.append_event('archive-acme-1', 'ArchivePaymentTaken', '{\"amount\": 3}')"
+                         ).fetchone()[0]
+    upgraded.execute("RESET chronicle.tenant")
+    check("a tenant's stream goes on under its tenant", v == 2, str(v))
+    # goes_on appends one more event and expects the feed dense up to it.
+    goes_on(upgraded, dict(before, feed=before["feed"] + [(position,), (position + 1,)]))
+    fresh = recreate("chronicle_pgup_fresh")
+    compare_catalogs(upgraded, fresh, "pg_upgraded")
+    upgraded.close()
+    fresh.close()
+
+
 def main():
-    {"upgrade": upgrade, "restore": restore}[MODE](ARG)
+    {"upgrade": upgrade, "restore": restore,
+     "pg-upgrade-before": pg_upgrade_before, "pg-upgrade-after": pg_upgrade_after}[MODE](ARG)
     finish()
 
 
