@@ -12,30 +12,59 @@
 #
 #   ./chronicle test                    # every suite
 #   ./chronicle test regress isolation  # some of them, by name (SUITES)
+#   ./chronicle test regress@16 @17     # one on another major; all of one
+#   ./chronicle test --pg 16            # every suite, 16 as the main major
+#
+# Every suite runs on the main major (the newest, or --pg's); on each of the
+# other supported majors, MAJOR_SUITES run as NAME@MAJOR (build and install,
+# golden files, vectors, isolation, concurrency, bad input, security,
+# upgrades, dump/restore, crash, standby, feed). Then pg-upgrade (a 15 cluster with data through
+# pg_upgrade to the newest) and package (the .deb of every major; the 15 one
+# installed with dpkg into Debian's server).
 
-# Every suite, in the order they run (each has its `suite` call below).
-SUITES=(core lint fuzz wasm pgrx regress readme vectors-sql isolation concurrency hostile security
+source "$(dirname "$0")/lib.sh"
+MAIN_MAJOR=$PG_MAJOR
+OTHER_MAJORS=()
+for m in "${PG_MAJORS[@]}"; do [ "$m" = "$MAIN_MAJOR" ] || OTHER_MAJORS+=("$m"); done
+
+# Every suite on the main major, in the order they run (each has its `suite`
+# call below).
+SUITES=(core lint fuzz wasm pgrx install regress readme vectors-sql isolation concurrency hostile security
         upgrade restore crash replica feed clients-python clients-node seeds parity browser)
-known_suite() {
-    local s
-    for s in "${SUITES[@]}"; do [ "$s" = "$1" ] && return 0; done
+# The suites before install, which need no server of their own.
+NO_SERVER=(core lint fuzz wasm pgrx)
+# The suites that also run on every other major, as NAME@MAJOR.
+MAJOR_SUITES=(install regress vectors-sql isolation concurrency hostile security upgrade restore crash replica feed)
+# Across majors, after the rest.
+CROSS_SUITES=(pg-upgrade package)
+contains() {
+    local x=$1 y
+    shift
+    for y in "$@"; do [ "$x" = "$y" ] && return 0; done
     return 1
+}
+known_suite() {
+    case "$1" in
+        @*) contains "${1#@}" "${OTHER_MAJORS[@]}" ;;
+        *@*) contains "${1%@*}" "${MAJOR_SUITES[@]}" && contains "${1#*@}" "${OTHER_MAJORS[@]}" ;;
+        *) contains "$1" "${SUITES[@]}" "${CROSS_SUITES[@]}" ;;
+    esac
 }
 # An unknown name would run nothing and pass: refuse it before doing anything.
 for arg in "$@"; do
     if ! known_suite "$arg"; then
-        printf "error: unknown suite '%s'\nsuites: %s\n" "$arg" "${SUITES[*]}" >&2
+        printf "error: unknown suite '%s'\nsuites: %s\non the other majors (%s): NAME@MAJOR for %s, or @MAJOR for all of them\n" \
+            "$arg" "${SUITES[*]} ${CROSS_SUITES[*]}" "${OTHER_MAJORS[*]}" "${MAJOR_SUITES[*]}" >&2
         exit 2
     fi
 done
 
-source "$(dirname "$0")/lib.sh"
-
 PORT="${TEST_PORT:-54339}"
 RESTORE_PORT="${RESTORE_PORT:-54359}"
 REPLICA_PORT="${REPLICA_PORT:-54369}"
+PGUP_PORT="${PGUP_PORT:-54379}"
+PACKAGE_PORT="${PACKAGE_PORT:-54389}"
 LOGS="$STATE/test-logs"
-PGXS="$(dirname "$(dirname "$(dirname "$("$PG_CONFIG" --pgxs)")")")"
 rm -rf "$LOGS" && mkdir -p "$LOGS"
 TOTAL_PASSED=0
 TOTAL_FAILED=0
@@ -79,12 +108,20 @@ PY
 }
 
 # Suites to run: the arguments (e.g. `./chronicle test regress isolation`),
-# every suite if none.
+# every suite if none. NAME@MAJOR is wanted by itself and by @MAJOR; a
+# major's install by any other suite on it.
 ONLY=("$@")
 wanted() {
     [ ${#ONLY[@]} -eq 0 ] && return 0
-    local s
-    for s in "${ONLY[@]}"; do [ "$s" = "$1" ] && return 0; done
+    contains "$1" "${ONLY[@]}" && return 0
+    case "$1" in *@*) contains "@${1#*@}" "${ONLY[@]}" && return 0 ;; esac
+    if [ "${1%@*}" = install ]; then
+        local s major=${1#install} ours
+        for s in "${ONLY[@]}"; do
+            case "$s" in @*) ours="@${s#@}" ;; *@*) ours="@${s#*@}" ;; *) ours="" ;; esac
+            [ "$ours" = "$major" ] && ! contains "$s" "${NO_SERVER[@]}" "${CROSS_SUITES[@]}" && return 0
+        done
+    fi
     return 1
 }
 
@@ -98,7 +135,7 @@ suite() {
     local name=$1 formats=$2 status=0 counts passed failed summaries
     [ "${3:-}" = -- ] || die "suite $name: expected 'suite NAME FORMATS -- COMMAND...'"
     shift 3
-    known_suite "$name" || die "suite $name is not in SUITES"
+    known_suite "$name" || die "suite $name is not in SUITES, MAJOR_SUITES or CROSS_SUITES"
     count_results "$formats" /dev/null >/dev/null || die "suite $name: bad summary formats '$formats'"
     wanted "$name" || return 0
     RAN+=("$name")
@@ -125,7 +162,34 @@ suite() {
     fi
 }
 
-DSN="host=$(cluster_dir test) port=$PORT user=postgres"
+# on_major MAJOR: the suites that follow run on MAJOR's server, in its own
+# test cluster (cluster_dir is per major).
+on_major() {
+    use_pg "$1"
+    PGXS="$(dirname "$(dirname "$(dirname "$("$PG_CONFIG" --pgxs)")")")"
+    DSN="host=$(cluster_dir test) port=$PORT user=postgres"
+}
+
+# The extension built for this major and installed into its server, and a
+# fresh test cluster started: CREATE EXTENSION there gives the version the
+# build says.
+install_check() {
+    install_extension
+    cluster_reset test
+    cluster_start test "$PORT"
+    recreate_db test "$PORT" chronicle_install
+    local want got server
+    want="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$ROOT/Cargo.toml")"
+    got="$(cluster_psql test "$PORT" chronicle_install -Atc "SELECT extversion FROM pg_extension WHERE extname = 'chronicle'")"
+    server="$(cluster_psql test "$PORT" chronicle_install -Atc "SHOW server_version_num")"
+    echo "PostgreSQL $server, chronicle $got (the build's version: $want)"
+    if [ "$got" = "$want" ] && [ "${server:0:2}" = "$PG_MAJOR" ]; then
+        echo "RESULT passed=1 failed=0"
+    else
+        echo "RESULT passed=0 failed=1"
+        return 1
+    fi
+}
 
 # lint_check NAME COMMAND...: one of lint's checks, counted in lint's passed
 # and failed (bash's dynamic scope); a failed one does not stop the others.
@@ -203,7 +267,7 @@ browser() {
 
 pgrx_tests() {
     cd "$ROOT"
-    cargo pgrx test pg15 -p chronicle --runas "$PGUSER_OS" --pgdata /var/tmp/chronicle-pgrx
+    cargo pgrx test "pg$PG_MAJOR" -p chronicle --runas "$PGUSER_OS" --pgdata "/var/tmp/chronicle-pgrx-pg$PG_MAJOR"
 }
 
 # The SQL golden files (pg_regress) in a fresh database.
@@ -236,7 +300,7 @@ run_regress() {
                 "$f" >"$input/$(basename "$(dirname "$f")")/$(basename "$f")"
         done
     fi
-    "$PGXS/src/test/regress/pg_regress" --use-existing --host="$(cluster_dir "$1")" --port="$2" \
+    "$PGXS/src/test/regress/pg_regress" --bindir="$PGBIN" --use-existing --host="$(cluster_dir "$1")" --port="$2" \
         --user=postgres --dbname="$3" \
         --inputdir="$input" --outputdir="$out" \
         $(cat "$ROOT/tests/regress/schedule") \
@@ -271,13 +335,13 @@ sql_suites() {
 
 # Upgrades: each released version with data, ALTER EXTENSION UPDATE, the
 # catalog compared with a fresh install; then the SQL suites on the
-# database updated from the previous release (0.3.0).
+# database updated from the previous release (0.4.0).
 upgrade() {
-    local status=0
-    "$VENV/bin/python" "$ROOT/tests/upgrade/run.py" upgrade "$DSN" 0.1.0 || status=1
-    "$VENV/bin/python" "$ROOT/tests/upgrade/run.py" upgrade "$DSN" 0.2.0 || status=1
-    "$VENV/bin/python" "$ROOT/tests/upgrade/run.py" upgrade "$DSN" 0.3.0 || status=1
-    sql_suites test "$PORT" chronicle_upgrade 0.3.0 || status=1
+    local status=0 old
+    for old in 0.1.0 0.2.0 0.3.0 0.4.0; do
+        "$VENV/bin/python" "$ROOT/tests/upgrade/run.py" upgrade "$DSN" "$old" || status=1
+    done
+    sql_suites test "$PORT" chronicle_upgrade 0.4.0 || status=1
     return $status
 }
 
@@ -287,18 +351,120 @@ restore() {
     local status=0
     cluster_reset restore
     cluster_start restore "$RESTORE_PORT"
-    PGBIN="$PGBIN" "$VENV/bin/python" "$ROOT/tests/upgrade/run.py" restore "$DSN" \
+    "$VENV/bin/python" "$ROOT/tests/upgrade/run.py" restore "$DSN" \
         "host=$(cluster_dir restore) port=$RESTORE_PORT user=postgres" || status=1
     sql_suites restore "$RESTORE_PORT" chronicle_restored || status=1
     cluster_reset restore
     return $status
 }
 
+# PostgreSQL itself upgraded under Chronicle: a cluster of the oldest major
+# with data, shut down cleanly, pg_upgrade'd to the newest (whose build of
+# Chronicle is installed first), checked there (tests/upgrade/run.py). The
+# old cluster runs 15.19 (15-pypi in scripts/postgres.lock): Debian's 15.20
+# writes column options no 18 here accepts.
+pg_upgrade_test() {
+    local old=15-pypi new=$PG_NEWEST status=0 old_bin old_data new_dir
+    local port=$PGUP_PORT state="$STATE/pg-upgrade.pickle"
+    local py=("$VENV/bin/python" "$ROOT/tests/upgrade/run.py")
+    on_major "$old"
+    install_extension
+    cluster_reset pgup
+    cluster_start pgup "$port"
+    "${py[@]}" pg-upgrade-before "host=$(cluster_dir pgup) port=$port user=postgres" "$state" || status=1
+    cluster_stop pgup
+    [ "$status" = 0 ] || { cluster_reset pgup; return 1; }
+    old_bin=$PGBIN old_data="$(cluster_dir pgup)/data"
+    on_major "$new"
+    install_extension
+    cluster_reset pgup
+    new_dir="$(cluster_dir pgup)"
+    # Data checksums must match the old cluster's (off: initdb's default
+    # before 18; 18 turns them on unless told otherwise).
+    local checksums=()
+    [ "${old%%-*}" -lt 18 ] && [ "$new" -ge 18 ] && checksums=(--no-data-checksums)
+    cluster_init pgup "${checksums[@]}"
+    log "pg_upgrade $old -> $new"
+    (cd "$new_dir" && sudo -u "$PGUSER_OS" "$PGBIN/pg_upgrade" --old-bindir="$old_bin" --new-bindir="$PGBIN" \
+        --old-datadir="$old_data" --new-datadir="$new_dir/data" --username=postgres \
+        --old-port="$port" --new-port="$port" --socketdir="$new_dir") || status=1
+    if [ "$status" = 0 ]; then
+        cluster_start pgup "$port"
+        "${py[@]}" pg-upgrade-after "host=$new_dir port=$port user=postgres" "$state" || status=1
+    else
+        local f
+        for f in "$new_dir"/data/pg_upgrade_output.d/*/*.txt "$new_dir"/data/pg_upgrade_output.d/*/log/pg_upgrade_dump_*.log; do
+            [ -f "$f" ] && { echo "--- $f"; tail -25 "$f"; }
+        done
+        echo "RESULT passed=0 failed=1"
+    fi
+    cluster_reset pgup
+    on_major "$old"
+    cluster_reset pgup
+    on_major "$MAIN_MAJOR"
+    return $status
+}
+
+# The packages of every major (./chronicle package), and the oldest major's
+# .deb installed with dpkg into Debian's own server: the files it owns, then
+# CREATE EXTENSION, an append and a read there; then removed again. Whatever
+# the build tree had installed into Debian's directories goes first, so that
+# only the package can answer.
+package_test() {
+    local passed=0 failed=0 version major deb files debian=${PG_MAJORS[0]}
+    ok() { if "$@"; then passed=$((passed + 1)); echo "ok   $DESC"; else failed=$((failed + 1)); echo "FAIL $DESC"; fi; }
+    version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$ROOT/Cargo.toml")"
+    "$ROOT/scripts/package.sh" || { echo "RESULT passed=0 failed=1"; return 1; }
+    for major in "${PG_MAJORS[@]}"; do
+        deb="$ROOT/target/packages/postgresql-$major-chronicle_${version}_amd64.deb"
+        files="$(dpkg-deb --contents "$deb" 2>/dev/null | awk '{print $NF}')"
+        DESC="postgresql-$major-chronicle_${version}_amd64.deb has the library in /usr/lib/postgresql/$major/lib"
+        ok grep -qx "./usr/lib/postgresql/$major/lib/chronicle.so" <<<"$files"
+        DESC="... and the control file and every install and upgrade script in /usr/share/postgresql/$major/extension"
+        ok bash -c 'want=$(cd "$1/sql" && ls chronicle--*.sql; echo "chronicle--$3.sql"; echo chronicle.control)
+            got=$(grep "^./usr/share/postgresql/$2/extension/[^/]\+$" <<<"$4" | xargs -n1 basename)
+            [ "$(sort -u <<<"$want")" = "$(sort -u <<<"$got")" ]' _ "$ROOT" "$major" "$version" "$files"
+        DESC="... and depends on postgresql-$major"
+        ok grep -q "^postgresql-$major," <<<"$(dpkg-deb --field "$deb" Depends)"
+        if [ "$(pg_lock "$major" source)" = pypi ]; then
+            DESC="chronicle-$version-pg$major-x86_64-linux.tar.gz holds lib/chronicle.so and share/extension/chronicle.control"
+            ok bash -c 'l=$(tar -tzf "$1"); grep -qx lib/chronicle.so <<<"$l" && grep -qx share/extension/chronicle.control <<<"$l"' \
+                _ "$ROOT/target/packages/chronicle-$version-pg$major-x86_64-linux.tar.gz"
+        fi
+    done
+
+    # Debian's server: nothing of Chronicle's in its directories but the package's.
+    on_major "$debian"
+    local pkg="postgresql-$debian-chronicle" libdir sharedir
+    libdir="$("$PG_CONFIG" --pkglibdir)" sharedir="$("$PG_CONFIG" --sharedir)/extension"
+    dpkg -r "$pkg" >/dev/null 2>&1 || true
+    rm -f "$libdir/chronicle.so" "$sharedir"/chronicle.control "$sharedir"/chronicle--*.sql
+    DESC="dpkg -i postgresql-$debian-chronicle_${version}_amd64.deb into Debian's PostgreSQL $debian"
+    ok dpkg -i "$ROOT/target/packages/${pkg}_${version}_amd64.deb"
+    DESC="the package owns $libdir/chronicle.so"
+    ok bash -c '[ "$(dpkg -S "$1" 2>/dev/null | cut -d: -f1)" = "$2" ]' _ "$libdir/chronicle.so" "$pkg"
+    cluster_reset package
+    cluster_start package "$PACKAGE_PORT"
+    local q=(cluster_psql package "$PACKAGE_PORT" chronicle_package -Atc)
+    recreate_db package "$PACKAGE_PORT" chronicle_package >/dev/null
+    DESC="CREATE EXTENSION chronicle gives version $version"
+    ok [ "$("${q[@]}" "SELECT extversion FROM pg_extension WHERE extname = 'chronicle'")" = "$version" ]
+    DESC="an append there returns version 1"
+    ok [ "$("${q[@]}" "SELECT chronicle.append_event('package-1', 'Installed', '{\"by\": \"dpkg\"}')")" = 1 ]
+    DESC="a read returns the event"
+    ok [ "$("${q[@]}" "SELECT event_type || ' ' || (data ->> 'by') FROM chronicle.read_stream('package-1')")" = "Installed dpkg" ]
+    cluster_reset package
+    DESC="dpkg -r removes the package's files"
+    ok bash -c 'dpkg -r "$1" >/dev/null && [ ! -e "$2" ] && [ ! -e "$3/chronicle.control" ]' _ "$pkg" "$libdir/chronicle.so" "$sharedir"
+    echo "RESULT passed=$passed failed=$failed"
+    [ "$failed" -eq 0 ]
+}
+
 isolation() {
     recreate_db test "$PORT" chronicle_isolation
     local out="$STATE/isolation"
     rm -rf "$out" && mkdir -p "$out"
-    "$PGXS/src/test/isolation/pg_isolation_regress" --use-existing --host="$(cluster_dir test)" \
+    "$PGXS/src/test/isolation/pg_isolation_regress" --bindir="$PGBIN" --use-existing --host="$(cluster_dir test)" \
         --port="$PORT" --user=postgres --dbname=chronicle_isolation \
         --inputdir="$ROOT/tests/isolation" --outputdir="$out" \
         $(cat "$ROOT/tests/isolation/schedule") \
@@ -320,7 +486,7 @@ concurrency() {
 crash() {
     recreate_db test "$PORT" chronicle_crash
     "$VENV/bin/python" "$ROOT/tests/crash/run.py" "$DSN dbname=chronicle_crash" "$(cluster_dir test)/data" \
-        "bash -c 'source \"$ROOT/scripts/lib.sh\"; cluster_start test $PORT'" --rounds 4
+        "CHRONICLE_PG=$PG_MAJOR bash -c 'source \"$ROOT/scripts/lib.sh\"; cluster_start test $PORT'" --rounds 4
 }
 
 # Replicas: a hot standby of the test cluster (pg_basebackup, streaming
@@ -370,7 +536,7 @@ feed() {
     "${py[@]}" restart-after "$DSN dbname=chronicle_feed" || status=1
     cluster_reset restore
     cluster_start restore "$RESTORE_PORT"
-    PGBIN="$PGBIN" "${py[@]}" dump-restore "$DSN dbname=chronicle_feed" \
+    "${py[@]}" dump-restore "$DSN dbname=chronicle_feed" \
         "host=$(cluster_dir restore) port=$RESTORE_PORT user=postgres dbname=chronicle_restored" || status=1
     cluster_reset restore
     return $status
@@ -403,15 +569,14 @@ clients_node() {
     CHRONICLE_PGHOST="$(cluster_dir test)" CHRONICLE_PGPORT="$PORT" node --test
 }
 
+on_major "$MAIN_MAJOR"
 suite core cargo -- cargo test --manifest-path "$ROOT/Cargo.toml" -p chronicle-core
 suite lint result -- lint
 # The cargo-fuzz targets, briefly (./chronicle fuzz runs them longer).
 suite fuzz result -- env FUZZ_SECONDS="${FUZZ_SECONDS:-20}" "$ROOT/scripts/fuzz.sh"
 suite wasm node,cargo -- wasm_tests
 suite pgrx cargo -- pgrx_tests
-install_extension
-cluster_reset test
-cluster_start test "$PORT"
+suite install result -- install_check
 suite regress pg_regress -- regress
 suite readme result -- readme
 suite vectors-sql result -- vectors_sql
@@ -432,8 +597,33 @@ suite parity node -- parity
 suite browser node -- browser
 cluster_stop test
 
-# A suite in SUITES without its `suite` call above would be skipped silently.
-for s in "${SUITES[@]}"; do
+# The other majors: the suites in MAJOR_SUITES, each in its own cluster.
+for major in "${OTHER_MAJORS[@]}"; do
+    on_major "$major"
+    suite "install@$major" result -- install_check
+    suite "regress@$major" pg_regress -- regress
+    suite "vectors-sql@$major" result -- vectors_sql
+    suite "isolation@$major" pg_regress -- isolation
+    suite "concurrency@$major" result -- concurrency
+    suite "hostile@$major" result -- hostile
+    suite "security@$major" result -- security
+    suite "upgrade@$major" result,pg_regress -- upgrade
+    suite "restore@$major" result,pg_regress -- restore
+    suite "crash@$major" result -- crash
+    suite "replica@$major" result -- replica
+    suite "feed@$major" result -- feed
+    cluster_stop test
+done
+on_major "$MAIN_MAJOR"
+suite pg-upgrade result -- pg_upgrade_test
+suite package result -- package_test
+
+# A suite without its `suite` call above would be skipped silently.
+EVERY_SUITE=("${SUITES[@]}" "${CROSS_SUITES[@]}")
+for major in "${OTHER_MAJORS[@]}"; do
+    for s in "${MAJOR_SUITES[@]}"; do EVERY_SUITE+=("$s@$major"); done
+done
+for s in "${EVERY_SUITE[@]}"; do
     if wanted "$s" && [[ " ${RAN[*]} " != *" $s "* ]]; then
         printf 'suite %s is in SUITES but never ran\n' "$s"
         FAILED_SUITES+=("$s")
