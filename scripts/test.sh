@@ -131,6 +131,9 @@ wanted() {
 # suite that fails counts at least 1 failed; one that passes but whose log has
 # no summary in its formats counts 1 failed too: it proved nothing.
 RAN=()
+# Seconds spent per major's suites (NAME@MAJOR under MAJOR; the main major's
+# under their own names), summed up at the end.
+declare -A SUITE_SECONDS=()
 suite() {
     local name=$1 formats=$2 status=0 counts passed failed summaries
     [ "${3:-}" = -- ] || die "suite $name: expected 'suite NAME FORMATS -- COMMAND...'"
@@ -140,7 +143,10 @@ suite() {
     wanted "$name" || return 0
     RAN+=("$name")
     log "suite: $name"
+    local started=$SECONDS
     ( "$@" ) >"$LOGS/$name.log" 2>&1 || status=$?
+    local took=$((SECONDS - started))
+    SUITE_SECONDS["${name#*@}"]=$(( ${SUITE_SECONDS["${name#*@}"]:-0} + took ))
     counts="$(count_results "$formats" "$LOGS/$name.log")" || die "could not read the counts of $LOGS/$name.log"
     read -r passed failed summaries <<<"$counts"
     if [ "$summaries" -eq 0 ]; then
@@ -155,10 +161,10 @@ suite() {
     TOTAL_FAILED=$((TOTAL_FAILED + failed))
     if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then
         FAILED_SUITES+=("$name")
-        printf '   FAILED (%s passed, %s failed); last lines of %s:\n' "$passed" "$failed" "$LOGS/$name.log"
+        printf '   FAILED (%s passed, %s failed, %s s); last lines of %s:\n' "$passed" "$failed" "$took" "$LOGS/$name.log"
         tail -40 "$LOGS/$name.log" | sed 's/^/   | /'
     else
-        printf '   ok (%s passed)\n' "$passed"
+        printf '   ok (%s passed, %s s)\n' "$passed" "$took"
     fi
 }
 
@@ -385,7 +391,7 @@ pg_upgrade_test() {
     [ "${old%%-*}" -lt 18 ] && [ "$new" -ge 18 ] && checksums=(--no-data-checksums)
     cluster_init pgup "${checksums[@]}"
     log "pg_upgrade $old -> $new"
-    (cd "$new_dir" && sudo -u "$PGUSER_OS" "$PGBIN/pg_upgrade" --old-bindir="$old_bin" --new-bindir="$PGBIN" \
+    (cd "$new_dir" && sudo -u "$PGUSER_OS" env "${PG_SERVER_ENV[@]}" "$PGBIN/pg_upgrade" --old-bindir="$old_bin" --new-bindir="$PGBIN" \
         --old-datadir="$old_data" --new-datadir="$new_dir/data" --username=postgres \
         --old-port="$port" --new-port="$port" --socketdir="$new_dir") || status=1
     if [ "$status" = 0 ]; then
@@ -489,7 +495,8 @@ crash() {
         "CHRONICLE_PG=$PG_MAJOR bash -c 'source \"$ROOT/scripts/lib.sh\"; cluster_start test $PORT'" --rounds 4
 }
 
-# Replicas: a hot standby of the test cluster (pg_basebackup, streaming
+# Replicas: a hot standby of the test cluster (pg_basebackup with a fast
+# checkpoint: a spread one takes minutes after the other suites; streaming
 # replication) serves reads, refuses writes, and after promotion takes appends.
 replica() {
     local status=0 standby
@@ -497,7 +504,7 @@ replica() {
     recreate_db test "$PORT" chronicle_replica
     cluster_reset replica
     install -d -o "$PGUSER_OS" -g "$PGUSER_OS" -m 700 "$standby"
-    sudo -u "$PGUSER_OS" "$PGBIN/pg_basebackup" -h "$(cluster_dir test)" -p "$PORT" -U postgres \
+    sudo -u "$PGUSER_OS" "$PGBIN/pg_basebackup" --checkpoint=fast -h "$(cluster_dir test)" -p "$PORT" -U postgres \
         -D "$standby/data" -R -X stream
     cluster_start replica "$REPLICA_PORT"
     "$VENV/bin/python" "$ROOT/tests/replica/run.py" "$DSN dbname=chronicle_replica" \
@@ -631,6 +638,15 @@ for s in "${EVERY_SUITE[@]}"; do
     fi
 done
 
+echo
+main_seconds=0
+for key in "${!SUITE_SECONDS[@]}"; do
+    contains "$key" "${OTHER_MAJORS[@]}" || main_seconds=$((main_seconds + SUITE_SECONDS[$key]))
+done
+printf 'time: PostgreSQL %s and the suites without a server %d s' "$MAIN_MAJOR" "$main_seconds"
+for major in "${OTHER_MAJORS[@]}"; do
+    [ -n "${SUITE_SECONDS[$major]:-}" ] && printf ', %s %d s' "$major" "${SUITE_SECONDS[$major]}"
+done
 echo
 if [ ${#FAILED_SUITES[@]} -gt 0 ]; then
     echo "failed suites: ${FAILED_SUITES[*]} (logs in $LOGS)"

@@ -25,7 +25,10 @@ def main(wheel: str, prefix: str) -> None:
                 if rest:
                     m.name = rest
                     members.append(m)
-            t.extractall(prefix, members=members, filter="tar")
+            if hasattr(tarfile, "tar_filter"):  # Python >= 3.11.4 (or a backport)
+                t.extractall(prefix, members=members, filter="tar")
+            else:
+                t.extractall(prefix, members=members)
 
 
 if __name__ == "__main__":
