@@ -9,6 +9,8 @@ PGUSER_OS=chronicle
 STATE="$ROOT/.state"
 VENV="$STATE/venv"
 PGRX_VERSION="$(sed -n 's/^pgrx = "=\(.*\)"$/\1/p' "$ROOT/Cargo.toml")"
+# The extension's version: the workspace's (root Cargo.toml).
+CHRONICLE_VERSION="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$ROOT/Cargo.toml")"
 CARGO_FUZZ_VERSION=0.13.2
 
 export PATH="$HOME/.cargo/bin:$PATH"

@@ -14,7 +14,7 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-VERSION="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$ROOT/Cargo.toml")"
+VERSION=$CHRONICLE_VERSION
 OUT="$ROOT/target/packages"
 majors=("${PG_MAJORS[@]}")
 [ -n "${CHRONICLE_PG:-}" ] && majors=("$PG_MAJOR")

@@ -184,25 +184,23 @@ install_check() {
     cluster_reset test
     cluster_start test "$PORT"
     recreate_db test "$PORT" chronicle_install
-    local want got server
-    want="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$ROOT/Cargo.toml")"
+    local passed=0 failed=0 got server
     got="$(cluster_psql test "$PORT" chronicle_install -Atc "SELECT extversion FROM pg_extension WHERE extname = 'chronicle'")"
     server="$(cluster_psql test "$PORT" chronicle_install -Atc "SHOW server_version_num")"
-    echo "PostgreSQL $server, chronicle $got (the build's version: $want)"
-    if [ "$got" = "$want" ] && [ "${server:0:2}" = "$PG_MAJOR" ]; then
-        echo "RESULT passed=1 failed=0"
-    else
-        echo "RESULT passed=0 failed=1"
-        return 1
-    fi
+    step "the server is PostgreSQL $PG_MAJOR ($server)" [ "${server:0:2}" = "${PG_MAJOR%%-*}" ]
+    step "CREATE EXTENSION gives chronicle $got, the build's version ($CHRONICLE_VERSION)" \
+        [ "$got" = "$CHRONICLE_VERSION" ]
+    echo "RESULT passed=$passed failed=$failed"
+    [ "$failed" -eq 0 ]
 }
 
-# lint_check NAME COMMAND...: one of lint's checks, counted in lint's passed
-# and failed (bash's dynamic scope); a failed one does not stop the others.
-lint_check() {
+# step NAME COMMAND...: one check of a suite made of commands (lint, install,
+# package), counted in the suite's local passed and failed (bash's dynamic
+# scope); a failed one does not stop the others.
+step() {
     local name=$1
     shift
-    log "lint: $name"
+    log "$name"
     if "$@"; then
         passed=$((passed + 1))
         echo "ok   $name"
@@ -215,13 +213,13 @@ lint_check() {
 lint() {
     local passed=0 failed=0
     cd "$ROOT"
-    lint_check "cargo fmt" cargo fmt --all -- --check
-    lint_check "clippy, the workspace" cargo clippy --workspace --all-targets -- -D warnings
+    step "cargo fmt" cargo fmt --all -- --check
+    step "clippy, the workspace" cargo clippy --workspace --all-targets -- -D warnings
     # The core and the facade as the browser gets them (the core's tests use
     # proptest, which does not build for wasm32).
-    lint_check "clippy, the core for wasm32" \
+    step "clippy, the core for wasm32" \
         cargo clippy -p chronicle-core --lib --target wasm32-unknown-unknown -- -D warnings
-    lint_check "clippy, the wasm facade for wasm32" \
+    step "clippy, the wasm facade for wasm32" \
         cargo clippy -p chronicle-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings
     echo "RESULT passed=$passed failed=$failed"
     [ "$failed" -eq 0 ]
@@ -417,24 +415,22 @@ pg_upgrade_test() {
 # the build tree had installed into Debian's directories goes first, so that
 # only the package can answer.
 package_test() {
-    local passed=0 failed=0 version major deb files debian=${PG_MAJORS[0]}
-    ok() { if "$@"; then passed=$((passed + 1)); echo "ok   $DESC"; else failed=$((failed + 1)); echo "FAIL $DESC"; fi; }
-    version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$ROOT/Cargo.toml")"
+    local passed=0 failed=0 version=$CHRONICLE_VERSION major deb files debian=${PG_MAJORS[0]}
     "$ROOT/scripts/package.sh" || { echo "RESULT passed=0 failed=1"; return 1; }
     for major in "${PG_MAJORS[@]}"; do
         deb="$ROOT/target/packages/postgresql-$major-chronicle_${version}_amd64.deb"
         files="$(dpkg-deb --contents "$deb" 2>/dev/null | awk '{print $NF}')"
-        DESC="postgresql-$major-chronicle_${version}_amd64.deb has the library in /usr/lib/postgresql/$major/lib"
-        ok grep -qx "./usr/lib/postgresql/$major/lib/chronicle.so" <<<"$files"
-        DESC="... and the control file and every install and upgrade script in /usr/share/postgresql/$major/extension"
-        ok bash -c 'want=$(cd "$1/sql" && ls chronicle--*.sql; echo "chronicle--$3.sql"; echo chronicle.control)
+        step "postgresql-$major-chronicle_${version}_amd64.deb has the library in /usr/lib/postgresql/$major/lib" \
+            grep -qx "./usr/lib/postgresql/$major/lib/chronicle.so" <<<"$files"
+        step "... and the control file and every install and upgrade script in /usr/share/postgresql/$major/extension" \
+            bash -c 'want=$(cd "$1/sql" && ls chronicle--*.sql; echo "chronicle--$3.sql"; echo chronicle.control)
             got=$(grep "^./usr/share/postgresql/$2/extension/[^/]\+$" <<<"$4" | xargs -n1 basename)
             [ "$(sort -u <<<"$want")" = "$(sort -u <<<"$got")" ]' _ "$ROOT" "$major" "$version" "$files"
-        DESC="... and depends on postgresql-$major"
-        ok grep -q "^postgresql-$major," <<<"$(dpkg-deb --field "$deb" Depends)"
+        step "... and depends on postgresql-$major" \
+            grep -q "^postgresql-$major," <<<"$(dpkg-deb --field "$deb" Depends)"
         if [ "$(pg_lock "$major" source)" = pypi ]; then
-            DESC="chronicle-$version-pg$major-x86_64-linux.tar.gz holds lib/chronicle.so and share/extension/chronicle.control"
-            ok bash -c 'l=$(tar -tzf "$1"); grep -qx lib/chronicle.so <<<"$l" && grep -qx share/extension/chronicle.control <<<"$l"' \
+            step "chronicle-$version-pg$major-x86_64-linux.tar.gz holds lib/chronicle.so and share/extension/chronicle.control" \
+                bash -c 'l=$(tar -tzf "$1"); grep -qx lib/chronicle.so <<<"$l" && grep -qx share/extension/chronicle.control <<<"$l"' \
                 _ "$ROOT/target/packages/chronicle-$version-pg$major-x86_64-linux.tar.gz"
         fi
     done
@@ -445,23 +441,23 @@ package_test() {
     libdir="$("$PG_CONFIG" --pkglibdir)" sharedir="$("$PG_CONFIG" --sharedir)/extension"
     dpkg -r "$pkg" >/dev/null 2>&1 || true
     rm -f "$libdir/chronicle.so" "$sharedir"/chronicle.control "$sharedir"/chronicle--*.sql
-    DESC="dpkg -i postgresql-$debian-chronicle_${version}_amd64.deb into Debian's PostgreSQL $debian"
-    ok dpkg -i "$ROOT/target/packages/${pkg}_${version}_amd64.deb"
-    DESC="the package owns $libdir/chronicle.so"
-    ok bash -c '[ "$(dpkg -S "$1" 2>/dev/null | cut -d: -f1)" = "$2" ]' _ "$libdir/chronicle.so" "$pkg"
+    step "dpkg -i postgresql-$debian-chronicle_${version}_amd64.deb into Debian's PostgreSQL $debian" \
+        dpkg -i "$ROOT/target/packages/${pkg}_${version}_amd64.deb"
+    step "the package owns $libdir/chronicle.so" \
+        bash -c '[ "$(dpkg -S "$1" 2>/dev/null | cut -d: -f1)" = "$2" ]' _ "$libdir/chronicle.so" "$pkg"
     cluster_reset package
     cluster_start package "$PACKAGE_PORT"
     local q=(cluster_psql package "$PACKAGE_PORT" chronicle_package -Atc)
     recreate_db package "$PACKAGE_PORT" chronicle_package >/dev/null
-    DESC="CREATE EXTENSION chronicle gives version $version"
-    ok [ "$("${q[@]}" "SELECT extversion FROM pg_extension WHERE extname = 'chronicle'")" = "$version" ]
-    DESC="an append there returns version 1"
-    ok [ "$("${q[@]}" "SELECT chronicle.append_event('package-1', 'Installed', '{\"by\": \"dpkg\"}')")" = 1 ]
-    DESC="a read returns the event"
-    ok [ "$("${q[@]}" "SELECT event_type || ' ' || (data ->> 'by') FROM chronicle.read_stream('package-1')")" = "Installed dpkg" ]
+    step "CREATE EXTENSION chronicle gives version $version" \
+        [ "$("${q[@]}" "SELECT extversion FROM pg_extension WHERE extname = 'chronicle'")" = "$version" ]
+    step "an append there returns version 1" \
+        [ "$("${q[@]}" "SELECT chronicle.append_event('package-1', 'Installed', '{\"by\": \"dpkg\"}')")" = 1 ]
+    step "a read returns the event" \
+        [ "$("${q[@]}" "SELECT event_type || ' ' || (data ->> 'by') FROM chronicle.read_stream('package-1')")" = "Installed dpkg" ]
     cluster_reset package
-    DESC="dpkg -r removes the package's files"
-    ok bash -c 'dpkg -r "$1" >/dev/null && [ ! -e "$2" ] && [ ! -e "$3/chronicle.control" ]' _ "$pkg" "$libdir/chronicle.so" "$sharedir"
+    step "dpkg -r removes the package's files" \
+        bash -c 'dpkg -r "$1" >/dev/null && [ ! -e "$2" ] && [ ! -e "$3/chronicle.control" ]' _ "$pkg" "$libdir/chronicle.so" "$sharedir"
     echo "RESULT passed=$passed failed=$failed"
     [ "$failed" -eq 0 ]
 }
