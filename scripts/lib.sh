@@ -72,6 +72,8 @@ cluster_dir() { echo "/var/tmp/chronicle-$1-pg$PG_MAJOR"; }
 # behind them; Postgres' default of 8 would run out, and a database without a
 # sealer has no live notifications.
 MAX_WORKERS=64
+# The feed's tests hold prepared transactions (Postgres' default allows none).
+MAX_PREPARED=8
 
 # cluster_init NAME [INITDB ARGS...]: initdb, unless the cluster exists.
 cluster_init() {
@@ -100,7 +102,7 @@ cluster_start() {
         done
         log "starting Postgres $PG_MAJOR '$name' on 127.0.0.1:$port"
         sudo -u "$PGUSER_OS" env "${PG_SERVER_ENV[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-            -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_worker_processes=$MAX_WORKERS" start >/dev/null \
+            -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_worker_processes=$MAX_WORKERS -c max_prepared_transactions=$MAX_PREPARED" start >/dev/null \
             || { tail -20 "$dir/server.log" >&2; die "Postgres did not start"; }
     fi
 }

@@ -115,36 +115,68 @@ RETURN coalesce((SELECT pg_catalog.max(s.position) FROM chronicle.feed_state s),
 COMMENT ON FUNCTION chronicle.feed_head() IS
     'The last global_position handed out so far (0 if none).';
 
+-- What the feed waits for. The open transactions that appended hold a lock
+-- of Chronicle's own kind (advisory, objsubid 25448, keyed by their
+-- transaction id: pg_extension/src/seal_bound.rs) until they end; the oldest
+-- holds back every committed event with a key from its id on.
 CREATE VIEW chronicle.feed_status AS
+WITH st AS (
+  SELECT coalesce(max(s.position), 0) AS head_position, max(s.sealed_at) AS last_sealed_at,
+         coalesce(max(s.horizon), '0'::xid8) AS horizon, coalesce(max(s.after_id), 0) AS after_id,
+         coalesce(max(s.first_id), 0) AS first_id
+    FROM chronicle.feed_state s
+), waiting AS (
+  SELECT count(*) AS events, min(e.seal_key) AS first_key
+    FROM chronicle.event_log e, st
+   WHERE (e.seal_key, e.id) > (st.horizon, st.after_id) AND e.id >= st.first_id
+), appenders AS (
+  SELECT ((l.classid::bigint << 32) | l.objid::bigint)::text::xid8 AS xid, l.pid
+    FROM pg_catalog.pg_locks l
+   WHERE l.locktype = 'advisory' AND l.objsubid = 25448 AND l.granted
+     AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database())
+), holder AS (
+  SELECT a.xid, a.pid, x.usename::text AS usename, x.application_name, x.state, x.xact_start,
+         p.gid, p.prepared
+    FROM appenders a
+    LEFT JOIN pg_catalog.pg_stat_activity x ON x.pid = a.pid
+    LEFT JOIN pg_catalog.pg_prepared_xacts p
+           ON a.pid IS NULL AND p.database = current_database()
+          AND p.transaction::text = (a.xid::text::bigint & 4294967295)::text
+   ORDER BY a.xid
+   LIMIT 1
+)
 SELECT st.head_position,
-       (SELECT count(*) FROM chronicle.event_log e
-         WHERE (e.seal_key, e.id) > (st.horizon, st.after_id) AND e.id >= st.first_id) AS waiting_events,
+       w.events AS waiting_events,
        st.last_sealed_at,
        (SELECT min(a.pid) FROM pg_catalog.pg_stat_activity a
-         WHERE a.backend_type = 'chronicle sealer' AND a.datid = (SELECT d.oid FROM pg_catalog.pg_database d
-                                                                   WHERE d.datname = current_database())) AS sealer_pid,
-       o.pid AS oldest_xact_pid,
-       o.datname AS oldest_xact_database,
-       o.age AS oldest_xact_age,
-       o.state AS oldest_xact_state
-  FROM (SELECT coalesce(max(s.position), 0) AS head_position, max(s.sealed_at) AS last_sealed_at,
-               coalesce(max(s.horizon), '0'::xid8) AS horizon, coalesce(max(s.after_id), 0) AS after_id,
-               coalesce(max(s.first_id), 0) AS first_id
-          FROM chronicle.feed_state s) st
-  LEFT JOIN LATERAL (
-        SELECT x.pid, x.datname, x.age, x.state
-          FROM (SELECT a.pid, a.datname, now() - a.xact_start AS age, a.state,
-                       pg_catalog.age(a.backend_xid) AS xid_age
-                  FROM pg_catalog.pg_stat_activity a
-                 WHERE a.backend_xid IS NOT NULL
-                UNION ALL
-                -- Every column named (as the first branch names them): unnamed ones
-                -- print differently from one major to the next (15: NULL::integer
-                -- AS int4), and pg_upgrade recreates the view from that text.
-                SELECT NULL::integer AS pid, p.database AS datname, now() - p.prepared AS age,
-                       'prepared transaction ' || p.gid AS state, pg_catalog.age(p.transaction) AS xid_age
-                  FROM pg_catalog.pg_prepared_xacts p) x
-         ORDER BY x.xid_age DESC
-         LIMIT 1) o ON true;
+         WHERE a.backend_type = 'chronicle sealer' AND a.datname = current_database()) AS sealer_pid,
+       CASE
+         WHEN w.events = 0 THEN 'nothing: every committed event has its position'
+         WHEN h.xid <= w.first_key AND h.pid IS NOT NULL THEN
+           format('transaction %s (pid %s, user %s, application "%s", %s, open for %s) appended events and is still open: '
+                  'the events committed after it started wait until it commits or rolls back. End it, or have the sealer '
+                  'do so after a grace period (chronicle.stalled_appender_action)',
+                  h.xid, h.pid, h.usename, h.application_name, h.state, date_trunc('second', now() - h.xact_start))
+         WHEN h.xid <= w.first_key THEN
+           format('prepared transaction ''%s'' (transaction %s, prepared %s ago) appended events: the events committed '
+                  'after it started wait until COMMIT PREPARED or ROLLBACK PREPARED ''%s''',
+                  h.gid, h.xid, date_trunc('second', now() - h.prepared), h.gid)
+         WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_stat_activity a
+                           WHERE a.backend_type = 'chronicle sealer' AND a.datname = current_database()) THEN
+           'a sealer: none runs in this database; the next append or feed read starts one (if none can, raise max_worker_processes)'
+         ELSE 'the next seal (every chronicle.seal_interval)'
+       END AS waiting_for,
+       (SELECT count(*) FROM appenders) AS open_appenders,
+       h.pid AS holder_pid,
+       h.xid AS holder_xid,
+       coalesce(h.state, 'prepared transaction ' || h.gid) AS holder_state,
+       now() - coalesce(h.xact_start, h.prepared) AS holder_age,
+       h.usename AS holder_user,
+       h.application_name AS holder_application
+  FROM st CROSS JOIN waiting w LEFT JOIN holder h ON true;
 COMMENT ON VIEW chronicle.feed_status IS
-    'The global feed: its head position, events committed but not yet sealed, when the sealer last handed out positions, its pid, and the oldest transaction with an id in the cluster (in any database, prepared transactions included; state says which): events appended after it started are sealed only once it ends.';
+    'The global feed: its head position, how many committed events wait for a position, when the sealer last handed out positions, its pid, and what the feed waits for, in words (waiting_for). Only transactions of this database that appended and are still open hold events back: the oldest of them is the holder (holder_*: its session, or its prepared transaction); open_appenders counts them.';
+COMMENT ON COLUMN chronicle.feed_status.waiting_for IS
+    'What the waiting events wait for: nothing, an open transaction that appended (which one, and what to do), a prepared one, a sealer, or the next seal.';
+COMMENT ON COLUMN chronicle.feed_status.holder_xid IS
+    'The oldest open transaction of this database that appended: committed events with keys from this id on wait for it.';

@@ -65,7 +65,7 @@ COMMENT ON COLUMN chronicle.event_log.id IS 'Internal id, increasing in insertio
 COMMENT ON COLUMN chronicle.event_log.tenant IS
     'The stream''s tenant (chronicle.tenant of the session that created the stream; '''' for none).';
 COMMENT ON COLUMN chronicle.event_log.seal_key IS
-    'The feed''s order key: the appending transaction''s id, raised to the key of the stream''s previous event when that is higher. Events are sealed in (seal_key, id) order once seal_key is below the oldest running transaction.';
+    'The feed''s order key: the appending transaction''s id, raised to the feed floor when the transaction started appending (chronicle.feed_floor) and to the key of the stream''s previous event when those are higher. Events are sealed in (seal_key, id) order once no transaction that could still append an event with a smaller key is running.';
 
 -- The global feed: dense positions 1, 2, 3, ... handed out by the sealer
 -- (chronicle.seal) in (seal_key, id) order, in chunks: a row gives positions
@@ -109,6 +109,16 @@ CREATE TABLE chronicle.feed_state (
 );
 COMMENT ON TABLE chronicle.feed_state IS
     'The sealer''s state: the last position handed out, and the horizon below which every committed event is sealed. The horizon is a transaction id of the cluster named by system_identifier; in another cluster (after pg_dump/pg_restore) the sealer re-bases it.';
+
+-- The feed floor: a transaction id below which no new event's key may fall
+-- (see pg_extension/src/seal_bound.rs). A sequence because it must be read
+-- and written outside transactions: an appender reads its latest value
+-- whatever its snapshot, and the sealer raises it without committing.
+-- Not dumped: in another cluster transaction ids start again, and the
+-- re-base (seal.rs) starts the floor again from 0.
+CREATE SEQUENCE chronicle.feed_floor AS bigint MINVALUE 0 START 0 NO CYCLE;
+COMMENT ON SEQUENCE chronicle.feed_floor IS
+    'Internal: the sealer''s published transaction-id floor; an event appended by a transaction that starts appending later gets a seal_key at least this high.';
 
 -- Every event with its place in the global feed: the position is looked up
 -- in the chunk of each era that could hold the event (a scalar subquery, so

@@ -32,7 +32,7 @@ use serde_json::{Map, Value};
 use crate::errors::{raise, OrRaise};
 use crate::guc;
 use crate::raw_jsonb::RawJsonb;
-use crate::spi::{prepare_kept, spi};
+use crate::spi::{prepare_kept, spi, xid8};
 
 /// The SQL pieces that differ between a database whose schema has tenants
 /// (0.2.0 on) and one still at 0.1.0: between installing a new library and
@@ -144,12 +144,16 @@ fn lookup_batch_sql(t: &Tenancy) -> String {
 // old version. The statement returns the old head; the core then judges the
 // append against it, and a rejection raises an ERROR, which rolls the whole
 // statement back: nothing of a rejected append is ever visible.
-fn advance_head(t: &Tenancy) -> String {
+//
+// `key` is the parameter that holds the transaction's feed key
+// (`seal_bound::key`): the stream's events get it, raised to the key of the
+// stream's previous event.
+fn advance_head(t: &Tenancy, key: &str) -> String {
     format!(
         "WITH head AS (
   UPDATE chronicle.streams s
      SET version = s.version OPERATOR(pg_catalog.+) $3, last_event_at = pg_catalog.now(),
-         seal_key = GREATEST(s.seal_key, pg_catalog.pg_current_xact_id())
+         seal_key = GREATEST(s.seal_key, {key})
    WHERE s.stream_id OPERATOR(pg_catalog.=) $1 {}
   RETURNING s.version OPERATOR(pg_catalog.-) $3 AS before, s.stream_type, s.seal_key, {} AS tenant
 )",
@@ -160,12 +164,12 @@ fn advance_head(t: &Tenancy) -> String {
 // A new stream: create the head. If another transaction created it first
 // (ON CONFLICT), nothing is written and the caller retries as an existing
 // stream.
-fn create_head(t: &Tenancy) -> String {
+fn create_head(t: &Tenancy, key: &str) -> String {
     format!(
         "WITH head AS (
   INSERT INTO chronicle.streams AS s
          (stream_id, stream_type, version, seal_key, first_event_at, last_event_at{})
-  VALUES ($1, $2, $3, pg_catalog.pg_current_xact_id(), pg_catalog.now(), pg_catalog.now(){})
+  VALUES ($1, $2, $3, {key}, pg_catalog.now(), pg_catalog.now(){})
   ON CONFLICT (stream_id) DO NOTHING
   RETURNING 0::pg_catalog.int8 AS before, s.stream_type, s.seal_key, {} AS tenant
 )",
@@ -178,7 +182,8 @@ const EVENT_COLUMNS: &str = "seal_key, event_id, stream_id, stream_type, version
 
 /// Parameters: $1 stream_id, $2 stream_type (new streams), $3 event count,
 /// $4 event_id, $5 event_type, $6 schema_version, $7 data, $8 metadata,
-/// $9 correlation_id, $10 causation_id, $11 actor, $12 occurred_at.
+/// $9 correlation_id, $10 causation_id, $11 actor, $12 occurred_at, $13 the
+/// transaction's feed key.
 fn write_one_sql(head: &str, t: &Tenancy, r: &References) -> String {
     format!(
         "{head}, written AS (
@@ -196,7 +201,7 @@ SELECT head.before, head.stream_type FROM head",
 
 /// Parameters: $1 stream_id, $2 stream_type (new streams), $3 event count,
 /// $4 the events (a JSON array validated by the core, its references in
-/// their stored form).
+/// their stored form), $5 the transaction's feed key.
 fn write_batch_sql(head: &str, t: &Tenancy, r: &References) -> String {
     let cast = r.batch_cast;
     format!(
@@ -246,7 +251,7 @@ thread_local! {
 }
 
 fn plans(client: &SpiClient<'_>) -> &'static Plans {
-    use pg_sys::{INT4OID, INT8OID, JSONBOID, TEXTOID, TIMESTAMPTZOID, UUIDOID};
+    use pg_sys::{INT4OID, INT8OID, JSONBOID, TEXTOID, TIMESTAMPTZOID, UUIDOID, XID8OID};
     let (tenants, text_references) = installed_shape();
     let t = if tenants { &TENANTS } else { &NO_TENANTS };
     let r = if text_references {
@@ -273,14 +278,15 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
                 TEXTOID,
                 TEXTOID,
                 TIMESTAMPTZOID,
+                XID8OID,
             ];
-            let batch = [TEXTOID, TEXTOID, INT8OID, JSONBOID];
+            let batch = [TEXTOID, TEXTOID, INT8OID, JSONBOID, XID8OID];
             Box::leak(Box::new(Plans {
                 lookup_one: prepare(&lookup_one_sql(t), &[UUIDOID, TEXTOID, JSONBOID]),
                 lookup_batch: prepare(&lookup_batch_sql(t), &[JSONBOID]),
-                write_one: [advance_head(t), create_head(t)]
+                write_one: [advance_head(t, "$13"), create_head(t, "$13")]
                     .map(|h| prepare(&write_one_sql(&h, t, r), &one)),
-                write_batch: [advance_head(t), create_head(t)]
+                write_batch: [advance_head(t, "$5"), create_head(t, "$5")]
                     .map(|h| prepare(&write_batch_sql(&h, t, r), &batch)),
             }))
         })
@@ -355,10 +361,14 @@ fn returned_head(table: pgrx::spi::SpiTupleTable<'_>) -> Option<Head> {
 }
 
 /// Appends one event to a stream and returns the stream's new version.
+///
+/// Its C symbol changed in 0.5.0 (the old one is in `compat.rs`): a session
+/// that loaded an older library before the update, whose appends would not
+/// register (`seal_bound.rs`), fails to call it instead of appending.
 #[allow(clippy::too_many_arguments)]
 #[pg_extern(volatile, parallel_unsafe, security_definer, name = "append_event")]
 #[search_path(pg_catalog, pg_temp)]
-fn append_one(
+fn append_one_event(
     stream_id: Option<&str>,
     event_type: Option<&str>,
     data: Option<RawJsonb>,
@@ -471,8 +481,10 @@ pub(crate) fn append(a: OneEvent<'_>, function: &'static str) -> i64 {
             }
         }
 
+        // Registers the transaction as an appender before anything is written.
+        let key = crate::seal_bound::key();
         let write = |target: Target, new_type: &str| {
-            let args: [DatumWithOid; 12] = [
+            let args: [DatumWithOid; 13] = [
                 stream_id.as_str().into(),
                 new_type.into(),
                 1i64.into(),
@@ -485,6 +497,7 @@ pub(crate) fn append(a: OneEvent<'_>, function: &'static str) -> i64 {
                 causation_id.as_deref().into(),
                 a.actor.into(),
                 a.occurred_at.into(),
+                xid8(key),
             ];
             returned_head(spi(client.update(
                 &plans.write_one[target as usize],
@@ -502,18 +515,30 @@ COMMENT ON FUNCTION chronicle.append_event(text, text, jsonb, jsonb, bigint, uui
     'Appends one event to a stream and returns the stream''s new version. expected_version: NULL = any, 0 = the stream must not exist, N = the stream must be at version N (else SQLSTATE 40001); or version: N = the new event is version N (the stream is at N - 1). Repeating an append with the same event_id at the same place returns the stored version again.';
 "#,
     name = "append_event_comment",
-    requires = [append_one],
+    requires = [append_one_event],
 );
 
 /// Appends a batch of events to one stream, all or nothing; returns the
-/// stream's new version (the version of the batch's last event).
-#[pg_extern(volatile, parallel_unsafe, security_definer)]
+/// stream's new version (the version of the batch's last event). Its C
+/// symbol changed in 0.5.0, as `append_event`'s did.
+#[pg_extern(volatile, parallel_unsafe, security_definer, name = "append_events")]
 #[search_path(pg_catalog, pg_temp)]
-fn append_events(
+fn append_event_batch(
     stream_id: Option<&str>,
     events: Option<RawJsonb>,
     expected_version: default!(Option<i64>, "NULL"),
     stream_type: default!(Option<&str>, "NULL"),
+) -> i64 {
+    append_batch(stream_id, events, expected_version, stream_type)
+}
+
+/// Appends a batch (`append_events`, and the compatibility symbol of older
+/// releases' SQL, `crate::compat`).
+pub(crate) fn append_batch(
+    stream_id: Option<&str>,
+    events: Option<RawJsonb>,
+    expected_version: Option<i64>,
+    stream_type: Option<&str>,
 ) -> i64 {
     const FN: &str = "chronicle.append_events";
     crate::transaction::require_writable(FN);
@@ -560,16 +585,19 @@ fn append_events(
         }
 
         let count = batch.len();
+        // Registers the transaction as an appender before anything is written.
+        let key = crate::seal_bound::key();
         let write = |target: Target, new_type: &str| {
             let events: DatumWithOid = match &rewritten {
                 Some(stored) => JsonB(stored.0.clone()).into(),
                 None => events_raw.into(),
             };
-            let args: [DatumWithOid; 4] = [
+            let args: [DatumWithOid; 5] = [
                 stream_id.as_str().into(),
                 new_type.into(),
                 (count as i64).into(),
                 events,
+                xid8(key),
             ];
             returned_head(spi(client.update(
                 &plans.write_batch[target as usize],
@@ -587,5 +615,5 @@ COMMENT ON FUNCTION chronicle.append_events(text, jsonb, bigint, text) IS
     'Appends a JSON array of events ({"event_type", "data", ...}) to one stream, all or nothing; returns the version of the last one.';
 "#,
     name = "append_events_comment",
-    requires = [append_events],
+    requires = [append_event_batch],
 );

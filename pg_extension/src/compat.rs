@@ -128,6 +128,56 @@ fn append_event(
     )
 }
 
+/// 0.4.0-0.4.1 `chronicle.append_event` (the signature of today's, under
+/// its old symbol; see `append.rs`).
+#[allow(clippy::too_many_arguments)]
+#[pg_extern(volatile, parallel_unsafe, security_definer, sql = false)]
+fn append_one(
+    stream_id: Option<&str>,
+    event_type: Option<&str>,
+    data: Option<crate::raw_jsonb::RawJsonb>,
+    metadata: Option<crate::raw_jsonb::RawJsonb>,
+    expected_version: Option<i64>,
+    event_id: Option<pgrx::Uuid>,
+    stream_type: Option<&str>,
+    correlation_id: Option<&str>,
+    causation_id: Option<&str>,
+    actor: Option<&str>,
+    occurred_at: Option<TimestampWithTimeZone>,
+    schema_version: Option<i32>,
+    version: Option<i64>,
+) -> i64 {
+    crate::append::append(
+        crate::append::OneEvent {
+            stream_id,
+            event_type,
+            data,
+            metadata,
+            expected_version,
+            version,
+            event_id,
+            stream_type,
+            correlation_id,
+            causation_id,
+            actor,
+            occurred_at,
+            schema_version,
+        },
+        "chronicle.append_event",
+    )
+}
+
+/// 0.1.0-0.4.1 `chronicle.append_events` (today's signature, old symbol).
+#[pg_extern(volatile, parallel_unsafe, security_definer, sql = false)]
+fn append_events(
+    stream_id: Option<&str>,
+    events: Option<crate::raw_jsonb::RawJsonb>,
+    expected_version: Option<i64>,
+    stream_type: Option<&str>,
+) -> i64 {
+    crate::append::append_batch(stream_id, events, expected_version, stream_type)
+}
+
 /// 0.1.0-0.3.0 `chronicle_internal._import_batches(lines, batch_size)`
 /// (`chronicle._import_batches` before 0.3.0): an export read back.
 #[pg_extern(immutable, parallel_safe, sql = false)]

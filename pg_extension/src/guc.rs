@@ -40,6 +40,35 @@ pub fn seal_interval() -> std::time::Duration {
     std::time::Duration::from_millis(SEAL_INTERVAL.get().max(1) as u64)
 }
 
+/// What the sealer does to a session whose open transaction appended and
+/// has held the feed back for longer than `chronicle.stalled_appender_grace`.
+#[derive(PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum StalledAppenderAction {
+    /// Nothing: the feed waits for the transaction to end.
+    #[name = c"off"]
+    Off,
+    /// Cancels the session's running statement (`pg_cancel_backend`),
+    /// which aborts its transaction; a session idle in transaction is not
+    /// running one, and stays.
+    #[name = c"cancel"]
+    Cancel,
+    /// Ends the session (`pg_terminate_backend`); its transaction rolls back.
+    #[name = c"terminate"]
+    Terminate,
+}
+
+static STALLED_APPENDER_ACTION: GucSetting<StalledAppenderAction> =
+    GucSetting::<StalledAppenderAction>::new(StalledAppenderAction::Off);
+static STALLED_APPENDER_GRACE: GucSetting<i32> = GucSetting::<i32>::new(60_000);
+
+/// `chronicle.stalled_appender_action` and `chronicle.stalled_appender_grace`.
+pub fn stalled_appender() -> (StalledAppenderAction, std::time::Duration) {
+    (
+        STALLED_APPENDER_ACTION.get(),
+        std::time::Duration::from_millis(STALLED_APPENDER_GRACE.get().max(0) as u64),
+    )
+}
+
 static SNAPSHOT_EVERY: GucSetting<i32> = GucSetting::<i32>::new(100);
 
 /// `chronicle.snapshot_every`: 0 turns snapshot writing off.
@@ -63,6 +92,24 @@ pub fn register() {
         &SEAL_INTERVAL,
         1,
         60_000,
+        GucContext::Sighup,
+        GucFlags::UNIT_MS,
+    );
+    GucRegistry::define_enum_guc(
+        c"chronicle.stalled_appender_action",
+        c"What the sealer does to a session whose open transaction appended events and has held the global feed back for longer than chronicle.stalled_appender_grace: off, cancel (its running statement) or terminate (the session).",
+        c"Events committed after such a transaction started wait until it ends; the server log says whom the sealer cancelled or terminated, and why.",
+        &STALLED_APPENDER_ACTION,
+        GucContext::Sighup,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"chronicle.stalled_appender_grace",
+        c"How long an open transaction that appended may hold the global feed back before chronicle.stalled_appender_action applies.",
+        c"Counted from when the sealer first finds committed events waiting for it.",
+        &STALLED_APPENDER_GRACE,
+        0,
+        i32::MAX,
         GucContext::Sighup,
         GucFlags::UNIT_MS,
     );

@@ -22,6 +22,7 @@ mod read;
 mod reducers;
 mod replay;
 mod seal;
+mod seal_bound;
 mod sealer;
 mod spi;
 mod subscriptions;
@@ -60,8 +61,8 @@ pgrx::extension_sql_file!(
     name = "uuid_arguments",
     requires = [
         "streams",
-        append::append_one,
-        append::append_events,
+        append::append_one_event,
+        append::append_event_batch,
         replay::state_at,
         replay::state_history
     ]

@@ -1,20 +1,23 @@
 //! Sealing: how events get their dense, commit-safe global positions, and
 //! `chronicle.seal()`, which seals by hand. The background worker that
-//! seals on its own is `sealer.rs`; the feed's reads are `sql/feed.sql`.
+//! seals on its own is `sealer.rs`; how far a seal may go is
+//! `seal_bound.rs`; the feed's reads are `sql/feed.sql`.
 //!
 //! Each event is stored with a `seal_key`: the id of the transaction that
-//! appended it, raised to the key of the stream's previous event when that
-//! is higher (a transaction that got its id early may append to a stream
-//! after a younger one did; the raise keeps a stream's events in version
-//! order). An event is *sealed* -- given the next dense position in
-//! `chronicle.feed` -- once its key is below the oldest transaction still
-//! running: every transaction with a smaller id has ended, so no event with
-//! a smaller key can commit any more and the order handed out never has to
+//! appended it, raised to the feed floor when the transaction started
+//! appending and to the key of the stream's previous event when those are
+//! higher (a transaction that got its id early may append to a stream after
+//! a younger one did; the raise keeps a stream's events in version order).
+//! An event is *sealed* -- given the next dense position in `chronicle.feed`
+//! -- once its key is below the seal's bound: no transaction that could
+//! still commit an event with a smaller key is running (`seal_bound.rs`
+//! says which those are and why), so the order handed out never has to
 //! change. Events are sealed in (seal_key, id) order by one sealer at a time
 //! (a transaction-level advisory lock), each in its own READ COMMITTED
 //! transaction, from a stored horizon on (every committed event before
 //! (horizon, after_id) in that order is sealed, none after it), so a seal is
-//! a short range scan of the event log's key.
+//! a short range scan of the event log's key. A round with nothing to seal
+//! writes nothing and takes no transaction id.
 //!
 //! The sealer is a background worker per database, started on demand by the
 //! first append or feed read that finds none running (a session advisory
@@ -31,20 +34,22 @@
 //! re-bases: it blocks appends (SHARE lock on the event log), seals every
 //! event not yet sealed in an era of its own, clears the stream heads' keys
 //! and starts a new era for this cluster's events (those with an id above
-//! every restored one) from this cluster's horizon (see `normalise_state`).
-//! Within an era, positions follow (seal_key, id); a sealed event's chunk is
-//! the last of its era that starts at or before it.
+//! every restored one) from this cluster's horizon, and the feed floor from 0
+//! (see `normalise_state`). Within an era, positions follow (seal_key, id); a
+//! sealed event's chunk is the last of its era that starts at or before it.
 
 use std::cell::OnceCell;
 
 use chronicle_core::arguments::check_count;
+use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::{OwnedPreparedStatement, SpiClient};
 use pgrx::{direct_function_call_as_datum, pg_sys, IntoDatum};
 
 use crate::errors::OrRaise;
 use crate::guc;
-use crate::spi::{prepare_kept, spi};
+use crate::seal_bound::{self, Bound};
+use crate::spi::{prepare_kept, spi, xid8};
 
 /// Advisory lock keys (per database): one sealer at a time ...
 pub const SEAL_LOCK: i64 = 0x6368_726f_6e69_0001;
@@ -54,18 +59,23 @@ pub const SEALER_PRESENCE: i64 = 0x6368_726f_6e69_0002;
 /// Most events one seal hands out (one transaction).
 pub const SEAL_BATCH: i64 = 10_000;
 
-/// Seals every event that can be sealed, at most `$1` of them, in order, in
-/// chunks of 128; with `$2`, sends one notification per stream sealed
-/// (`notify = sealed`). The caller runs it in a READ COMMITTED transaction
-/// that may write, holding the seal lock.
+/// Seals every committed event with a key below the bound `$3` (NULL: the
+/// oldest running transaction, for a schema without the feed floor), at
+/// most `$1` of them, in order, in chunks of 128; with `$2`, sends one
+/// notification per stream sealed (`notify = sealed`). Returns how many it
+/// sealed, how many notifications it sent, and whether a committed event
+/// still waits at or above the bound. The caller runs it in a READ
+/// COMMITTED transaction that may write, holding the seal lock.
 const SEAL: &str = "\
 WITH state AS (
-  SELECT horizon, after_id, era, first_id, position FROM chronicle.feed_state
+  SELECT horizon, after_id, era, first_id, position,
+         coalesce($3, pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())) AS bound
+    FROM chronicle.feed_state
 ), todo AS (
   SELECT e.seal_key, e.id, e.stream_type, e.stream_id, e.version
     FROM chronicle.event_log e
    WHERE (e.seal_key, e.id) OPERATOR(pg_catalog.>) ((SELECT horizon FROM state), (SELECT after_id FROM state))
-     AND e.seal_key OPERATOR(pg_catalog.<) pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
+     AND e.seal_key OPERATOR(pg_catalog.<) (SELECT bound FROM state)
      AND e.id OPERATOR(pg_catalog.>=) (SELECT first_id FROM state)
    ORDER BY e.seal_key, e.id
    LIMIT $1
@@ -96,7 +106,7 @@ WITH state AS (
   UPDATE chronicle.feed_state
      SET position = position OPERATOR(pg_catalog.+) summary.n, sealed_at = pg_catalog.now(),
          horizon = CASE WHEN summary.n OPERATOR(pg_catalog.<) $1
-                        THEN pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
+                        THEN GREATEST(horizon, (SELECT bound FROM state))
                         ELSE (SELECT seal_key FROM last_sealed) END,
          after_id = CASE WHEN summary.n OPERATOR(pg_catalog.<) $1
                          THEN 0 ELSE (SELECT id FROM last_sealed) END
@@ -116,7 +126,12 @@ WITH state AS (
             FROM numbered WHERE $2 GROUP BY stream_type, stream_id
            ORDER BY pg_catalog.max(rn)) g
 )
-SELECT summary.n, (SELECT pg_catalog.count(*) FROM notes) FROM summary";
+SELECT summary.n, (SELECT pg_catalog.count(*) FROM notes),
+       EXISTS (SELECT FROM chronicle.event_log e
+                WHERE (e.seal_key, e.id) OPERATOR(pg_catalog.>) ((SELECT horizon FROM state), (SELECT after_id FROM state))
+                  AND e.seal_key OPERATOR(pg_catalog.>=) (SELECT bound FROM state)
+                  AND e.id OPERATOR(pg_catalog.>=) (SELECT first_id FROM state))
+  FROM summary";
 
 /// Re-basing in a new cluster: with appends blocked, every stored event is
 /// final. Those the dump held without a position are sealed in an era of
@@ -193,7 +208,7 @@ COMMENT ON FUNCTION chronicle_internal._system_identifier() IS
 /// clusters cloned from one base backup share it but not their ids.
 fn normalise_state(client: &mut SpiClient<'_>) {
     let system = system_identifier();
-    let row = spi(client.update(state_plan(client), None, &[system.into()])).first();
+    let row = spi(client.select(state_plan(client), None, &[system.into()])).first();
     let rows = spi(row.get::<i64>(1)).unwrap_or(0);
     let same_cluster = spi(row.get::<bool>(2)).unwrap_or(false);
     if rows == 1 && same_cluster {
@@ -218,6 +233,7 @@ fn normalise_state(client: &mut SpiClient<'_>) {
             first_id.into(),
         ],
     ));
+    crate::seal_bound::reset_floor(client);
 }
 
 /// Whether the state is one row of this cluster ($1).
@@ -225,12 +241,27 @@ const STATE: &str = "\
 SELECT pg_catalog.count(*), coalesce(pg_catalog.bool_and(system_identifier OPERATOR(pg_catalog.=) $1), false)
   FROM chronicle.feed_state";
 
+/// What a seal did.
+#[derive(Default)]
+pub struct Sealed {
+    /// How many events it handed positions to.
+    pub count: i64,
+    /// The appending transaction (its id) that committed events still wait
+    /// for, if one does.
+    pub waiting_for: Option<u64>,
+}
+
 /// Seals up to `max` events (see the module doc); returns how many (0 if
 /// the extension is being dropped, or if `wait` is false and another seal
-/// runs).
-pub fn seal_now(client: &mut SpiClient<'_>, max: i64, wait: bool) -> i64 {
+/// runs) and what the rest waits for.
+///
+/// Its statements run with pgrx's `select`, also those that write: `update`
+/// assigns a transaction id up front, and an idle sealer would then burn one
+/// id and flush one commit record per round. A seal that writes gets its id
+/// from its first write.
+pub fn seal_now(client: &mut SpiClient<'_>, max: i64, wait: bool) -> Sealed {
     if !lock_extension() {
-        return 0;
+        return Sealed::default();
     }
     let lock = if wait {
         pg_sys::pg_advisory_xact_lock_int8
@@ -239,12 +270,24 @@ pub fn seal_now(client: &mut SpiClient<'_>, max: i64, wait: bool) -> i64 {
     };
     let locked = unsafe { direct_function_call_as_datum(lock, &[SEAL_LOCK.into_datum()]) };
     if !wait && locked.is_none_or(|d| d.value() == 0) {
-        return 0;
+        return Sealed::default();
     }
     normalise_state(client);
+    let (bound, holder) = match seal_bound::bound(client) {
+        Bound::Idle => return Sealed::default(),
+        Bound::Below { below, holder } => (Some(below), holder),
+        Bound::OldestRunning => (None, None),
+    };
     let notify = guc::notify() == guc::Notify::Sealed;
-    let result = spi(client.update(seal_plan(client), None, &[max.into(), notify.into()]));
-    spi(result.first().get_one::<i64>()).unwrap_or(0)
+    let bound = bound.map_or(DatumWithOid::null_oid(pg_sys::XID8OID), xid8);
+    let result = spi(client.select(seal_plan(client), None, &[max.into(), notify.into(), bound]));
+    let row = result.first();
+    let count = spi(row.get::<i64>(1)).unwrap_or(0);
+    let left = spi(row.get::<bool>(3)).unwrap_or(false);
+    Sealed {
+        count,
+        waiting_for: holder.filter(|_| left),
+    }
 }
 
 /// The seal in a user's transaction (`seal()`, or a reader when no worker
@@ -252,12 +295,12 @@ pub fn seal_now(client: &mut SpiClient<'_>, max: i64, wait: bool) -> i64 {
 /// can see the positions it hands out (see `chronicle_sealer_main`).
 pub fn seal_here(max: i64, wait: bool) -> i64 {
     Spi::connect_mut(|client| {
-        spi(client.update(
+        spi(client.select(
             "SELECT pg_catalog.set_config('synchronous_commit', 'on', true)",
             None,
             &[],
         ));
-        seal_now(client, max, wait)
+        seal_now(client, max, wait).count
     })
 }
 
@@ -277,7 +320,7 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
         *cell.get_or_init(|| {
             let prepare = |sql: &str, types: &[pg_sys::Oid]| prepare_kept(client, sql, types);
             Box::leak(Box::new(Plans {
-                seal: prepare(SEAL, &[pg_sys::INT8OID, pg_sys::BOOLOID]),
+                seal: prepare(SEAL, &[pg_sys::INT8OID, pg_sys::BOOLOID, pg_sys::XID8OID]),
                 state: prepare(STATE, &[pg_sys::INT8OID]),
             }))
         })

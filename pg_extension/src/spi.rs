@@ -20,3 +20,9 @@ pub fn prepare_kept(
         .unwrap_or_else(|e| panic!("preparing {sql}: {e}"))
         .keep()
 }
+
+/// A transaction id (`xid8`) as a statement argument.
+pub fn xid8(value: u64) -> pgrx::datum::DatumWithOid<'static> {
+    // SAFETY: an xid8 is a by-value 64-bit datum, as an int8 is.
+    unsafe { pgrx::datum::DatumWithOid::new(value as i64, pgrx::pg_sys::XID8OID) }
+}
