@@ -524,7 +524,8 @@ security() {
     "$VENV/bin/python" "$ROOT/tests/security/run.py" "$DSN dbname=chronicle_security"
 }
 
-# The global feed: randomised writers and a follower, consumer groups, a
+# The global feed: randomised writers and a follower, consumer groups, what
+# holds the feed back (and what does not), ending a stalled appender, a
 # server restart, and pg_dump/pg_restore into a fresh cluster.
 feed() {
     local status=0 py=("$VENV/bin/python" "$ROOT/tests/feed/run.py")
@@ -532,6 +533,10 @@ feed() {
     "${py[@]}" random "$DSN dbname=chronicle_feed" || status=1
     recreate_db test "$PORT" chronicle_feed
     "${py[@]}" groups "$DSN dbname=chronicle_feed" || status=1
+    recreate_db test "$PORT" chronicle_feed
+    "${py[@]}" liveness "$DSN dbname=chronicle_feed" || status=1
+    recreate_db test "$PORT" chronicle_feed
+    "${py[@]}" stalled "$DSN dbname=chronicle_feed" "$(cluster_dir test)/server.log" || status=1
     recreate_db test "$PORT" chronicle_feed
     "${py[@]}" restart-before "$DSN dbname=chronicle_feed" || status=1
     cluster_stop test

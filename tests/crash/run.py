@@ -2,7 +2,9 @@
 load, restart it, and check that nothing acknowledged was lost.
 
 Each round: 8 sessions append (single events and batches, to hot and cold
-streams, synchronous_commit = on, with expected versions) while a consumer
+streams, synchronous_commit = on, with expected versions; two of them write
+to another table first, so that their transaction holds an id from before
+events sealed meanwhile when it appends) while a consumer
 polls and acks a subscription; after a random delay the postmaster is
 killed with SIGKILL (its backends die with it), the server is started again
 (crash recovery), and the test checks, against the database:
@@ -75,6 +77,9 @@ def writer(dsn, wid, seed, stop, out):
             try:
                 with conn.transaction():
                     cur = conn.cursor()
+                    if wid % 4 == 3:
+                        cur.execute("INSERT INTO crash_side VALUES (%s)", [wid])
+                        time.sleep(rng.random() * 0.02)
                     expected = cur.execute("SELECT chronicle.stream_version(%s)", [stream]).fetchone()[0]
                     events = [{"event_type": "Tick", "data": {"w": wid, "i": i}, "event_id": eid}
                               for i, eid in enumerate(ids)]
@@ -241,6 +246,7 @@ def main():
         conn.execute("SET synchronous_commit = on")
         conn.execute("ALTER DATABASE " + conn.info.dbname + " SET synchronous_commit = on")
         conn.execute("SELECT chronicle.create_subscription('projection')")
+        conn.execute("CREATE TABLE crash_side (w int)")
     out = Outcomes()
     for rnd in range(1, a.rounds + 1):
         round_(a.dsn, a.pgdata, a.restart, a.seed, out, rnd)

@@ -3,9 +3,21 @@
 Phases (each prints one "ok"/"FAIL" line per check and a RESULT line):
 
   random DSN        writers with random commit delays, aborts and deadlocks
+                    (some write to another table first: their transaction
+                    holds an id from before the events sealed meanwhile)
                     race a follower that checkpoints through read_all; every
                     committed event is delivered exactly once, at positions
                     1..N, each stream in version order, nothing else.
+  liveness DSN      what holds the feed back: an idle transaction with an id
+                    in another database, a read-only transaction, a pg_dump
+                    of another database, a prepared transaction and a writer
+                    that never appended delay no event by more than the seal
+                    interval plus a margin; an open appender holds back
+                    exactly the events that sort after its own, and
+                    feed_status names it.
+  stalled DSN LOG   chronicle.stalled_appender_action: terminate and cancel
+                    end an appender that holds the feed back past the grace
+                    period (the server log says why); off leaves it.
   groups DSN        3 consumers of one subscription (consumer groups) poll
                     and ack while writers append: together they receive every
                     event exactly once, each stream by one consumer, in order.
@@ -18,13 +30,14 @@ Phases (each prints one "ok"/"FAIL" line per check and a RESULT line):
                     into a fresh cluster: positions, subscriptions, the late
                     event and new appends all come out right.
 
-Usage: python run.py PHASE DSN [RESTORE_DSN]
+Usage: python run.py PHASE DSN [RESTORE_DSN | SERVER_LOG]
 """
 
 import json
 import os
 import pathlib
 import random
+import statistics
 import subprocess
 import sys
 import threading
@@ -47,7 +60,8 @@ def append(cur, stream, data, event_id):
 
 
 def writer(dsn, wid, seconds, committed, errors, rng):
-    """Random transactions of 1-3 appends to 12 hot streams; 20 % roll back."""
+    """Random transactions of 1-3 appends to 12 hot streams; 20 % roll back;
+    30 % write to another table first and wait before their first append."""
     streams = [f"feed-{i}" for i in range(12)]
     deadline = time.monotonic() + seconds
     try:
@@ -58,6 +72,9 @@ def writer(dsn, wid, seconds, committed, errors, rng):
                 try:
                     with conn.transaction(force_rollback=rollback):
                         cur = conn.cursor()
+                        if rng.random() < 0.3:
+                            cur.execute("INSERT INTO feed_side VALUES (%s)", [wid])
+                            time.sleep(rng.random() * 0.02)
                         for _ in range(rng.randint(1, 3)):
                             eid = str(uuid.uuid4())
                             append(cur, rng.choice(streams), {"w": wid}, eid)
@@ -106,6 +123,8 @@ def wait_sealed(conn, timeout=10):
 
 def phase_random(dsn):
     rng = random.Random(int(os.environ.get("SEED", "7")))
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE feed_side (w int)")
     committed, delivered, errors = [], [], []
     stop = threading.Event()
     writers = [threading.Thread(target=writer, args=(dsn, w, 6, committed, errors, random.Random(rng.random())))
@@ -142,6 +161,15 @@ def phase_random(dsn):
     check("nothing else is stored; every stored event has its position",
           stored == (len(committed), len(committed), len(committed) or None), str(stored))
     check("the run had aborted and concurrent transactions", len(committed) > 100)
+    with psycopg.connect(dsn) as conn:
+        late = conn.execute("""
+            SELECT count(*) FROM (
+              SELECT l.xmin::text::bigint AS xid,
+                     max(l.seal_key::text::bigint) OVER (ORDER BY e.global_position
+                                                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
+                FROM chronicle.event_log l JOIN chronicle.events e USING (event_id)) t
+             WHERE xid < before""").fetchone()[0]
+    check("older transactions appended after younger ones' events (and came after them)", late > 0, str(late))
 
 
 def phase_groups(dsn):
@@ -210,6 +238,231 @@ def phase_groups(dsn):
                            " WHERE name = 'grouped'").fetchone()
         head = conn.execute("SELECT chronicle.feed_head()").fetchone()[0]
     check("the group checkpoint reached the head and counted every event", sub == (head, 600, 3), str(sub))
+
+
+# How long past chronicle.seal_interval an event may take to be delivered
+# while nothing holds it back (a loaded 2-core machine included).
+MARGIN = 1.0
+
+
+def seal_interval(conn):
+    """chronicle.seal_interval in seconds."""
+    return conn.execute("SELECT setting::int FROM pg_settings WHERE name = 'chronicle.seal_interval'").fetchone()[0] / 1000
+
+
+def append_tick(conn, stream):
+    """Appends (and, in autocommit, commits) one event; returns its event_id."""
+    eid = str(uuid.uuid4())
+    append(conn.cursor(), stream, {}, eid)
+    return eid
+
+
+def delivered_after(conn, after, event_id, timeout):
+    """Seconds until read_all(after) delivers event_id, or None."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        rows = conn.execute("SELECT event_id::text FROM chronicle.read_all(%s, 1000)", [after]).fetchall()
+        if any(e == event_id for e, in rows):
+            return time.monotonic() - start
+        time.sleep(0.002)
+    return None
+
+
+def feed_ids(conn, after):
+    return [e for e, in conn.execute("SELECT event_id::text FROM chronicle.read_all(%s, 1000)", [after]).fetchall()]
+
+
+def phase_liveness(dsn):
+    pgbin = os.environ["PGBIN"]
+    other_dsn = dsn.replace("dbname=chronicle_feed", "dbname=chronicle_feed_other")
+    with psycopg.connect(dsn.replace("dbname=chronicle_feed", "dbname=postgres"), autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS chronicle_feed_other WITH (FORCE)")
+        admin.execute("CREATE DATABASE chronicle_feed_other")
+    with psycopg.connect(other_dsn, autocommit=True) as o:
+        o.execute("CREATE TABLE t (x int)")
+        o.execute("CREATE TABLE big AS SELECT g FROM generate_series(1, 1000) g")
+    conn = psycopg.connect(dsn, autocommit=True)
+    conn.execute("CREATE TABLE side (x int)")
+    append_tick(conn, "live-0")
+    interval = seal_interval(conn)
+
+    # The blockers, each open until the end of the measurement.
+    other = psycopg.connect(other_dsn)           # another database, idle in transaction with an id
+    other.execute("INSERT INTO t VALUES (1)")
+    locker = psycopg.connect(other_dsn)          # makes the pg_dump below long
+    locker.execute("LOCK TABLE big IN ACCESS EXCLUSIVE MODE")
+    dump = subprocess.Popen([f"{pgbin}/pg_dump", "-f", "/tmp/chronicle-feed-other.sql", "-d", other_dsn])
+    reader = psycopg.connect(dsn)                # a read-only transaction in this database
+    reader.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    reader.read_only = True
+    reader.execute("SELECT count(*) FROM chronicle.events")
+    prepared = psycopg.connect(dsn, autocommit=True)   # a prepared transaction that never touched Chronicle
+    prepared.execute("BEGIN")
+    prepared.execute("INSERT INTO side VALUES (1)")
+    prepared.execute("PREPARE TRANSACTION 'feed_liveness'")
+    writer_ = psycopg.connect(dsn)               # a writer of this database that never appended
+    writer_.execute("INSERT INTO side VALUES (2)")
+    deadline = time.monotonic() + 30
+    while not conn.execute("SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'pg_dump'"
+                           " AND wait_event_type = 'Lock')").fetchone()[0]:
+        check("pg_dump of the other database waits for its lock", time.monotonic() < deadline)
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)
+
+    head = conn.execute("SELECT chronicle.feed_head()").fetchone()[0]
+    latencies, ids = [], []
+    for i in range(20):
+        eid = append_tick(conn, f"live-{i % 4}")
+        ids.append(eid)
+        latencies.append(delivered_after(conn, head, eid, interval + MARGIN + 5))
+    oldest_is_older = conn.execute(
+        "SELECT pg_snapshot_xmin(pg_current_snapshot()) < min(seal_key) FROM chronicle.event_log"
+        " WHERE event_id = ANY(%s::uuid[])", [ids]).fetchone()[0]
+    check("the cluster's oldest running transaction is older than every event measured (the 0.4 rule would wait)",
+          oldest_is_older)
+    delivered = [t for t in latencies if t is not None]
+    check("every event was delivered while the blockers stayed open", len(delivered) == len(ids),
+          f"{len(delivered)} of {len(ids)}")
+    if delivered:
+        print(f"   append to delivery with the blockers open: median {statistics.median(delivered) * 1000:.1f} ms, "
+              f"max {max(delivered) * 1000:.1f} ms (seal_interval {interval * 1000:.0f} ms)")
+        check(f"none of them delayed an event by more than seal_interval + {MARGIN} s",
+              max(delivered) <= interval + MARGIN)
+    check("the feed is in order: the events at the next positions",
+          feed_ids(conn, head) == ids)
+    status = conn.execute("SELECT waiting_events, open_appenders, holder_pid FROM chronicle.feed_status").fetchone()
+    check("feed_status: no open appender, nothing held", status[1:] == (0, None), str(status))
+
+    other.rollback()
+    locker.rollback()
+    check("the pg_dump of the other database completes", dump.wait(timeout=120) == 0)
+    reader.commit()
+    prepared.execute("ROLLBACK PREPARED 'feed_liveness'")
+    writer_.rollback()
+    for c in (other, locker, reader, prepared, writer_):
+        c.close()
+
+    # An open appender holds back exactly the events that sort after its own.
+    head = conn.execute("SELECT chronicle.feed_head()").fetchone()[0]
+    older = psycopg.connect(dsn)                 # appends first (the smaller key), commits later
+    holder = psycopg.connect(dsn)                # appends next and stays open
+    older_id = append_tick(older, "older-1")
+    holder_id = append_tick(holder, "holder-1")
+    older.commit()
+    younger_id = append_tick(conn, "younger-1")
+    check("the older appender's event is delivered while the holder is open",
+          delivered_after(conn, head, older_id, interval + MARGIN) is not None)
+    time.sleep(interval * 5 + 0.2)
+    check("the younger appender's event waits for the holder", feed_ids(conn, head) == [older_id])
+    status = conn.execute("SELECT waiting_events, open_appenders, holder_pid, holder_state, waiting_for"
+                          " FROM chronicle.feed_status").fetchone()
+    pid = holder.info.backend_pid
+    check("feed_status names the holder: its pid, its state, what to do",
+          status[:4] == (1, 1, pid, "idle in transaction") and f"pid {pid}" in status[4]
+          and "idle in transaction" in status[4] and "chronicle.stalled_appender_action" in status[4], str(status))
+    holder.commit()
+    check("once the holder commits, its event and then the younger one follow",
+          delivered_after(conn, head, younger_id, interval + MARGIN) is not None
+          and feed_ids(conn, head) == [older_id, holder_id, younger_id], str(feed_ids(conn, head)))
+    for c in (older, holder, conn):
+        c.close()
+
+
+def set_stalled_appender(dsn, action, grace="300ms"):
+    """ALTER SYSTEM SET chronicle.stalled_appender_action/grace (None: RESET),
+    then a reload, which the sealer worker reads before its next seal."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SELECT chronicle.feed_head()")  # loads the library: its settings are known
+        if action is None:
+            conn.execute("ALTER SYSTEM RESET chronicle.stalled_appender_action")
+            conn.execute("ALTER SYSTEM RESET chronicle.stalled_appender_grace")
+        else:
+            assert action in ("off", "cancel", "terminate") and grace.endswith("ms")
+            conn.execute(f"ALTER SYSTEM SET chronicle.stalled_appender_action = '{action}'")
+            conn.execute(f"ALTER SYSTEM SET chronicle.stalled_appender_grace = '{grace}'")
+        conn.execute("SELECT pg_reload_conf()")
+    time.sleep(0.3)
+
+
+def log_since(path, offset):
+    with open(path, errors="replace") as f:
+        f.seek(offset)
+        return f.read()
+
+
+def phase_stalled(dsn, log_path):
+    conn = psycopg.connect(dsn, autocommit=True)
+    append_tick(conn, "stall-0")
+    interval = seal_interval(conn)
+    try:
+        # terminate: the session goes, its transaction rolls back, the feed moves on.
+        set_stalled_appender(dsn, "terminate")
+        offset = os.path.getsize(log_path)
+        head = conn.execute("SELECT chronicle.feed_head()").fetchone()[0]
+        a = psycopg.connect(dsn)
+        append_tick(a, "stalled-1")
+        pid = a.info.backend_pid
+        waited = delivered_after(conn, head, append_tick(conn, "after-1"), 15)
+        check("terminate: the event held back is delivered after the grace period",
+              waited is not None and waited >= 0.25, str(waited))
+        try:
+            a.execute("SELECT 1")
+            gone = False
+        except psycopg.OperationalError:
+            gone = True
+        check("terminate: the holding session was terminated", gone)
+        check("terminate: the server log says whom and why", any(
+            f"chronicle: terminating the session with pid {pid}" in line and "held the global feed" in line
+            for line in log_since(log_path, offset).splitlines()))
+        check("terminate: its appended event is gone (rolled back)",
+              conn.execute("SELECT count(*) FROM chronicle.event_log WHERE stream_id = 'stalled-1'").fetchone()[0] == 0)
+
+        # cancel: the running statement is cancelled, which aborts the transaction.
+        set_stalled_appender(dsn, "cancel")
+        offset = os.path.getsize(log_path)
+        head = conn.execute("SELECT chronicle.feed_head()").fetchone()[0]
+        a = psycopg.connect(dsn)
+        append_tick(a, "stalled-2")
+        pid = a.info.backend_pid
+        outcome = []
+
+        def sleep_in_transaction():
+            try:
+                a.execute("SELECT pg_sleep(30)")
+                outcome.append("finished")
+            except psycopg.Error as e:  # noqa: PERF203
+                outcome.append(type(e).__name__)
+
+        t = threading.Thread(target=sleep_in_transaction)
+        t.start()
+        waited = delivered_after(conn, head, append_tick(conn, "after-2"), 15)
+        t.join(15)
+        check("cancel: the event held back is delivered", waited is not None, str(waited))
+        check("cancel: the holder's running statement was cancelled", outcome == ["QueryCanceled"], str(outcome))
+        check("cancel: the server log says whom and why", any(
+            f"chronicle: cancelling the statement of the session with pid {pid}" in line
+            for line in log_since(log_path, offset).splitlines()))
+        a.rollback()
+        a.close()
+
+        # off (the default): the holder stays, the feed waits for it.
+        set_stalled_appender(dsn, "off")
+        head = conn.execute("SELECT chronicle.feed_head()").fetchone()[0]
+        a = psycopg.connect(dsn)
+        held_id = append_tick(a, "stalled-3")
+        after_id = append_tick(conn, "after-3")
+        time.sleep(1.0)
+        check("off: past the grace period the event still waits", feed_ids(conn, head) == [])
+        a.execute("SELECT 1")
+        a.commit()
+        check("off: the holder was left alone; once it commits, both follow",
+              delivered_after(conn, head, after_id, interval + MARGIN) is not None
+              and feed_ids(conn, head) == [held_id, after_id])
+        a.close()
+    finally:
+        set_stalled_appender(dsn, None)
+        conn.close()
 
 
 STATE_FILE = "/tmp/chronicle-feed-restart.json"
@@ -305,6 +558,8 @@ def main():
     {
         "random": lambda: phase_random(dsn),
         "groups": lambda: phase_groups(dsn),
+        "liveness": lambda: phase_liveness(dsn),
+        "stalled": lambda: phase_stalled(dsn, sys.argv[3]),
         "restart-before": lambda: phase_restart_before(dsn),
         "restart-after": lambda: phase_restart_after(dsn),
         "dump-restore": lambda: phase_dump_restore(dsn, sys.argv[3]),
