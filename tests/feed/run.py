@@ -373,7 +373,7 @@ def set_stalled_appender(dsn, action, grace="300ms"):
     """ALTER SYSTEM SET chronicle.stalled_appender_action/grace (None: RESET),
     then a reload, which the sealer worker reads before its next seal."""
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("SELECT chronicle.feed_head()")  # loads the library: its settings are known
+        conn.execute("LOAD 'chronicle'")  # its settings are known (15 and 16 refuse unknown ones)
         if action is None:
             conn.execute("ALTER SYSTEM RESET chronicle.stalled_appender_action")
             conn.execute("ALTER SYSTEM RESET chronicle.stalled_appender_grace")
