@@ -127,10 +127,12 @@ WITH state AS (
            ORDER BY pg_catalog.max(rn)) g
 )
 SELECT summary.n, (SELECT pg_catalog.count(*) FROM notes),
-       EXISTS (SELECT FROM chronicle.event_log e
+       -- (the first in key order: a bare EXISTS is planned as a scan of the whole log)
+       EXISTS (SELECT FROM (SELECT FROM chronicle.event_log e
                 WHERE (e.seal_key, e.id) OPERATOR(pg_catalog.>) ((SELECT horizon FROM state), (SELECT after_id FROM state))
                   AND e.seal_key OPERATOR(pg_catalog.>=) (SELECT bound FROM state)
-                  AND e.id OPERATOR(pg_catalog.>=) (SELECT first_id FROM state))
+                  AND e.id OPERATOR(pg_catalog.>=) (SELECT first_id FROM state)
+                ORDER BY e.seal_key, e.id LIMIT 1) AS first)
   FROM summary";
 
 /// Re-basing in a new cluster: with appends blocked, every stored event is

@@ -168,11 +168,14 @@ pub enum Bound {
 /// Whether a committed event waits for a position, and this instant's
 /// running transaction ids and next id. A mutating plan run with `select`:
 /// a fresh snapshot, and no transaction id (pgrx's `update` assigns one).
+/// The first waiting event in key order (ORDER BY ... LIMIT 1): a bare
+/// EXISTS gets a generic plan that scans the whole log from its start.
 const WAITING_AND_RUNNING: &str = "\
-SELECT EXISTS (SELECT FROM chronicle.event_log e
+SELECT EXISTS (SELECT FROM (SELECT FROM chronicle.event_log e
                 WHERE (e.seal_key, e.id) OPERATOR(pg_catalog.>)
                       ((SELECT s.horizon FROM chronicle.feed_state s), (SELECT s.after_id FROM chronicle.feed_state s))
-                  AND e.id OPERATOR(pg_catalog.>=) (SELECT s.first_id FROM chronicle.feed_state s)),
+                  AND e.id OPERATOR(pg_catalog.>=) (SELECT s.first_id FROM chronicle.feed_state s)
+                ORDER BY e.seal_key, e.id LIMIT 1) AS first),
        pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::pg_catalog.text::pg_catalog.int8,
        ARRAY(SELECT x::pg_catalog.text::pg_catalog.int8
                FROM pg_catalog.pg_snapshot_xip(pg_catalog.pg_current_snapshot()) x ORDER BY 1)";
