@@ -303,12 +303,11 @@ def phase_liveness(dsn):
     writer_ = psycopg.connect(dsn)               # a writer of this database that never appended
     writer_.execute("INSERT INTO side VALUES (2)")
     deadline = time.monotonic() + 30
-    while not conn.execute("SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'pg_dump'"
-                           " AND wait_event_type = 'Lock')").fetchone()[0]:
-        check("pg_dump of the other database waits for its lock", time.monotonic() < deadline)
-        if time.monotonic() >= deadline:
-            break
+    while time.monotonic() < deadline and not conn.execute(
+            "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'pg_dump'"
+            " AND wait_event_type = 'Lock')").fetchone()[0]:
         time.sleep(0.05)
+    check("pg_dump of the other database waits for its lock", time.monotonic() < deadline)
 
     head = conn.execute("SELECT chronicle.feed_head()").fetchone()[0]
     latencies, ids = [], []
