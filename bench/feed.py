@@ -3,6 +3,10 @@
   follow DSN SECONDS   follows the feed through read_all while pgbench
                        appends events carrying their append time ({"t": ...});
                        prints the latency from append to delivery (p50/p99).
+  follow-raw DSN SECONDS
+                       the baseline's equivalent follower: the same loop over
+                       the raw table, by its bigserial position (which, unlike
+                       read_all, can skip an event that commits late).
   scan DSN             read_all throughput (1,000 events per call) over the
                        whole feed vs a raw indexed scan of the same rows in a
                        plain table keyed by position; prints events/s, ratio.
@@ -16,14 +20,25 @@ from datetime import datetime, timezone
 import psycopg
 
 
-def follow(dsn, seconds):
+FEEDS = {
+    "follow": ("SELECT chronicle.feed_head()",
+               "SELECT global_position, data->>'t' FROM chronicle.read_all(%s, 1000)",
+               "append to read_all delivery"),
+    "follow-raw": ("SELECT coalesce(max(global_position), 0) FROM bench_raw",
+                   "SELECT global_position, data->>'t' FROM bench_raw WHERE global_position > %s"
+                   " ORDER BY global_position LIMIT 1000",
+                   "raw INSERT to a raw follower's delivery"),
+}
+
+
+def follow(dsn, seconds, feed="follow"):
+    head, page, what = FEEDS[feed]
     lat = []
     with psycopg.connect(dsn, autocommit=True) as conn:
-        after = conn.execute("SELECT chronicle.feed_head()").fetchone()[0]
+        after = conn.execute(head).fetchone()[0]
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            rows = conn.execute(
-                "SELECT global_position, data->>'t' FROM chronicle.read_all(%s, 1000)", [after]).fetchall()
+            rows = conn.execute(page, [after]).fetchall()
             now = datetime.now(timezone.utc)
             for pos, t in rows:
                 if t is not None:
@@ -36,7 +51,7 @@ def follow(dsn, seconds):
         print("feed latency: no events seen")
         return
     p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]  # noqa: E731
-    print(f"feed latency from append to read_all delivery under load: p50 {p(0.5):.1f} ms, "
+    print(f"feed latency from {what} under load: p50 {p(0.5):.1f} ms, "
           f"p99 {p(0.99):.1f} ms, max {lat[-1]:.1f} ms ({len(lat)} events)")
 
 
@@ -74,7 +89,7 @@ def scan(dsn):
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "follow":
-        follow(sys.argv[2], float(sys.argv[3]))
+    if sys.argv[1] in FEEDS:
+        follow(sys.argv[2], float(sys.argv[3]), sys.argv[1])
     else:
         scan(sys.argv[2])

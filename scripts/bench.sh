@@ -6,7 +6,8 @@
 #           synchronous_commit on and off (goal: ratio >= 0.9 on, >= 0.75 off),
 #           over pgbench's prepared and simple (default) protocols
 #   batch:  100-event append_events vs a 100-row INSERT (goal: ratio >= 0.7)
-#   feed:   the single-event load with a follower on read_all: append ratio
+#   feed:   the single-event load with a follower on read_all against the raw
+#           load with an equivalent follower on the raw table: append ratio
 #           and latency from append to delivery (p50/p99); then read_all
 #           throughput vs a raw indexed scan of the same rows (goal >= 0.8)
 #
@@ -106,21 +107,25 @@ for sync in off on; do
 done
 
 # The feed under load: the same single-event load, while a follower reads
-# the feed through read_all as fast as it can.
+# as fast as it can: Chronicle's through read_all, the baseline's an
+# equivalent loop over the raw table by position (bench/feed.py).
+# follow_tps FOLLOWER SCRIPT OUT
 follow_tps() {
-    "$VENV/bin/python" "$ROOT/bench/feed.py" follow \
-        "host=$(cluster_dir bench) port=$PORT user=postgres dbname=$DB" "$SECONDS_PER_RUN" >"$WORK/follow.txt" &
+    "$VENV/bin/python" "$ROOT/bench/feed.py" "$1" \
+        "host=$(cluster_dir bench) port=$PORT user=postgres dbname=$DB" "$SECONDS_PER_RUN" >"$3" &
     local follower=$! t
-    t=$(tps "$WORK/append_timed.sql" on prepared)
+    t=$(tps "$2" on prepared)
     wait "$follower"
     echo "$t"
 }
-r1=$(tps "$WORK/raw_timed.sql" on prepared); c1=$(follow_tps); cp "$WORK/follow.txt" "$WORK/follow1.txt"
-r2=$(tps "$WORK/raw_timed.sql" on prepared); c2=$(follow_tps)
+r1=$(follow_tps follow-raw "$WORK/raw_timed.sql" "$WORK/follow-raw1.txt")
+c1=$(follow_tps follow "$WORK/append_timed.sql" "$WORK/follow1.txt")
+r2=$(follow_tps follow-raw "$WORK/raw_timed.sql" "$WORK/follow-raw2.txt")
+c2=$(follow_tps follow "$WORK/append_timed.sql" "$WORK/follow2.txt")
 python3 -c "
 raw, chr = ($r1 + $r2) / 2, ($c1 + $c2) / 2
-print(f'{\"single event + read_all follower, sync_commit=on (prepared)\":<44} {raw:10.0f} {chr:10.0f} {chr / raw:7.2f}')" | tee -a "$report"
-cat "$WORK/follow1.txt" "$WORK/follow.txt" | tee -a "$report"
+print(f'{\"single event + follower, both, sync_commit=on (prepared)\":<44} {raw:10.0f} {chr:10.0f} {chr / raw:7.2f}')" | tee -a "$report"
+cat "$WORK/follow-raw1.txt" "$WORK/follow-raw2.txt" "$WORK/follow1.txt" "$WORK/follow2.txt" | tee -a "$report"
 "$VENV/bin/python" "$ROOT/bench/feed.py" scan "host=$(cluster_dir bench) port=$PORT user=postgres dbname=$DB" \
     | tee -a "$report"
 
