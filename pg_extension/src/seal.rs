@@ -48,7 +48,7 @@ use pgrx::{direct_function_call_as_datum, pg_sys, IntoDatum};
 
 use crate::errors::OrRaise;
 use crate::guc;
-use crate::seal_bound::{self, Bound};
+use crate::seal_bound::{self, SealTo};
 use crate::spi::{prepare_kept, spi, xid8};
 
 /// Advisory lock keys (per database): one sealer at a time ...
@@ -276,9 +276,9 @@ pub fn seal_now(client: &mut SpiClient<'_>, max: i64, wait: bool) -> Sealed {
     }
     normalise_state(client);
     let (bound, holder) = match seal_bound::bound(client) {
-        Bound::Idle => return Sealed::default(),
-        Bound::Below { below, holder } => (Some(below), holder),
-        Bound::OldestRunning => (None, None),
+        SealTo::Idle => return Sealed::default(),
+        SealTo::Below(b) => (Some(b.below), b.holder),
+        SealTo::OldestRunning => (None, None),
     };
     let notify = guc::notify() == guc::Notify::Sealed;
     let bound = bound.map_or(DatumWithOid::null_oid(pg_sys::XID8OID), xid8);

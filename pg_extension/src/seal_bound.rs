@@ -1,6 +1,8 @@
 //! How far a seal may go: the bound below which every event that will ever
-//! commit has committed, and the appender's side of that rule. The seal
-//! itself is `seal.rs`; the worker that runs it, `sealer.rs`.
+//! commit has committed, and the appender's side of that rule. The decisions
+//! are the core's (`chronicle_core::seal_bound`); this module does the I/O
+//! in the order the argument below depends on. The seal itself is
+//! `seal.rs`; the worker that runs it, `sealer.rs`.
 //!
 //! # The rule
 //!
@@ -64,6 +66,8 @@ use std::cell::{Cell, OnceCell};
 
 use pgrx::spi::{OwnedPreparedStatement, SpiClient};
 use pgrx::{direct_function_call, pg_sys, IntoDatum};
+
+use chronicle_core::seal_bound::{appender_key, bound_below, worth_publishing, Bound};
 
 use crate::spi::{prepare_kept, spi};
 
@@ -129,7 +133,7 @@ pub fn key() -> u64 {
         pg_sys::LockAcquire(&tag, APPENDER_LOCK_MODE, false, false);
         pg_sys::CurrentResourceOwner = owner;
     }
-    let key = xid.max(floor_relation().map_or(0, read_floor));
+    let key = appender_key(xid, floor_relation().map_or(0, read_floor));
     REGISTERED.with(|r| r.set((xid, key)));
     key
 }
@@ -141,8 +145,8 @@ fn registered_here() -> Option<u64> {
 }
 
 /// Whether the transaction with this id holds the appender lock here.
-fn holds_appender_lock(xid: u64) -> bool {
-    let tag = appender_tag(xid);
+fn holds_appender_lock(xid: &u64) -> bool {
+    let tag = appender_tag(*xid);
     unsafe {
         let got = pg_sys::LockAcquire(&tag, APPENDER_LOCK_MODE, false, true);
         if got == pg_sys::LockAcquireResult::LOCKACQUIRE_NOT_AVAIL {
@@ -154,12 +158,11 @@ fn holds_appender_lock(xid: u64) -> bool {
 }
 
 /// How far a seal may go now.
-pub enum Bound {
+pub enum SealTo {
     /// Nothing committed waits: no seal needed.
     Idle,
-    /// Seal the committed events with keys below `below`; `holder` is the
-    /// appending transaction that stopped it there, if one did.
-    Below { below: u64, holder: Option<u64> },
+    /// Seal the committed events with keys below the bound.
+    Below(Bound),
     /// This database's schema predates the floor: the oldest running
     /// transaction (the seal statement's own snapshot) is the bound.
     OldestRunning,
@@ -211,55 +214,35 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
     })
 }
 
-/// The first appender among `running` (ascending) below `limit`.
-fn first_appender(running: &[i64], limit: u64) -> Option<u64> {
-    running
-        .iter()
-        .map(|&x| x as u64)
-        .take_while(|&x| x < limit)
-        .find(|&x| holds_appender_lock(x))
+/// Transaction ids as SQL returns them (`int8`).
+fn ids(running: Vec<i64>) -> Vec<u64> {
+    running.into_iter().map(|x| x as u64).collect()
 }
 
 /// Computes the bound (see the module doc). The caller holds the seal lock
 /// in a READ COMMITTED transaction.
-pub fn bound(client: &mut SpiClient<'_>) -> Bound {
+pub fn bound(client: &mut SpiClient<'_>) -> SealTo {
     let Some(floor_rel) = floor_relation() else {
-        return Bound::OldestRunning;
+        return SealTo::OldestRunning;
     };
     let plans = plans(client);
     let row = spi(client.select(&plans.waiting, None, &[])).first();
-    let waiting = spi(row.get::<bool>(1)).unwrap_or(false);
-    if !waiting {
-        return Bound::Idle;
+    if !spi(row.get::<bool>(1)).unwrap_or(false) {
+        return SealTo::Idle;
     }
     let next = spi(row.get::<i64>(2)).unwrap_or(0) as u64;
-    let running = spi(row.get::<Vec<i64>>(3)).unwrap_or_default();
+    let running = ids(spi(row.get::<Vec<i64>>(3)).unwrap_or_default());
     let floor = read_floor(floor_rel);
     let own = registered_here();
-    let cap = |b: u64, holder: Option<u64>| match own {
-        Some(x) if x < b => Bound::Below {
-            below: x,
-            holder: Some(x),
-        },
-        _ => Bound::Below { below: b, holder },
-    };
-    // An appender below the published floor stops the seal whatever a new
-    // floor would be: publish nothing (no WAL) while it stays open.
-    if let Some(x) = first_appender(&running, floor) {
-        return cap(x, Some(x));
+    let bound = bound_below(&running, floor, own, holds_appender_lock);
+    if !worth_publishing(&bound, floor, next) {
+        return SealTo::Below(bound);
     }
-    if next <= floor {
-        return cap(floor, None);
-    }
+    // The new floor first, then a snapshot taken after it, then the probes.
     spi(client.update(&plans.publish, None, &[(next as i64).into()]));
-    let running = spi(spi(client.select(&plans.running, None, &[]))
-        .first()
-        .get::<Vec<i64>>(1))
-    .unwrap_or_default();
-    match first_appender(&running, next) {
-        Some(x) => cap(x, Some(x)),
-        None => cap(next, None),
-    }
+    let row = spi(client.select(&plans.running, None, &[])).first();
+    let running = ids(spi(row.get::<Vec<i64>>(1)).unwrap_or_default());
+    SealTo::Below(bound_below(&running, next, own, holds_appender_lock))
 }
 
 /// After a re-base (`seal.rs`): the floor starts again from 0, as this

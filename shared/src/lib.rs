@@ -31,6 +31,7 @@ pub mod pointer;
 pub mod reducer;
 pub mod replay;
 pub mod schema;
+pub mod seal_bound;
 pub mod sequencing;
 pub mod stream;
 pub mod subscription;
