@@ -368,7 +368,7 @@ fn returned_head(table: pgrx::spi::SpiTupleTable<'_>) -> Option<Head> {
 #[allow(clippy::too_many_arguments)]
 #[pg_extern(volatile, parallel_unsafe, security_definer, name = "append_event")]
 #[search_path(pg_catalog, pg_temp)]
-fn append_one_event(
+pub(crate) fn append_one_event(
     stream_id: Option<&str>,
     event_type: Option<&str>,
     data: Option<RawJsonb>,

@@ -147,23 +147,20 @@ fn append_one(
     schema_version: Option<i32>,
     version: Option<i64>,
 ) -> i64 {
-    crate::append::append(
-        crate::append::OneEvent {
-            stream_id,
-            event_type,
-            data,
-            metadata,
-            expected_version,
-            version,
-            event_id,
-            stream_type,
-            correlation_id,
-            causation_id,
-            actor,
-            occurred_at,
-            schema_version,
-        },
-        "chronicle.append_event",
+    crate::append::append_one_event(
+        stream_id,
+        event_type,
+        data,
+        metadata,
+        expected_version,
+        event_id,
+        stream_type,
+        correlation_id,
+        causation_id,
+        actor,
+        occurred_at,
+        schema_version,
+        version,
     )
 }
 
