@@ -15,6 +15,7 @@ mod event_types;
 mod export;
 mod feed;
 mod guc;
+mod jsonb_binary;
 mod notify;
 mod privilege;
 mod raw_jsonb;

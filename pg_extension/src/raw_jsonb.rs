@@ -30,9 +30,43 @@ impl RawJsonb {
         }
     }
 
-    /// Parses the document with the core's JSON rules (depth, numbers).
+    /// The document as the core reads it: what `chronicle_core::json::parse`
+    /// makes of its text (depth limit, exact numbers), read from the binary
+    /// form (`jsonb_binary`) when it can be, which skips printing and
+    /// parsing the text.
     pub fn parse(self, field: &str) -> chronicle_core::Result<serde_json::Value> {
-        self.with_text(|text| chronicle_core::json::parse(field, text))
+        match self.read_binary() {
+            Some(value) => Ok(value),
+            None => self.with_text(|text| chronicle_core::json::parse(field, text)),
+        }
+    }
+
+    /// The document read from its binary form, when `jsonb_binary` takes it
+    /// on.
+    pub fn read_binary(self) -> Option<serde_json::Value> {
+        unsafe {
+            let varlena = self.0.cast_mut_ptr::<pg_sys::varlena>();
+            let detoasted = pg_sys::pg_detoast_datum_packed(varlena);
+            let value = crate::jsonb_binary::read(varlena_bytes(detoasted));
+            if detoasted != varlena {
+                pg_sys::pfree(detoasted.cast());
+            }
+            value
+        }
+    }
+}
+
+/// `VARDATA_ANY` of an in-line (not TOASTed) varlena, as bytes.
+///
+/// # Safety
+/// `varlena` points to a detoasted (possibly short-header) varlena that
+/// outlives the slice.
+unsafe fn varlena_bytes<'a>(varlena: *const pg_sys::varlena) -> &'a [u8] {
+    unsafe {
+        std::slice::from_raw_parts(
+            pgrx::varlena::vardata_any(varlena).cast::<u8>(),
+            pgrx::varlena::varsize_any_exhdr(varlena),
+        )
     }
 }
 

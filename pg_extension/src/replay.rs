@@ -27,7 +27,8 @@ use std::rc::Rc;
 
 use crate::errors::OrRaise;
 use crate::guc;
-use crate::spi::spi;
+use crate::raw_jsonb::RawJsonb;
+use crate::spi::{fetch_each, spi, FetchedRow};
 
 /// Rows fetched from the events cursor at a time.
 const BATCH: i64 = 1000;
@@ -119,65 +120,111 @@ fn snapshot_at_or_below(
 const POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
 
 /// The envelope fields replay can read beyond version, event_type,
-/// schema_version and data, with the SQL that fetches each.
-const OPTIONAL_FIELDS: &[(&str, &str)] = &[
-    ("metadata", "e.metadata"),
-    ("occurred_at", "e.occurred_at"),
-    ("recorded_at", "e.recorded_at"),
-    ("event_id", "e.event_id"),
+/// schema_version and data, with the SQL that fetches each and its type.
+const OPTIONAL_FIELDS: &[(&str, &str, pg_sys::Oid)] = &[
+    ("metadata", "e.metadata", pg_sys::JSONBOID),
+    ("occurred_at", "e.occurred_at", pg_sys::TIMESTAMPTZOID),
+    ("recorded_at", "e.recorded_at", pg_sys::TIMESTAMPTZOID),
+    ("event_id", "e.event_id", pg_sys::UUIDOID),
     // text since 0.4.0 (uuid before: the cast serves both schemas)
-    ("correlation_id", "e.correlation_id::pg_catalog.text"),
-    ("causation_id", "e.causation_id::pg_catalog.text"),
-    ("stream_id", "e.stream_id"),
-    ("stream_type", "e.stream_type"),
-    ("actor", "e.actor"),
-    ("global_position", "e.global_position"),
+    (
+        "correlation_id",
+        "e.correlation_id::pg_catalog.text",
+        pg_sys::TEXTOID,
+    ),
+    (
+        "causation_id",
+        "e.causation_id::pg_catalog.text",
+        pg_sys::TEXTOID,
+    ),
+    ("stream_id", "e.stream_id", pg_sys::TEXTOID),
+    ("stream_type", "e.stream_type", pg_sys::TEXTOID),
+    ("actor", "e.actor", pg_sys::TEXTOID),
+    ("global_position", "e.global_position", pg_sys::INT8OID),
 ];
 
-/// The replay query: the four columns every fold needs, then only the
-/// envelope fields the reducer reads (fewer columns, less tuple work).
-fn replay_query(needs: &BTreeSet<String>) -> (String, Vec<&'static str>) {
-    let extra: Vec<(&str, &str)> = OPTIONAL_FIELDS
+/// The columns every replay query starts with: a fold that reads only
+/// data (`Folder::reads_only_data`) needs the first two, any other the four.
+const BASE_COLUMNS: [(&str, pg_sys::Oid); 4] = [
+    ("e.version", pg_sys::INT8OID),
+    ("e.data", pg_sys::JSONBOID),
+    ("e.schema_version", pg_sys::INT4OID),
+    ("e.event_type", pg_sys::TEXTOID),
+];
+
+/// The replay query: the columns every fold needs, then only the envelope
+/// fields the reducer reads (fewer columns, less tuple work); the names of
+/// those fields, and the types of all the columns.
+fn replay_query(
+    only_data: bool,
+    needs: &BTreeSet<String>,
+) -> (String, Vec<&'static str>, Vec<pg_sys::Oid>) {
+    let base = &BASE_COLUMNS[..if only_data { 2 } else { 4 }];
+    let extra: Vec<(&str, &str, pg_sys::Oid)> = OPTIONAL_FIELDS
         .iter()
         .copied()
-        .filter(|(name, _)| needs.contains(*name))
+        .filter(|(name, _, _)| !only_data && needs.contains(*name))
         .collect();
-    let columns: String = extra.iter().map(|(_, sql)| format!(", {sql}")).collect();
+    let columns: Vec<&str> = base
+        .iter()
+        .map(|(sql, _)| *sql)
+        .chain(extra.iter().map(|(_, sql, _)| *sql))
+        .collect();
+    let columns = columns.join(", ");
     let sql = format!(
-        "SELECT e.version, e.schema_version, e.event_type, e.data{columns}
+        "SELECT {columns}
            FROM chronicle.events e
           WHERE e.stream_id OPERATOR(pg_catalog.=) $1
             AND e.version OPERATOR(pg_catalog.>) $2 AND e.version OPERATOR(pg_catalog.<=) $3
           ORDER BY e.version"
     );
-    (sql, extra.into_iter().map(|(name, _)| name).collect())
+    let types = base
+        .iter()
+        .map(|(_, oid)| *oid)
+        .chain(extra.iter().map(|(_, _, oid)| *oid))
+        .collect();
+    (
+        sql,
+        extra.into_iter().map(|(name, _, _)| name).collect(),
+        types,
+    )
+}
+
+/// A stored `jsonb` column as the core reads it.
+fn document(row: &FetchedRow<'_>, col: usize, field: &str, function: &'static str) -> Value {
+    row.get::<RawJsonb>(col)
+        .expect("NOT NULL")
+        .parse(field)
+        .or_raise(function)
 }
 
 /// Builds the event of a row of the replay query.
-fn read_event(row: &pgrx::spi::SpiHeapTupleData<'_>, extra: &[&'static str]) -> Event {
-    let version = spi(row.get::<i64>(1)).expect("NOT NULL") as u64;
+fn read_event(row: &FetchedRow<'_>, extra: &[&'static str], function: &'static str) -> Event {
+    let version = row.get::<i64>(1).expect("NOT NULL") as u64;
     let mut envelope = Map::new();
+    envelope.insert("data".into(), document(row, 2, "data", function));
     envelope.insert(
         "schema_version".into(),
-        Value::from(spi(row.get::<i32>(2)).expect("NOT NULL")),
+        Value::from(row.get::<i32>(3).expect("NOT NULL")),
     );
-    let event_type = spi(row.get::<String>(3)).expect("NOT NULL");
-    envelope.insert("data".into(), spi(row.get::<JsonB>(4)).expect("NOT NULL").0);
+    let event_type = row.get::<String>(4).expect("NOT NULL");
     for (i, field) in extra.iter().enumerate() {
         let col = 5 + i;
         let value = match *field {
-            "metadata" => spi(row.get::<JsonB>(col)).expect("NOT NULL").0,
+            "metadata" => document(row, col, "metadata", function),
             "occurred_at" | "recorded_at" => {
-                spi(row.get::<TimestampWithTimeZone>(col)).map_or(Value::Null, |t| {
-                    Value::String(canonical_time_from_unix_micros(
-                        t.into_inner() + POSTGRES_EPOCH_MICROS,
-                    ))
-                })
+                row.get::<TimestampWithTimeZone>(col)
+                    .map_or(Value::Null, |t| {
+                        Value::String(canonical_time_from_unix_micros(
+                            t.into_inner() + POSTGRES_EPOCH_MICROS,
+                        ))
+                    })
             }
-            "event_id" => spi(row.get::<pgrx::Uuid>(col))
+            "event_id" => row
+                .get::<pgrx::Uuid>(col)
                 .map_or(Value::Null, |u| Value::String(u.to_string())),
-            "global_position" => spi(row.get::<i64>(col)).map_or(Value::Null, Value::from),
-            _ => spi(row.get::<String>(col)).map_or(Value::Null, Value::String),
+            "global_position" => row.get::<i64>(col).map_or(Value::Null, Value::from),
+            _ => row.get::<String>(col).map_or(Value::Null, Value::String),
         };
         envelope.insert((*field).to_string(), value);
     }
@@ -212,23 +259,26 @@ fn replay_to<'r>(
         || BTreeSet::from(["data".to_string()]),
         Reducer::envelope_fields,
     );
-    let (sql, extra) = replay_query(&needs);
+    let only_data = folder.reads_only_data();
+    let (sql, extra, types) = replay_query(only_data, &needs);
     let args: [DatumWithOid; 3] = [stream_id.into(), (start as i64).into(), to_version.into()];
     let mut cursor = client.open_cursor(sql.as_str(), &args);
-    loop {
-        let table = spi(cursor.fetch(BATCH));
-        if table.is_empty() {
-            break;
+    while fetch_each(&mut cursor, BATCH, &types, |row| {
+        if only_data {
+            let version = row.get::<i64>(1).expect("NOT NULL") as u64;
+            let data = document(row, 2, "data", function);
+            folder.step_data(version, data).or_raise(function);
+        } else {
+            folder
+                .step(read_event(row, &extra, function))
+                .or_raise(function);
         }
-        for row in table {
-            let event = read_event(&row, &extra);
-            folder.step(&event).or_raise(function);
-            visit(&folder);
-            if Some(folder.version()) == save_at {
-                to_save = Some((folder.version(), folder.state().clone()));
-            }
+        visit(&folder);
+        if Some(folder.version()) == save_at {
+            to_save = Some((folder.version(), folder.state().clone()));
         }
-    }
+    }) > 0
+    {}
     drop(cursor);
     if let Some((version, state)) = to_save {
         crate::privilege::as_owner(target.cache_owner, || {

@@ -26,3 +26,68 @@ pub fn xid8(value: u64) -> pgrx::datum::DatumWithOid<'static> {
     // SAFETY: an xid8 is a by-value 64-bit datum, as an int8 is.
     unsafe { pgrx::datum::DatumWithOid::new(value as i64, pgrx::pg_sys::XID8OID) }
 }
+
+/// A row of a fetched SPI tuple table, read in place: no per-row copies of
+/// its datums or type lookups (what pgrx's `SpiHeapTupleData` does, which
+/// costs more than the scan on a long fold).
+pub struct FetchedRow<'a> {
+    tuple: *mut pgrx::pg_sys::HeapTupleData,
+    tupdesc: pgrx::pg_sys::TupleDesc,
+    types: &'a [pgrx::pg_sys::Oid],
+}
+
+impl FetchedRow<'_> {
+    /// Column `ordinal` (1-based) as `T`, or None for NULL.
+    pub fn get<T: pgrx::FromDatum>(&self, ordinal: usize) -> Option<T> {
+        let attno = std::num::NonZeroUsize::new(ordinal).expect("ordinals are 1-based");
+        // SAFETY: the tuple and its descriptor belong to the tuple table the
+        // caller of `fetch_each` holds for the duration of the call.
+        unsafe {
+            let datum = pgrx::heap_getattr_raw(self.tuple, attno, self.tupdesc)?;
+            T::from_polymorphic_datum(datum, false, self.types[ordinal - 1])
+        }
+    }
+}
+
+/// Fetches up to `count` rows from `cursor` and calls `each` on every one;
+/// returns how many there were. Each column's type is checked once per
+/// fetch against `types` (a bug in Chronicle's SQL otherwise).
+pub fn fetch_each(
+    cursor: &mut pgrx::spi::SpiCursor<'_>,
+    count: i64,
+    types: &[pgrx::pg_sys::Oid],
+    mut each: impl FnMut(&FetchedRow<'_>),
+) -> usize {
+    use pgrx::pg_sys;
+    let table = spi(cursor.fetch(count));
+    let n = table.len();
+    if n == 0 {
+        return 0;
+    }
+    // SAFETY: `fetch` left the table it wraps in SPI_tuptable. pgrx's
+    // `SpiTupleTable` frees nothing (tables live until SPI_finish), so this
+    // function frees the table once its rows are read: a long fold holds
+    // one batch at a time, not the whole stream.
+    unsafe {
+        let raw = pg_sys::SPI_tuptable;
+        assert!(!raw.is_null() && (*raw).numvals as usize == n);
+        let tupdesc = (*raw).tupdesc;
+        let found: Vec<pg_sys::Oid> = (1..=(*tupdesc).natts)
+            .map(|i| pg_sys::SPI_gettypeid(tupdesc, i))
+            .collect();
+        assert!(
+            found.len() == types.len() && found.iter().zip(types).all(|(f, t)| f == t),
+            "fetched columns of types {found:?}, expected {types:?}"
+        );
+        for &tuple in std::slice::from_raw_parts((*raw).vals, n) {
+            each(&FetchedRow {
+                tuple,
+                tupdesc,
+                types,
+            });
+        }
+        let _ = table;
+        pg_sys::SPI_freetuptable(raw);
+    }
+    n
+}

@@ -103,4 +103,66 @@ mod tests {
             Some(1)
         );
     }
+
+    /// The binary `jsonb` reader (`jsonb_binary`) gives exactly what parsing
+    /// `jsonb_out`'s text gives, for every kind of value and thousands of
+    /// numerics of every weight and scale; the documents it leaves to the
+    /// text path are the ones it must (deeper than the core accepts).
+    #[pg_test]
+    fn binary_jsonb_reads_as_its_text_parses() {
+        use crate::raw_jsonb::RawJsonb;
+        let corpus = r#"
+            SELECT setseed(0.42);
+            CREATE TEMP TABLE corpus (doc jsonb, via_text boolean DEFAULT false);
+            INSERT INTO corpus (doc) VALUES
+              ('{}'), ('[]'), ('0'), ('-0'), ('0.000'), ('1.50'), ('-1.25'), ('1e-30'), ('1E+25'),
+              ('123456789012345678901234567890.000001'), ('0.00001'), ('-0.1'), ('9999'), ('10000'),
+              ('99999999'), ('100000000'), ('0.0001'), ('0.00010'), ('1e100'), ('-1e-100'),
+              ('"plain"'), ('""'), ('"esc \" \\ \n \t \u0001 é 中 😀"'), ('true'), ('false'), ('null'),
+              ('{"a": 1, "bb": [1, "x", null, true, false, {"c": {}}], "": 0.5, "é": [[[]]]}'),
+              ('[1, [2, [3, [4, [5]]]], {"k": [{"k": [{"k": 1.000}]}]}]');
+            -- every kind of numeric: many weights and scales, both signs
+            INSERT INTO corpus (doc)
+              SELECT to_jsonb(round(((random() - 0.5) * 10 ^ (i % 60 - 30))::numeric, i % 35))
+                FROM generate_series(1, 4000) i;
+            INSERT INTO corpus (doc)
+              SELECT to_jsonb((random() * 1e18)::bigint) FROM generate_series(1, 500);
+            -- objects and arrays long enough for the format's stored offsets (every 32 entries)
+            INSERT INTO corpus (doc)
+              SELECT jsonb_object_agg('key' || j, CASE WHEN j % 3 = 0 THEN to_jsonb(j * 1.5)
+                                                     WHEN j % 3 = 1 THEN to_jsonb(repeat('v', j))
+                                                     ELSE jsonb_build_array(j, 'x', j / 7.0) END)
+                FROM generate_series(1, 20) n, generate_series(1, n * 10) j GROUP BY n;
+            INSERT INTO corpus (doc)
+              SELECT jsonb_agg(CASE WHEN j % 2 = 0 THEN to_jsonb(j) ELSE to_jsonb('s' || j) END)
+                FROM generate_series(1, 10) n, generate_series(1, n * 25) j GROUP BY n;
+            -- a large document, stored compressed and out of line
+            INSERT INTO corpus (doc)
+              SELECT jsonb_object_agg(j::text, md5(j::text)) FROM generate_series(1, 5000) j;
+            -- deeper than the core accepts: left to the text path, which refuses it
+            INSERT INTO corpus (doc, via_text)
+              SELECT (repeat('[', 130) || repeat(']', 130))::jsonb, true;
+        "#;
+        Spi::run(corpus).unwrap();
+        Spi::connect(|client| {
+            let rows = client
+                .select("SELECT doc, via_text FROM corpus", None, &[])
+                .unwrap();
+            let mut checked = 0;
+            for row in rows {
+                let doc = row.get::<RawJsonb>(1).unwrap().unwrap();
+                let via_text = row.get::<bool>(2).unwrap().unwrap();
+                let text = doc.with_text(|t| (t.to_string(), chronicle_core::json::parse("d", t)));
+                match doc.read_binary() {
+                    Some(binary) => {
+                        assert!(!via_text, "read in binary: {}", text.0);
+                        assert_eq!(Some(binary), text.1.ok(), "{}", text.0);
+                    }
+                    None => assert!(via_text, "left to the text path: {}", text.0),
+                }
+                checked += 1;
+            }
+            assert!(checked > 4500, "{checked}");
+        });
+    }
 }

@@ -220,6 +220,14 @@ impl Event {
         &self.envelope["data"]
     }
 
+    /// The event's data, taken out of it.
+    pub fn into_data(self) -> Value {
+        match self.envelope {
+            Value::Object(mut envelope) => envelope.remove("data").unwrap_or(Value::Null),
+            _ => Value::Null,
+        }
+    }
+
     /// The whole envelope (what `from` pointers of a reducer read).
     pub fn envelope(&self) -> &Value {
         &self.envelope

@@ -89,10 +89,10 @@ impl Rules<'_> {
             let event = self.event(&events[v as usize - 1])?;
             if is_skipped(failures, v) {
                 let before = folder.state().clone();
-                let _ = folder.step(&event); // fails again; the state before it stays
+                let _ = folder.step(event); // fails again; the state before it stays
                 folder = self.folder(before, v);
             } else {
-                folder.step(&event)?;
+                folder.step(event)?;
             }
         }
         Ok(folder.into_state())
@@ -273,7 +273,7 @@ impl History {
                 ));
                 break;
             }
-            match folder.step(&event) {
+            match folder.step(event.clone()) {
                 Ok(()) => {}
                 Err(error @ Error::ReplayFailed { .. }) => {
                     // Marked and skipped: the state is the one before this

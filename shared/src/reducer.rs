@@ -265,7 +265,7 @@ impl Reducer {
             None => match self.unknown {
                 Unknown::Ignore => Ok(()),
                 Unknown::Merge => {
-                    merge_patch(state, event.data());
+                    merge_patch(state, event.data().clone());
                     Ok(())
                 }
                 Unknown::Error => Err(Error::ReplayFailed {
@@ -279,9 +279,9 @@ impl Reducer {
     }
 }
 
-/// The default reducer: RFC 7396 merge of the event's data into the state.
-pub fn apply_default(state: &mut Value, event: &Event) {
-    merge_patch(state, event.data());
+/// The default reducer: RFC 7396 merge of an event's data into the state.
+pub fn apply_default(state: &mut Value, data: Value) {
+    merge_patch(state, data);
 }
 
 impl Op {
@@ -445,7 +445,7 @@ impl Op {
                 if target.is_null() {
                     *target = Value::Object(Map::new());
                 }
-                merge_patch(target, &value.expect("validated"));
+                merge_patch(target, value.expect("validated"));
             }
             Kind::Remove => {
                 let (last, parent) = path.split_last().expect("validated non-empty");
@@ -596,10 +596,10 @@ fn get_mut<'a>(state: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
     })
 }
 
-/// RFC 7396 JSON merge patch.
-pub fn merge_patch(target: &mut Value, patch: &Value) {
+/// RFC 7396 JSON merge patch. The patch's values move into the target.
+pub fn merge_patch(target: &mut Value, patch: Value) {
     let Value::Object(patch) = patch else {
-        *target = patch.clone();
+        *target = patch;
         return;
     };
     if !target.is_object() {
@@ -608,9 +608,11 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     let map = target.as_object_mut().expect("made an object above");
     for (k, v) in patch {
         if v.is_null() {
-            map.remove(k);
+            map.remove(&k);
+        } else if let Some(member) = map.get_mut(&k) {
+            merge_patch(member, v);
         } else {
-            merge_patch(map.entry(k.clone()).or_insert(Value::Null), v);
+            merge_patch(map.entry(k).or_insert(Value::Null), v);
         }
     }
 }
@@ -778,10 +780,10 @@ mod tests {
     #[test]
     fn merge_patch_follows_rfc_7396() {
         let mut t = json!({"a": "b", "c": {"d": "e", "f": "g"}});
-        merge_patch(&mut t, &json!({"a": "z", "c": {"f": null}}));
+        merge_patch(&mut t, json!({"a": "z", "c": {"f": null}}));
         assert_eq!(t, json!({"a": "z", "c": {"d": "e"}}));
         let mut t = json!([1]);
-        merge_patch(&mut t, &json!({"a": 1}));
+        merge_patch(&mut t, json!({"a": 1}));
         assert_eq!(t, json!({"a": 1}));
     }
 }

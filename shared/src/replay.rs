@@ -120,39 +120,60 @@ impl<'r> Folder<'r> {
     }
 
     /// Applies the next event, which must have the next version.
-    pub fn step(&mut self, event: &Event) -> Result<()> {
+    pub fn step(&mut self, event: Event) -> Result<()> {
         let upcast = match self.upcasters {
-            Some(u) => upcast_event(u, event)?,
+            Some(u) => upcast_event(u, &event)?,
             None => None,
         };
-        let event = upcast.as_ref().unwrap_or(event);
-        if event.version() != self.version + 1 {
-            return Err(Error::invalid(
-                "events",
-                format!(
-                    "are not consecutive: version {} follows version {}",
-                    event.version(),
-                    self.version
-                ),
-                "Replay a stream's events in version order, without gaps.",
-            ));
-        }
-        self.version = event.version();
+        let event = upcast.unwrap_or(event);
+        self.advance(event.version())?;
         let Some(reducer) = self.reducer else {
-            apply_default(&mut self.state, event);
+            apply_default(&mut self.state, event.into_data());
             return Ok(());
         };
         match self.on_failure {
-            OnFailure::Stop => reducer.apply(&mut self.state, event),
+            OnFailure::Stop => reducer.apply(&mut self.state, &event),
             OnFailure::Skip => {
                 let mut next = self.state.clone();
-                match reducer.apply(&mut next, event) {
+                match reducer.apply(&mut next, &event) {
                     Ok(()) => self.state = next,
                     Err(e) => self.failures.push(e),
                 }
                 Ok(())
             }
         }
+    }
+
+    /// Whether a step reads nothing of an event but its data: the default
+    /// reducer with no upcasters. Then [`Folder::step_data`] does what
+    /// [`Folder::step`] does, without an envelope to build.
+    pub fn reads_only_data(&self) -> bool {
+        self.reducer.is_none() && self.upcasters.is_none_or(|u| u.is_empty())
+    }
+
+    /// [`Folder::step`] for an event given by its version and data; only
+    /// when [`Folder::reads_only_data`].
+    pub fn step_data(&mut self, version: u64, data: Value) -> Result<()> {
+        debug_assert!(self.reads_only_data());
+        self.advance(version)?;
+        apply_default(&mut self.state, data);
+        Ok(())
+    }
+
+    /// Moves to `version`, which must be the next one.
+    fn advance(&mut self, version: u64) -> Result<()> {
+        if version != self.version + 1 {
+            return Err(Error::invalid(
+                "events",
+                format!(
+                    "are not consecutive: version {} follows version {}",
+                    version, self.version
+                ),
+                "Replay a stream's events in version order, without gaps.",
+            ));
+        }
+        self.version = version;
+        Ok(())
     }
 
     pub fn state(&self) -> &Value {
@@ -193,7 +214,7 @@ where
         if until.excludes(&event)? {
             break;
         }
-        folder.step(&event)?;
+        folder.step(event)?;
     }
     Ok(folder)
 }

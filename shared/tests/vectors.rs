@@ -239,7 +239,7 @@ fn replay_vectors_hold_for_the_core() {
             assert_eq!(&canonical::to_string(folder.state()), initial, "{name}");
         }
         for (event, want) in events.iter().zip(case["states"].as_array().unwrap()) {
-            match (folder.step(event), want) {
+            match (folder.step(event.clone()), want) {
                 (Ok(()), Value::String(s)) => {
                     assert_eq!(
                         &canonical::to_string(folder.state()),

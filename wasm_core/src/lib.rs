@@ -77,7 +77,7 @@ pub fn replay(events: JsValue, reducer: JsValue, options: JsValue) -> JsResult<J
             if until.excludes(&event)? {
                 break;
             }
-            folder.step(&event)?;
+            folder.step(event)?;
         }
         if let Until::Version(v) = until {
             // A version the events never reached: an error, as in state_at.

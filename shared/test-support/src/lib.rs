@@ -108,7 +108,7 @@ pub fn straight_fold(
     let mut states = vec![folder.state().clone()];
     for e in events {
         folder
-            .step(e)
+            .step(e.clone())
             .expect("a skipping fold of consecutive events that upcast cleanly does not stop");
         states.push(folder.state().clone());
     }
