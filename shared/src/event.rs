@@ -128,9 +128,12 @@ impl Event {
                 "Pass events as chronicle.read_stream returns them.",
             ));
         }
-        for key in ["occurred_at", "recorded_at"] {
+        for (key, field) in [
+            ("occurred_at", "event.occurred_at"),
+            ("recorded_at", "event.recorded_at"),
+        ] {
             if let Some(Value::String(text)) = envelope.get(key) {
-                envelope[key] = Value::String(canonical_text(&format!("event.{key}"), text)?);
+                envelope[key] = Value::String(canonical_text(field, text)?);
             }
         }
         Ok(Event {

@@ -68,6 +68,15 @@ pub fn parse(field: &str, text: &str) -> Result<Value> {
     })
 }
 
+/// Bytes given as JSON text that are not UTF-8 (valid up to `valid_up_to`).
+pub fn not_utf8(field: &str, valid_up_to: usize) -> Error {
+    Error::invalid(
+        field,
+        format!("is not UTF-8 text (bytes from {valid_up_to} on)"),
+        "Pass JSON text as a string or as UTF-8 bytes.",
+    )
+}
+
 /// A value a client cannot write as JSON (a function, a cycle, a BigInt).
 pub fn unwritable(field: &str) -> Error {
     Error::invalid(

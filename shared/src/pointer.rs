@@ -60,7 +60,14 @@ pub fn slot<'a>(
             *here = Value::Object(Map::new());
         }
         here = match here {
-            Value::Object(map) => map.entry(token.clone()).or_insert(Value::Null),
+            // Look the member up before making a key for it: most steps
+            // write a member that exists.
+            Value::Object(map) => {
+                if !map.contains_key(token) {
+                    map.insert(token.clone(), Value::Null);
+                }
+                map.get_mut(token).expect("inserted above")
+            }
             Value::Array(items) => {
                 let index = token
                     .parse::<usize>()

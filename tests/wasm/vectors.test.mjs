@@ -88,6 +88,25 @@ replayCases.forEach((c, n) => {
   });
 });
 
+// JSON text may also come as UTF-8 bytes (a fetched body): the same events
+// fold to the same states; bytes that are not UTF-8 are refused by name.
+test('replay reads events given as UTF-8 bytes as it reads their text', () => {
+  let checked = 0;
+  replayCases.forEach((c, n) => {
+    if (c.error || !c.states.every((s) => typeof s === 'string')) return;
+    const reducer = c.reducer === null ? null : replay.text(`/cases/${n}/reducer`);
+    const events = replay.text(`/cases/${n}/events`);
+    const options = c.upcasters ? { upcasters: replay.text(`/cases/${n}/upcasters`) } : {};
+    const bytes = new TextEncoder().encode(events);
+    assert.equal(chronicle.replay(bytes, reducer, { ...options, format: 'json' }),
+      c.states.at(-1) ?? chronicle.replay(events, reducer, { ...options, format: 'json' }), c.name);
+    checked += 1;
+  });
+  assert.ok(checked >= 10, `${checked} cases`);
+  throwsCode(() => chronicle.replay(new Uint8Array([0x5b, 0xff, 0x5d]), null),
+    { sqlstate: '22023', field: 'events' }, 'bytes that are not UTF-8');
+});
+
 // The schema cases of the append vectors: validate() must accept and refuse
 // exactly what the database's append does, naming the same JSON path.
 test('append vectors: schema checks agree with validate()', () => {

@@ -21,10 +21,16 @@ pub fn optional_document(field: &str, value: &JsValue) -> Result<Option<Value>> 
     json::parse(field, &text_of(field, value)?).map(Some)
 }
 
-/// The JSON text of an argument.
+/// The JSON text of an argument: a string, UTF-8 bytes (a `Uint8Array`,
+/// e.g. a fetched body: copied in as they are, where a string is re-encoded
+/// character by character), or a value to serialise.
 fn text_of(field: &str, value: &JsValue) -> Result<String> {
     if let Some(text) = value.as_string() {
         return Ok(text);
+    }
+    if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
+        return String::from_utf8(bytes.to_vec())
+            .map_err(|e| json::not_utf8(field, e.utf8_error().valid_up_to()));
     }
     js_sys::JSON::stringify(value)
         .ok()
