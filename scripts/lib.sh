@@ -162,9 +162,9 @@ install_sql_scripts() {
 WASM_OUT="$ROOT/target/wasm"
 build_wasm() {
     log "building the WebAssembly module (wasm_core)"
-    (cd "$ROOT" && cargo build -q --profile wasm -p chronicle-wasm --target wasm32-unknown-unknown) \
+    (cd "$ROOT" && cargo build -q --release -p chronicle-wasm --target wasm32-unknown-unknown) \
         || die "wasm build failed"
-    local wasm="$ROOT/target/wasm32-unknown-unknown/wasm/chronicle_wasm.wasm"
+    local wasm="$ROOT/target/wasm32-unknown-unknown/release/chronicle_wasm.wasm"
     wasm-bindgen --target web --out-dir "$WASM_OUT/web" "$wasm"
     wasm-bindgen --target nodejs --out-dir "$WASM_OUT/node" "$wasm"
 }
