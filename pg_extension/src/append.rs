@@ -4,15 +4,15 @@
 //! validate, detect a retry, then take the stream's head and decide.
 //!
 //! Locking is per stream, on the stream's row in `chronicle.streams`: one
-//! statement locks the row, advances the head and inserts the events, and
-//! returns the head it found; the core then judges the append against that
-//! head, and a rejection raises an ERROR, which undoes the statement. So an
-//! append costs one statement (two with a caller-supplied event_id), appends
-//! to different streams never wait for each other, and appends to one stream
-//! queue on its row lock; under READ COMMITTED the waiter then sees the new
-//! head. Under REPEATABLE READ a stale snapshot makes the update fail with
-//! SQLSTATE 40001, which is what retry helpers expect. The unique
-//! (stream_id, version) index backs it all.
+//! statement locks the row, advances the head and returns the head it
+//! found, the next inserts the events after it; the core then judges the
+//! append against that head, and a rejection raises an ERROR, which undoes
+//! both. So an append costs two statements (three with a caller-supplied
+//! event_id), appends to different streams never wait for each other, and
+//! appends to one stream queue on its row lock; under READ COMMITTED the
+//! waiter then sees the new head. Under REPEATABLE READ a stale snapshot
+//! makes the update fail with SQLSTATE 40001, which is what retry helpers
+//! expect. The unique (stream_id, version) index backs it all.
 
 use std::cell::OnceCell;
 
@@ -32,7 +32,7 @@ use serde_json::{Map, Value};
 use crate::errors::{raise, OrRaise};
 use crate::guc;
 use crate::raw_jsonb::RawJsonb;
-use crate::spi::{prepare_kept, spi, xid8};
+use crate::spi::{each_row, prepare_kept, spi, xid8};
 
 /// The SQL pieces that differ between a database whose schema has tenants
 /// (0.2.0 on) and one still at 0.1.0: between installing a new library and
@@ -62,7 +62,7 @@ e.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant() AND",
     head_tenant: "s.tenant",
     column: ", tenant",
     new_head_value: ", chronicle.current_tenant()",
-    event_value: ", head.tenant",
+    event_value: ", $5",
 };
 
 static NO_TENANTS: Tenancy = Tenancy {
@@ -78,19 +78,19 @@ static NO_TENANTS: Tenancy = Tenancy {
 /// cast to the `uuid` columns of a schema not yet updated from 0.3.0 or
 /// before (where an id that is not a uuid fails the cast, as it did then).
 struct References {
-    /// The `$9, $10` of one event.
+    /// The `$11, $12` of one event.
     one: &'static str,
     /// Appended to each of a batch element's two ids.
     batch_cast: &'static str,
 }
 
 static TEXT_REFERENCES: References = References {
-    one: "$9, $10",
+    one: "$11, $12",
     batch_cast: "",
 };
 
 static UUID_REFERENCES: References = References {
-    one: "$9::pg_catalog.uuid, $10::pg_catalog.uuid",
+    one: "$11::pg_catalog.uuid, $12::pg_catalog.uuid",
     batch_cast: "::pg_catalog.uuid",
 };
 
@@ -136,27 +136,26 @@ fn lookup_batch_sql(t: &Tenancy) -> String {
     )
 }
 
-// Both writes take the stream's row lock first: the head is read by the same
-// statement that locks and advances it, and the events insert reads that
-// statement's RETURNING, so it runs after it.
+// A write is two statements: one takes the stream's head (locking its row)
+// and returns the head it found, the next inserts the events after it. (One
+// statement with data-modifying CTEs did the same; its executor start-up
+// alone cost more than the two statements' together.) The head statements
+// return the version before the write, the stream type, the events' feed
+// key and the tenant; the insert statements take them as $1 stream_id,
+// $2 stream_type, $3 the version before, $4 the feed key, $5 the tenant.
 //
-// An existing stream: advance the head by $3 and insert the events after the
-// old version. The statement returns the old head; the core then judges the
-// append against it, and a rejection raises an ERROR, which rolls the whole
-// statement back: nothing of a rejected append is ever visible.
-//
-// `key` is the parameter that holds the transaction's feed key
-// (`seal_bound::key`): the stream's events get it, raised to the key of the
-// stream's previous event.
-fn advance_head(t: &Tenancy, key: &str) -> String {
+// An existing stream: advance the head by $3 and raise its key to the
+// transaction's ($4, `seal_bound::key`): a stream's events never sort
+// before its previous ones. The core then judges the append against the
+// head it found, and a rejection raises an ERROR, which undoes the write:
+// nothing of a rejected append is ever visible.
+fn advance_head(t: &Tenancy) -> String {
     format!(
-        "WITH head AS (
-  UPDATE chronicle.streams s
-     SET version = s.version OPERATOR(pg_catalog.+) $3, last_event_at = pg_catalog.now(),
-         seal_key = GREATEST(s.seal_key, {key})
-   WHERE s.stream_id OPERATOR(pg_catalog.=) $1 {}
-  RETURNING s.version OPERATOR(pg_catalog.-) $3 AS before, s.stream_type, s.seal_key, {} AS tenant
-)",
+        "UPDATE chronicle.streams s
+    SET version = s.version OPERATOR(pg_catalog.+) $3, last_event_at = pg_catalog.now(),
+        seal_key = GREATEST(s.seal_key, $4)
+  WHERE s.stream_id OPERATOR(pg_catalog.=) $1 {}
+ RETURNING s.version OPERATOR(pg_catalog.-) $3, s.stream_type, s.seal_key, {}",
         t.own_stream, t.head_tenant
     )
 }
@@ -164,15 +163,13 @@ fn advance_head(t: &Tenancy, key: &str) -> String {
 // A new stream: create the head. If another transaction created it first
 // (ON CONFLICT), nothing is written and the caller retries as an existing
 // stream.
-fn create_head(t: &Tenancy, key: &str) -> String {
+fn create_head(t: &Tenancy) -> String {
     format!(
-        "WITH head AS (
-  INSERT INTO chronicle.streams AS s
-         (stream_id, stream_type, version, seal_key, first_event_at, last_event_at{})
-  VALUES ($1, $2, $3, {key}, pg_catalog.now(), pg_catalog.now(){})
-  ON CONFLICT (stream_id) DO NOTHING
-  RETURNING 0::pg_catalog.int8 AS before, s.stream_type, s.seal_key, {} AS tenant
-)",
+        "INSERT INTO chronicle.streams AS s
+        (stream_id, stream_type, version, seal_key, first_event_at, last_event_at{})
+ VALUES ($1, $2, $3, $4, pg_catalog.now(), pg_catalog.now(){})
+ ON CONFLICT (stream_id) DO NOTHING
+ RETURNING 0::pg_catalog.int8, s.stream_type, s.seal_key, {}",
         t.column, t.new_head_value, t.head_tenant
     )
 }
@@ -180,48 +177,36 @@ fn create_head(t: &Tenancy, key: &str) -> String {
 const EVENT_COLUMNS: &str = "seal_key, event_id, stream_id, stream_type, version, event_type, \
     schema_version, data, metadata, correlation_id, causation_id, actor, occurred_at";
 
-/// Parameters: $1 stream_id, $2 stream_type (new streams), $3 event count,
-/// $4 event_id, $5 event_type, $6 schema_version, $7 data, $8 metadata,
-/// $9 correlation_id, $10 causation_id, $11 actor, $12 occurred_at, $13 the
-/// transaction's feed key.
-fn write_one_sql(head: &str, t: &Tenancy, r: &References) -> String {
+/// Parameters after the head's five: $6 event_id, $7 event_type,
+/// $8 schema_version, $9 data, $10 metadata, $11 correlation_id,
+/// $12 causation_id, $13 actor, $14 occurred_at.
+fn insert_one_sql(t: &Tenancy, r: &References) -> String {
     format!(
-        "{head}, written AS (
-  INSERT INTO chronicle.event_log ({EVENT_COLUMNS}{})
-  SELECT head.seal_key, COALESCE($4, pg_catalog.gen_random_uuid()), $1, head.stream_type,
-         head.before OPERATOR(pg_catalog.+) 1, $5, $6, $7, COALESCE($8, '{{}}'::jsonb), {}, $11,
-         COALESCE($12, pg_catalog.now()){}
-    FROM head
-  RETURNING 1
-)
-SELECT head.before, head.stream_type FROM head",
+        "INSERT INTO chronicle.event_log ({EVENT_COLUMNS}{})
+ VALUES ($4, COALESCE($6, pg_catalog.gen_random_uuid()), $1, $2, $3 OPERATOR(pg_catalog.+) 1,
+         $7, $8, $9, COALESCE($10, '{{}}'::jsonb), {}, $13, COALESCE($14, pg_catalog.now()){})",
         t.column, r.one, t.event_value
     )
 }
 
-/// Parameters: $1 stream_id, $2 stream_type (new streams), $3 event count,
-/// $4 the events (a JSON array validated by the core, its references in
-/// their stored form), $5 the transaction's feed key.
-fn write_batch_sql(head: &str, t: &Tenancy, r: &References) -> String {
+/// Parameters after the head's five: $6 the events (a JSON array validated
+/// by the core, its references in their stored form).
+fn insert_batch_sql(t: &Tenancy, r: &References) -> String {
     let cast = r.batch_cast;
     format!(
-        "{head}, written AS (
-  INSERT INTO chronicle.event_log ({EVENT_COLUMNS}{})
-  SELECT head.seal_key, COALESCE((t.item OPERATOR(pg_catalog.->>) 'event_id')::uuid, pg_catalog.gen_random_uuid()),
-         $1, head.stream_type, head.before OPERATOR(pg_catalog.+) t.ord,
-         t.item OPERATOR(pg_catalog.->>) 'event_type',
-         COALESCE((t.item OPERATOR(pg_catalog.->>) 'schema_version')::int, 1),
-         t.item OPERATOR(pg_catalog.->) 'data',
-         COALESCE(NULLIF(t.item OPERATOR(pg_catalog.->) 'metadata', 'null'::jsonb), '{{}}'::jsonb),
-         (t.item OPERATOR(pg_catalog.->>) 'correlation_id'){cast},
-         (t.item OPERATOR(pg_catalog.->>) 'causation_id'){cast},
-         t.item OPERATOR(pg_catalog.->>) 'actor',
-         COALESCE((t.item OPERATOR(pg_catalog.->>) 'occurred_at')::timestamptz, pg_catalog.now()){}
-    FROM head, pg_catalog.jsonb_array_elements($4) WITH ORDINALITY AS t(item, ord)
-   ORDER BY t.ord  -- ids (and so the feed's order) follow the versions
-  RETURNING 1
-)
-SELECT head.before, head.stream_type FROM head",
+        "INSERT INTO chronicle.event_log ({EVENT_COLUMNS}{})
+ SELECT $4, COALESCE((t.item OPERATOR(pg_catalog.->>) 'event_id')::uuid, pg_catalog.gen_random_uuid()),
+        $1, $2, $3 OPERATOR(pg_catalog.+) t.ord,
+        t.item OPERATOR(pg_catalog.->>) 'event_type',
+        COALESCE((t.item OPERATOR(pg_catalog.->>) 'schema_version')::int, 1),
+        t.item OPERATOR(pg_catalog.->) 'data',
+        COALESCE(NULLIF(t.item OPERATOR(pg_catalog.->) 'metadata', 'null'::jsonb), '{{}}'::jsonb),
+        (t.item OPERATOR(pg_catalog.->>) 'correlation_id'){cast},
+        (t.item OPERATOR(pg_catalog.->>) 'causation_id'){cast},
+        t.item OPERATOR(pg_catalog.->>) 'actor',
+        COALESCE((t.item OPERATOR(pg_catalog.->>) 'occurred_at')::timestamptz, pg_catalog.now()){}
+   FROM pg_catalog.jsonb_array_elements($6) WITH ORDINALITY AS t(item, ord)
+  ORDER BY t.ord  -- ids (and so the feed's order) follow the versions",
         t.column, t.event_value
     )
 }
@@ -231,8 +216,9 @@ struct Plans {
     lookup_one: OwnedPreparedStatement,
     lookup_batch: OwnedPreparedStatement,
     /// Indexed by [`Target`]: advance an existing stream, create a new one.
-    write_one: [OwnedPreparedStatement; 2],
-    write_batch: [OwnedPreparedStatement; 2],
+    head: [OwnedPreparedStatement; 2],
+    insert_one: OwnedPreparedStatement,
+    insert_batch: OwnedPreparedStatement,
 }
 
 /// Which head a write expects: an existing stream or a new one.
@@ -265,10 +251,10 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
             // Mutating plans: SPI then takes a fresh snapshot per statement,
             // which the head read after the lock depends on.
             let prepare = |sql: &str, types: &[pg_sys::Oid]| prepare_kept(client, sql, types);
+            let head = [TEXTOID, TEXTOID, INT8OID, XID8OID];
+            // The head's five, then the event's nine or the batch.
+            let written = [TEXTOID, TEXTOID, INT8OID, XID8OID, TEXTOID];
             let one = [
-                TEXTOID,
-                TEXTOID,
-                INT8OID,
                 UUIDOID,
                 TEXTOID,
                 INT4OID,
@@ -278,16 +264,16 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
                 TEXTOID,
                 TEXTOID,
                 TIMESTAMPTZOID,
-                XID8OID,
             ];
-            let batch = [TEXTOID, TEXTOID, INT8OID, JSONBOID, XID8OID];
             Box::leak(Box::new(Plans {
                 lookup_one: prepare(&lookup_one_sql(t), &[UUIDOID, TEXTOID, JSONBOID]),
                 lookup_batch: prepare(&lookup_batch_sql(t), &[JSONBOID]),
-                write_one: [advance_head(t, "$13"), create_head(t, "$13")]
-                    .map(|h| prepare(&write_one_sql(&h, t, r), &one)),
-                write_batch: [advance_head(t, "$5"), create_head(t, "$5")]
-                    .map(|h| prepare(&write_batch_sql(&h, t, r), &batch)),
+                head: [advance_head(t), create_head(t)].map(|sql| prepare(&sql, &head)),
+                insert_one: prepare(&insert_one_sql(t, r), &[&written[..], &one].concat()),
+                insert_batch: prepare(
+                    &insert_batch_sql(t, r),
+                    &[&written[..], &[JSONBOID]].concat(),
+                ),
             }))
         })
     })
@@ -348,16 +334,59 @@ fn stored_event(row: &pgrx::spi::SpiHeapTupleData<'_>, first: usize) -> StoredEv
     }
 }
 
-/// Reads the `(before, stream_type)` row a write returns.
-fn returned_head(table: pgrx::spi::SpiTupleTable<'_>) -> Option<Head> {
-    if table.is_empty() {
-        return None;
+/// The head a write took, and what its events are written with.
+struct Taken {
+    head: Head,
+    /// The events' feed key (an `xid8`).
+    seal_key: u64,
+    tenant: String,
+}
+
+impl Taken {
+    /// The insert statements' first five arguments.
+    fn arguments<'a>(&'a self, stream_id: &'a str) -> [DatumWithOid<'a>; 5] {
+        [
+            stream_id.into(),
+            self.head.stream_type.as_str().into(),
+            (self.head.version as i64).into(),
+            xid8(self.seal_key),
+            self.tenant.as_str().into(),
+        ]
     }
-    let (before, stream_type) = spi(table.first().get_two::<i64, String>());
-    Some(Head {
-        version: before.expect("NOT NULL") as u64,
-        stream_type: stream_type.expect("NOT NULL"),
-    })
+}
+
+/// Takes the head of an existing stream or creates a new one (`target`) for
+/// `count` events; None when the target was wrong (no such stream, or a
+/// stream created meanwhile by someone else).
+fn take_head(
+    client: &mut SpiClient<'_>,
+    plans: &Plans,
+    target: Target,
+    stream_id: &str,
+    new_type: &str,
+    count: usize,
+    key: u64,
+) -> Option<Taken> {
+    use pg_sys::{INT8OID, TEXTOID, XID8OID};
+    let args: [DatumWithOid; 4] = [
+        stream_id.into(),
+        new_type.into(),
+        (count as i64).into(),
+        xid8(key),
+    ];
+    let table = spi(client.update(&plans.head[target as usize], None, &args));
+    let mut taken = None;
+    each_row(table, &[INT8OID, TEXTOID, XID8OID, TEXTOID], |row| {
+        taken = Some(Taken {
+            head: Head {
+                version: row.get::<i64>(1).expect("NOT NULL") as u64,
+                stream_type: row.get::<String>(2).expect("NOT NULL"),
+            },
+            seal_key: row.get::<i64>(3).expect("NOT NULL") as u64,
+            tenant: row.get::<String>(4).expect("NOT NULL"),
+        });
+    });
+    taken
 }
 
 /// Appends one event to a stream and returns the stream's new version.
@@ -484,10 +513,8 @@ pub(crate) fn append(a: OneEvent<'_>, function: &'static str) -> i64 {
         // Registers the transaction as an appender before anything is written.
         let key = crate::seal_bound::key();
         let write = |target: Target, new_type: &str| {
-            let args: [DatumWithOid; 13] = [
-                stream_id.as_str().into(),
-                new_type.into(),
-                1i64.into(),
+            let taken = take_head(client, plans, target, &stream_id, new_type, 1, key)?;
+            let event: [DatumWithOid; 9] = [
                 a.event_id.into(),
                 event_type.into(),
                 a.schema_version.unwrap_or(1).into(),
@@ -497,13 +524,14 @@ pub(crate) fn append(a: OneEvent<'_>, function: &'static str) -> i64 {
                 causation_id.as_deref().into(),
                 a.actor.into(),
                 a.occurred_at.into(),
-                xid8(key),
             ];
-            returned_head(spi(client.update(
-                &plans.write_one[target as usize],
-                None,
-                &args,
-            )))
+            let args: Vec<DatumWithOid> = taken
+                .arguments(&stream_id)
+                .into_iter()
+                .chain(event)
+                .collect();
+            spi(client.update(&plans.insert_one, None, &args));
+            Some(taken.head)
         };
         write_and_decide(&stream_id, expected, a.stream_type, 1, write, function)
     })
@@ -588,22 +616,18 @@ pub(crate) fn append_batch(
         // Registers the transaction as an appender before anything is written.
         let key = crate::seal_bound::key();
         let write = |target: Target, new_type: &str| {
+            let taken = take_head(client, plans, target, &stream_id, new_type, count, key)?;
             let events: DatumWithOid = match &rewritten {
                 Some(stored) => JsonB(stored.0.clone()).into(),
                 None => events_raw.into(),
             };
-            let args: [DatumWithOid; 5] = [
-                stream_id.as_str().into(),
-                new_type.into(),
-                (count as i64).into(),
-                events,
-                xid8(key),
-            ];
-            returned_head(spi(client.update(
-                &plans.write_batch[target as usize],
-                None,
-                &args,
-            )))
+            let args: Vec<DatumWithOid> = taken
+                .arguments(&stream_id)
+                .into_iter()
+                .chain([events])
+                .collect();
+            spi(client.update(&plans.insert_batch, None, &args));
+            Some(taken.head)
         };
         write_and_decide(&stream_id, expected, stream_type, count, write, FN)
     })

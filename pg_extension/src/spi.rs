@@ -56,15 +56,25 @@ pub fn fetch_each(
     cursor: &mut pgrx::spi::SpiCursor<'_>,
     count: i64,
     types: &[pgrx::pg_sys::Oid],
+    each: impl FnMut(&FetchedRow<'_>),
+) -> usize {
+    each_row(spi(cursor.fetch(count)), types, each)
+}
+
+/// Calls `each` on every row of `table`, the result of the statement SPI ran
+/// last, then frees it; returns how many rows there were. The types of its
+/// columns are checked against `types`.
+pub fn each_row(
+    table: pgrx::spi::SpiTupleTable<'_>,
+    types: &[pgrx::pg_sys::Oid],
     mut each: impl FnMut(&FetchedRow<'_>),
 ) -> usize {
     use pgrx::pg_sys;
-    let table = spi(cursor.fetch(count));
     let n = table.len();
     if n == 0 {
         return 0;
     }
-    // SAFETY: `fetch` left the table it wraps in SPI_tuptable. pgrx's
+    // SAFETY: SPI left the table `table` wraps in SPI_tuptable. pgrx's
     // `SpiTupleTable` frees nothing (tables live until SPI_finish), so this
     // function frees the table once its rows are read: a long fold holds
     // one batch at a time, not the whole stream.
