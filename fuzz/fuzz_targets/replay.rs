@@ -38,7 +38,7 @@ fn fold_takes(
     };
     let mut folder =
         Folder::new(reducer, Some((json!({}), head)), OnFailure::Skip).with_upcasters(upcasters);
-    folder.step(&event).is_ok()
+    folder.step(event).is_ok()
 }
 
 fuzz_target!(|data: &[u8]| {
