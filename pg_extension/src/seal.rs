@@ -27,7 +27,11 @@
 //!
 //! Positions are stored in chunks (`chronicle.feed`: one row per up to 128
 //! events, the events' keys in order), so a seal writes two index entries
-//! per chunk rather than per event.
+//! per chunk rather than per event. A seal reads the events to seal with one
+//! range scan of the event log's key, rows read in place (`spi::fetch_each`),
+//! and builds the chunks and the notifications in Rust (`seal_events`); one
+//! SQL statement with CTEs that materialised and sorted every row cost
+//! nearly twice as much per event.
 //!
 //! The horizon is a transaction id of one cluster. After pg_dump/pg_restore
 //! (the state table then holds two rows, or another cluster's) the first seal
@@ -49,7 +53,7 @@ use pgrx::{direct_function_call_as_datum, pg_sys, IntoDatum};
 use crate::errors::OrRaise;
 use crate::guc;
 use crate::seal_bound::{self, SealTo};
-use crate::spi::{prepare_kept, spi, xid8};
+use crate::spi::{each_row, fetch_each, prepare_kept, spi, xid8};
 
 /// Advisory lock keys (per database): one sealer at a time ...
 pub const SEAL_LOCK: i64 = 0x6368_726f_6e69_0001;
@@ -59,81 +63,248 @@ pub const SEALER_PRESENCE: i64 = 0x6368_726f_6e69_0002;
 /// Most events one seal hands out (one transaction).
 pub const SEAL_BATCH: i64 = 10_000;
 
-/// Seals every committed event with a key below the bound `$3` (NULL: the
-/// oldest running transaction, for a schema without the feed floor), at
-/// most `$1` of them, in order, in chunks of 128; with `$2`, sends one
-/// notification per stream sealed (`notify = sealed`). Returns how many it
-/// sealed, how many notifications it sent, and whether a committed event
-/// still waits at or above the bound. The caller runs it in a READ
-/// COMMITTED transaction that may write, holding the seal lock.
-const SEAL: &str = "\
-WITH state AS (
-  SELECT horizon, after_id, era, first_id, position,
-         coalesce($3, pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())) AS bound
-    FROM chronicle.feed_state
-), todo AS (
-  SELECT e.seal_key, e.id, e.stream_type, e.stream_id, e.version
-    FROM chronicle.event_log e
-   WHERE (e.seal_key, e.id) OPERATOR(pg_catalog.>) ((SELECT horizon FROM state), (SELECT after_id FROM state))
-     AND e.seal_key OPERATOR(pg_catalog.<) (SELECT bound FROM state)
-     AND e.id OPERATOR(pg_catalog.>=) (SELECT first_id FROM state)
-   ORDER BY e.seal_key, e.id
-   LIMIT $1
-), restoring AS (
-  -- pg_restore loads the rows before it sets the sequence: an event with an
-  -- id the sequence has not handed out yet means a restore is under way, and
-  -- the feed's own rows may not be loaded yet. Seal nothing then.
-  SELECT EXISTS (SELECT FROM todo WHERE id OPERATOR(pg_catalog.>)
-                   (SELECT last_value FROM chronicle.event_log_id_seq)) AS yes
-), numbered AS (
-  SELECT t.*, pg_catalog.row_number() OVER (ORDER BY t.seal_key, t.id) AS rn
-    FROM todo t WHERE NOT (SELECT yes FROM restoring)
-), chunks AS (
-  INSERT INTO chronicle.feed (first_position, era, first_key, first_id, keys, ids)
-  SELECT (SELECT position FROM state) OPERATOR(pg_catalog.+) g.first, (SELECT era FROM state),
-         g.keys[1], g.ids[1], g.keys, g.ids
-    FROM (SELECT pg_catalog.min(rn) AS first,
-                 pg_catalog.array_agg(seal_key ORDER BY rn) AS keys,
-                 pg_catalog.array_agg(id ORDER BY rn) AS ids
-            FROM numbered
-           GROUP BY (rn OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 128) g
-  RETURNING 1
-), summary AS (
-  SELECT pg_catalog.count(*) AS n FROM numbered
-), last_sealed AS (
-  SELECT seal_key, id FROM numbered ORDER BY rn DESC LIMIT 1
-), saved AS (
-  UPDATE chronicle.feed_state
-     SET position = position OPERATOR(pg_catalog.+) summary.n, sealed_at = pg_catalog.now(),
-         horizon = CASE WHEN summary.n OPERATOR(pg_catalog.<) $1
-                        THEN GREATEST(horizon, (SELECT bound FROM state))
-                        ELSE (SELECT seal_key FROM last_sealed) END,
-         after_id = CASE WHEN summary.n OPERATOR(pg_catalog.<) $1
-                         THEN 0 ELSE (SELECT id FROM last_sealed) END
-    FROM summary
-   WHERE summary.n OPERATOR(pg_catalog.>) 0
-  RETURNING 1
-), notes AS (
-  -- (concatenation: json_build_object costs three times as much per row)
-  SELECT pg_catalog.pg_notify('chronicle',
-           '{\"stream_type\":' OPERATOR(pg_catalog.||) pg_catalog.to_json(g.stream_type)::text
-           OPERATOR(pg_catalog.||) ',\"stream_id\":' OPERATOR(pg_catalog.||) pg_catalog.to_json(g.stream_id)::text
-           OPERATOR(pg_catalog.||) ',\"version\":' OPERATOR(pg_catalog.||) g.version::text
-           OPERATOR(pg_catalog.||) ',\"position\":' OPERATOR(pg_catalog.||) g.position::text
-           OPERATOR(pg_catalog.||) '}')
-    FROM (SELECT stream_type, stream_id, pg_catalog.max(version) AS version,
-                 (SELECT position FROM state) OPERATOR(pg_catalog.+) pg_catalog.max(rn) AS position
-            FROM numbered WHERE $2 GROUP BY stream_type, stream_id
-           ORDER BY pg_catalog.max(rn)) g
-)
-SELECT summary.n, (SELECT pg_catalog.count(*) FROM notes),
-       -- (the first in key order: a bare EXISTS is planned as a scan of the whole log)
-       EXISTS (SELECT FROM (SELECT FROM chronicle.event_log e
-                WHERE (e.seal_key, e.id) OPERATOR(pg_catalog.>) ((SELECT horizon FROM state), (SELECT after_id FROM state))
-                  AND e.seal_key OPERATOR(pg_catalog.>=) (SELECT bound FROM state)
-                  AND e.id OPERATOR(pg_catalog.>=) (SELECT first_id FROM state)
-                ORDER BY e.seal_key, e.id LIMIT 1) AS first)
-  FROM summary";
+/// The sealer's state and the bound of this seal (`$1`; NULL: the oldest
+/// running transaction, for a schema without the feed floor).
+const STATE_ROW: &str = "\
+SELECT horizon, after_id, era, first_id, position,
+       coalesce($1, pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()))
+  FROM chronicle.feed_state";
+
+/// The events a seal hands positions to, in order: committed, after the
+/// horizon ($1, $2), below the bound ($3), of the current era (id from $4
+/// on), at most $5. The stream columns are for the notifications.
+const TODO: &str = "\
+SELECT e.seal_key, e.id, e.stream_type, e.stream_id, e.version
+  FROM chronicle.event_log e
+ WHERE (e.seal_key, e.id) OPERATOR(pg_catalog.>) ($1, $2)
+   AND e.seal_key OPERATOR(pg_catalog.<) $3 AND e.id OPERATOR(pg_catalog.>=) $4
+ ORDER BY e.seal_key, e.id
+ LIMIT $5";
+
+/// The last event id handed out. pg_restore loads the rows before it sets
+/// the sequence: an event with an id the sequence has not handed out yet
+/// means a restore is under way, and the feed's own rows may not be loaded
+/// yet. A seal then seals nothing. (Read after the events: an id handed out
+/// meanwhile is then not mistaken for a restore.)
+const LAST_ID: &str = "SELECT last_value FROM chronicle.event_log_id_seq";
+
+/// One chunk of positions: its first position, era, the first event's key
+/// and id, and every event's key and id in order (at most 128).
+const CHUNK: &str = "\
+INSERT INTO chronicle.feed (first_position, era, first_key, first_id, keys, ids)
+VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// After a seal of $1 events: the new horizon ($2, $3).
+const SAVE: &str = "\
+UPDATE chronicle.feed_state
+   SET position = position OPERATOR(pg_catalog.+) $1, sealed_at = pg_catalog.now(),
+       horizon = $2, after_id = $3";
+
+/// The notifications of a seal (`notify = sealed`), in order: one per
+/// stream, with its last version and position.
+const NOTES: &str = "\
+SELECT pg_catalog.count(pg_catalog.pg_notify('chronicle', u.payload))
+  FROM pg_catalog.unnest($1::pg_catalog.text[]) WITH ORDINALITY AS u(payload, n)";
+
+/// Whether a committed event waits at or above the bound (the first in key
+/// order: a bare EXISTS is planned as a scan of the whole log).
+const LEFT: &str = "\
+SELECT EXISTS (SELECT FROM (SELECT FROM chronicle.event_log e
+                WHERE (e.seal_key, e.id) OPERATOR(pg_catalog.>) ($1, $2)
+                  AND e.seal_key OPERATOR(pg_catalog.>=) $3
+                  AND e.id OPERATOR(pg_catalog.>=) $4
+                ORDER BY e.seal_key, e.id LIMIT 1) AS first)";
+
+/// Events per chunk of `chronicle.feed`.
+const CHUNK_EVENTS: usize = 128;
+
+/// A transaction id (`xid8`) as an array element.
+#[derive(Clone, Copy)]
+struct Xid8(u64);
+
+impl IntoDatum for Xid8 {
+    fn into_datum(self) -> Option<pg_sys::Datum> {
+        Some(pg_sys::Datum::from(self.0 as i64))
+    }
+
+    fn type_oid() -> pg_sys::Oid {
+        pg_sys::XID8OID
+    }
+}
+
+/// The sealer's state row.
+struct State {
+    horizon: u64,
+    after_id: i64,
+    era: i32,
+    first_id: i64,
+    position: i64,
+    bound: u64,
+}
+
+/// A stream's notification: its type, id, last version and the index (in
+/// this seal, from 1) of its last event.
+struct Note {
+    stream_type: String,
+    stream_id: String,
+    version: i64,
+    last: i64,
+}
+
+/// Seals every committed event with a key below `bound` (None: the oldest
+/// running transaction, for a schema without the feed floor), at most `max`
+/// of them, in order, in chunks of 128; with `notify`, sends one
+/// notification per stream sealed. Returns how many it sealed and whether a
+/// committed event still waits at or above the bound. The caller holds the
+/// seal lock, in a READ COMMITTED transaction that may write; nothing is
+/// written (and no transaction id taken) when there is nothing to seal.
+fn seal_events(
+    client: &mut SpiClient<'_>,
+    max: i64,
+    notify: bool,
+    bound: Option<u64>,
+) -> (i64, bool) {
+    use pg_sys::{INT4OID, INT8OID, TEXTOID, XID8OID};
+    let plans = plans(client);
+    let bound_arg = bound.map_or(DatumWithOid::null_oid(XID8OID), xid8);
+    let mut state = None;
+    let table = spi(client.select(&plans.state_row, None, &[bound_arg]));
+    each_row(
+        table,
+        &[XID8OID, INT8OID, INT4OID, INT8OID, INT8OID, XID8OID],
+        |row| {
+            state = Some(State {
+                horizon: row.get::<i64>(1).expect("NOT NULL") as u64,
+                after_id: row.get::<i64>(2).expect("NOT NULL"),
+                era: row.get::<i32>(3).expect("NOT NULL"),
+                first_id: row.get::<i64>(4).expect("NOT NULL"),
+                position: row.get::<i64>(5).expect("NOT NULL"),
+                bound: row.get::<i64>(6).expect("a bound") as u64,
+            })
+        },
+    );
+    let state = state.expect("chronicle.feed_state has its row");
+    let range = |state: &State| -> [DatumWithOid<'static>; 4] {
+        [
+            xid8(state.horizon),
+            state.after_id.into(),
+            xid8(state.bound),
+            state.first_id.into(),
+        ]
+    };
+
+    // The events, in order; the notifications' streams, by first sighting.
+    let mut keys: Vec<Xid8> = Vec::new();
+    let mut ids: Vec<i64> = Vec::new();
+    let mut notes: Vec<Note> = Vec::new();
+    let mut note_of: std::collections::HashMap<(String, String), usize> =
+        std::collections::HashMap::new();
+    let [horizon, after_id, below, first_id] = range(&state);
+    let mut cursor = client.open_cursor(
+        &plans.todo,
+        &[horizon, after_id, below, first_id, max.into()],
+    );
+    while fetch_each(
+        &mut cursor,
+        1000,
+        &[XID8OID, INT8OID, TEXTOID, TEXTOID, INT8OID],
+        |row| {
+            keys.push(Xid8(row.get::<i64>(1).expect("NOT NULL") as u64));
+            ids.push(row.get::<i64>(2).expect("NOT NULL"));
+            if notify {
+                let at = ids.len() as i64;
+                let stream_type = row.get::<String>(3).expect("NOT NULL");
+                let stream_id = row.get::<String>(4).expect("NOT NULL");
+                let version = row.get::<i64>(5).expect("NOT NULL");
+                match note_of.entry((stream_type, stream_id)) {
+                    std::collections::hash_map::Entry::Occupied(o) => {
+                        let note = &mut notes[*o.get()];
+                        note.version = note.version.max(version);
+                        note.last = at;
+                    }
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        let (stream_type, stream_id) = v.key().clone();
+                        v.insert(notes.len());
+                        notes.push(Note {
+                            stream_type,
+                            stream_id,
+                            version,
+                            last: at,
+                        });
+                    }
+                }
+            }
+        },
+    ) > 0
+    {}
+    drop(cursor);
+
+    let restoring = match ids.iter().max() {
+        Some(&max_id) => {
+            let last = spi(client.select(&plans.last_id, None, &[]));
+            let mut last_id = 0;
+            each_row(last, &[INT8OID], |row| {
+                last_id = row.get::<i64>(1).expect("NOT NULL")
+            });
+            max_id > last_id
+        }
+        None => false,
+    };
+    let n = if restoring { 0 } else { ids.len() };
+    if n > 0 {
+        for (c, (chunk_keys, chunk_ids)) in keys
+            .chunks(CHUNK_EVENTS)
+            .zip(ids.chunks(CHUNK_EVENTS))
+            .enumerate()
+        {
+            let first_position = state.position + (c * CHUNK_EVENTS) as i64 + 1;
+            spi(client.update(
+                &plans.chunk,
+                None,
+                &[
+                    first_position.into(),
+                    state.era.into(),
+                    xid8(chunk_keys[0].0),
+                    chunk_ids[0].into(),
+                    chunk_keys.to_vec().into(),
+                    chunk_ids.to_vec().into(),
+                ],
+            ));
+        }
+        let (horizon, after_id) = if (n as i64) < max {
+            (state.horizon.max(state.bound), 0)
+        } else {
+            (keys[n - 1].0, ids[n - 1])
+        };
+        spi(client.update(
+            &plans.save,
+            None,
+            &[(n as i64).into(), xid8(horizon), after_id.into()],
+        ));
+        if notify {
+            notes.sort_by_key(|note| note.last);
+            let payloads: Vec<String> = notes
+                .iter()
+                .map(|note| {
+                    format!(
+                        "{{\"stream_type\":{},\"stream_id\":{},\"version\":{},\"position\":{}}}",
+                        serde_json::Value::from(note.stream_type.as_str()),
+                        serde_json::Value::from(note.stream_id.as_str()),
+                        note.version,
+                        state.position + note.last
+                    )
+                })
+                .collect();
+            spi(client.update(&plans.notes, None, &[payloads.into()]));
+        }
+    }
+    let left = spi(client.select(&plans.left, None, &range(&state)));
+    let mut waits = false;
+    each_row(left, &[pg_sys::BOOLOID], |row| {
+        waits = row.get::<bool>(1).unwrap_or(false)
+    });
+    (n as i64, waits)
+}
 
 /// Re-basing in a new cluster: with appends blocked, every stored event is
 /// final. Those the dump held without a position are sealed in an era of
@@ -257,10 +428,10 @@ pub struct Sealed {
 /// the extension is being dropped, or if `wait` is false and another seal
 /// runs) and what the rest waits for.
 ///
-/// Its statements run with pgrx's `select`, also those that write: `update`
-/// assigns a transaction id up front, and an idle sealer would then burn one
-/// id and flush one commit record per round. A seal that writes gets its id
-/// from its first write.
+/// Its reads run with pgrx's `select` and its writes, only when there is
+/// something to seal, with `update`: `update` assigns a transaction id up
+/// front, and an idle sealer would otherwise burn one id and flush one
+/// commit record per round.
 pub fn seal_now(client: &mut SpiClient<'_>, max: i64, wait: bool) -> Sealed {
     if !lock_extension() {
         return Sealed::default();
@@ -281,11 +452,7 @@ pub fn seal_now(client: &mut SpiClient<'_>, max: i64, wait: bool) -> Sealed {
         SealTo::OldestRunning => (None, None),
     };
     let notify = guc::notify() == guc::Notify::Sealed;
-    let bound = bound.map_or(DatumWithOid::null_oid(pg_sys::XID8OID), xid8);
-    let result = spi(client.select(seal_plan(client), None, &[max.into(), notify.into(), bound]));
-    let row = result.first();
-    let count = spi(row.get::<i64>(1)).unwrap_or(0);
-    let left = spi(row.get::<bool>(3)).unwrap_or(false);
+    let (count, left) = seal_events(client, max, notify, bound);
     Sealed {
         count,
         waiting_for: holder.filter(|_| left),
@@ -307,30 +474,49 @@ pub fn seal_here(max: i64, wait: bool) -> i64 {
 }
 
 struct Plans {
-    seal: OwnedPreparedStatement,
     state: OwnedPreparedStatement,
+    state_row: OwnedPreparedStatement,
+    todo: OwnedPreparedStatement,
+    last_id: OwnedPreparedStatement,
+    chunk: OwnedPreparedStatement,
+    save: OwnedPreparedStatement,
+    notes: OwnedPreparedStatement,
+    left: OwnedPreparedStatement,
 }
 
 thread_local! {
     static PLANS: OnceCell<&'static Plans> = const { OnceCell::new() };
 }
 
-/// The sealer's statements, planned once per process (planning the seal
-/// costs more than sealing a few events).
+/// The sealer's statements, planned once per process.
 fn plans(client: &SpiClient<'_>) -> &'static Plans {
+    use pg_sys::{INT4OID, INT8ARRAYOID, INT8OID, TEXTARRAYOID, XID8ARRAYOID, XID8OID};
     PLANS.with(|cell| {
         *cell.get_or_init(|| {
             let prepare = |sql: &str, types: &[pg_sys::Oid]| prepare_kept(client, sql, types);
+            let range = [XID8OID, INT8OID, XID8OID, INT8OID];
             Box::leak(Box::new(Plans {
-                seal: prepare(SEAL, &[pg_sys::INT8OID, pg_sys::BOOLOID, pg_sys::XID8OID]),
-                state: prepare(STATE, &[pg_sys::INT8OID]),
+                state: prepare(STATE, &[INT8OID]),
+                state_row: prepare(STATE_ROW, &[XID8OID]),
+                todo: prepare(TODO, &[&range[..], &[INT8OID]].concat()),
+                last_id: prepare(LAST_ID, &[]),
+                chunk: prepare(
+                    CHUNK,
+                    &[
+                        INT8OID,
+                        INT4OID,
+                        XID8OID,
+                        INT8OID,
+                        XID8ARRAYOID,
+                        INT8ARRAYOID,
+                    ],
+                ),
+                save: prepare(SAVE, &[INT8OID, XID8OID, INT8OID]),
+                notes: prepare(NOTES, &[TEXTARRAYOID]),
+                left: prepare(LEFT, &range),
             }))
         })
     })
-}
-
-fn seal_plan(client: &SpiClient<'_>) -> &'static OwnedPreparedStatement {
-    &plans(client).seal
 }
 
 fn state_plan(client: &SpiClient<'_>) -> &'static OwnedPreparedStatement {
