@@ -53,7 +53,7 @@ use pgrx::{direct_function_call_as_datum, pg_sys, IntoDatum};
 use crate::errors::OrRaise;
 use crate::guc;
 use crate::seal_bound::{self, SealTo};
-use crate::spi::{each_row, fetch_each, prepare_kept, spi, xid8};
+use crate::spi::{each_row, fetch_each, prepare_kept, spi, xid8, Xid8};
 
 /// Advisory lock keys (per database): one sealer at a time ...
 pub const SEAL_LOCK: i64 = 0x6368_726f_6e69_0001;
@@ -117,20 +117,6 @@ SELECT EXISTS (SELECT FROM (SELECT FROM chronicle.event_log e
 
 /// Events per chunk of `chronicle.feed`.
 const CHUNK_EVENTS: usize = 128;
-
-/// A transaction id (`xid8`) as an array element.
-#[derive(Clone, Copy)]
-struct Xid8(u64);
-
-impl IntoDatum for Xid8 {
-    fn into_datum(self) -> Option<pg_sys::Datum> {
-        Some(pg_sys::Datum::from(self.0 as i64))
-    }
-
-    fn type_oid() -> pg_sys::Oid {
-        pg_sys::XID8OID
-    }
-}
 
 /// The sealer's state row.
 struct State {

@@ -21,10 +21,23 @@ pub fn prepare_kept(
         .keep()
 }
 
+/// A transaction id (`xid8`): a by-value 64-bit datum, as an int8 is.
+#[derive(Clone, Copy)]
+pub struct Xid8(pub u64);
+
+impl pgrx::IntoDatum for Xid8 {
+    fn into_datum(self) -> Option<pgrx::pg_sys::Datum> {
+        Some(pgrx::pg_sys::Datum::from(self.0 as i64))
+    }
+
+    fn type_oid() -> pgrx::pg_sys::Oid {
+        pgrx::pg_sys::XID8OID
+    }
+}
+
 /// A transaction id (`xid8`) as a statement argument.
 pub fn xid8(value: u64) -> pgrx::datum::DatumWithOid<'static> {
-    // SAFETY: an xid8 is a by-value 64-bit datum, as an int8 is.
-    unsafe { pgrx::datum::DatumWithOid::new(value as i64, pgrx::pg_sys::XID8OID) }
+    Xid8(value).into()
 }
 
 /// A row of a fetched SPI tuple table, read in place: no per-row copies of
