@@ -273,7 +273,18 @@ impl History {
                 ));
                 break;
             }
-            match folder.step(event.clone()) {
+            // What is kept of the event once the step has taken it.
+            let event_type = event.event_type().to_string();
+            let recorded_at = event.recorded_at().map(Into::into);
+            let invalid = check_event(
+                schemas.get(&event_type),
+                &event_type,
+                event.schema_version(),
+                "",
+                event.data(),
+            )
+            .err();
+            match folder.step(event) {
                 Ok(()) => {}
                 Err(error @ Error::ReplayFailed { .. }) => {
                     // Marked and skipped: the state is the one before this
@@ -309,30 +320,22 @@ impl History {
                     break;
                 }
             }
-            if let Err(error) = check_event(
-                schemas.get(event.event_type()),
-                event.event_type(),
-                event.schema_version(),
-                "",
-                event.data(),
-            ) {
+            if let Some(error) = invalid {
                 failures.push(Failure {
                     version,
                     kind: "validation",
                     error,
                 });
             }
-            let type_id = *type_ids
-                .entry(event.event_type().to_string())
-                .or_insert_with(|| {
-                    types.push((event.event_type().to_string(), 0));
-                    types.len() as u32 - 1
-                });
+            let type_id = *type_ids.entry(event_type.clone()).or_insert_with(|| {
+                types.push((event_type, 0));
+                types.len() as u32 - 1
+            });
             types[type_id as usize].1 += 1;
             stored.push(Stored {
                 text: text.into_owned().into_boxed_str(),
                 event_type: type_id,
-                recorded_at: event.recorded_at().map(Into::into),
+                recorded_at,
             });
             if version % *every == 0 {
                 let state = folder.state().clone();
