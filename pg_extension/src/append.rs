@@ -32,7 +32,7 @@ use serde_json::{Map, Value};
 use crate::errors::{raise, OrRaise};
 use crate::guc;
 use crate::raw_jsonb::RawJsonb;
-use crate::spi::{each_row, prepare_kept, spi, xid8};
+use crate::spi::{first_row, prepare_kept, spi, xid8};
 
 /// The SQL pieces that differ between a database whose schema has tenants
 /// (0.2.0 on) and one still at 0.1.0: between installing a new library and
@@ -374,19 +374,18 @@ fn take_head(
         (count as i64).into(),
         xid8(key),
     ];
-    let table = spi(client.update(&plans.head[target as usize], None, &args));
-    let mut taken = None;
-    each_row(table, &[INT8OID, TEXTOID, XID8OID, TEXTOID], |row| {
-        taken = Some(Taken {
+    first_row(
+        spi(client.update(&plans.head[target as usize], None, &args)),
+        &[INT8OID, TEXTOID, XID8OID, TEXTOID],
+        |row| Taken {
             head: Head {
                 version: row.get::<i64>(1).expect("NOT NULL") as u64,
                 stream_type: row.get::<String>(2).expect("NOT NULL"),
             },
             seal_key: row.get::<i64>(3).expect("NOT NULL") as u64,
             tenant: row.get::<String>(4).expect("NOT NULL"),
-        });
-    });
-    taken
+        },
+    )
 }
 
 /// Appends one event to a stream and returns the stream's new version.

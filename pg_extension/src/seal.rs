@@ -53,7 +53,7 @@ use pgrx::{direct_function_call_as_datum, pg_sys, IntoDatum};
 use crate::errors::OrRaise;
 use crate::guc;
 use crate::seal_bound::{self, SealTo};
-use crate::spi::{each_row, fetch_each, prepare_kept, spi, xid8, Xid8};
+use crate::spi::{fetch_each, first_row, prepare_kept, spi, xid8, Xid8};
 
 /// Advisory lock keys (per database): one sealer at a time ...
 pub const SEAL_LOCK: i64 = 0x6368_726f_6e69_0001;
@@ -128,14 +128,9 @@ struct State {
     bound: u64,
 }
 
-/// A stream's notification: its type, id, last version and the index (in
-/// this seal, from 1) of its last event.
-struct Note {
-    stream_type: String,
-    stream_id: String,
-    version: i64,
-    last: i64,
-}
+/// A stream's notification: its last version and the index (in this seal,
+/// from 1) of its last event, by (stream type, stream id).
+type Notes = std::collections::HashMap<(String, String), (i64, i64)>;
 
 /// Seals every committed event with a key below `bound` (None: the oldest
 /// running transaction, for a schema without the feed floor), at most `max`
@@ -153,23 +148,19 @@ fn seal_events(
     use pg_sys::{INT4OID, INT8OID, TEXTOID, XID8OID};
     let plans = plans(client);
     let bound_arg = bound.map_or(DatumWithOid::null_oid(XID8OID), xid8);
-    let mut state = None;
-    let table = spi(client.select(&plans.state_row, None, &[bound_arg]));
-    each_row(
-        table,
+    let state = first_row(
+        spi(client.select(&plans.state_row, None, &[bound_arg])),
         &[XID8OID, INT8OID, INT4OID, INT8OID, INT8OID, XID8OID],
-        |row| {
-            state = Some(State {
-                horizon: row.get::<i64>(1).expect("NOT NULL") as u64,
-                after_id: row.get::<i64>(2).expect("NOT NULL"),
-                era: row.get::<i32>(3).expect("NOT NULL"),
-                first_id: row.get::<i64>(4).expect("NOT NULL"),
-                position: row.get::<i64>(5).expect("NOT NULL"),
-                bound: row.get::<i64>(6).expect("a bound") as u64,
-            })
+        |row| State {
+            horizon: row.get::<i64>(1).expect("NOT NULL") as u64,
+            after_id: row.get::<i64>(2).expect("NOT NULL"),
+            era: row.get::<i32>(3).expect("NOT NULL"),
+            first_id: row.get::<i64>(4).expect("NOT NULL"),
+            position: row.get::<i64>(5).expect("NOT NULL"),
+            bound: row.get::<i64>(6).expect("a bound") as u64,
         },
-    );
-    let state = state.expect("chronicle.feed_state has its row");
+    )
+    .expect("chronicle.feed_state has its row");
     let range = |state: &State| -> [DatumWithOid<'static>; 4] {
         [
             xid8(state.horizon),
@@ -179,12 +170,10 @@ fn seal_events(
         ]
     };
 
-    // The events, in order; the notifications' streams, by first sighting.
+    // The events, in order, and the streams they are in.
     let mut keys: Vec<Xid8> = Vec::new();
     let mut ids: Vec<i64> = Vec::new();
-    let mut notes: Vec<Note> = Vec::new();
-    let mut note_of: std::collections::HashMap<(String, String), usize> =
-        std::collections::HashMap::new();
+    let mut notes = Notes::new();
     let [horizon, after_id, below, first_id] = range(&state);
     let mut cursor = client.open_cursor(
         &plans.todo,
@@ -198,44 +187,27 @@ fn seal_events(
             keys.push(Xid8(row.get::<i64>(1).expect("NOT NULL") as u64));
             ids.push(row.get::<i64>(2).expect("NOT NULL"));
             if notify {
-                let at = ids.len() as i64;
-                let stream_type = row.get::<String>(3).expect("NOT NULL");
-                let stream_id = row.get::<String>(4).expect("NOT NULL");
+                let stream = (
+                    row.get::<String>(3).expect("NOT NULL"),
+                    row.get::<String>(4).expect("NOT NULL"),
+                );
                 let version = row.get::<i64>(5).expect("NOT NULL");
-                match note_of.entry((stream_type, stream_id)) {
-                    std::collections::hash_map::Entry::Occupied(o) => {
-                        let note = &mut notes[*o.get()];
-                        note.version = note.version.max(version);
-                        note.last = at;
-                    }
-                    std::collections::hash_map::Entry::Vacant(v) => {
-                        let (stream_type, stream_id) = v.key().clone();
-                        v.insert(notes.len());
-                        notes.push(Note {
-                            stream_type,
-                            stream_id,
-                            version,
-                            last: at,
-                        });
-                    }
-                }
+                let note = notes.entry(stream).or_insert((version, 0));
+                *note = (note.0.max(version), ids.len() as i64);
             }
         },
     ) > 0
     {}
     drop(cursor);
 
-    let restoring = match ids.iter().max() {
-        Some(&max_id) => {
-            let last = spi(client.select(&plans.last_id, None, &[]));
-            let mut last_id = 0;
-            each_row(last, &[INT8OID], |row| {
-                last_id = row.get::<i64>(1).expect("NOT NULL")
-            });
-            max_id > last_id
-        }
-        None => false,
-    };
+    let restoring = ids.iter().max().is_some_and(|&max_id| {
+        let last_id = first_row(
+            spi(client.select(&plans.last_id, None, &[])),
+            &[INT8OID],
+            |row| row.get::<i64>(1).expect("NOT NULL"),
+        );
+        max_id > last_id.expect("a sequence has a row")
+    });
     let n = if restoring { 0 } else { ids.len() };
     if n > 0 {
         for (c, (chunk_keys, chunk_ids)) in keys
@@ -268,28 +240,29 @@ fn seal_events(
             &[(n as i64).into(), xid8(horizon), after_id.into()],
         ));
         if notify {
-            notes.sort_by_key(|note| note.last);
+            // In the order of each stream's last event.
+            let mut notes: Vec<_> = notes.into_iter().collect();
+            notes.sort_by_key(|(_, (_, last))| *last);
             let payloads: Vec<String> = notes
-                .iter()
-                .map(|note| {
+                .into_iter()
+                .map(|((stream_type, stream_id), (version, last))| {
                     format!(
-                        "{{\"stream_type\":{},\"stream_id\":{},\"version\":{},\"position\":{}}}",
-                        serde_json::Value::from(note.stream_type.as_str()),
-                        serde_json::Value::from(note.stream_id.as_str()),
-                        note.version,
-                        state.position + note.last
+                        "{{\"stream_type\":{},\"stream_id\":{},\"version\":{version},\"position\":{}}}",
+                        serde_json::Value::from(stream_type),
+                        serde_json::Value::from(stream_id),
+                        state.position + last
                     )
                 })
                 .collect();
             spi(client.update(&plans.notes, None, &[payloads.into()]));
         }
     }
-    let left = spi(client.select(&plans.left, None, &range(&state)));
-    let mut waits = false;
-    each_row(left, &[pg_sys::BOOLOID], |row| {
-        waits = row.get::<bool>(1).unwrap_or(false)
-    });
-    (n as i64, waits)
+    let waits = first_row(
+        spi(client.select(&plans.left, None, &range(&state))),
+        &[pg_sys::BOOLOID],
+        |row| row.get::<bool>(1).unwrap_or(false),
+    );
+    (n as i64, waits.unwrap_or(false))
 }
 
 /// Re-basing in a new cluster: with appends blocked, every stored event is

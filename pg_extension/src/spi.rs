@@ -74,6 +74,23 @@ pub fn fetch_each(
     each_row(spi(cursor.fetch(count)), types, each)
 }
 
+/// `read` of the first row of `table` (a statement's result; see
+/// [`each_row`]), or None when it has none.
+pub fn first_row<R>(
+    table: pgrx::spi::SpiTupleTable<'_>,
+    types: &[pgrx::pg_sys::Oid],
+    read: impl FnOnce(&FetchedRow<'_>) -> R,
+) -> Option<R> {
+    let mut read = Some(read);
+    let mut first = None;
+    each_row(table, types, |row| {
+        if let Some(read) = read.take() {
+            first = Some(read(row));
+        }
+    });
+    first
+}
+
 /// Calls `each` on every row of `table`, the result of the statement SPI ran
 /// last, then frees it; returns how many rows there were. The types of its
 /// columns are checked against `types`.
