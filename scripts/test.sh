@@ -339,13 +339,13 @@ sql_suites() {
 
 # Upgrades: each released version with data, ALTER EXTENSION UPDATE, the
 # catalog compared with a fresh install; then the SQL suites on the
-# database updated from the previous release (0.4.1).
+# database updated from the previous release (0.5.0).
 upgrade() {
     local status=0 old
-    for old in 0.1.0 0.2.0 0.3.0 0.4.0 0.4.1; do
+    for old in 0.1.0 0.2.0 0.3.0 0.4.0 0.4.1 0.5.0; do
         "$VENV/bin/python" "$ROOT/tests/upgrade/run.py" upgrade "$DSN" "$old" || status=1
     done
-    sql_suites test "$PORT" chronicle_upgrade 0.4.1 || status=1
+    sql_suites test "$PORT" chronicle_upgrade 0.5.0 || status=1
     return $status
 }
 

@@ -173,6 +173,12 @@ CREATE TABLE chronicle.streams (
     first_event_at timestamptz NOT NULL,
     last_event_at  timestamptz NOT NULL,
     tenant         text        NOT NULL DEFAULT '',
+    -- The lifecycle (0.6.0): the first version still stored (1; after a
+    -- truncation its before_version; after a deletion version + 1), and
+    -- whether (and when) the stream was deleted, for good or not.
+    first_version  bigint      NOT NULL DEFAULT 1,
+    deleted_at     timestamptz,
+    hard_deleted   boolean     NOT NULL DEFAULT false,
     CONSTRAINT streams_pkey PRIMARY KEY (stream_id)
 ) WITH (fillfactor = 70);
 
@@ -185,6 +191,12 @@ COMMENT ON COLUMN chronicle.streams.first_event_at IS 'recorded_at of the stream
 COMMENT ON COLUMN chronicle.streams.last_event_at IS 'recorded_at of the stream''s last event.';
 COMMENT ON COLUMN chronicle.streams.tenant IS
     'The tenant that owns the stream (chronicle.tenant of the session that created it; '''' for none). Stream ids are shared by all tenants.';
+COMMENT ON COLUMN chronicle.streams.first_version IS
+    'The first version still stored: 1, the before_version of chronicle.truncate_stream (or retention), or version + 1 after chronicle.delete_stream.';
+COMMENT ON COLUMN chronicle.streams.deleted_at IS
+    'When chronicle.delete_stream deleted the stream (NULL: not deleted, or written again since).';
+COMMENT ON COLUMN chronicle.streams.hard_deleted IS
+    'Deleted with hard => true: the stream id can never be written again.';
 
 -- pg_dump dumps the rows of extension tables only when told to.
 SELECT pg_catalog.pg_extension_config_dump('chronicle.event_log', '');
@@ -200,6 +212,12 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- A lifecycle function removing events: it deletes them from the log
+    -- and blanks their entries in the feed's chunks, nothing else.
+    IF ((TG_OP = 'DELETE' AND TG_TABLE_NAME = 'event_log') OR (TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'feed'))
+       AND chronicle_internal._lifecycle_running() THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'INSERT' THEN
         RAISE EXCEPTION 'events are written only by chronicle.append_event and chronicle.append_events'
             USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -213,7 +231,17 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION chronicle_internal._refuse_history_change() IS
-    'Trigger function: refuses UPDATE, DELETE and TRUNCATE on chronicle.event_log and chronicle.feed, and writes through the view chronicle.events (SQLSTATE 55000).';
+    'Trigger function: refuses UPDATE, DELETE and TRUNCATE on chronicle.event_log and chronicle.feed, and writes through the view chronicle.events (SQLSTATE 55000); only the lifecycle functions remove events (chronicle.delete_stream, chronicle.truncate_stream, retention).';
+
+-- The lifecycle functions (chronicle.delete_stream, truncate_stream and
+-- retention: pg_extension/src/lifecycle.rs) are the one way to remove
+-- events: while one runs, _lifecycle_running() is true in its session and
+-- the guard lets its own statements through.
+CREATE FUNCTION chronicle_internal._lifecycle_running() RETURNS boolean
+LANGUAGE c VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'lifecycle_running_wrapper';
+COMMENT ON FUNCTION chronicle_internal._lifecycle_running() IS
+    'Internal: whether a lifecycle function (delete_stream, truncate_stream, retention) is removing events in this session.';
 
 CREATE TRIGGER event_log_append_only
     BEFORE UPDATE OR DELETE ON chronicle.event_log
@@ -266,6 +294,64 @@ COMMENT ON TABLE chronicle.snapshots IS
     'Cached states of streams (a cache: deleting rows never changes an answer). state_at starts from the newest one at or below its target that was made with the current reducer revision.';
 COMMENT ON COLUMN chronicle.snapshots.reducer_revision IS 'chronicle.reducers.revision the state was folded with (0: the default merge).';
 COMMENT ON COLUMN chronicle.snapshots.upcasters_fingerprint IS 'A fingerprint of the upcasters the state was folded with; a snapshot is used only while they are the same.';
+
+-- The base of a truncated stream (0.6.0): its state at the version just
+-- before the first event still stored, kept when chronicle.truncate_stream
+-- (or retention) removed the events before it. state_at and state_history
+-- fold from it. Unlike a snapshot it is data, not a cache: it is dumped, and
+-- a new reducer revision continues from it (the events it sums up are gone).
+CREATE TABLE chronicle.stream_bases (
+    stream_id             text        NOT NULL,
+    version               bigint      NOT NULL,
+    state                 jsonb       NOT NULL,
+    recorded_at           timestamptz NOT NULL,
+    reducer_revision      int         NOT NULL,
+    upcasters_fingerprint bigint      NOT NULL,
+    tenant                text        NOT NULL DEFAULT '',
+    created_at            timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT stream_bases_pkey PRIMARY KEY (stream_id)
+);
+COMMENT ON TABLE chronicle.stream_bases IS
+    'The base state of each truncated stream: its state at version, the version before its first stored event, folded when chronicle.truncate_stream or retention removed the events up to it. Written by those functions only.';
+COMMENT ON COLUMN chronicle.stream_bases.version IS 'The version the state is at: chronicle.streams.first_version - 1.';
+COMMENT ON COLUMN chronicle.stream_bases.recorded_at IS 'recorded_at of the (removed) event at version: state_at(as_of => ...) before it is refused.';
+COMMENT ON COLUMN chronicle.stream_bases.reducer_revision IS 'The reducer revision the state was folded with (0: the default merge); a later revision continues from it.';
+SELECT pg_catalog.pg_extension_config_dump('chronicle.stream_bases', '');
+
+-- Every lifecycle operation (0.6.0): who removed which versions of which
+-- stream, when and why. Append-only, like the log.
+CREATE SEQUENCE chronicle.lifecycle_log_id_seq AS bigint;
+CREATE TABLE chronicle.lifecycle_log (
+    id           bigint      NOT NULL DEFAULT pg_catalog.nextval('chronicle.lifecycle_log_id_seq'),
+    recorded_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    operation    text        NOT NULL CHECK (operation IN ('delete', 'hard_delete', 'truncate', 'retention')),
+    stream_id    text        NOT NULL,
+    stream_type  text        NOT NULL,
+    from_version bigint      NOT NULL,
+    to_version   bigint      NOT NULL,
+    events       bigint      NOT NULL CHECK (events >= 0),
+    reason       text,
+    performed_by text        NOT NULL,
+    tenant       text        NOT NULL DEFAULT '',
+    CONSTRAINT lifecycle_log_pkey PRIMARY KEY (id)
+);
+ALTER SEQUENCE chronicle.lifecycle_log_id_seq OWNED BY chronicle.lifecycle_log.id;
+CREATE INDEX lifecycle_log_stream_idx ON chronicle.lifecycle_log (stream_id, id);
+COMMENT ON TABLE chronicle.lifecycle_log IS
+    'Every lifecycle operation: the versions from_version .. to_version of a stream removed by chronicle.delete_stream, chronicle.truncate_stream or retention, by whom, when and why. Append-only; readable by chronicle_admin.';
+COMMENT ON COLUMN chronicle.lifecycle_log.operation IS 'delete, hard_delete (delete_stream with hard => true), truncate or retention.';
+COMMENT ON COLUMN chronicle.lifecycle_log.events IS 'How many events it removed (0: a deleted stream deleted again, or made hard).';
+COMMENT ON COLUMN chronicle.lifecycle_log.performed_by IS 'The role that called the function (after SET ROLE; the background worker for retention).';
+SELECT pg_catalog.pg_extension_config_dump('chronicle.lifecycle_log', '');
+SELECT pg_catalog.pg_extension_config_dump('chronicle.lifecycle_log_id_seq', '');
+CREATE TRIGGER lifecycle_log_append_only
+    BEFORE UPDATE OR DELETE ON chronicle.lifecycle_log
+    FOR EACH STATEMENT EXECUTE FUNCTION chronicle_internal._refuse_history_change();
+CREATE TRIGGER lifecycle_log_no_truncate
+    BEFORE TRUNCATE ON chronicle.lifecycle_log
+    FOR EACH STATEMENT EXECUTE FUNCTION chronicle_internal._refuse_history_change();
+ALTER TABLE chronicle.lifecycle_log ENABLE ALWAYS TRIGGER lifecycle_log_append_only;
+ALTER TABLE chronicle.lifecycle_log ENABLE ALWAYS TRIGGER lifecycle_log_no_truncate;
 
 -- Event schemas, per event type and schema version (see chronicle.define_event_type).
 CREATE TABLE chronicle.event_types (

@@ -5,8 +5,9 @@
 -- by DROP EXTENSION); PUBLIC gets nothing. Grant them to login roles:
 --   chronicle_reader: read streams and the feed, replay, poll subscriptions;
 --   chronicle_writer: the reader's rights, append, import and ack;
---   chronicle_admin:  the writer's rights, reducers, event types, upcasters
---                     and subscriptions.
+--   chronicle_admin:  the writer's rights, reducers, event types, upcasters,
+--                     subscriptions and the lifecycle (delete_stream,
+--                     truncate_stream, chronicle.lifecycle_log).
 -- Nobody but the owner has any write privilege on a table: every write goes
 -- through a SECURITY DEFINER function (with SET search_path = pg_catalog,
 -- pg_temp) that does only what its checks allow. Reads run with the caller's
@@ -84,8 +85,10 @@ GRANT USAGE ON SCHEMA chronicle, chronicle_internal TO chronicle_reader;
 GRANT SELECT ON chronicle.events, chronicle.event_log, chronicle.streams, chronicle.feed,
                 chronicle.feed_state, chronicle.reducers, chronicle.event_types, chronicle.upcasters,
                 chronicle.subscriptions, chronicle.subscription_consumers, chronicle.daily_activity,
-                chronicle.stream_activity, chronicle.subscription_lag, chronicle.feed_status
+                chronicle.stream_activity, chronicle.subscription_lag, chronicle.feed_status,
+                chronicle.stream_bases
    TO chronicle_reader;
+GRANT SELECT ON chronicle.lifecycle_log TO chronicle_admin;
 GRANT EXECUTE ON FUNCTION
     chronicle.read_stream(text, bigint, bigint, boolean), chronicle.stream_version(text),
     chronicle.read_correlation(text), chronicle.list_streams(text, text, text, int),
@@ -134,7 +137,9 @@ GRANT EXECUTE ON FUNCTION
     chronicle.pause_subscription(text), chronicle.resume_subscription(text),
     chronicle.fail_subscription(text, text), chronicle.reset_subscription(text, bigint),
     -- while it runs, a seal holds the lock the sealer waits for
-    chronicle.seal(int), chronicle.seal(bigint)
+    chronicle.seal(int), chronicle.seal(bigint),
+    chronicle.delete_stream(text, bigint, boolean, text),
+    chronicle.truncate_stream(text, bigint, text)
    TO chronicle_admin;
 
 ALTER VIEW chronicle.events SET (security_invoker = true);
@@ -151,9 +156,15 @@ ALTER TABLE chronicle.event_log ENABLE ROW LEVEL SECURITY;
 ALTER TABLE chronicle.streams ENABLE ROW LEVEL SECURITY;
 ALTER TABLE chronicle.subscriptions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE chronicle.subscription_consumers ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chronicle.stream_bases ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chronicle.lifecycle_log ENABLE ROW LEVEL SECURITY;
 CREATE POLICY own_tenant ON chronicle.event_log
     USING (tenant OPERATOR(pg_catalog.=) (SELECT chronicle.current_tenant()));
 CREATE POLICY own_tenant ON chronicle.streams
+    USING (tenant OPERATOR(pg_catalog.=) (SELECT chronicle.current_tenant()));
+CREATE POLICY own_tenant ON chronicle.stream_bases
+    USING (tenant OPERATOR(pg_catalog.=) (SELECT chronicle.current_tenant()));
+CREATE POLICY own_tenant ON chronicle.lifecycle_log
     USING (tenant OPERATOR(pg_catalog.=) (SELECT chronicle.current_tenant()));
 CREATE POLICY own_tenant ON chronicle.subscriptions
     USING (tenant OPERATOR(pg_catalog.=) (SELECT chronicle.current_tenant()));

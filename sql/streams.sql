@@ -97,21 +97,22 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION chronicle.list_streams(text, text, text, int) IS
-    'Streams ordered by id, optionally of one stream_type and/or starting with id_prefix, at most max_count; page with after_stream_id.';
+    'Streams ordered by id, optionally of one stream_type and/or starting with id_prefix, at most max_count; page with after_stream_id. Deleted streams are listed with their deleted_at (and hard_deleted).';
 
 CREATE FUNCTION chronicle.list_stream_types()
 RETURNS TABLE (stream_type text, streams bigint, events bigint, has_reducer boolean)
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT s.stream_type, count(*), sum(s.version)::bigint,
+    SELECT s.stream_type, count(*) FILTER (WHERE s.deleted_at IS NULL),
+           coalesce(sum(s.version - s.first_version + 1) FILTER (WHERE s.deleted_at IS NULL), 0)::bigint,
            EXISTS (SELECT FROM chronicle.reducers r WHERE r.stream_type = s.stream_type)
       FROM chronicle.streams s
      GROUP BY s.stream_type
      ORDER BY s.stream_type
 $$;
 COMMENT ON FUNCTION chronicle.list_stream_types() IS
-    'Every stream type with its number of streams and events, and whether a reducer is defined for it.';
+    'Every stream type with its number of streams and stored events (deleted streams and removed events not counted), and whether a reducer is defined for it.';
 
 -- The getters of the definitions: one definition each, 42704 if there is none.
 CREATE FUNCTION chronicle.reducer(stream_type text) RETURNS chronicle.reducers
@@ -244,7 +245,8 @@ COMMENT ON VIEW chronicle.daily_activity IS
     'Events, distinct streams and distinct event types recorded per day (UTC). Scans chronicle.events: filter on day, e.g. WHERE day > current_date - 7.';
 
 CREATE VIEW chronicle.stream_activity AS
-SELECT s.stream_id, s.stream_type, s.version AS events, s.first_event_at, s.last_event_at
-  FROM chronicle.streams s;
+SELECT s.stream_id, s.stream_type, s.version - s.first_version + 1 AS events, s.first_event_at, s.last_event_at
+  FROM chronicle.streams s
+ WHERE s.deleted_at IS NULL;
 COMMENT ON VIEW chronicle.stream_activity IS
-    'Every stream with its number of events and first/last recording time, from the stream heads (no scan of the events): ORDER BY events DESC LIMIT 10 gives the most active streams.';
+    'Every stream (not deleted) with its number of stored events and first/last recording time, from the stream heads (no scan of the events): ORDER BY events DESC LIMIT 10 gives the most active streams.';

@@ -95,20 +95,20 @@ static UUID_REFERENCES: References = References {
 };
 
 /// What the installed schema has: tenants (chronicle.event_log.tenant, 0.2.0
-/// on) and text references (event_log.correlation_id of type text, 0.4.0
-/// on).
-fn installed_shape() -> (bool, bool) {
+/// on), text references (event_log.correlation_id of type text, 0.4.0 on)
+/// and the lifecycle's columns of the heads (0.6.0 on).
+fn installed_shape() -> (bool, bool, bool) {
     unsafe {
         let schema = pg_sys::get_namespace_oid(c"chronicle".as_ptr(), true);
         let log = pg_sys::get_relname_relid(c"event_log".as_ptr(), schema);
         if log == pg_sys::InvalidOid {
-            return (true, true);
+            return (true, true, true);
         }
         let tenants =
             pg_sys::get_attnum(log, c"tenant".as_ptr()) != pg_sys::InvalidAttrNumber as i16;
         let correlation = pg_sys::get_attnum(log, c"correlation_id".as_ptr());
         let text_references = pg_sys::get_atttype(log, correlation) == pg_sys::TEXTOID;
-        (tenants, text_references)
+        (tenants, text_references, crate::lifecycle::installed())
     }
 }
 
@@ -144,19 +144,37 @@ fn lookup_batch_sql(t: &Tenancy) -> String {
 // key and the tenant; the insert statements take them as $1 stream_id,
 // $2 stream_type, $3 the version before, $4 the feed key, $5 the tenant.
 //
+/// How the head statements treat a deleted stream (0.6.0 on): a write
+/// undeletes one deleted softly, and the head says whether it was deleted
+/// for good (which the core refuses).
+struct Lifecycle {
+    undelete: &'static str,
+    deleted_for_good: &'static str,
+}
+
+static LIFECYCLE: Lifecycle = Lifecycle {
+    undelete: ", deleted_at = NULL",
+    deleted_for_good: "s.hard_deleted",
+};
+
+static NO_LIFECYCLE: Lifecycle = Lifecycle {
+    undelete: "",
+    deleted_for_good: "false",
+};
+
 // An existing stream: advance the head by $3 and raise its key to the
 // transaction's ($4, `seal_bound::key`): a stream's events never sort
 // before its previous ones. The core then judges the append against the
 // head it found, and a rejection raises an ERROR, which undoes the write:
 // nothing of a rejected append is ever visible.
-fn advance_head(t: &Tenancy) -> String {
+fn advance_head(t: &Tenancy, l: &Lifecycle) -> String {
     format!(
         "UPDATE chronicle.streams s
     SET version = s.version OPERATOR(pg_catalog.+) $3, last_event_at = pg_catalog.now(),
-        seal_key = GREATEST(s.seal_key, $4)
+        seal_key = GREATEST(s.seal_key, $4){}
   WHERE s.stream_id OPERATOR(pg_catalog.=) $1 {}
- RETURNING s.version OPERATOR(pg_catalog.-) $3, s.stream_type, s.seal_key, {}",
-        t.own_stream, t.head_tenant
+ RETURNING s.version OPERATOR(pg_catalog.-) $3, s.stream_type, s.seal_key, {}, {}",
+        l.undelete, t.own_stream, t.head_tenant, l.deleted_for_good
     )
 }
 
@@ -169,7 +187,7 @@ fn create_head(t: &Tenancy) -> String {
         (stream_id, stream_type, version, seal_key, first_event_at, last_event_at{})
  VALUES ($1, $2, $3, $4, pg_catalog.now(), pg_catalog.now(){})
  ON CONFLICT (stream_id) DO NOTHING
- RETURNING 0::pg_catalog.int8, s.stream_type, s.seal_key, {}",
+ RETURNING 0::pg_catalog.int8, s.stream_type, s.seal_key, {}, false",
         t.column, t.new_head_value, t.head_tenant
     )
 }
@@ -231,21 +249,22 @@ enum Target {
 thread_local! {
     /// For each [`installed_shape`]: with or without tenants, with text or
     /// uuid references.
-    static PLANS: [OnceCell<&'static Plans>; 4] = const {
-        [OnceCell::new(), OnceCell::new(), OnceCell::new(), OnceCell::new()]
+    static PLANS: [OnceCell<&'static Plans>; 8] = const {
+        [const { OnceCell::new() }; 8]
     };
 }
 
 fn plans(client: &SpiClient<'_>) -> &'static Plans {
     use pg_sys::{INT4OID, INT8OID, JSONBOID, TEXTOID, TIMESTAMPTZOID, UUIDOID, XID8OID};
-    let (tenants, text_references) = installed_shape();
+    let (tenants, text_references, lifecycle) = installed_shape();
     let t = if tenants { &TENANTS } else { &NO_TENANTS };
+    let l = if lifecycle { &LIFECYCLE } else { &NO_LIFECYCLE };
     let r = if text_references {
         &TEXT_REFERENCES
     } else {
         &UUID_REFERENCES
     };
-    let slot = usize::from(tenants) + 2 * usize::from(text_references);
+    let slot = usize::from(tenants) + 2 * usize::from(text_references) + 4 * usize::from(lifecycle);
     PLANS.with(|cells| {
         *cells[slot].get_or_init(|| {
             // Mutating plans: SPI then takes a fresh snapshot per statement,
@@ -268,7 +287,7 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
             Box::leak(Box::new(Plans {
                 lookup_one: prepare(&lookup_one_sql(t), &[UUIDOID, TEXTOID, JSONBOID]),
                 lookup_batch: prepare(&lookup_batch_sql(t), &[JSONBOID]),
-                head: [advance_head(t), create_head(t)].map(|sql| prepare(&sql, &head)),
+                head: [advance_head(t, l), create_head(t)].map(|sql| prepare(&sql, &head)),
                 insert_one: prepare(&insert_one_sql(t, r), &[&written[..], &one].concat()),
                 insert_batch: prepare(
                     &insert_batch_sql(t, r),
@@ -367,7 +386,7 @@ fn take_head(
     count: usize,
     key: u64,
 ) -> Option<Taken> {
-    use pg_sys::{INT8OID, TEXTOID, XID8OID};
+    use pg_sys::{BOOLOID, INT8OID, TEXTOID, XID8OID};
     let args: [DatumWithOid; 4] = [
         stream_id.into(),
         new_type.into(),
@@ -376,11 +395,12 @@ fn take_head(
     ];
     first_row(
         spi(client.update(&plans.head[target as usize], None, &args)),
-        &[INT8OID, TEXTOID, XID8OID, TEXTOID],
+        &[INT8OID, TEXTOID, XID8OID, TEXTOID, BOOLOID],
         |row| Taken {
             head: Head {
                 version: row.get::<i64>(1).expect("NOT NULL") as u64,
                 stream_type: row.get::<String>(2).expect("NOT NULL"),
+                deleted_for_good: row.get::<bool>(5).expect("NOT NULL"),
             },
             seal_key: row.get::<i64>(3).expect("NOT NULL") as u64,
             tenant: row.get::<String>(4).expect("NOT NULL"),
@@ -411,24 +431,27 @@ pub(crate) fn append_one_event(
     schema_version: default!(Option<i32>, "1"),
     version: default!(Option<i64>, "NULL"),
 ) -> i64 {
-    append(
-        OneEvent {
-            stream_id,
-            event_type,
-            data,
-            metadata,
-            expected_version,
-            version,
-            event_id,
-            stream_type,
-            correlation_id,
-            causation_id,
-            actor,
-            occurred_at,
-            schema_version,
-        },
-        "chronicle.append_event",
-    )
+    // A stream deleted for good is 55Z01, a code of Chronicle's own.
+    crate::errors::with_own_sqlstates(|| {
+        append(
+            OneEvent {
+                stream_id,
+                event_type,
+                data,
+                metadata,
+                expected_version,
+                version,
+                event_id,
+                stream_type,
+                correlation_id,
+                causation_id,
+                actor,
+                occurred_at,
+                schema_version,
+            },
+            "chronicle.append_event",
+        )
+    })
 }
 
 /// The arguments of `append_event` (the current one and the compatibility
@@ -556,7 +579,9 @@ fn append_event_batch(
     expected_version: default!(Option<i64>, "NULL"),
     stream_type: default!(Option<&str>, "NULL"),
 ) -> i64 {
-    append_batch(stream_id, events, expected_version, stream_type)
+    crate::errors::with_own_sqlstates(|| {
+        append_batch(stream_id, events, expected_version, stream_type)
+    })
 }
 
 /// Appends a batch (`append_events`, and the compatibility symbol of older

@@ -1,25 +1,125 @@
 //! Core errors -> Postgres errors (SQLSTATE, message, DETAIL, HINT). Every
 //! message is the core's; this only packs it into an ErrorReport.
+//!
+//! pgrx's error report knows only Postgres' own SQLSTATEs (any other becomes
+//! XX000), so the kinds with a code of Chronicle's own (class 55, `55Zxx`)
+//! are raised here, with Postgres' ereport, from the top of the function
+//! that runs into them ([`with_own_sqlstates`]), once every Rust frame
+//! below it has unwound.
 
 use pgrx::pg_sys::panic::ErrorReport;
-use pgrx::{PgLogLevel, PgSqlErrorCode};
+use pgrx::{pg_sys, PgLogLevel, PgSqlErrorCode};
+use std::cell::Cell;
 
 /// Packs a five-character SQLSTATE the way Postgres' MAKE_SQLSTATE does.
-fn sqlstate_code(sqlstate: &str) -> PgSqlErrorCode {
-    let packed = sqlstate.bytes().enumerate().fold(0i32, |acc, (i, c)| {
+fn pack(sqlstate: &str) -> i32 {
+    sqlstate.bytes().enumerate().fold(0i32, |acc, (i, c)| {
         acc | ((((c - b'0') & 0x3F) as i32) << (6 * i))
-    });
-    PgSqlErrorCode::from(packed)
+    })
+}
+
+fn sqlstate_code(sqlstate: &str) -> PgSqlErrorCode {
+    PgSqlErrorCode::from(pack(sqlstate))
+}
+
+/// Whether pgrx's report carries this SQLSTATE as it is.
+fn postgres_knows(sqlstate: &str) -> bool {
+    sqlstate == "XX000" || sqlstate_code(sqlstate) != PgSqlErrorCode::ERRCODE_INTERNAL_ERROR
+}
+
+thread_local! {
+    /// How many [`with_own_sqlstates`] calls are running in this session.
+    static CATCHING: Cell<u32> = const { Cell::new(0) };
+}
+
+/// An error whose SQLSTATE pgrx cannot carry, on its way (a panic payload)
+/// to the [`with_own_sqlstates`] that raises it.
+struct OwnSqlstate {
+    sqlstate: &'static str,
+    message: String,
+    detail: Option<String>,
+    hint: String,
+    function: &'static str,
 }
 
 /// Raises `e` as an ERROR; never returns.
 pub fn raise(e: chronicle_core::Error, function: &'static str) -> ! {
-    let mut report =
-        ErrorReport::new(sqlstate_code(e.sqlstate()), e.message(), function).set_hint(e.hint());
+    let sqlstate = e.sqlstate();
+    if !postgres_knows(sqlstate) && CATCHING.with(Cell::get) > 0 {
+        std::panic::panic_any(OwnSqlstate {
+            sqlstate,
+            message: e.message(),
+            detail: e.detail(),
+            hint: e.hint(),
+            function,
+        });
+    }
+    // Outside with_own_sqlstates, an own code keeps at least its class.
+    let code = if postgres_knows(sqlstate) {
+        sqlstate_code(sqlstate)
+    } else {
+        sqlstate_code(&format!("{}000", &sqlstate[..2]))
+    };
+    let mut report = ErrorReport::new(code, e.message(), function).set_hint(e.hint());
     if let Some(detail) = e.detail() {
         report = report.set_detail(detail);
     }
     report.report(PgLogLevel::ERROR);
+    unreachable!("an ERROR does not return")
+}
+
+/// Runs the body of a SQL function that may raise an error with a SQLSTATE
+/// of Chronicle's own, and raises such an error with that SQLSTATE.
+pub fn with_own_sqlstates<R>(body: impl FnOnce() -> R) -> R {
+    CATCHING.with(|c| c.set(c.get() + 1));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
+    CATCHING.with(|c| c.set(c.get() - 1));
+    match result {
+        Ok(value) => value,
+        Err(payload) => match payload.downcast::<OwnSqlstate>() {
+            Ok(own) => report_own(*own),
+            Err(other) => std::panic::resume_unwind(other),
+        },
+    }
+}
+
+/// Postgres' ereport(ERROR, ...), as pgrx's own report does it; the strings
+/// are copied into ErrorContext first, so nothing of Rust's is left to drop
+/// when Postgres jumps out.
+fn report_own(own: OwnSqlstate) -> ! {
+    unsafe extern "C-unwind" {
+        fn errstart(elevel: std::os::raw::c_int, domain: *const std::os::raw::c_char) -> bool;
+        fn errcode(sqlerrcode: std::os::raw::c_int) -> std::os::raw::c_int;
+        fn errmsg(fmt: *const std::os::raw::c_char, ...) -> std::os::raw::c_int;
+        fn errdetail(fmt: *const std::os::raw::c_char, ...) -> std::os::raw::c_int;
+        fn errhint(fmt: *const std::os::raw::c_char, ...) -> std::os::raw::c_int;
+        fn errfinish(
+            filename: *const std::os::raw::c_char,
+            lineno: std::os::raw::c_int,
+            funcname: *const std::os::raw::c_char,
+        );
+    }
+    use pgrx::pg_sys::AsPgCStr;
+    let code = pack(own.sqlstate);
+    unsafe {
+        let previous = pg_sys::MemoryContextSwitchTo(pg_sys::ErrorContext);
+        let message = own.message.as_pg_cstr();
+        let detail = own.detail.as_deref().map(|d| d.as_pg_cstr());
+        let hint = own.hint.as_pg_cstr();
+        let function = own.function.as_pg_cstr();
+        let file = file!().as_pg_cstr();
+        pg_sys::MemoryContextSwitchTo(previous);
+        drop(own);
+        if errstart(pg_sys::PGERROR as _, std::ptr::null()) {
+            errcode(code);
+            errmsg(c"%s".as_ptr(), message);
+            if let Some(detail) = detail {
+                errdetail(c"%s".as_ptr(), detail);
+            }
+            errhint(c"%s".as_ptr(), hint);
+            errfinish(file, line!() as _, function);
+        }
+    }
     unreachable!("an ERROR does not return")
 }
 
@@ -101,6 +201,12 @@ mod tests {
             assert_ne!(
                 sqlstate_code(kind.sqlstate),
                 PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
+                "{}",
+                kind.name
+            );
+            // Postgres' codes, or Chronicle's own in class 55 (55Zxx).
+            assert!(
+                postgres_knows(kind.sqlstate) || kind.sqlstate.starts_with("55Z"),
                 "{}",
                 kind.name
             );

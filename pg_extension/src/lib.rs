@@ -16,6 +16,7 @@ mod export;
 mod feed;
 mod guc;
 mod jsonb_binary;
+mod lifecycle;
 mod notify;
 mod privilege;
 mod raw_jsonb;

@@ -12,8 +12,9 @@ use crate::definition_cache::Loaded;
 use chronicle_core::arguments::check_version_range;
 use chronicle_core::error::require;
 use chronicle_core::event::Event;
+use chronicle_core::lifecycle::check_kept;
 use chronicle_core::reducer::Reducer;
-use chronicle_core::replay::{Folder, OnFailure};
+use chronicle_core::replay::{initial_state, Folder, OnFailure};
 use chronicle_core::stream::read_target;
 use chronicle_core::time::canonical_time_from_unix_micros;
 use chronicle_core::upcast::Upcaster;
@@ -48,21 +49,58 @@ struct ReplayTarget {
     /// The owner of `chronicle.snapshots`: the cache is read and written as
     /// it (see `privilege.rs`).
     cache_owner: pg_sys::Oid,
+    /// Where the stream's known history starts, when events were removed
+    /// (`lifecycle.rs`).
+    kept: Option<Kept>,
 }
 
-/// The stream's head, type and reducer; None when the stream does not exist.
+/// The state a stream whose first events were removed starts from.
+struct Kept {
+    /// The version it is at: the one before the first stored event.
+    version: u64,
+    /// Its base (`chronicle.stream_bases`), or None for a stream deleted
+    /// and written again: the reducer's initial state.
+    state: Option<Value>,
+    /// recorded_at of the event at `version`, if known.
+    recorded_at: Option<TimestampWithTimeZone>,
+}
+
+/// What `load_target` reads beyond the head: the lifecycle's columns and
+/// base (0.6.0 on), or what a stream had before.
+fn lifecycle_columns() -> (&'static str, &'static str) {
+    if crate::lifecycle::installed() {
+        (
+            "s.first_version, s.deleted_at IS NOT NULL, b.version, b.state, b.recorded_at",
+            "LEFT JOIN chronicle.stream_bases b ON b.stream_id OPERATOR(pg_catalog.=) s.stream_id",
+        )
+    } else {
+        (
+            "1::pg_catalog.int8, false, NULL::pg_catalog.int8, NULL::pg_catalog.jsonb, \
+             NULL::pg_catalog.timestamptz",
+            "",
+        )
+    }
+}
+
+/// The stream's head, type and reducer; None when the stream does not exist
+/// (or was deleted: it reads as not existing).
 fn load_target(
     client: &SpiClient<'_>,
     stream_id: &str,
     function: &'static str,
 ) -> Option<ReplayTarget> {
+    let (columns, join) = lifecycle_columns();
     let table = spi(client.select(
-        "SELECT s.stream_type, s.version, r.definition, coalesce(r.revision, 0),
+        &format!(
+            "SELECT s.stream_type, s.version, r.definition, coalesce(r.revision, 0),
                 (SELECT c.relowner FROM pg_catalog.pg_class c
-                  WHERE c.oid OPERATOR(pg_catalog.=) 'chronicle.snapshots'::pg_catalog.regclass)
+                  WHERE c.oid OPERATOR(pg_catalog.=) 'chronicle.snapshots'::pg_catalog.regclass),
+                {columns}
            FROM chronicle.streams s
            LEFT JOIN chronicle.reducers r ON r.stream_type OPERATOR(pg_catalog.=) s.stream_type
-          WHERE s.stream_id OPERATOR(pg_catalog.=) $1",
+           {join}
+          WHERE s.stream_id OPERATOR(pg_catalog.=) $1"
+        ),
         Some(1),
         &[stream_id.into()],
     ));
@@ -70,8 +108,25 @@ fn load_target(
         return None;
     }
     let row = table.first();
+    if spi(row.get::<bool>(7)).expect("NOT NULL") {
+        return None;
+    }
+    let first_version = spi(row.get::<i64>(6)).expect("NOT NULL") as u64;
+    let kept = match spi(row.get::<i64>(8)) {
+        Some(version) => Some(Kept {
+            version: version as u64,
+            state: spi(row.get::<JsonB>(9)).map(|s| s.0),
+            recorded_at: spi(row.get::<TimestampWithTimeZone>(10)),
+        }),
+        None => (first_version > 1).then(|| Kept {
+            version: first_version - 1,
+            state: None,
+            recorded_at: None,
+        }),
+    };
     let definition = spi(row.get::<JsonB>(3));
     Some(ReplayTarget {
+        kept,
         stream_type: spi(row.get::<String>(1)).expect("NOT NULL"),
         head: spi(row.get::<i64>(2)).expect("NOT NULL"),
         // A stored definition was valid when it was defined; should it not
@@ -243,7 +298,18 @@ fn replay_to<'r>(
     function: &'static str,
     mut visit: impl FnMut(&Folder<'r>),
 ) -> Folder<'r> {
-    let snapshot = snapshot_at_or_below(client, stream_id, start_below, target);
+    let mut snapshot = snapshot_at_or_below(client, stream_id, start_below, target);
+    if let Some(kept) = &target.kept {
+        // The base is the oldest state there is: any snapshot at or after
+        // it is as good (and made with the current reducer).
+        if snapshot.as_ref().is_none_or(|(_, v)| *v < kept.version) {
+            let state = kept
+                .state
+                .clone()
+                .unwrap_or_else(|| initial_state(target.reducer.as_ref()));
+            snapshot = Some((state, kept.version));
+        }
+    }
     let mut folder = Folder::new(target.reducer.as_ref(), snapshot, OnFailure::Stop)
         .with_upcasters(&target.upcasters.definitions);
     let start = folder.version();
@@ -313,10 +379,12 @@ fn state_at(
 ) -> JsonB {
     const FN: &str = "chronicle.state_at";
     let stream_id = require(stream_id, "stream_id").or_raise(FN);
-    Spi::connect_mut(|client| {
-        let target = load_target(client, stream_id, FN);
-        // As of t: the state before the first event recorded after t.
-        let first_recorded_after = as_of.and_then(|t| {
+    // Removed history is 55Z02, a code of Chronicle's own.
+    crate::errors::with_own_sqlstates(|| {
+        Spi::connect_mut(|client| {
+            let target = load_target(client, stream_id, FN);
+            // As of t: the state before the first event recorded after t.
+            let first_recorded_after = as_of.and_then(|t| {
             let first = spi(client.select(
                 "SELECT pg_catalog.min(version) FROM chronicle.events
                   WHERE stream_id OPERATOR(pg_catalog.=) $1 AND recorded_at OPERATOR(pg_catalog.>) $2",
@@ -325,12 +393,30 @@ fn state_at(
             ));
             spi(first.first().get_one::<i64>()).map(|v| v as u64)
         });
-        let head = target.as_ref().map(|t| t.head as u64);
-        let version =
-            read_target(stream_id, head, to_version, first_recorded_after).or_raise(FN) as i64;
-        let target = target.expect("read_target refuses a missing stream");
-        let folder = replay_to(client, stream_id, &target, version, version, FN, |_| {});
-        JsonB(folder.into_state())
+            let head = target.as_ref().map(|t| t.head as u64);
+            let version =
+                read_target(stream_id, head, to_version, first_recorded_after).or_raise(FN) as i64;
+            let target = target.expect("read_target refuses a missing stream");
+            if let Some(kept) = &target.kept {
+                // Before the base, or at a moment before its event was recorded:
+                // that history is gone.
+                match as_of.filter(|t| kept.recorded_at.is_some_and(|r| *t < r)) {
+                    Some(t) => {
+                        check_kept(stream_id, Some(kept.version), 0, "as_of", || t.to_string())
+                    }
+                    None => check_kept(
+                        stream_id,
+                        Some(kept.version),
+                        version as u64,
+                        "to_version",
+                        || version.to_string(),
+                    ),
+                }
+                .or_raise(FN);
+            }
+            let folder = replay_to(client, stream_id, &target, version, version, FN, |_| {});
+            JsonB(folder.into_state())
+        })
     })
 }
 
@@ -363,6 +449,11 @@ fn state_history(
             return rows;
         };
         let to = to_version.map_or(target.head, |v| v.min(target.head));
+        // A truncated stream's history starts after its base.
+        let from = target
+            .kept
+            .as_ref()
+            .map_or(from, |k| from.max(k.version as i64 + 1));
         replay_to(client, stream_id, &target, from - 1, to, FN, |folder| {
             if folder.version() as i64 >= from {
                 rows.push((folder.version() as i64, JsonB(folder.state().clone())));
@@ -399,3 +490,47 @@ COMMENT ON FUNCTION chronicle.diff(jsonb, jsonb) IS
     name = "diff_comment",
     requires = [diff],
 );
+
+/// The state of a stream at `version` (folded with the current reducer and
+/// upcasters) and what it was folded with, for the base a truncation keeps.
+pub(crate) struct BaseState {
+    pub state: Value,
+    pub recorded_at: TimestampWithTimeZone,
+    pub revision: i32,
+    pub fingerprint: i64,
+}
+
+pub(crate) fn base_state(
+    client: &mut SpiClient<'_>,
+    stream_id: &str,
+    version: u64,
+    function: &'static str,
+) -> BaseState {
+    let target = load_target(client, stream_id, function).expect("the caller locked the stream");
+    let recorded_at = crate::spi::first_row(
+        spi(client.select(
+            "SELECT recorded_at FROM chronicle.event_log
+              WHERE stream_id OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
+            None,
+            &[stream_id.into(), (version as i64).into()],
+        )),
+        &[pg_sys::TIMESTAMPTZOID],
+        |row| row.get::<TimestampWithTimeZone>(1).expect("NOT NULL"),
+    )
+    .expect("the base's event is stored");
+    let folder = replay_to(
+        client,
+        stream_id,
+        &target,
+        version as i64,
+        version as i64,
+        function,
+        |_| {},
+    );
+    BaseState {
+        state: folder.into_state(),
+        recorded_at,
+        revision: target.revision,
+        fingerprint: target.upcasters.fingerprint,
+    }
+}

@@ -383,6 +383,17 @@ pub struct Sealed {
     pub waiting_for: Option<u64>,
 }
 
+/// Takes the seal lock until the end of the transaction, waiting for a
+/// running seal: no seal starts meanwhile (the lifecycle's removals).
+pub fn hold_seal_lock() {
+    unsafe {
+        direct_function_call_as_datum(
+            pg_sys::pg_advisory_xact_lock_int8,
+            &[SEAL_LOCK.into_datum()],
+        )
+    };
+}
+
 /// Seals up to `max` events (see the module doc); returns how many (0 if
 /// the extension is being dropped, or if `wait` is false and another seal
 /// runs) and what the rest waits for.

@@ -19,15 +19,17 @@
 //! in-memory model, so the order of checks, and so which error wins when a
 //! call is wrong in two ways, is the same everywhere.
 
-use crate::error::{require, Result};
+use crate::error::{require, Error, Result};
 use crate::sequencing::{plan_append, AppendPlan, ExpectedVersion};
 use crate::stream::{resolve_stream_type, validate_stream};
 
-/// A stream's head as stored: its version and type.
+/// A stream's head as stored: its version and type, and whether it was
+/// deleted for good (`delete_stream(..., hard => true)`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Head {
     pub version: u64,
     pub stream_type: String,
+    pub deleted_for_good: bool,
 }
 
 /// What an accepted append writes.
@@ -62,6 +64,11 @@ pub fn decide_append(
     head: Option<&Head>,
     count: usize,
 ) -> Result<AppendDecision> {
+    if head.is_some_and(|h| h.deleted_for_good) {
+        return Err(Error::StreamDeleted {
+            stream_id: stream_id.to_string(),
+        });
+    }
     let current = head.map_or(0, |h| h.version);
     let plan = plan_append(stream_id, expected, current, count)?;
     let stream_type =
@@ -112,6 +119,7 @@ mod tests {
         let head = Head {
             version: 2,
             stream_type: "Order".into(),
+            deleted_for_good: false,
         };
         let e = decide_append(
             "o-1",
@@ -124,5 +132,25 @@ mod tests {
         assert_eq!(e.sqlstate(), "40001");
         let d = decide_append("o-1", ExpectedVersion::Exact(2), None, Some(&head), 2).unwrap();
         assert_eq!((d.plan.first, d.plan.last, d.creates_stream), (3, 4, false));
+    }
+
+    #[test]
+    fn a_stream_deleted_for_good_takes_no_event() {
+        let head = Head {
+            version: 2,
+            stream_type: "Order".into(),
+            deleted_for_good: true,
+        };
+        for expected in [
+            ExpectedVersion::Any,
+            ExpectedVersion::Exact(2),
+            ExpectedVersion::Exact(1),
+        ] {
+            let e = decide_append("o-1", expected, None, Some(&head), 1).unwrap_err();
+            assert_eq!(
+                (e.sqlstate(), e.name(), e.field()),
+                ("55Z01", "stream_deleted", "stream_id")
+            );
+        }
     }
 }

@@ -30,6 +30,8 @@ pub enum Kind {
     OtherTenant,
     SharedDefinition,
     TenantNotPermitted,
+    StreamDeleted,
+    HistoryRemoved,
 }
 
 /// What a [`Kind`] is to a caller.
@@ -141,6 +143,18 @@ pub const KINDS: &[KindInfo] = &[
         sqlstate: "42501",
         name: "tenant_not_permitted",
         meaning: "chronicle.tenant was set by a session that may not set it",
+    },
+    KindInfo {
+        kind: Kind::StreamDeleted,
+        sqlstate: "55Z01",
+        name: "stream_deleted",
+        meaning: "an append to a stream deleted for good (delete_stream with hard => true)",
+    },
+    KindInfo {
+        kind: Kind::HistoryRemoved,
+        sqlstate: "55Z02",
+        name: "history_removed",
+        meaning: "a version or time before what truncate_stream or retention kept",
     },
 ];
 
@@ -357,6 +371,18 @@ pub enum Error {
     /// `chronicle.tenant` was set in this session by a role that may not set
     /// it (before the library was loaded): the session gets no tenant at all.
     TenantNotPermitted,
+    /// A write to a stream deleted with `hard => true`: its id is never
+    /// used again.
+    StreamDeleted { stream_id: String },
+    /// A version (or moment, `asked` as the caller wrote it) of a stream
+    /// whose history up to `base` was removed (`truncate_stream`,
+    /// retention): the stream's state is known from version `base` on.
+    HistoryRemoved {
+        field: &'static str,
+        stream_id: String,
+        asked: String,
+        base: u64,
+    },
 }
 
 impl Error {
@@ -379,6 +405,8 @@ impl Error {
             Error::OtherTenant { .. } => Kind::OtherTenant,
             Error::SharedDefinition { .. } => Kind::SharedDefinition,
             Error::TenantNotPermitted => Kind::TenantNotPermitted,
+            Error::StreamDeleted { .. } => Kind::StreamDeleted,
+            Error::HistoryRemoved { .. } => Kind::HistoryRemoved,
         }
     }
 
@@ -426,7 +454,8 @@ impl Error {
             | Error::SharedDefinition { operation, .. } => operation,
             Error::VersionConflict { .. } => "expected_version",
             Error::StreamTypeMismatch { .. } => "stream_type",
-            Error::OtherTenant { .. } => "stream_id",
+            Error::OtherTenant { .. } | Error::StreamDeleted { .. } => "stream_id",
+            Error::HistoryRemoved { field, .. } => field,
             Error::ReplayFailed { .. } => "replay",
             Error::TenantNotPermitted => "chronicle.tenant",
         }
@@ -500,6 +529,17 @@ impl Error {
                 "chronicle.tenant was set in this session without the privilege to set it"
                     .to_string()
             }
+            Error::StreamDeleted { stream_id } => format!(
+                "stream_id \"{stream_id}\" names a stream deleted for good: it cannot be written again"
+            ),
+            Error::HistoryRemoved {
+                field,
+                stream_id,
+                asked,
+                ..
+            } => format!(
+                "{field} {asked} asks for history of stream \"{stream_id}\" that was removed"
+            ),
         }
     }
 
@@ -532,6 +572,9 @@ impl Error {
             Error::StreamTypeMismatch { given, .. } => {
                 Some(format!("The append gave stream_type \"{given}\"."))
             }
+            Error::HistoryRemoved { base, .. } => Some(format!(
+                "Its events up to version {base} were removed; its state at version {base} is kept."
+            )),
             Error::SchemaViolation {
                 event_type,
                 schema_version,
@@ -548,7 +591,8 @@ impl Error {
             | Error::ReadOnly { .. }
             | Error::OtherTenant { .. }
             | Error::SharedDefinition { .. }
-            | Error::TenantNotPermitted => None,
+            | Error::TenantNotPermitted
+            | Error::StreamDeleted { .. } => None,
         }
     }
 
@@ -600,6 +644,14 @@ impl Error {
             Error::TenantNotPermitted => "Only a superuser sets it, per role: ALTER ROLE ... SET \
                 chronicle.tenant = '...'. Reconnect without setting chronicle.tenant."
                 .to_string(),
+            Error::StreamDeleted { .. } => "A stream deleted with hard => true keeps its id \
+                forever: append to another stream_id. chronicle.lifecycle_log says who deleted \
+                it, when and why."
+                .to_string(),
+            Error::HistoryRemoved { base, .. } => format!(
+                "Ask for version {base} or later (or a moment after its recording); \
+                 chronicle.lifecycle_log says what was removed, when and why."
+            ),
         }
     }
 
@@ -794,6 +846,15 @@ pub fn example(kind: Kind) -> Error {
             tenant: "acme".into(),
         },
         Kind::TenantNotPermitted => Error::TenantNotPermitted,
+        Kind::StreamDeleted => Error::StreamDeleted {
+            stream_id: "order-1".into(),
+        },
+        Kind::HistoryRemoved => Error::HistoryRemoved {
+            field: "to_version",
+            stream_id: "order-1".into(),
+            asked: "3".into(),
+            base: 10,
+        },
     }
 }
 

@@ -23,6 +23,7 @@ pub mod history;
 pub mod identifier;
 pub mod import;
 pub mod json;
+pub mod lifecycle;
 pub mod limits;
 pub mod memory;
 pub mod memory_feed;

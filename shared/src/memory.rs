@@ -205,6 +205,7 @@ impl MemoryStore {
         let head = self.streams.get(stream_id).map(|s| Head {
             version: s.events.len() as u64,
             stream_type: s.stream_type.clone(),
+            deleted_for_good: false,
         });
         let decision = decide_append(stream_id, expected, given_type, head.as_ref(), drafts.len())?;
         let stream = self

@@ -89,6 +89,13 @@ pub struct Folder<'r> {
     failures: Vec<Error>,
 }
 
+/// The state before a stream's first event: the reducer's initial state,
+/// `{}` for the default merge. (A stream deleted and written again starts
+/// from it at its old version.)
+pub fn initial_state(reducer: Option<&Reducer>) -> Value {
+    reducer.map_or_else(|| Value::Object(Map::new()), |r| r.initial().clone())
+}
+
 impl<'r> Folder<'r> {
     /// Starts from the reducer's initial state (or `{}` for the default
     /// reducer), or from a snapshot `(state, version)`.
@@ -97,12 +104,7 @@ impl<'r> Folder<'r> {
         snapshot: Option<(Value, u64)>,
         on_failure: OnFailure,
     ) -> Folder<'r> {
-        let (state, version) = snapshot.unwrap_or_else(|| {
-            (
-                reducer.map_or_else(|| Value::Object(Map::new()), |r| r.initial().clone()),
-                0,
-            )
-        });
+        let (state, version) = snapshot.unwrap_or_else(|| (initial_state(reducer), 0));
         Folder {
             reducer,
             upcasters: None,

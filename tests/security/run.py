@@ -165,6 +165,8 @@ ADMIN_FNS = WRITER_FNS | {
     "chronicle.reset_subscription(text,bigint)",
     "chronicle.seal(integer)",
     "chronicle.seal(bigint)",  # deprecated: seal(max_count int)
+    "chronicle.delete_stream(text,bigint,boolean,text)",
+    "chronicle.truncate_stream(text,bigint,text)",
 }
 # The functions that run as their owner: exactly those that write, each
 # with its checks. The deprecated define_event_type(text, jsonb, int) and
@@ -183,6 +185,8 @@ DEFINERS = {
     "chronicle.fail_subscription(text,text)",
     "chronicle.reset_subscription(text,bigint)",
     "chronicle.ack(text,bigint,integer)",
+    "chronicle.delete_stream(text,bigint,boolean,text)",
+    "chronicle.truncate_stream(text,bigint,text)",
     "chronicle_internal._feed_tick()",
     "chronicle_internal._regroup(text,integer)",
     "chronicle_internal._skip(text,integer,bigint,bigint)",
@@ -249,7 +253,8 @@ def privileges(su):
             "_feed_range", "_delivers", "_in_tenant", "_event_id_at", "_matching", "_check_version_range",
             "_require", "_check_count", "_not_found", "_check_feed_read", "_check_subscription", "_check_poll",
             "_check_name", "_subscription_error", "_subscription_next", "_consumer_of", "_delivers_in",
-            "_scan_end", "_skip_to", "_ack_to", "_system_identifier", "_import_batches", "_reference")}
+            "_scan_end", "_skip_to", "_ack_to", "_system_identifier", "_import_batches", "_reference",
+            "_lifecycle_running")}
     check("only inlined helpers and pure functions run without a fixed search_path", loose <= allowed_loose,
           str(sorted(loose - allowed_loose)))
     # What each role may call, exactly; and no role but the owner holds any
@@ -343,6 +348,9 @@ def privileges(su):
         ("INSERT into the event log", "INSERT INTO chronicle.event_log (event_id, stream_id, stream_type, version, event_type, data) "
                                       "VALUES (gen_random_uuid(), 'sec-1', 'Sec', 9, 'X', '{}')"),
         ("read the snapshot cache", "SELECT * FROM chronicle.snapshots"),
+        ("delete_stream", "SELECT chronicle.delete_stream('sec-1')"),
+        ("truncate_stream", "SELECT chronicle.truncate_stream('sec-1', 2)"),
+        ("read the lifecycle log", "SELECT * FROM chronicle.lifecycle_log"),
         # an open transaction holding the seal's lock would stop the sealer
         ("seal", "SELECT chronicle.seal()"),
         ("seal(bigint) (deprecated)", "SELECT chronicle.seal(10::bigint)"),
@@ -379,6 +387,14 @@ def privileges(su):
         ("fail_subscription", "SELECT chronicle.fail_subscription('sec-sub', error_message => 'x')"),
         ("seal", "SELECT chronicle.seal()"),
         ("seal(bigint) (deprecated)", "SELECT chronicle.seal(10::bigint)"),
+        ("delete_stream", "SELECT chronicle.delete_stream('sec-1')"),
+        ("delete_stream for good", "SELECT chronicle.delete_stream('sec-1', hard => true)"),
+        ("truncate_stream", "SELECT chronicle.truncate_stream('sec-1', 2)"),
+        ("read the lifecycle log", "SELECT * FROM chronicle.lifecycle_log"),
+        ("remove a stream's base", "DELETE FROM chronicle.stream_bases"),
+        ("forge a lifecycle record", "INSERT INTO chronicle.lifecycle_log (operation, stream_id, stream_type, "
+                                     "from_version, to_version, events, performed_by) VALUES ('delete', 'x', 'X', 1, 1, 1, 'x')"),
+        ("call the guard's switch", "SELECT chronicle_internal._lifecycle_running()"),
     ]:
         expect(writer, f"a writer cannot {what}", sql, "42501")
     check("the writer's attempts changed no event", rows(su, "SELECT stream_id, version, data FROM chronicle.event_log ORDER BY id") == before)
@@ -673,6 +689,22 @@ def tenants(su):
           sorted(pa + pb) == list(range(head0 + 2, head0 + 8)) and pa == sorted(pa), f"{pa} {pb}")
     page = [r[0] for r in rows(a, f"SELECT global_position FROM chronicle.read_all({head0}, 2)")]
     check("a page of a tenant's feed skips the hidden positions and is full", page == pa[:2], f"{page} {pa}")
+    # The lifecycle: an operator of one tenant never touches another's
+    # streams; each tenant's lifecycle log holds its own operations only.
+    for who, conn, other in (("a", a, "b"), ("b", b, "a")):
+        for fn in ("delete_stream('{s}')", "delete_stream('{s}', hard => true)", "truncate_stream('{s}', 2)"):
+            expect(conn, f"tenant {who}: {fn.split(',')[0].split(')')[0]}) of another tenant's stream is 42704",
+                   "SELECT chronicle." + fn.format(s=f"{other}-1"), "42704")
+        expect(conn, f"tenant {who}: delete_stream of the untenanted stream is 42704",
+               "SELECT chronicle.delete_stream('shared-0')", "42704")
+    a.execute("SELECT chronicle.append_event('a-9', 'Opened', '{\"v\": 1}', stream_type => 'Acct')")
+    a.execute("SELECT chronicle.append_event('a-9', 'Changed', '{\"v\": 2}')")
+    check("tenant a truncates its own stream", one(a, "SELECT chronicle.truncate_stream('a-9', 2, 'tenant test')") == 1)
+    check("tenant a's lifecycle log holds its operation, tenant b's nothing",
+          rows(a, "SELECT operation, stream_id, events FROM chronicle.lifecycle_log") == [("truncate", "a-9", 1)]
+          and rows(b, "SELECT * FROM chronicle.lifecycle_log") == [])
+    check("tenant b's base states hold none of tenant a's", rows(b, "SELECT * FROM chronicle.stream_bases") == [])
+    check("tenant a's truncated stream answers from its base", one(a, "SELECT chronicle.state_at('a-9')") == {"v": 2})
     a.close()
     b.close()
 

@@ -1,0 +1,264 @@
+//! The rules of a stream's lifecycle: deleting it (`delete_stream`), cutting
+//! its old history behind a base state (`truncate_stream`, retention), and
+//! what may still be asked of a stream whose history was cut.
+//!
+//! The extension locks the stream's head, reads it into a [`StreamState`]
+//! and asks [`decide_delete`] or [`decide_truncate`] what to remove; nothing
+//! is removed when they refuse. Removed events leave the global feed, but
+//! their positions are never handed out again and no other event moves
+//! (the README's "Lifecycle" section).
+
+use crate::error::{require, Error, Object, Result};
+use crate::identifier::validate_id;
+use crate::sequencing::ExpectedVersion;
+
+/// A stream's head as the lifecycle functions read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamState {
+    /// The version of its last event (kept when the events are removed).
+    pub version: u64,
+    /// The first version still stored: 1, or after a truncation the
+    /// truncation's `before_version`, or after a deletion `version + 1`.
+    pub first_version: u64,
+    /// Deleted (its events removed); it reads as not existing.
+    pub deleted: bool,
+    /// Deleted with `hard => true`: never written again.
+    pub deleted_for_good: bool,
+}
+
+/// What a `delete_stream` removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deletion {
+    /// The versions removed, `first..=last` (empty when `first > last`:
+    /// a deleted stream deleted again).
+    pub first: u64,
+    pub last: u64,
+    /// Whether the stream is closed for good.
+    pub hard: bool,
+}
+
+impl Deletion {
+    /// How many events it removes.
+    pub fn count(&self) -> u64 {
+        (self.last + 1).saturating_sub(self.first)
+    }
+}
+
+/// The arguments of `delete_stream`: the stream id, the expectation (as in
+/// `append_event`: NULL any, N exactly N) and `hard` (NULL: false).
+pub fn check_delete_args(
+    stream_id: Option<&str>,
+    expected_version: Option<i64>,
+    hard: Option<bool>,
+) -> Result<(String, ExpectedVersion, bool)> {
+    let stream_id = require(stream_id, "stream_id")?;
+    validate_id("stream_id", stream_id)?;
+    let expected = ExpectedVersion::from_sql(expected_version)?;
+    Ok((stream_id.to_string(), expected, hard.unwrap_or(false)))
+}
+
+/// Judges a deletion against the locked head (None: no such stream, or
+/// another tenant's). Deleting a deleted stream again removes nothing; it
+/// may make a soft deletion hard.
+pub fn decide_delete(
+    stream_id: &str,
+    expected: ExpectedVersion,
+    hard: bool,
+    head: Option<&StreamState>,
+) -> Result<Deletion> {
+    let head = head.ok_or_else(|| Error::not_found(Object::Stream, stream_id))?;
+    if !expected.admits(head.version) {
+        return Err(Error::VersionConflict {
+            stream_id: stream_id.to_string(),
+            expected: expected.to_string(),
+            actual: head.version,
+        });
+    }
+    Ok(Deletion {
+        first: head.first_version,
+        last: head.version,
+        hard: hard || head.deleted_for_good,
+    })
+}
+
+/// What a `truncate_stream` removes: the versions `first..before`, keeping
+/// the state at `before - 1` as the stream's base.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Truncation {
+    pub first: u64,
+    pub before: u64,
+}
+
+impl Truncation {
+    /// How many events it removes (0: the history before `before` is gone
+    /// already).
+    pub fn count(&self) -> u64 {
+        self.before.saturating_sub(self.first)
+    }
+
+    /// The version whose state becomes the stream's base.
+    pub fn base(&self) -> u64 {
+        self.before - 1
+    }
+}
+
+/// The arguments of `truncate_stream`.
+pub fn check_truncate_args(
+    stream_id: Option<&str>,
+    before_version: Option<i64>,
+) -> Result<(String, u64)> {
+    let stream_id = require(stream_id, "stream_id")?;
+    validate_id("stream_id", stream_id)?;
+    let before = require(before_version, "before_version")?;
+    if before < 1 {
+        return Err(Error::invalid(
+            "before_version",
+            format!("must be at least 1 (got {before})"),
+            "Pass the first version to keep: the events before it are removed.",
+        ));
+    }
+    Ok((stream_id.to_string(), before as u64))
+}
+
+/// Judges a truncation against the locked head. `before_version` may be
+/// the head + 1 (every event removed, the head's state kept as the base),
+/// not beyond; a deleted stream reads as not existing.
+pub fn decide_truncate(
+    stream_id: &str,
+    before: u64,
+    head: Option<&StreamState>,
+) -> Result<Truncation> {
+    let head = head
+        .filter(|h| !h.deleted)
+        .ok_or_else(|| Error::not_found(Object::Stream, stream_id))?;
+    if before > head.version + 1 {
+        return Err(Error::invalid(
+            "before_version",
+            format!(
+                "is past the head of stream \"{stream_id}\" (version {}): it may be at most {}",
+                head.version,
+                head.version + 1
+            ),
+            "Pass a version the stream has reached: the events before it are removed, \
+             the state just before it is kept.",
+        ));
+    }
+    Ok(Truncation {
+        first: head.first_version,
+        before: before.max(head.first_version),
+    })
+}
+
+/// Whether a read of a stream's state at `version` can be answered: the
+/// state is known from `base` on (None: nothing was ever removed).
+/// `field` and `asked` name what the caller passed (`to_version 3`,
+/// `as_of 2026-...`).
+pub fn check_kept(
+    stream_id: &str,
+    base: Option<u64>,
+    version: u64,
+    field: &'static str,
+    asked: impl FnOnce() -> String,
+) -> Result<()> {
+    match base {
+        Some(base) if version < base => Err(Error::HistoryRemoved {
+            field,
+            stream_id: stream_id.to_string(),
+            asked: asked(),
+            base,
+        }),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(version: u64, first_version: u64) -> StreamState {
+        StreamState {
+            version,
+            first_version,
+            deleted: false,
+            deleted_for_good: false,
+        }
+    }
+
+    #[test]
+    fn delete_removes_what_is_left_and_checks_the_expectation() {
+        let h = head(7, 3);
+        let d = decide_delete("s", ExpectedVersion::Any, false, Some(&h)).unwrap();
+        assert_eq!((d.first, d.last, d.count(), d.hard), (3, 7, 5, false));
+        let d = decide_delete("s", ExpectedVersion::Exact(7), true, Some(&h)).unwrap();
+        assert!(d.hard);
+        let e = decide_delete("s", ExpectedVersion::Exact(6), false, Some(&h)).unwrap_err();
+        assert_eq!(
+            (e.sqlstate(), e.detail().unwrap().as_str()),
+            ("40001", "Expected version 6, actual version 7.")
+        );
+        let e = decide_delete("s", ExpectedVersion::NoStream, false, Some(&h)).unwrap_err();
+        assert_eq!(e.sqlstate(), "40001");
+        let e = decide_delete("s", ExpectedVersion::Any, false, None).unwrap_err();
+        assert_eq!((e.sqlstate(), e.field()), ("42704", "stream_id"));
+    }
+
+    #[test]
+    fn deleting_again_removes_nothing_and_never_undoes_hard() {
+        let gone = StreamState {
+            version: 7,
+            first_version: 8,
+            deleted: true,
+            deleted_for_good: true,
+        };
+        let d = decide_delete("s", ExpectedVersion::Any, false, Some(&gone)).unwrap();
+        assert_eq!((d.count(), d.hard), (0, true));
+    }
+
+    #[test]
+    fn delete_arguments() {
+        let e = check_delete_args(None, None, None).unwrap_err();
+        assert_eq!((e.sqlstate(), e.field()), ("22004", "stream_id"));
+        let e = check_delete_args(Some("s"), Some(-1), None).unwrap_err();
+        assert_eq!((e.sqlstate(), e.field()), ("22023", "expected_version"));
+        let e = check_delete_args(Some(""), None, None).unwrap_err();
+        assert_eq!(e.field(), "stream_id");
+        assert!(!check_delete_args(Some("s"), None, None).unwrap().2);
+    }
+
+    #[test]
+    fn truncate_keeps_versions_and_refuses_the_future() {
+        let h = head(10, 1);
+        let t = decide_truncate("s", 4, Some(&h)).unwrap();
+        assert_eq!((t.first, t.before, t.count(), t.base()), (1, 4, 3, 3));
+        // Up to the head + 1: everything goes, the head's state stays.
+        assert_eq!(decide_truncate("s", 11, Some(&h)).unwrap().count(), 10);
+        let e = decide_truncate("s", 12, Some(&h)).unwrap_err();
+        assert_eq!((e.sqlstate(), e.field()), ("22023", "before_version"));
+        // Already cut further: nothing more to remove.
+        let t = decide_truncate("s", 2, Some(&head(10, 5))).unwrap();
+        assert_eq!(t.count(), 0);
+        let e = check_truncate_args(Some("s"), Some(0)).unwrap_err();
+        assert_eq!((e.sqlstate(), e.field()), ("22023", "before_version"));
+        let e = check_truncate_args(Some("s"), None).unwrap_err();
+        assert_eq!((e.sqlstate(), e.field()), ("22004", "before_version"));
+        let mut deleted = head(10, 11);
+        deleted.deleted = true;
+        let e = decide_truncate("s", 3, Some(&deleted)).unwrap_err();
+        assert_eq!(e.sqlstate(), "42704");
+    }
+
+    #[test]
+    fn reads_before_the_base_are_refused() {
+        assert!(check_kept("s", None, 0, "to_version", String::new).is_ok());
+        assert!(check_kept("s", Some(3), 3, "to_version", String::new).is_ok());
+        let e = check_kept("s", Some(3), 2, "to_version", || "2".into()).unwrap_err();
+        assert_eq!(
+            (e.sqlstate(), e.name(), e.message().as_str()),
+            (
+                "55Z02",
+                "history_removed",
+                "to_version 2 asks for history of stream \"s\" that was removed"
+            )
+        );
+    }
+}

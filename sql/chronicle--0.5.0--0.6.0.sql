@@ -1,0 +1,341 @@
+-- Chronicle 0.5.0 -> 0.6.0: a stream's lifecycle. chronicle.delete_stream
+-- and chronicle.truncate_stream remove events (chronicle_admin only); the
+-- heads say what was removed (first_version, deleted_at, hard_deleted), a
+-- truncated stream keeps its base state (chronicle.stream_bases), and every
+-- removal is recorded (chronicle.lifecycle_log). The append-only guard lets
+-- only those functions through. Run by ALTER EXTENSION chronicle UPDATE;
+-- tests/upgrade/run.py checks that it gives the same catalog as a fresh
+-- CREATE EXTENSION of 0.6.0. Frozen: never edited after its release.
+
+\echo Use "ALTER EXTENSION chronicle UPDATE" to load this file. \quit
+
+-- Every update empties the snapshot cache: the rules that fill it may have
+-- changed, and it rebuilds itself (deleting snapshots never changes an answer).
+TRUNCATE chronicle.snapshots;
+
+-- As sql/schema.sql creates them in 0.6.0. New columns with constant
+-- defaults: catalog only, no rewrite of the heads.
+ALTER TABLE chronicle.streams
+    ADD COLUMN first_version bigint      NOT NULL DEFAULT 1,
+    ADD COLUMN deleted_at    timestamptz,
+    ADD COLUMN hard_deleted  boolean     NOT NULL DEFAULT false;
+COMMENT ON COLUMN chronicle.streams.first_version IS
+    'The first version still stored: 1, the before_version of chronicle.truncate_stream (or retention), or version + 1 after chronicle.delete_stream.';
+COMMENT ON COLUMN chronicle.streams.deleted_at IS
+    'When chronicle.delete_stream deleted the stream (NULL: not deleted, or written again since).';
+COMMENT ON COLUMN chronicle.streams.hard_deleted IS
+    'Deleted with hard => true: the stream id can never be written again.';
+
+
+CREATE FUNCTION chronicle_internal._lifecycle_running() RETURNS boolean
+LANGUAGE c VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'lifecycle_running_wrapper';
+COMMENT ON FUNCTION chronicle_internal._lifecycle_running() IS
+    'Internal: whether a lifecycle function (delete_stream, truncate_stream, retention) is removing events in this session.';
+
+CREATE OR REPLACE FUNCTION chronicle_internal._refuse_history_change() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- A lifecycle function removing events: it deletes them from the log
+    -- and blanks their entries in the feed's chunks, nothing else.
+    IF ((TG_OP = 'DELETE' AND TG_TABLE_NAME = 'event_log') OR (TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'feed'))
+       AND chronicle_internal._lifecycle_running() THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        RAISE EXCEPTION 'events are written only by chronicle.append_event and chronicle.append_events'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'chronicle.events is a view: the log, the stream heads and the feed are kept together by the append functions.',
+                  HINT = 'Call chronicle.append_event or chronicle.append_events.';
+    END IF;
+    RAISE EXCEPTION '% is append-only: % is not allowed', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              DETAIL = 'Chronicle never changes or removes a recorded event.',
+              HINT = 'Append a new event that corrects or reverses the old one.';
+END
+$$;
+COMMENT ON FUNCTION chronicle_internal._refuse_history_change() IS
+    'Trigger function: refuses UPDATE, DELETE and TRUNCATE on chronicle.event_log and chronicle.feed, and writes through the view chronicle.events (SQLSTATE 55000); only the lifecycle functions remove events (chronicle.delete_stream, chronicle.truncate_stream, retention).';
+
+
+-- The base of a truncated stream (0.6.0): its state at the version just
+-- before the first event still stored, kept when chronicle.truncate_stream
+-- (or retention) removed the events before it. state_at and state_history
+-- fold from it. Unlike a snapshot it is data, not a cache: it is dumped, and
+-- a new reducer revision continues from it (the events it sums up are gone).
+CREATE TABLE chronicle.stream_bases (
+    stream_id             text        NOT NULL,
+    version               bigint      NOT NULL,
+    state                 jsonb       NOT NULL,
+    recorded_at           timestamptz NOT NULL,
+    reducer_revision      int         NOT NULL,
+    upcasters_fingerprint bigint      NOT NULL,
+    tenant                text        NOT NULL DEFAULT '',
+    created_at            timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT stream_bases_pkey PRIMARY KEY (stream_id)
+);
+COMMENT ON TABLE chronicle.stream_bases IS
+    'The base state of each truncated stream: its state at version, the version before its first stored event, folded when chronicle.truncate_stream or retention removed the events up to it. Written by those functions only.';
+COMMENT ON COLUMN chronicle.stream_bases.version IS 'The version the state is at: chronicle.streams.first_version - 1.';
+COMMENT ON COLUMN chronicle.stream_bases.recorded_at IS 'recorded_at of the (removed) event at version: state_at(as_of => ...) before it is refused.';
+COMMENT ON COLUMN chronicle.stream_bases.reducer_revision IS 'The reducer revision the state was folded with (0: the default merge); a later revision continues from it.';
+SELECT pg_catalog.pg_extension_config_dump('chronicle.stream_bases', '');
+
+-- Every lifecycle operation (0.6.0): who removed which versions of which
+-- stream, when and why. Append-only, like the log.
+CREATE SEQUENCE chronicle.lifecycle_log_id_seq AS bigint;
+CREATE TABLE chronicle.lifecycle_log (
+    id           bigint      NOT NULL DEFAULT pg_catalog.nextval('chronicle.lifecycle_log_id_seq'),
+    recorded_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    operation    text        NOT NULL CHECK (operation IN ('delete', 'hard_delete', 'truncate', 'retention')),
+    stream_id    text        NOT NULL,
+    stream_type  text        NOT NULL,
+    from_version bigint      NOT NULL,
+    to_version   bigint      NOT NULL,
+    events       bigint      NOT NULL CHECK (events >= 0),
+    reason       text,
+    performed_by text        NOT NULL,
+    tenant       text        NOT NULL DEFAULT '',
+    CONSTRAINT lifecycle_log_pkey PRIMARY KEY (id)
+);
+ALTER SEQUENCE chronicle.lifecycle_log_id_seq OWNED BY chronicle.lifecycle_log.id;
+CREATE INDEX lifecycle_log_stream_idx ON chronicle.lifecycle_log (stream_id, id);
+COMMENT ON TABLE chronicle.lifecycle_log IS
+    'Every lifecycle operation: the versions from_version .. to_version of a stream removed by chronicle.delete_stream, chronicle.truncate_stream or retention, by whom, when and why. Append-only; readable by chronicle_admin.';
+COMMENT ON COLUMN chronicle.lifecycle_log.operation IS 'delete, hard_delete (delete_stream with hard => true), truncate or retention.';
+COMMENT ON COLUMN chronicle.lifecycle_log.events IS 'How many events it removed (0: a deleted stream deleted again, or made hard).';
+COMMENT ON COLUMN chronicle.lifecycle_log.performed_by IS 'The role that called the function (after SET ROLE; the background worker for retention).';
+SELECT pg_catalog.pg_extension_config_dump('chronicle.lifecycle_log', '');
+SELECT pg_catalog.pg_extension_config_dump('chronicle.lifecycle_log_id_seq', '');
+CREATE TRIGGER lifecycle_log_append_only
+    BEFORE UPDATE OR DELETE ON chronicle.lifecycle_log
+    FOR EACH STATEMENT EXECUTE FUNCTION chronicle_internal._refuse_history_change();
+CREATE TRIGGER lifecycle_log_no_truncate
+    BEFORE TRUNCATE ON chronicle.lifecycle_log
+    FOR EACH STATEMENT EXECUTE FUNCTION chronicle_internal._refuse_history_change();
+ALTER TABLE chronicle.lifecycle_log ENABLE ALWAYS TRIGGER lifecycle_log_append_only;
+ALTER TABLE chronicle.lifecycle_log ENABLE ALWAYS TRIGGER lifecycle_log_no_truncate;
+
+-- The lifecycle functions (pg_extension/src/lifecycle.rs).
+CREATE FUNCTION chronicle."delete_stream"(
+	"stream_id" TEXT, /* Option < & str > */
+	"expected_version" bigint DEFAULT NULL, /* Option < i64 > */
+	"hard" bool DEFAULT false, /* Option < bool > */
+	"reason" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS bigint /* i64 */
+VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'delete_stream_wrapper';
+
+COMMENT ON FUNCTION chronicle.delete_stream(text, bigint, boolean, text) IS
+    'Deletes a stream (chronicle_admin): removes its events and returns how many. The stream then reads as not existing; stream_version still returns its last version, and chronicle.streams says when it was deleted. An append continues its versions, unless hard => true: then the stream id can never be written again (55Z01). expected_version as in append_event (40001 on mismatch). The removed events leave the global feed; their positions are never reused. Recorded in chronicle.lifecycle_log with reason.';
+
+CREATE FUNCTION chronicle."truncate_stream"(
+	"stream_id" TEXT, /* Option < & str > */
+	"before_version" bigint, /* Option < i64 > */
+	"reason" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS bigint /* i64 */
+VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'truncate_stream_wrapper';
+
+COMMENT ON FUNCTION chronicle.truncate_stream(text, bigint, text) IS
+    'Removes the events of a stream with versions below before_version (chronicle_admin; at most the head + 1) and returns how many. The other events keep their versions; the state at before_version - 1, folded with the current reducer, is kept as the stream''s base (chronicle.stream_bases), so state_at from that version on answers as before and an earlier one is 55Z02. The removed events leave the global feed; their positions are never reused. Recorded in chronicle.lifecycle_log with reason.';
+
+-- What the heads now say (sql/streams.sql).
+CREATE OR REPLACE FUNCTION chronicle.list_stream_types()
+RETURNS TABLE (stream_type text, streams bigint, events bigint, has_reducer boolean)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s.stream_type, count(*) FILTER (WHERE s.deleted_at IS NULL),
+           coalesce(sum(s.version - s.first_version + 1) FILTER (WHERE s.deleted_at IS NULL), 0)::bigint,
+           EXISTS (SELECT FROM chronicle.reducers r WHERE r.stream_type = s.stream_type)
+      FROM chronicle.streams s
+     GROUP BY s.stream_type
+     ORDER BY s.stream_type
+$$;
+COMMENT ON FUNCTION chronicle.list_stream_types() IS
+    'Every stream type with its number of streams and stored events (deleted streams and removed events not counted), and whether a reducer is defined for it.';
+
+COMMENT ON FUNCTION chronicle.list_streams(text, text, text, int) IS
+    'Streams ordered by id, optionally of one stream_type and/or starting with id_prefix, at most max_count; page with after_stream_id. Deleted streams are listed with their deleted_at (and hard_deleted).';
+
+
+CREATE OR REPLACE VIEW chronicle.stream_activity AS
+SELECT s.stream_id, s.stream_type, s.version - s.first_version + 1 AS events, s.first_event_at, s.last_event_at
+  FROM chronicle.streams s
+ WHERE s.deleted_at IS NULL;
+COMMENT ON VIEW chronicle.stream_activity IS
+    'Every stream (not deleted) with its number of stored events and first/last recording time, from the stream heads (no scan of the events): ORDER BY events DESC LIMIT 10 gives the most active streams.';
+
+-- Roles, privileges and row-level security: sql/security.sql of 0.6.0, less
+-- the policies 0.5.0 has already.
+-- Roles, privileges and row-level security: runs last in CREATE EXTENSION,
+-- when every function and table exists.
+
+-- Least privilege and tenants. Three roles (cluster-wide, created once, kept
+-- by DROP EXTENSION); PUBLIC gets nothing. Grant them to login roles:
+--   chronicle_reader: read streams and the feed, replay, poll subscriptions;
+--   chronicle_writer: the reader's rights, append, import and ack;
+--   chronicle_admin:  the writer's rights, reducers, event types, upcasters,
+--                     subscriptions and the lifecycle (delete_stream,
+--                     truncate_stream, chronicle.lifecycle_log).
+-- Nobody but the owner has any write privilege on a table: every write goes
+-- through a SECURITY DEFINER function (with SET search_path = pg_catalog,
+-- pg_temp) that does only what its checks allow. Reads run with the caller's
+-- rights, so that row-level security applies; so do the views
+-- (security_invoker).
+DO $roles$
+DECLARE
+    name text;
+BEGIN
+    FOREACH name IN ARRAY ARRAY['chronicle_reader', 'chronicle_writer', 'chronicle_admin'] LOOP
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) name) THEN
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', name);
+        ELSIF EXISTS (SELECT FROM pg_catalog.pg_roles r
+                       WHERE r.rolname OPERATOR(pg_catalog.=) name AND (r.rolcanlogin OR r.rolsuper OR r.rolbypassrls)) THEN
+            RAISE WARNING 'role % exists already and can log in, is a superuser or bypasses row-level security', name
+                USING HINT = 'Chronicle''s roles are meant as NOLOGIN groups: ALTER ROLE ' || name || ' NOLOGIN NOSUPERUSER NOBYPASSRLS.';
+        END IF;
+    END LOOP;
+END
+$roles$;
+GRANT chronicle_reader TO chronicle_writer;
+GRANT chronicle_writer TO chronicle_admin;
+
+-- Nobody but the owner keeps a privilege on Chronicle's schema and objects: PUBLIC
+-- loses the default EXECUTE, and an update from 0.1.0 (whose functions ran
+-- with their callers' rights, so that writers needed table privileges)
+-- revokes what was granted then, with a warning naming the roles.
+DO $revoke$
+DECLARE
+    o record;
+    grantee text;
+    revoked text[] := '{}';
+BEGIN
+    FOR o IN
+        SELECT pg_catalog.format('%s %s', CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+                                 c.oid::pg_catalog.regclass) AS object, c.relacl AS acl, c.relowner AS owner
+          FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.objid
+         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+           AND d.refobjid OPERATOR(pg_catalog.=) (SELECT e.oid FROM pg_catalog.pg_extension e
+                                                   WHERE e.extname OPERATOR(pg_catalog.=) 'chronicle')
+           AND d.deptype OPERATOR(pg_catalog.=) 'e'
+        UNION ALL
+        SELECT pg_catalog.format('FUNCTION %s', p.oid::pg_catalog.regprocedure), p.proacl, p.proowner
+          FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) d.objid
+         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+           AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+           AND d.refobjid OPERATOR(pg_catalog.=) (SELECT e.oid FROM pg_catalog.pg_extension e
+                                                   WHERE e.extname OPERATOR(pg_catalog.=) 'chronicle')
+           AND d.deptype OPERATOR(pg_catalog.=) 'e'
+        UNION ALL
+        SELECT pg_catalog.format('SCHEMA %I', n.nspname), n.nspacl, n.nspowner FROM pg_catalog.pg_namespace n
+         WHERE n.nspname OPERATOR(pg_catalog.=) ANY (ARRAY['chronicle', 'chronicle_internal'])
+    LOOP
+        EXECUTE 'REVOKE ALL ON ' OPERATOR(pg_catalog.||) o.object OPERATOR(pg_catalog.||) ' FROM PUBLIC';
+        FOR grantee IN
+            SELECT DISTINCT pg_catalog.pg_get_userbyid(a.grantee) FROM pg_catalog.aclexplode(o.acl) a
+             WHERE a.grantee OPERATOR(pg_catalog.<>) o.owner AND a.grantee OPERATOR(pg_catalog.<>) 0
+        LOOP
+            EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM %I', o.object, grantee);
+            IF grantee OPERATOR(pg_catalog.<>) ALL (ARRAY['chronicle_reader', 'chronicle_writer', 'chronicle_admin']) THEN
+                revoked := revoked OPERATOR(pg_catalog.||) grantee;  -- Chronicle's own get theirs again below
+            END IF;
+        END LOOP;
+    END LOOP;
+    IF pg_catalog.cardinality(revoked) OPERATOR(pg_catalog.>) 0 THEN
+        RAISE WARNING 'revoked the privileges of % on Chronicle''s schema, tables and functions',
+            (SELECT pg_catalog.string_agg(DISTINCT r, ', ') FROM pg_catalog.unnest(revoked) r)
+            USING HINT = 'Grant chronicle_reader, chronicle_writer or chronicle_admin instead.';
+    END IF;
+END
+$revoke$;
+GRANT USAGE ON SCHEMA chronicle, chronicle_internal TO chronicle_reader;
+
+GRANT SELECT ON chronicle.events, chronicle.event_log, chronicle.streams, chronicle.feed,
+                chronicle.feed_state, chronicle.reducers, chronicle.event_types, chronicle.upcasters,
+                chronicle.subscriptions, chronicle.subscription_consumers, chronicle.daily_activity,
+                chronicle.stream_activity, chronicle.subscription_lag, chronicle.feed_status,
+                chronicle.stream_bases
+   TO chronicle_reader;
+GRANT SELECT ON chronicle.lifecycle_log TO chronicle_admin;
+GRANT EXECUTE ON FUNCTION
+    chronicle.read_stream(text, bigint, bigint, boolean), chronicle.stream_version(text),
+    chronicle.read_correlation(text), chronicle.list_streams(text, text, text, int),
+    chronicle.list_stream_types(), chronicle.stream_types(), chronicle.reducer(text),
+    chronicle.event_type(text, int), chronicle.upcaster(text, int),
+    chronicle.export_stream(text, bigint, bigint),
+    chronicle.read_all(bigint, int, text, text[]), chronicle.feed_head(),
+    chronicle.poll(text, int, int, int), chronicle.state_at(text, bigint, timestamptz),
+    chronicle.state_history(text, bigint, bigint), chronicle.diff(jsonb, jsonb),
+    chronicle.canonical_json(jsonb), chronicle.current_tenant(),
+    -- the same with a uuid for the stream (or correlation) id
+    chronicle.read_stream(uuid, bigint, bigint, boolean), chronicle.stream_version(uuid),
+    chronicle.read_correlation(uuid), chronicle.export_stream(uuid, bigint, bigint),
+    chronicle.state_at(uuid, bigint, timestamptz), chronicle.state_history(uuid, bigint, bigint),
+    -- called by the functions above with the caller's rights
+    chronicle_internal._reference(text, text, text),
+    chronicle_internal._check_version_range(text, text, bigint, bigint),
+    chronicle_internal._require(text, text, boolean),
+    chronicle_internal._check_count(text, text, bigint),
+    chronicle_internal._not_found(text, text, text, bigint),
+    chronicle_internal._upcast(text, int, jsonb),
+    chronicle_internal._export_header(text, bigint, bigint),
+    chronicle_internal._feed_range(bigint, bigint),
+    chronicle_internal._delivers(text, text[], int, int, text, text, text),
+    chronicle_internal._consumer_of(text, int),
+    chronicle_internal._feed_page(bigint, int, bigint, text, text[], int, int),
+    chronicle_internal._feed_tick(),
+    chronicle_internal._check_feed_read(bigint, bigint, text, text[]),
+    chronicle_internal._check_poll(text, bigint, bigint, bigint),
+    chronicle_internal._subscription(text, text, boolean),
+    chronicle_internal._subscription_error(text, text, boolean),
+    chronicle_internal._delivers_in(text), chronicle_internal._scan_end(bigint, bigint),
+    chronicle_internal._regroup(text, int), chronicle_internal._skip(text, int, bigint, bigint)
+   TO chronicle_reader;
+GRANT EXECUTE ON FUNCTION
+    chronicle.append_event(text, text, jsonb, jsonb, bigint, uuid, text, text, text, text, timestamptz, int, bigint),
+    chronicle.append_event(uuid, text, jsonb, jsonb, bigint, uuid, text, text, text, text, timestamptz, int, bigint),
+    chronicle.append_events(text, jsonb, bigint, text), chronicle.append_events(uuid, jsonb, bigint, text),
+    chronicle.import_stream(text, text, text),
+    chronicle.ack(text, bigint, int), chronicle_internal._import_batches(text, int, text)
+   TO chronicle_writer;
+GRANT EXECUTE ON FUNCTION
+    chronicle.define_reducer(text, jsonb), chronicle.define_event_type(text, int, jsonb),
+    chronicle.define_event_type(text, jsonb, int), chronicle.define_upcaster(text, int, jsonb),
+    chronicle.create_subscription(text, text, text[], bigint), chronicle.drop_subscription(text),
+    chronicle.pause_subscription(text), chronicle.resume_subscription(text),
+    chronicle.fail_subscription(text, text), chronicle.reset_subscription(text, bigint),
+    -- while it runs, a seal holds the lock the sealer waits for
+    chronicle.seal(int), chronicle.seal(bigint),
+    chronicle.delete_stream(text, bigint, boolean, text),
+    chronicle.truncate_stream(text, bigint, text)
+   TO chronicle_admin;
+
+ALTER VIEW chronicle.events SET (security_invoker = true);
+ALTER VIEW chronicle.daily_activity SET (security_invoker = true);
+ALTER VIEW chronicle.stream_activity SET (security_invoker = true);
+ALTER VIEW chronicle.subscription_lag SET (security_invoker = true);
+ALTER VIEW chronicle.feed_status SET (security_invoker = true);
+
+-- Tenants: a role whose chronicle.tenant is set (by a superuser: ALTER ROLE
+-- ... SET chronicle.tenant = 'acme') sees only that tenant's streams, events
+-- and subscriptions, through every function and view; a role without one
+-- sees the rows of no tenant (''). Superusers and BYPASSRLS roles see all.
+ALTER TABLE chronicle.event_log ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chronicle.streams ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chronicle.subscriptions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chronicle.subscription_consumers ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chronicle.stream_bases ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chronicle.lifecycle_log ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_tenant ON chronicle.stream_bases
+    USING (tenant OPERATOR(pg_catalog.=) (SELECT chronicle.current_tenant()));
+CREATE POLICY own_tenant ON chronicle.lifecycle_log
+    USING (tenant OPERATOR(pg_catalog.=) (SELECT chronicle.current_tenant()));

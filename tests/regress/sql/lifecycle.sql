@@ -1,0 +1,136 @@
+-- A stream's lifecycle: delete_stream (soft and hard) and truncate_stream.
+-- Removed events leave the feed; their positions are never handed out again
+-- and no other event moves; a subscriber continues after its checkpoint.
+-- Every removal is recorded; every bad call is a clean error that changes
+-- nothing. chronicle.seal() hands out positions now (the sealer worker may
+-- have done it first: its count is not shown).
+
+DROP EXTENSION chronicle;
+CREATE EXTENSION chronicle;
+
+SELECT chronicle.define_reducer('acct', '{"initial": {"balance": 0, "moves": 0},
+  "on": {"Deposited": [{"op": "increment", "path": "/balance", "from": "/data/amount"},
+                       {"op": "increment", "path": "/moves"}]}}');
+SELECT chronicle.append_event('acct-1', 'Opened', '{}');
+SELECT chronicle.append_event('acct-1', 'Deposited', jsonb_build_object('amount', g))
+  FROM generate_series(1, 5) g;
+SELECT chronicle.append_event('note-1', 'Noted', '{"text": "keep me"}');
+SELECT chronicle.append_event('acct-2', 'Opened', '{}');
+SELECT chronicle.append_event('acct-2', 'Deposited', '{"amount": 7}');
+SELECT FROM chronicle.seal();
+SELECT name FROM chronicle.create_subscription('projector');
+-- The projector consumes up to position 4 before anything is removed.
+SELECT global_position, stream_id, version FROM chronicle.poll('projector', 4);
+SELECT chronicle.ack('projector', 4);
+
+-- truncate_stream: versions below 4 go; the state at 3 is kept as the base.
+SELECT chronicle.state_at('acct-1', 3) AS state_at_3, chronicle.state_at('acct-1') AS head;
+SELECT chronicle.truncate_stream('acct-1', 4, reason => 'older than the audit period');
+SELECT version, event_type, data FROM chronicle.read_stream('acct-1');
+SELECT chronicle.state_at('acct-1', 3) AS state_at_3, chronicle.state_at('acct-1') AS head;
+SELECT version, state FROM chronicle.state_history('acct-1');
+SELECT stream_id, version, state FROM chronicle.stream_bases;
+-- An earlier version is gone: 55Z02.
+SELECT chronicle.state_at('acct-1', 2);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.state_at('acct-1', as_of => '2000-01-01');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- Truncating again below what is gone removes nothing; up to the head + 1
+-- is allowed (every event goes, the head's state stays), past it is not.
+SELECT chronicle.truncate_stream('acct-1', 2);
+SELECT chronicle.truncate_stream('acct-1', 8);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- Appends continue the versions; the state folds on from the base.
+SELECT chronicle.append_event('acct-1', 'Deposited', '{"amount": 100}', expected_version => 6);
+SELECT chronicle.state_at('acct-1');
+
+-- delete_stream: the events go, the head stays (deleted), versions go on.
+SELECT chronicle.delete_stream('acct-2', expected_version => 1);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.delete_stream('acct-2', expected_version => 2, reason => 'customer left');
+SELECT count(*) FROM chronicle.read_stream('acct-2');
+SELECT chronicle.stream_version('acct-2');
+SELECT chronicle.state_at('acct-2');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT stream_id, version, first_version, deleted_at IS NOT NULL AS deleted, hard_deleted
+  FROM chronicle.list_streams();
+SELECT * FROM chronicle.list_stream_types();
+SELECT stream_id, events FROM chronicle.stream_activity ORDER BY stream_id;
+-- Deleting it again removes nothing; truncating a deleted stream is 42704.
+SELECT chronicle.delete_stream('acct-2');
+SELECT chronicle.truncate_stream('acct-2', 2);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- expected_version => 0 asks for no stream: a deleted one still has its version.
+SELECT chronicle.append_event('acct-2', 'Opened', '{}', expected_version => 0);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- Written again, it continues after its last version, from the initial state.
+SELECT chronicle.append_event('acct-2', 'Deposited', '{"amount": 1}', expected_version => 2);
+SELECT chronicle.state_at('acct-2');
+SELECT chronicle.state_at('acct-2', 2);
+SELECT chronicle.state_at('acct-2', 1);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- hard => true: gone for good; no append is ever taken again (55Z01).
+SELECT chronicle.delete_stream('acct-2', hard => true);
+SELECT chronicle.append_event('acct-2', 'Opened', '{}');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.append_events('acct-2', '[{"event_type": "Opened", "data": {}}]');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.delete_stream('acct-2');
+
+-- The feed: removed positions are holes, never reused; nothing moved.
+SELECT FROM chronicle.seal();
+SELECT global_position, stream_id, version FROM chronicle.read_all();
+SELECT global_position, stream_id, version FROM chronicle.read_all(after_position => 1, max_count => 2);
+SELECT chronicle.feed_head();
+SELECT first_position, ids = array_replace(ids, 0, NULL) AS no_holes, cardinality(ids) FROM chronicle.feed;
+-- The projector continues after its checkpoint, without loss.
+SELECT global_position, stream_id, version FROM chronicle.poll('projector', 100);
+-- Nothing of the removed events is left: no row, no chunk entry, no snapshot.
+SELECT count(*) FROM chronicle.event_log WHERE stream_id = 'acct-2' OR (stream_id = 'acct-1' AND version < 4);
+SELECT count(*) FROM chronicle.feed f, unnest(f.ids) AS u(id)
+ WHERE u.id <> 0 AND NOT EXISTS (SELECT FROM chronicle.event_log e WHERE e.id = u.id);
+SELECT count(*) FROM chronicle.snapshots WHERE stream_id = 'acct-2' OR (stream_id = 'acct-1' AND version < 3);
+
+-- The record: who, what, which versions, why.
+SELECT operation, stream_id, stream_type, from_version, to_version, events, reason, performed_by = current_user AS by_me
+  FROM chronicle.lifecycle_log ORDER BY id;
+UPDATE chronicle.lifecycle_log SET reason = 'forged';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+DELETE FROM chronicle.lifecycle_log;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+
+-- Direct deletes stay refused, also for the owner.
+DELETE FROM chronicle.event_log WHERE stream_id = 'note-1';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+
+-- Bad input: each a clean SQLSTATE naming the field, nothing changed.
+SELECT count(*) AS events_before FROM chronicle.event_log \gset
+SELECT chronicle.delete_stream(NULL);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.delete_stream('no-such-stream');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.delete_stream('note-1', expected_version => -1);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.delete_stream(E'bad\nid');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.truncate_stream('note-1', NULL);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.truncate_stream('note-1', 0);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.truncate_stream('note-1', -3);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.truncate_stream('no-such-stream', 2);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.truncate_stream('note-1', 99);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- Not at REPEATABLE READ (it must see the latest sealed feed), not read-only.
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT chronicle.delete_stream('note-1');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN READ ONLY;
+SELECT chronicle.truncate_stream('note-1', 2);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ROLLBACK;
+SELECT count(*) = :events_before AS nothing_changed FROM chronicle.event_log;
+SELECT count(*) AS lifecycle_records FROM chronicle.lifecycle_log;
