@@ -10,6 +10,8 @@
 \echo Use "ALTER EXTENSION chronicle UPDATE" to load this file. \quit
 
 -- Every update empties the snapshot cache: the rules that fill it may have
+
+-- Every update empties the snapshot cache: the rules that fill it may have
 -- changed, and it rebuilds itself (deleting snapshots never changes an answer).
 TRUNCATE chronicle.snapshots;
 
@@ -26,6 +28,8 @@ COMMENT ON COLUMN chronicle.streams.deleted_at IS
 COMMENT ON COLUMN chronicle.streams.hard_deleted IS
     'Deleted with hard => true: the stream id can never be written again.';
 
+
+COMMENT ON COLUMN chronicle.events.version IS 'Position in the stream: 1, 2, 3, ... without gaps (from chronicle.streams.first_version on, once events were removed). Negative for the events a removal leaves ($StreamDeleted, $StreamTruncated: -1, -2, ...), which no read of the stream returns.';
 
 CREATE FUNCTION chronicle_internal._lifecycle_running() RETURNS boolean
 LANGUAGE c VOLATILE STRICT
@@ -98,6 +102,7 @@ CREATE TABLE chronicle.lifecycle_log (
     reason       text,
     performed_by text        NOT NULL,
     tenant       text        NOT NULL DEFAULT '',
+    event_id     uuid        NOT NULL,
     CONSTRAINT lifecycle_log_pkey PRIMARY KEY (id)
 );
 ALTER SEQUENCE chronicle.lifecycle_log_id_seq OWNED BY chronicle.lifecycle_log.id;
@@ -106,6 +111,7 @@ COMMENT ON TABLE chronicle.lifecycle_log IS
     'Every lifecycle operation: the versions from_version .. to_version of a stream removed by chronicle.delete_stream, chronicle.truncate_stream or retention, by whom, when and why. Append-only; readable by chronicle_admin.';
 COMMENT ON COLUMN chronicle.lifecycle_log.operation IS 'delete, hard_delete (delete_stream with hard => true), truncate or retention.';
 COMMENT ON COLUMN chronicle.lifecycle_log.events IS 'How many events it removed (0: a deleted stream deleted again, or made hard).';
+COMMENT ON COLUMN chronicle.lifecycle_log.event_id IS 'The event the operation left in the stream and the feed ($StreamDeleted or $StreamTruncated, with a negative version).';
 COMMENT ON COLUMN chronicle.lifecycle_log.performed_by IS 'The role that called the function (after SET ROLE; the background worker for retention).';
 SELECT pg_catalog.pg_extension_config_dump('chronicle.lifecycle_log', '');
 SELECT pg_catalog.pg_extension_config_dump('chronicle.lifecycle_log_id_seq', '');
@@ -117,6 +123,7 @@ CREATE TRIGGER lifecycle_log_no_truncate
     FOR EACH STATEMENT EXECUTE FUNCTION chronicle_internal._refuse_history_change();
 ALTER TABLE chronicle.lifecycle_log ENABLE ALWAYS TRIGGER lifecycle_log_append_only;
 ALTER TABLE chronicle.lifecycle_log ENABLE ALWAYS TRIGGER lifecycle_log_no_truncate;
+
 
 -- The lifecycle functions (pg_extension/src/lifecycle.rs).
 CREATE FUNCTION chronicle."delete_stream"(
@@ -145,6 +152,7 @@ AS 'MODULE_PATHNAME', 'truncate_stream_wrapper';
 
 COMMENT ON FUNCTION chronicle.truncate_stream(text, bigint, text) IS
     'Removes the events of a stream with versions below before_version (chronicle_admin; at most the head + 1) and returns how many. The other events keep their versions; the state at before_version - 1, folded with the current reducer, is kept as the stream''s base (chronicle.stream_bases), so state_at from that version on answers as before and an earlier one is 55Z02. The removed events leave the global feed; their positions are never reused. Recorded in chronicle.lifecycle_log with reason.';
+
 
 -- What the heads now say (sql/streams.sql).
 CREATE OR REPLACE FUNCTION chronicle.list_stream_types()

@@ -151,7 +151,7 @@ COMMENT ON COLUMN chronicle.events.global_position IS
 COMMENT ON COLUMN chronicle.events.event_id IS 'Unique id of the event; the key of idempotent retries.';
 COMMENT ON COLUMN chronicle.events.stream_id IS 'The stream (aggregate instance) the event belongs to.';
 COMMENT ON COLUMN chronicle.events.stream_type IS 'The stream''s type (aggregate type / category), fixed when the stream is created.';
-COMMENT ON COLUMN chronicle.events.version IS 'Position in the stream: 1, 2, 3, ... without gaps.';
+COMMENT ON COLUMN chronicle.events.version IS 'Position in the stream: 1, 2, 3, ... without gaps (from chronicle.streams.first_version on, once events were removed). Negative for the events a removal leaves ($StreamDeleted, $StreamTruncated: -1, -2, ...), which no read of the stream returns.';
 COMMENT ON COLUMN chronicle.events.event_type IS 'What happened, e.g. OrderCreated.';
 COMMENT ON COLUMN chronicle.events.schema_version IS 'Version of the event type''s schema the data follows (for upcasting).';
 COMMENT ON COLUMN chronicle.events.data IS 'The event''s payload, a JSON object.';
@@ -333,6 +333,7 @@ CREATE TABLE chronicle.lifecycle_log (
     reason       text,
     performed_by text        NOT NULL,
     tenant       text        NOT NULL DEFAULT '',
+    event_id     uuid        NOT NULL,
     CONSTRAINT lifecycle_log_pkey PRIMARY KEY (id)
 );
 ALTER SEQUENCE chronicle.lifecycle_log_id_seq OWNED BY chronicle.lifecycle_log.id;
@@ -341,6 +342,7 @@ COMMENT ON TABLE chronicle.lifecycle_log IS
     'Every lifecycle operation: the versions from_version .. to_version of a stream removed by chronicle.delete_stream, chronicle.truncate_stream or retention, by whom, when and why. Append-only; readable by chronicle_admin.';
 COMMENT ON COLUMN chronicle.lifecycle_log.operation IS 'delete, hard_delete (delete_stream with hard => true), truncate or retention.';
 COMMENT ON COLUMN chronicle.lifecycle_log.events IS 'How many events it removed (0: a deleted stream deleted again, or made hard).';
+COMMENT ON COLUMN chronicle.lifecycle_log.event_id IS 'The event the operation left in the stream and the feed ($StreamDeleted or $StreamTruncated, with a negative version).';
 COMMENT ON COLUMN chronicle.lifecycle_log.performed_by IS 'The role that called the function (after SET ROLE; the background worker for retention).';
 SELECT pg_catalog.pg_extension_config_dump('chronicle.lifecycle_log', '');
 SELECT pg_catalog.pg_extension_config_dump('chronicle.lifecycle_log_id_seq', '');

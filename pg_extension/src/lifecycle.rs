@@ -8,7 +8,9 @@
 //! blanks their entries in the feed's chunks: their positions stay taken,
 //! pointing at nothing, and no other event moves. Appends to other streams
 //! never wait for it: they lock neither that head nor the sealer's lock.
-//! Every removal is a row of `chronicle.lifecycle_log`.
+//! Every removal leaves an event of the stream in the feed, after what it
+//! removed (`$StreamDeleted`, `$StreamTruncated`, with a negative version:
+//! `chronicle_core::lifecycle`), and a row of `chronicle.lifecycle_log`.
 
 use chronicle_core::lifecycle::{
     check_delete_args, check_truncate_args, decide_delete, decide_truncate, StreamState,
@@ -169,6 +171,53 @@ fn remove_events(client: &mut SpiClient<'_>, stream_id: &str, first: u64, last: 
     .expect("one row")
 }
 
+/// Appends the tombstone of a removal to the stream: an event with the next
+/// negative version, after the stream's last event in the feed (its key is
+/// at least theirs, and the head's key is raised to it). Returns its id.
+const TOMBSTONE: &str = "
+WITH t AS (
+  INSERT INTO chronicle.event_log
+         (seal_key, event_id, stream_id, stream_type, version, event_type, data, actor, tenant)
+  SELECT GREATEST(s.seal_key, $4), pg_catalog.gen_random_uuid(), s.stream_id, s.stream_type,
+         coalesce((SELECT pg_catalog.min(e.version) FROM chronicle.event_log e
+                    WHERE e.stream_id OPERATOR(pg_catalog.=) s.stream_id
+                      AND e.version OPERATOR(pg_catalog.<) 0), 0) OPERATOR(pg_catalog.-) 1,
+         $2, $3, $5, s.tenant
+    FROM chronicle.streams s
+   WHERE s.stream_id OPERATOR(pg_catalog.=) $1
+  RETURNING seal_key, event_id
+), raised AS (
+  UPDATE chronicle.streams s SET seal_key = t.seal_key
+    FROM t WHERE s.stream_id OPERATOR(pg_catalog.=) $1
+)
+SELECT event_id FROM t";
+
+fn leave_tombstone(
+    client: &mut SpiClient<'_>,
+    stream_id: &str,
+    (event_type, data): (&'static str, serde_json::Value),
+    actor: &str,
+) -> pgrx::Uuid {
+    // Registered as an appender first, like every writer of events
+    // (seal_bound.rs): the feed cannot pass this event by.
+    let key = crate::seal_bound::key();
+    let args: [DatumWithOid; 5] = [
+        stream_id.into(),
+        event_type.into(),
+        JsonB(data).into(),
+        crate::spi::xid8(key),
+        actor.into(),
+    ];
+    let id = first_row(
+        spi(client.update(TOMBSTONE, None, &args)),
+        &[pg_sys::UUIDOID],
+        |row| row.get::<pgrx::Uuid>(1).expect("NOT NULL"),
+    )
+    .expect("the stream's head is locked");
+    crate::sealer::ensure_sealer_soon();
+    id
+}
+
 /// What a lifecycle operation did, for `chronicle.lifecycle_log`.
 struct Record<'a> {
     operation: &'static str,
@@ -178,6 +227,7 @@ struct Record<'a> {
     to_version: u64,
     events: i64,
     reason: Option<&'a str>,
+    event_id: pgrx::Uuid,
 }
 
 /// The role that called: after SET ROLE, not the definer.
@@ -193,9 +243,8 @@ fn caller() -> String {
     }
 }
 
-fn log(client: &mut SpiClient<'_>, r: Record<'_>) {
-    let performed_by = caller();
-    let args: [DatumWithOid; 9] = [
+fn log(client: &mut SpiClient<'_>, r: Record<'_>, performed_by: &str) {
+    let args: [DatumWithOid; 10] = [
         r.operation.into(),
         r.stream_id.into(),
         r.head.stream_type.as_str().into(),
@@ -203,14 +252,15 @@ fn log(client: &mut SpiClient<'_>, r: Record<'_>) {
         (r.to_version as i64).into(),
         r.events.into(),
         r.reason.into(),
-        performed_by.as_str().into(),
+        performed_by.into(),
         r.head.tenant.as_str().into(),
+        r.event_id.into(),
     ];
     spi(client.update(
         "INSERT INTO chronicle.lifecycle_log
                 (operation, stream_id, stream_type, from_version, to_version, events, reason,
-                 performed_by, tenant)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 performed_by, tenant, event_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         None,
         &args,
     ));
@@ -254,8 +304,17 @@ fn delete_stream(
                 &[stream_id.as_str().into()],
             ));
         }
+        // Deleting a deleted stream again records nothing, unless it makes
+        // the deletion hard.
         let changed = removed > 0 || (deletion.hard && !head.state.deleted_for_good);
         if changed || !head.state.deleted {
+            let performed_by = caller();
+            let event_id = leave_tombstone(
+                client,
+                &stream_id,
+                deletion.tombstone(reason),
+                &performed_by,
+            );
             log(
                 client,
                 Record {
@@ -270,7 +329,9 @@ fn delete_stream(
                     to_version: deletion.last,
                     events: removed,
                     reason,
+                    event_id,
                 },
+                &performed_by,
             );
         }
         removed
@@ -336,6 +397,13 @@ pub(crate) fn truncate(
         None,
         &[stream_id.into(), (cut.base() as i64).into()],
     ));
+    let performed_by = caller();
+    let event_id = leave_tombstone(
+        client,
+        stream_id,
+        cut.tombstone(operation, reason),
+        &performed_by,
+    );
     log(
         client,
         Record {
@@ -346,7 +414,9 @@ pub(crate) fn truncate(
             to_version: cut.before - 1,
             events: removed,
             reason,
+            event_id,
         },
+        &performed_by,
     );
     removed
 }

@@ -385,14 +385,15 @@ fn state_at(
             let target = load_target(client, stream_id, FN);
             // As of t: the state before the first event recorded after t.
             let first_recorded_after = as_of.and_then(|t| {
-            let first = spi(client.select(
-                "SELECT pg_catalog.min(version) FROM chronicle.events
-                  WHERE stream_id OPERATOR(pg_catalog.=) $1 AND recorded_at OPERATOR(pg_catalog.>) $2",
-                Some(1),
-                &[stream_id.into(), t.into()],
-            ));
-            spi(first.first().get_one::<i64>()).map(|v| v as u64)
-        });
+                let first = spi(client.select(
+                    "SELECT pg_catalog.min(version) FROM chronicle.events
+                  WHERE stream_id OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.>) 0
+                    AND recorded_at OPERATOR(pg_catalog.>) $2",
+                    Some(1),
+                    &[stream_id.into(), t.into()],
+                ));
+                spi(first.first().get_one::<i64>()).map(|v| v as u64)
+            });
             let head = target.as_ref().map(|t| t.head as u64);
             let version =
                 read_target(stream_id, head, to_version, first_recorded_after).or_raise(FN) as i64;

@@ -7,6 +7,17 @@
 //! is removed when they refuse. Removed events leave the global feed, but
 //! their positions are never handed out again and no other event moves
 //! (the README's "Lifecycle" section).
+//!
+//! What a projection sees: each removal leaves one event of the stream in
+//! the feed, after the events it removed ([`Deletion::tombstone`],
+//! [`Truncation::tombstone`]): `$StreamDeleted` or `$StreamTruncated`, with
+//! the versions removed. It has a negative version (-1, -2, ... for the
+//! stream's successive removals), outside the stream's own versions, so
+//! that no read of the stream, no replay and no export sees it; a
+//! projection that follows the feed (or a subscription to the stream's
+//! type) does, and drops what it derived from those versions.
+
+use serde_json::{json, Value};
 
 use crate::error::{require, Error, Object, Result};
 use crate::identifier::validate_id;
@@ -37,10 +48,29 @@ pub struct Deletion {
     pub hard: bool,
 }
 
+/// The event type of a deletion's tombstone.
+pub const STREAM_DELETED: &str = "$StreamDeleted";
+/// The event type of a truncation's (or retention's) tombstone.
+pub const STREAM_TRUNCATED: &str = "$StreamTruncated";
+
 impl Deletion {
     /// How many events it removes.
     pub fn count(&self) -> u64 {
         (self.last + 1).saturating_sub(self.first)
+    }
+
+    /// The event it leaves in the feed: its type and data.
+    pub fn tombstone(&self, reason: Option<&str>) -> (&'static str, Value) {
+        (
+            STREAM_DELETED,
+            json!({
+                "from_version": self.first,
+                "to_version": self.last,
+                "events": self.count(),
+                "hard": self.hard,
+                "reason": reason,
+            }),
+        )
     }
 }
 
@@ -99,6 +129,21 @@ impl Truncation {
     /// The version whose state becomes the stream's base.
     pub fn base(&self) -> u64 {
         self.before - 1
+    }
+
+    /// The event it leaves in the feed (`by`: `truncate` or `retention`).
+    pub fn tombstone(&self, by: &str, reason: Option<&str>) -> (&'static str, Value) {
+        (
+            STREAM_TRUNCATED,
+            json!({
+                "from_version": self.first,
+                "to_version": self.before - 1,
+                "events": self.count(),
+                "before_version": self.before,
+                "by": by,
+                "reason": reason,
+            }),
+        )
     }
 }
 
@@ -245,6 +290,25 @@ mod tests {
         deleted.deleted = true;
         let e = decide_truncate("s", 3, Some(&deleted)).unwrap_err();
         assert_eq!(e.sqlstate(), "42704");
+    }
+
+    #[test]
+    fn tombstones_name_the_removed_versions() {
+        let d = decide_delete("s", ExpectedVersion::Any, true, Some(&head(7, 3))).unwrap();
+        let (t, data) = d.tombstone(Some("gdpr"));
+        assert_eq!(t, "$StreamDeleted");
+        assert_eq!(
+            data,
+            json!({"from_version": 3, "to_version": 7, "events": 5, "hard": true, "reason": "gdpr"})
+        );
+        let cut = decide_truncate("s", 4, Some(&head(10, 1))).unwrap();
+        let (t, data) = cut.tombstone("retention", None);
+        assert_eq!(t, "$StreamTruncated");
+        assert_eq!(
+            data,
+            json!({"from_version": 1, "to_version": 3, "events": 3, "before_version": 4,
+                   "by": "retention", "reason": null})
+        );
     }
 
     #[test]

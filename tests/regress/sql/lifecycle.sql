@@ -65,6 +65,7 @@ SELECT chronicle.append_event('acct-2', 'Opened', '{}', expected_version => 0);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 -- Written again, it continues after its last version, from the initial state.
 SELECT chronicle.append_event('acct-2', 'Deposited', '{"amount": 1}', expected_version => 2);
+SELECT FROM chronicle.seal();
 SELECT chronicle.state_at('acct-2');
 SELECT chronicle.state_at('acct-2', 2);
 SELECT chronicle.state_at('acct-2', 1);
@@ -82,11 +83,20 @@ SELECT FROM chronicle.seal();
 SELECT global_position, stream_id, version FROM chronicle.read_all();
 SELECT global_position, stream_id, version FROM chronicle.read_all(after_position => 1, max_count => 2);
 SELECT chronicle.feed_head();
-SELECT first_position, ids = array_replace(ids, 0, NULL) AS no_holes, cardinality(ids) FROM chronicle.feed;
--- The projector continues after its checkpoint, without loss.
+-- The holes: the removed events' positions, taken for good.
+SELECT array_agg(p ORDER BY p) AS holes FROM generate_series(1, chronicle.feed_head()) p
+ WHERE p NOT IN (SELECT global_position FROM chronicle.read_all());
+-- Each removal left one event of the stream in the feed, after what it
+-- removed, with a negative version: what a projection needs to forget.
+SELECT global_position, stream_id, version, event_type, data
+  FROM chronicle.events WHERE version < 0 ORDER BY global_position;
+-- No read of the stream sees them.
+SELECT count(*) FROM chronicle.read_stream('acct-1', 0) WHERE version < 0;
+-- The projector continues after its checkpoint, without loss, and sees them.
 SELECT global_position, stream_id, version FROM chronicle.poll('projector', 100);
 -- Nothing of the removed events is left: no row, no chunk entry, no snapshot.
-SELECT count(*) FROM chronicle.event_log WHERE stream_id = 'acct-2' OR (stream_id = 'acct-1' AND version < 4);
+SELECT count(*) FROM chronicle.event_log
+ WHERE version > 0 AND (stream_id = 'acct-2' OR (stream_id = 'acct-1' AND version < 4));
 SELECT count(*) FROM chronicle.feed f, unnest(f.ids) AS u(id)
  WHERE u.id <> 0 AND NOT EXISTS (SELECT FROM chronicle.event_log e WHERE e.id = u.id);
 SELECT count(*) FROM chronicle.snapshots WHERE stream_id = 'acct-2' OR (stream_id = 'acct-1' AND version < 3);
