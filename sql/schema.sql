@@ -318,6 +318,23 @@ COMMENT ON COLUMN chronicle.stream_bases.recorded_at IS 'recorded_at of the (rem
 COMMENT ON COLUMN chronicle.stream_bases.reducer_revision IS 'The reducer revision the state was folded with (0: the default merge); a later revision continues from it.';
 SELECT pg_catalog.pg_extension_config_dump('chronicle.stream_bases', '');
 
+-- Retention rules (0.6.0), per stream type: keep the last max_count events
+-- of each stream and those recorded within max_age (see
+-- chronicle.set_retention; the sealer worker applies them).
+CREATE TABLE chronicle.retention_rules (
+    stream_type text        NOT NULL,
+    max_age     interval,
+    max_count   bigint      CHECK (max_count >= 1),
+    defined_at  timestamptz NOT NULL,
+    CONSTRAINT retention_rules_pkey PRIMARY KEY (stream_type),
+    CHECK (max_age IS NOT NULL OR max_count IS NOT NULL)
+);
+COMMENT ON TABLE chronicle.retention_rules IS
+    'The retention rule of each stream type: keep the last max_count events of each stream and those recorded within max_age. Write with chronicle.set_retention.';
+COMMENT ON COLUMN chronicle.retention_rules.max_age IS 'Events recorded longer ago than this are removed (NULL: no age limit).';
+COMMENT ON COLUMN chronicle.retention_rules.max_count IS 'Each stream keeps at most this many of its last events (NULL: no count limit).';
+SELECT pg_catalog.pg_extension_config_dump('chronicle.retention_rules', '');
+
 -- Every lifecycle operation (0.6.0): who removed which versions of which
 -- stream, when and why. Append-only, like the log.
 CREATE SEQUENCE chronicle.lifecycle_log_id_seq AS bigint;

@@ -86,9 +86,9 @@ GRANT SELECT ON chronicle.events, chronicle.event_log, chronicle.streams, chroni
                 chronicle.feed_state, chronicle.reducers, chronicle.event_types, chronicle.upcasters,
                 chronicle.subscriptions, chronicle.subscription_consumers, chronicle.daily_activity,
                 chronicle.stream_activity, chronicle.subscription_lag, chronicle.feed_status,
-                chronicle.stream_bases
+                chronicle.stream_bases, chronicle.retention_rules
    TO chronicle_reader;
-GRANT SELECT ON chronicle.lifecycle_log TO chronicle_admin;
+GRANT SELECT ON chronicle.lifecycle_log, chronicle.retention TO chronicle_admin;
 GRANT EXECUTE ON FUNCTION
     chronicle.read_stream(text, bigint, bigint, boolean), chronicle.stream_version(text),
     chronicle.read_correlation(text), chronicle.list_streams(text, text, text, int),
@@ -139,7 +139,8 @@ GRANT EXECUTE ON FUNCTION
     -- while it runs, a seal holds the lock the sealer waits for
     chronicle.seal(int), chronicle.seal(bigint),
     chronicle.delete_stream(text, bigint, boolean, text),
-    chronicle.truncate_stream(text, bigint, text)
+    chronicle.truncate_stream(text, bigint, text),
+    chronicle.set_retention(text, interval, bigint), chronicle.apply_retention()
    TO chronicle_admin;
 
 ALTER VIEW chronicle.events SET (security_invoker = true);
@@ -147,6 +148,7 @@ ALTER VIEW chronicle.daily_activity SET (security_invoker = true);
 ALTER VIEW chronicle.stream_activity SET (security_invoker = true);
 ALTER VIEW chronicle.subscription_lag SET (security_invoker = true);
 ALTER VIEW chronicle.feed_status SET (security_invoker = true);
+ALTER VIEW chronicle.retention SET (security_invoker = true);
 
 -- Tenants: a role whose chronicle.tenant is set (by a superuser: ALTER ROLE
 -- ... SET chronicle.tenant = 'acme') sees only that tenant's streams, events

@@ -40,6 +40,15 @@ pub fn seal_interval() -> std::time::Duration {
     std::time::Duration::from_millis(SEAL_INTERVAL.get().max(1) as u64)
 }
 
+static RETENTION_INTERVAL: GucSetting<i32> = GucSetting::<i32>::new(60_000);
+
+/// `chronicle.retention_interval`: how often the sealer worker applies the
+/// retention rules (None: never; `chronicle.apply_retention()` still does).
+pub fn retention_interval() -> Option<std::time::Duration> {
+    let ms = RETENTION_INTERVAL.get();
+    (ms > 0).then(|| std::time::Duration::from_millis(ms as u64))
+}
+
 /// What the sealer does to a session whose open transaction appended and
 /// has held the feed back for longer than `chronicle.stalled_appender_grace`.
 #[derive(PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -93,6 +102,16 @@ pub fn register() {
         1,
         60_000,
         GucContext::Sighup,
+        GucFlags::UNIT_MS,
+    );
+    GucRegistry::define_int_guc(
+        c"chronicle.retention_interval",
+        c"How often the sealer worker applies the retention rules (chronicle.set_retention); 0: never.",
+        c"Each stream is cut in its own short transaction; chronicle.apply_retention() does a pass on demand. Per database: ALTER DATABASE ... SET (the worker reads it when it starts).",
+        &RETENTION_INTERVAL,
+        0,
+        86_400_000,
+        GucContext::Suset,
         GucFlags::UNIT_MS,
     );
     GucRegistry::define_enum_guc(

@@ -23,6 +23,7 @@ mod raw_jsonb;
 mod read;
 mod reducers;
 mod replay;
+mod retention;
 mod seal;
 mod seal_bound;
 mod sealer;
@@ -58,6 +59,7 @@ pgrx::extension_sql_file!(
     name = "subscriptions",
     requires = ["feed"]
 );
+pgrx::extension_sql_file!("../../sql/lifecycle.sql", name = "lifecycle");
 pgrx::extension_sql_file!(
     "../../sql/uuid_arguments.sql",
     name = "uuid_arguments",

@@ -66,8 +66,8 @@ pub fn installed() -> bool {
     }
 }
 
-/// Raises 0A000 (feature_not_supported) until the schema is updated.
-fn require_installed(function: &'static str) {
+/// Raises an error until the schema is updated.
+pub(crate) fn require_installed(function: &'static str) {
     if !installed() {
         pgrx::error!(
             "{function} needs Chronicle 0.6.0's schema: run ALTER EXTENSION chronicle UPDATE"
@@ -76,14 +76,19 @@ fn require_installed(function: &'static str) {
 }
 
 /// A locked head, as the lifecycle reads it.
-struct Locked {
-    state: StreamState,
+pub(crate) struct Locked {
+    pub state: StreamState,
     stream_type: String,
     tenant: String,
 }
 
-/// Locks the head of the session's tenant's stream (None: no such stream).
-fn lock_head(client: &mut SpiClient<'_>, stream_id: &str) -> Option<Locked> {
+/// Locks the head of a stream of `tenant` (the session's; None: any, for
+/// the retention worker); None when there is no such stream.
+pub(crate) fn lock_head(
+    client: &mut SpiClient<'_>,
+    stream_id: &str,
+    tenant: Option<&str>,
+) -> Option<Locked> {
     use pg_sys::{BOOLOID, INT8OID, TEXTOID};
     first_row(
         spi(client.update(
@@ -91,10 +96,10 @@ fn lock_head(client: &mut SpiClient<'_>, stream_id: &str) -> Option<Locked> {
                     s.stream_type, s.tenant
                FROM chronicle.streams s
               WHERE s.stream_id OPERATOR(pg_catalog.=) $1
-                AND s.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant()
+                AND ($2::pg_catalog.text IS NULL OR s.tenant OPERATOR(pg_catalog.=) $2)
                 FOR UPDATE",
             None,
-            &[stream_id.into()],
+            &[stream_id.into(), tenant.into()],
         )),
         &[INT8OID, INT8OID, BOOLOID, BOOLOID, TEXTOID, TEXTOID],
         |row| Locked {
@@ -283,7 +288,7 @@ fn delete_stream(
     crate::transaction::require_can_seal(FN);
     require_installed(FN);
     Spi::connect_mut(|client| {
-        let head = lock_head(client, &stream_id);
+        let head = lock_head(client, &stream_id, Some(&crate::tenant::tenant()));
         let deletion =
             decide_delete(&stream_id, expected, hard, head.as_ref().map(|h| &h.state)).or_raise(FN);
         let head = head.expect("decide_delete refuses a missing stream");
@@ -347,17 +352,18 @@ COMMENT ON FUNCTION chronicle.delete_stream(text, bigint, boolean, text) IS
     requires = [delete_stream],
 );
 
-/// Removes a stream's events before `before_version`, keeping the state at
-/// `before_version - 1` as its base; returns the number of events removed.
+/// Removes the events of a locked stream before `before_version`, keeping
+/// the state at `before_version - 1` as its base; returns the number of
+/// events removed. `operation`: `truncate` or `retention`.
 pub(crate) fn truncate(
     client: &mut SpiClient<'_>,
     stream_id: &str,
+    head: Option<Locked>,
     before: u64,
     operation: &'static str,
     reason: Option<&str>,
     function: &'static str,
 ) -> i64 {
-    let head = lock_head(client, stream_id);
     let cut =
         decide_truncate(stream_id, before, head.as_ref().map(|h| &h.state)).or_raise(function);
     let head = head.expect("decide_truncate refuses a missing stream");
@@ -435,7 +441,10 @@ fn truncate_stream(
     let (stream_id, before) = check_truncate_args(stream_id, before_version).or_raise(FN);
     crate::transaction::require_can_seal(FN);
     require_installed(FN);
-    Spi::connect_mut(|client| truncate(client, &stream_id, before, "truncate", reason, FN))
+    Spi::connect_mut(|client| {
+        let head = lock_head(client, &stream_id, Some(&crate::tenant::tenant()));
+        truncate(client, &stream_id, head, before, "truncate", reason, FN)
+    })
 }
 
 extension_sql!(

@@ -190,6 +190,7 @@ pub extern "C-unwind" fn chronicle_sealer_main(arg: pg_sys::Datum) {
     }
     let mut wait = Duration::ZERO;
     let mut stall = Stall::default();
+    let mut retention = crate::retention::Worker::default();
     while BackgroundWorker::wait_latch(Some(wait)) {
         if BackgroundWorker::sighup_received() {
             unsafe { pg_sys::ProcessConfigFile(pg_sys::GucContext::PGC_SIGHUP) };
@@ -201,7 +202,10 @@ pub extern "C-unwind" fn chronicle_sealer_main(arg: pg_sys::Datum) {
             break; // DROP EXTENSION
         };
         stall.observe(&sealed);
-        wait = if sealed.count >= SEAL_BATCH {
+        // Retention between seals, a few streams at a time, so that the
+        // feed never waits for a whole pass.
+        let more_retention = retention.step();
+        wait = if sealed.count >= SEAL_BATCH || more_retention {
             Duration::ZERO
         } else {
             guc::seal_interval()

@@ -46,3 +46,36 @@ pub fn can_seal(function: &'static str) -> chronicle_core::Result<()> {
 pub fn require_can_seal(function: &'static str) {
     can_seal(function).or_raise(function);
 }
+
+/// Runs `body` in a subtransaction: what it did is kept when it returns,
+/// rolled back when it raises an ERROR, whose message is then returned (as
+/// PL/pgSQL's EXCEPTION blocks do). For work that must not stop at one bad
+/// item: retention skips a stream it cannot truncate.
+pub fn attempt<R>(body: impl FnOnce() -> R) -> Result<R, String> {
+    use pgrx::pg_sys::panic::CaughtError;
+    use pgrx::PgTryBuilder;
+    unsafe {
+        let context = pg_sys::CurrentMemoryContext;
+        let owner = pg_sys::CurrentResourceOwner;
+        pg_sys::BeginInternalSubTransaction(std::ptr::null());
+        pg_sys::MemoryContextSwitchTo(context);
+        let result = PgTryBuilder::new(std::panic::AssertUnwindSafe(|| Ok(body())))
+            .catch_others(|e| {
+                Err(match e {
+                    CaughtError::PostgresError(r)
+                    | CaughtError::ErrorReport(r)
+                    | CaughtError::RustPanic { ereport: r, .. } => r.message().to_string(),
+                })
+            })
+            .execute();
+        pg_sys::MemoryContextSwitchTo(context);
+        if result.is_ok() {
+            pg_sys::ReleaseCurrentSubTransaction();
+        } else {
+            pg_sys::RollbackAndReleaseCurrentSubTransaction();
+        }
+        pg_sys::MemoryContextSwitchTo(context);
+        pg_sys::CurrentResourceOwner = owner;
+        result
+    }
+}

@@ -184,6 +184,8 @@ impl Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Object {
     Stream,
+    /// A stream type with no stream (retention is set per existing type).
+    StreamType,
     Subscription,
     Reducer,
     EventType,
@@ -196,7 +198,7 @@ impl Object {
         match self {
             Object::Stream => "stream_id",
             Object::Subscription => "name",
-            Object::Reducer => "stream_type",
+            Object::Reducer | Object::StreamType => "stream_type",
             Object::EventType | Object::Upcaster => "event_type",
         }
     }
@@ -207,6 +209,7 @@ impl Object {
             Object::Stream => "stream",
             Object::Subscription => "subscription",
             Object::Reducer => "reducer",
+            Object::StreamType => "stream type",
             Object::EventType => "schema",
             Object::Upcaster => "upcaster",
         }
@@ -230,6 +233,7 @@ impl Object {
             Object::Stream | Object::Subscription => {
                 format!("no {} has {} \"{name}\"", self.noun(), self.field())
             }
+            Object::StreamType => format!("no stream has {} \"{name}\"", self.field()),
             Object::Reducer | Object::EventType | Object::Upcaster => format!(
                 "no {} is defined for {} \"{name}\"",
                 self.noun(),
@@ -252,6 +256,10 @@ impl Object {
             Object::Reducer => {
                 "Its streams replay with the default merge; define one with \
                  chronicle.define_reducer."
+            }
+            Object::StreamType => {
+                "chronicle.list_stream_types() lists the stream types; retention is set for \
+                 the type of existing streams."
             }
             Object::EventType => {
                 "SELECT * FROM chronicle.event_types lists the defined schemas; define one \

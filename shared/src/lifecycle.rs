@@ -20,7 +20,7 @@
 use serde_json::{json, Value};
 
 use crate::error::{require, Error, Object, Result};
-use crate::identifier::validate_id;
+use crate::identifier::{validate_id, validate_type_name};
 use crate::sequencing::ExpectedVersion;
 
 /// A stream's head as the lifecycle functions read it.
@@ -194,6 +194,58 @@ pub fn decide_truncate(
     })
 }
 
+/// A retention rule: keep the last `max_count` events of each stream of a
+/// type, and those younger than `max_age` (either or both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub max_count: Option<u64>,
+    pub max_age: bool,
+}
+
+/// The arguments of `set_retention`: the stream type, `max_age` as its
+/// interval's parts (months, days, microseconds; each must not be negative,
+/// not all zero) and `max_count` (at least 1). None: no retention (both NULL).
+pub fn check_retention_args(
+    stream_type: Option<&str>,
+    max_age: Option<(i32, i32, i64)>,
+    max_count: Option<i64>,
+) -> Result<(String, Option<Retention>)> {
+    let stream_type = require(stream_type, "stream_type")?;
+    validate_type_name("stream_type", stream_type)?;
+    if let Some((months, days, micros)) = max_age {
+        if months < 0 || days < 0 || micros < 0 || (months, days, micros) == (0, 0, 0) {
+            return Err(Error::invalid(
+                "max_age",
+                "must be a positive interval",
+                "Pass how long events are kept, e.g. '30 days', or NULL for no age limit.",
+            ));
+        }
+    }
+    if let Some(n) = max_count.filter(|n| *n < 1) {
+        return Err(Error::invalid(
+            "max_count",
+            format!("must be at least 1 (got {n})"),
+            "Pass how many of each stream's last events are kept, or NULL for no count limit.",
+        ));
+    }
+    let rule = (max_age.is_some() || max_count.is_some()).then(|| Retention {
+        max_count: max_count.map(|n| n as u64),
+        max_age: max_age.is_some(),
+    });
+    Ok((stream_type.to_string(), rule))
+}
+
+/// Where retention cuts a stream at `head` whose first stored event is
+/// `first`: before its last `max_count` events and before `first_young`
+/// (the first version recorded within `max_age`, or `head + 1` when every
+/// event is older), whichever removes more. None: nothing to remove.
+pub fn retention_cut(head: &StreamState, rule: Retention, first_young: Option<u64>) -> Option<u64> {
+    let by_count = rule.max_count.map(|n| (head.version + 1).saturating_sub(n));
+    let by_age = if rule.max_age { first_young } else { None };
+    let before = by_count.into_iter().chain(by_age).max()?;
+    (before > head.first_version && !head.deleted).then_some(before.min(head.version + 1))
+}
+
 /// Whether a read of a stream's state at `version` can be answered: the
 /// state is known from `base` on (None: nothing was ever removed).
 /// `field` and `asked` name what the caller passed (`to_version 3`,
@@ -309,6 +361,68 @@ mod tests {
             json!({"from_version": 1, "to_version": 3, "events": 3, "before_version": 4,
                    "by": "retention", "reason": null})
         );
+    }
+
+    #[test]
+    fn retention_keeps_the_last_events_and_the_young_ones() {
+        let h = head(100, 1);
+        let count = Retention {
+            max_count: Some(10),
+            max_age: false,
+        };
+        assert_eq!(retention_cut(&h, count, None), Some(91));
+        // Nothing to do once cut there.
+        assert_eq!(retention_cut(&head(100, 91), count, None), None);
+        let age = Retention {
+            max_count: None,
+            max_age: true,
+        };
+        assert_eq!(retention_cut(&h, age, Some(50)), Some(50));
+        assert_eq!(retention_cut(&h, age, Some(1)), None);
+        // Every event too old: all go, the head's state stays as the base.
+        assert_eq!(retention_cut(&h, age, Some(101)), Some(101));
+        let both = Retention {
+            max_count: Some(10),
+            max_age: true,
+        };
+        assert_eq!(retention_cut(&h, both, Some(95)), Some(95));
+        assert_eq!(retention_cut(&h, both, Some(20)), Some(91));
+        // A stream shorter than max_count keeps everything.
+        assert_eq!(retention_cut(&head(5, 1), count, None), None);
+        let mut deleted = head(100, 101);
+        deleted.deleted = true;
+        assert_eq!(retention_cut(&deleted, count, None), None);
+    }
+
+    #[test]
+    fn retention_arguments() {
+        assert_eq!(
+            check_retention_args(Some("Telemetry"), None, None)
+                .unwrap()
+                .1,
+            None
+        );
+        let (_, rule) =
+            check_retention_args(Some("Telemetry"), Some((0, 7, 0)), Some(100)).unwrap();
+        assert_eq!(
+            rule,
+            Some(Retention {
+                max_count: Some(100),
+                max_age: true
+            })
+        );
+        for (age, count, field) in [
+            (Some((0, 0, 0)), None, "max_age"),
+            (Some((0, -1, 0)), None, "max_age"),
+            (None, Some(0), "max_count"),
+        ] {
+            let e = check_retention_args(Some("T"), age, count).unwrap_err();
+            assert_eq!((e.sqlstate(), e.field()), ("22023", field));
+        }
+        let e = check_retention_args(None, None, Some(1)).unwrap_err();
+        assert_eq!((e.sqlstate(), e.field()), ("22004", "stream_type"));
+        let e = check_retention_args(Some("no such!"), None, Some(1)).unwrap_err();
+        assert_eq!(e.field(), "stream_type");
     }
 
     #[test]

@@ -1,0 +1,276 @@
+//! Retention: per stream type, keep the last `max_count` events of each
+//! stream and those younger than `max_age` (`chronicle.set_retention`). A
+//! pass truncates each stream that has more (`lifecycle::truncate`, so the
+//! state just before its first kept event stays as its base), each stream
+//! in a transaction (the sealer worker, every `chronicle.retention_interval`)
+//! or a subtransaction (`chronicle.apply_retention()`) of its own: a stream
+//! that cannot be cut (its reducer fails on an event) is skipped with a
+//! warning. The rules are the core's (`chronicle_core::lifecycle`).
+
+use chronicle_core::error::Object;
+use chronicle_core::lifecycle::{check_retention_args, retention_cut, Retention};
+use chronicle_core::Error;
+use pgrx::datum::{DatumWithOid, Interval};
+use pgrx::prelude::*;
+use pgrx::spi::SpiClient;
+
+use crate::errors::{raise, OrRaise};
+use crate::spi::{each_row, first_row, spi};
+
+/// Streams looked at per transaction of a worker's pass.
+pub const ROUND: i64 = 32;
+
+/// Sets (or, both NULL, removes) the retention rule of a stream type.
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn set_retention(
+    stream_type: Option<&str>,
+    max_age: default!(Option<Interval>, "NULL"),
+    max_count: default!(Option<i64>, "NULL"),
+) {
+    const FN: &str = "chronicle.set_retention";
+    let parts = max_age.map(|i| (i.months(), i.days(), i.micros()));
+    let (stream_type, rule) = check_retention_args(stream_type, parts, max_count).or_raise(FN);
+    crate::tenant::require_definer(FN);
+    crate::lifecycle::require_installed(FN);
+    Spi::connect_mut(|client| {
+        let known = first_row(
+            spi(client.select(
+                "SELECT EXISTS (SELECT FROM chronicle.streams s
+                                 WHERE s.stream_type OPERATOR(pg_catalog.=) $1)
+                     OR EXISTS (SELECT FROM chronicle.retention_rules r
+                                 WHERE r.stream_type OPERATOR(pg_catalog.=) $1)",
+                None,
+                &[stream_type.as_str().into()],
+            )),
+            &[pg_sys::BOOLOID],
+            |row| row.get::<bool>(1).expect("NOT NULL"),
+        )
+        .expect("one row");
+        if !known {
+            raise(Error::not_found(Object::StreamType, &stream_type), FN);
+        }
+        match rule {
+            None => spi(client.update(
+                "DELETE FROM chronicle.retention_rules WHERE stream_type OPERATOR(pg_catalog.=) $1",
+                None,
+                &[stream_type.as_str().into()],
+            )),
+            Some(_) => spi(client.update(
+                "INSERT INTO chronicle.retention_rules (stream_type, max_age, max_count, defined_at)
+                 VALUES ($1, $2, $3, pg_catalog.now())
+                 ON CONFLICT (stream_type) DO UPDATE
+                    SET max_age = excluded.max_age, max_count = excluded.max_count,
+                        defined_at = excluded.defined_at",
+                None,
+                &[stream_type.as_str().into(), max_age.into(), max_count.into()],
+            )),
+        };
+    });
+}
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle.set_retention(text, interval, bigint) IS
+    'Sets the retention of a stream type (chronicle_admin, no tenant: rules are shared): keep the last max_count events of each of its streams and those recorded within max_age (either or both; both NULL: no retention). The sealer worker applies it every chronicle.retention_interval, one stream per transaction; chronicle.apply_retention() does a pass now. Each cut is a truncate_stream: the state before the first kept event stays as the stream''s base.';
+"#,
+    name = "set_retention_comment",
+    requires = [set_retention],
+);
+
+/// A stream a pass would cut, and its type's rule.
+struct Candidate {
+    stream_id: String,
+    rule: Retention,
+    /// `now() - max_age`, as a timestamp.
+    cutoff: Option<TimestampWithTimeZone>,
+    reason: String,
+}
+
+/// The streams after `after` (by id) of the types with a rule that have
+/// something to cut: more than `max_count` events, or a first stored event
+/// older than `max_age` (one index probe each); of `tenant` (None: all).
+const CANDIDATES: &str = "
+SELECT s.stream_id, r.max_count, pg_catalog.now() OPERATOR(pg_catalog.-) r.max_age,
+       pg_catalog.concat_ws(', ', 'max_count ' OPERATOR(pg_catalog.||) r.max_count,
+                            'max_age ' OPERATOR(pg_catalog.||) r.max_age)
+  FROM chronicle.retention_rules r
+  JOIN chronicle.streams s ON s.stream_type OPERATOR(pg_catalog.=) r.stream_type
+ WHERE s.deleted_at IS NULL
+   AND ($1::pg_catalog.text IS NULL OR s.stream_id OPERATOR(pg_catalog.>) $1)
+   AND ($2::pg_catalog.text IS NULL OR s.tenant OPERATOR(pg_catalog.=) $2)
+   AND ((s.version OPERATOR(pg_catalog.-) s.first_version OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.>) r.max_count
+        OR EXISTS (SELECT FROM chronicle.event_log e
+                    WHERE e.stream_id OPERATOR(pg_catalog.=) s.stream_id
+                      AND e.version OPERATOR(pg_catalog.=) s.first_version
+                      AND e.recorded_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) r.max_age)))
+ ORDER BY s.stream_id
+ LIMIT $3";
+
+fn candidates(
+    client: &SpiClient<'_>,
+    after: Option<&str>,
+    tenant: Option<&str>,
+    limit: i64,
+) -> Vec<Candidate> {
+    use pg_sys::{INT8OID, TEXTOID, TIMESTAMPTZOID};
+    let args: [DatumWithOid; 3] = [after.into(), tenant.into(), limit.into()];
+    let mut found = Vec::new();
+    each_row(
+        spi(client.select(CANDIDATES, None, &args)),
+        &[TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID],
+        |row| {
+            let cutoff = row.get::<TimestampWithTimeZone>(3);
+            found.push(Candidate {
+                stream_id: row.get::<String>(1).expect("NOT NULL"),
+                rule: Retention {
+                    max_count: row.get::<i64>(2).map(|n| n as u64),
+                    max_age: cutoff.is_some(),
+                },
+                cutoff,
+                reason: row.get::<String>(4).expect("NOT NULL"),
+            });
+        },
+    );
+    found
+}
+
+/// Cuts one stream by its rule (locking its head first); returns the
+/// events removed.
+fn retain(client: &mut SpiClient<'_>, c: &Candidate, tenant: Option<&str>) -> i64 {
+    const FN: &str = "chronicle.apply_retention";
+    let Some(head) = crate::lifecycle::lock_head(client, &c.stream_id, tenant) else {
+        return 0;
+    };
+    // The first version recorded within max_age (events before it are all
+    // older); every event is older when there is none.
+    let first_young = c.cutoff.map(|cutoff| {
+        first_row(
+            spi(client.select(
+                "SELECT coalesce(pg_catalog.min(e.version), $3 OPERATOR(pg_catalog.+) 1)
+                   FROM chronicle.event_log e
+                  WHERE e.stream_id OPERATOR(pg_catalog.=) $1
+                    AND e.version OPERATOR(pg_catalog.>=) $2
+                    AND e.recorded_at OPERATOR(pg_catalog.>=) $4",
+                None,
+                &[
+                    c.stream_id.as_str().into(),
+                    (head.state.first_version as i64).into(),
+                    (head.state.version as i64).into(),
+                    cutoff.into(),
+                ],
+            )),
+            &[pg_sys::INT8OID],
+            |row| row.get::<i64>(1).expect("coalesced") as u64,
+        )
+        .expect("one row")
+    });
+    let Some(before) = retention_cut(&head.state, c.rule, first_young) else {
+        return 0;
+    };
+    crate::lifecycle::truncate(
+        client,
+        &c.stream_id,
+        Some(head),
+        before,
+        "retention",
+        Some(&c.reason),
+        FN,
+    )
+}
+
+/// Cuts one stream in a subtransaction; a stream that cannot be cut is
+/// skipped with a WARNING.
+fn retain_or_skip(client: &mut SpiClient<'_>, c: &Candidate, tenant: Option<&str>) -> i64 {
+    match crate::transaction::attempt(|| retain(client, c, tenant)) {
+        Ok(removed) => removed,
+        Err(message) => {
+            warning!(
+                "chronicle: retention skipped stream \"{}\" ({}): {message}",
+                c.stream_id,
+                c.reason
+            );
+            0
+        }
+    }
+}
+
+/// One pass of retention over the session's tenant's streams, now, in the
+/// caller's transaction; returns the events removed.
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn apply_retention() -> i64 {
+    const FN: &str = "chronicle.apply_retention";
+    crate::transaction::require_can_seal(FN);
+    crate::lifecycle::require_installed(FN);
+    let tenant = crate::tenant::tenant();
+    Spi::connect_mut(|client| {
+        let mut removed = 0;
+        let mut after: Option<String> = None;
+        loop {
+            let page = candidates(client, after.as_deref(), Some(&tenant), ROUND);
+            for c in &page {
+                removed += retain_or_skip(client, c, Some(&tenant));
+            }
+            match page.last() {
+                Some(last) if page.len() as i64 == ROUND => after = Some(last.stream_id.clone()),
+                _ => return removed,
+            }
+        }
+    })
+}
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle.apply_retention() IS
+    'Applies the retention rules now (chronicle_admin): cuts every stream of the session''s tenant that has more than its type''s rule keeps, in the caller''s transaction (the sealer worker does it in a transaction per stream); a stream that cannot be cut is skipped with a WARNING. Returns the events removed.';
+"#,
+    name = "apply_retention_comment",
+    requires = [apply_retention],
+);
+
+/// The sealer worker's part: passes over every tenant's streams, a few
+/// streams per step, each in a transaction of its own.
+#[derive(Default)]
+pub struct Worker {
+    next_at: Option<std::time::Instant>,
+    after: Option<String>,
+}
+
+impl Worker {
+    /// Runs a step if a pass is due; true when the pass has more to do.
+    pub fn step(&mut self) -> bool {
+        use pgrx::bgworkers::BackgroundWorker;
+        let Some(interval) = crate::guc::retention_interval() else {
+            return false;
+        };
+        let now = std::time::Instant::now();
+        if self.next_at.is_some_and(|t| now < t) {
+            return false;
+        }
+        let page = BackgroundWorker::transaction(|| {
+            crate::seal::lock_extension().then(|| {
+                Spi::connect(|client| candidates(&client, self.after.as_deref(), None, ROUND))
+            })
+        });
+        let page = page.unwrap_or_default();
+        for c in &page {
+            BackgroundWorker::transaction(|| {
+                if crate::seal::lock_extension() {
+                    Spi::connect_mut(|client| retain_or_skip(client, c, None));
+                }
+            });
+        }
+        match page.last() {
+            Some(last) if page.len() as i64 == ROUND => {
+                self.after = Some(last.stream_id.clone());
+                true
+            }
+            _ => {
+                self.after = None;
+                self.next_at = Some(now + interval);
+                false
+            }
+        }
+    }
+}
