@@ -87,6 +87,23 @@ COMMENT ON COLUMN chronicle.stream_bases.recorded_at IS 'recorded_at of the (rem
 COMMENT ON COLUMN chronicle.stream_bases.reducer_revision IS 'The reducer revision the state was folded with (0: the default merge); a later revision continues from it.';
 SELECT pg_catalog.pg_extension_config_dump('chronicle.stream_bases', '');
 
+-- Retention rules (0.6.0), per stream type: keep the last max_count events
+-- of each stream and those recorded within max_age (see
+-- chronicle.set_retention; the sealer worker applies them).
+CREATE TABLE chronicle.retention_rules (
+    stream_type text        NOT NULL,
+    max_age     interval,
+    max_count   bigint      CHECK (max_count >= 1),
+    defined_at  timestamptz NOT NULL,
+    CONSTRAINT retention_rules_pkey PRIMARY KEY (stream_type),
+    CHECK (max_age IS NOT NULL OR max_count IS NOT NULL)
+);
+COMMENT ON TABLE chronicle.retention_rules IS
+    'The retention rule of each stream type: keep the last max_count events of each stream and those recorded within max_age. Write with chronicle.set_retention.';
+COMMENT ON COLUMN chronicle.retention_rules.max_age IS 'Events recorded longer ago than this are removed (NULL: no age limit).';
+COMMENT ON COLUMN chronicle.retention_rules.max_count IS 'Each stream keeps at most this many of its last events (NULL: no count limit).';
+SELECT pg_catalog.pg_extension_config_dump('chronicle.retention_rules', '');
+
 -- Every lifecycle operation (0.6.0): who removed which versions of which
 -- stream, when and why. Append-only, like the log.
 CREATE SEQUENCE chronicle.lifecycle_log_id_seq AS bigint;
@@ -153,6 +170,42 @@ AS 'MODULE_PATHNAME', 'truncate_stream_wrapper';
 COMMENT ON FUNCTION chronicle.truncate_stream(text, bigint, text) IS
     'Removes the events of a stream with versions below before_version (chronicle_admin; at most the head + 1) and returns how many. The other events keep their versions; the state at before_version - 1, folded with the current reducer, is kept as the stream''s base (chronicle.stream_bases), so state_at from that version on answers as before and an earlier one is 55Z02. The removed events leave the global feed; their positions are never reused. Recorded in chronicle.lifecycle_log with reason.';
 
+CREATE FUNCTION chronicle."set_retention"(
+	"stream_type" TEXT, /* Option < & str > */
+	"max_age" interval DEFAULT NULL, /* Option < Interval > */
+	"max_count" bigint DEFAULT NULL /* Option < i64 > */
+) RETURNS void
+VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'set_retention_wrapper';
+
+COMMENT ON FUNCTION chronicle.set_retention(text, interval, bigint) IS
+    'Sets the retention of a stream type (chronicle_admin, no tenant: rules are shared): keep the last max_count events of each of its streams and those recorded within max_age (either or both; both NULL: no retention). The sealer worker applies it every chronicle.retention_interval, one stream per transaction; chronicle.apply_retention() does a pass now. Each cut is a truncate_stream: the state before the first kept event stays as the stream''s base.';
+
+CREATE FUNCTION chronicle."apply_retention"() RETURNS bigint /* i64 */
+STRICT VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'apply_retention_wrapper';
+
+COMMENT ON FUNCTION chronicle.apply_retention() IS
+    'Applies the retention rules now (chronicle_admin): cuts every stream of the session''s tenant that has more than its type''s rule keeps, in the caller''s transaction (the sealer worker does it in a transaction per stream); a stream that cannot be cut is skipped with a WARNING. Returns the events removed.';
+
+-- The views of the lifecycle (sql/lifecycle.sql).
+CREATE VIEW chronicle.retention AS
+SELECT r.stream_type, r.max_age, r.max_count, r.defined_at,
+       (SELECT count(*) FROM chronicle.streams s
+         WHERE s.stream_type OPERATOR(pg_catalog.=) r.stream_type AND s.deleted_at IS NULL) AS streams,
+       l.last_applied_at, coalesce(l.events_removed, 0) AS events_removed
+  FROM chronicle.retention_rules r
+  LEFT JOIN LATERAL (
+        SELECT pg_catalog.max(g.recorded_at) AS last_applied_at, pg_catalog.sum(g.events)::bigint AS events_removed
+          FROM chronicle.lifecycle_log g
+         WHERE g.operation OPERATOR(pg_catalog.=) 'retention'
+           AND g.stream_type OPERATOR(pg_catalog.=) r.stream_type) l ON true;
+COMMENT ON VIEW chronicle.retention IS
+    'The retention rule of each stream type (chronicle.set_retention) with its number of streams (not deleted), when retention last cut one of them and how many events it has removed (of the tenants the reader sees).';
 
 -- What the heads now say (sql/streams.sql).
 CREATE OR REPLACE FUNCTION chronicle.list_stream_types()
@@ -271,9 +324,9 @@ GRANT SELECT ON chronicle.events, chronicle.event_log, chronicle.streams, chroni
                 chronicle.feed_state, chronicle.reducers, chronicle.event_types, chronicle.upcasters,
                 chronicle.subscriptions, chronicle.subscription_consumers, chronicle.daily_activity,
                 chronicle.stream_activity, chronicle.subscription_lag, chronicle.feed_status,
-                chronicle.stream_bases
+                chronicle.stream_bases, chronicle.retention_rules
    TO chronicle_reader;
-GRANT SELECT ON chronicle.lifecycle_log TO chronicle_admin;
+GRANT SELECT ON chronicle.lifecycle_log, chronicle.retention TO chronicle_admin;
 GRANT EXECUTE ON FUNCTION
     chronicle.read_stream(text, bigint, bigint, boolean), chronicle.stream_version(text),
     chronicle.read_correlation(text), chronicle.list_streams(text, text, text, int),
@@ -324,7 +377,8 @@ GRANT EXECUTE ON FUNCTION
     -- while it runs, a seal holds the lock the sealer waits for
     chronicle.seal(int), chronicle.seal(bigint),
     chronicle.delete_stream(text, bigint, boolean, text),
-    chronicle.truncate_stream(text, bigint, text)
+    chronicle.truncate_stream(text, bigint, text),
+    chronicle.set_retention(text, interval, bigint), chronicle.apply_retention()
    TO chronicle_admin;
 
 ALTER VIEW chronicle.events SET (security_invoker = true);
@@ -332,6 +386,7 @@ ALTER VIEW chronicle.daily_activity SET (security_invoker = true);
 ALTER VIEW chronicle.stream_activity SET (security_invoker = true);
 ALTER VIEW chronicle.subscription_lag SET (security_invoker = true);
 ALTER VIEW chronicle.feed_status SET (security_invoker = true);
+ALTER VIEW chronicle.retention SET (security_invoker = true);
 
 -- Tenants: a role whose chronicle.tenant is set (by a superuser: ALTER ROLE
 -- ... SET chronicle.tenant = 'acme') sees only that tenant's streams, events

@@ -167,6 +167,8 @@ ADMIN_FNS = WRITER_FNS | {
     "chronicle.seal(bigint)",  # deprecated: seal(max_count int)
     "chronicle.delete_stream(text,bigint,boolean,text)",
     "chronicle.truncate_stream(text,bigint,text)",
+    "chronicle.set_retention(text,interval,bigint)",
+    "chronicle.apply_retention()",
 }
 # The functions that run as their owner: exactly those that write, each
 # with its checks. The deprecated define_event_type(text, jsonb, int) and
@@ -187,6 +189,8 @@ DEFINERS = {
     "chronicle.ack(text,bigint,integer)",
     "chronicle.delete_stream(text,bigint,boolean,text)",
     "chronicle.truncate_stream(text,bigint,text)",
+    "chronicle.set_retention(text,interval,bigint)",
+    "chronicle.apply_retention()",
     "chronicle_internal._feed_tick()",
     "chronicle_internal._regroup(text,integer)",
     "chronicle_internal._skip(text,integer,bigint,bigint)",
@@ -351,6 +355,9 @@ def privileges(su):
         ("delete_stream", "SELECT chronicle.delete_stream('sec-1')"),
         ("truncate_stream", "SELECT chronicle.truncate_stream('sec-1', 2)"),
         ("read the lifecycle log", "SELECT * FROM chronicle.lifecycle_log"),
+        ("read the retention view", "SELECT * FROM chronicle.retention"),
+        ("set_retention", "SELECT chronicle.set_retention('Sec', max_count => 1)"),
+        ("apply_retention", "SELECT chronicle.apply_retention()"),
         # an open transaction holding the seal's lock would stop the sealer
         ("seal", "SELECT chronicle.seal()"),
         ("seal(bigint) (deprecated)", "SELECT chronicle.seal(10::bigint)"),
@@ -395,6 +402,9 @@ def privileges(su):
         ("forge a lifecycle record", "INSERT INTO chronicle.lifecycle_log (operation, stream_id, stream_type, "
                                      "from_version, to_version, events, performed_by) VALUES ('delete', 'x', 'X', 1, 1, 1, 'x')"),
         ("call the guard's switch", "SELECT chronicle_internal._lifecycle_running()"),
+        ("set_retention", "SELECT chronicle.set_retention('Sec', max_count => 1)"),
+        ("apply_retention", "SELECT chronicle.apply_retention()"),
+        ("write a retention rule", "INSERT INTO chronicle.retention_rules VALUES ('Sec', NULL, 1, now())"),
     ]:
         expect(writer, f"a writer cannot {what}", sql, "42501")
     check("the writer's attempts changed no event", rows(su, "SELECT stream_id, version, data FROM chronicle.event_log ORDER BY id") == before)
@@ -705,6 +715,18 @@ def tenants(su):
           and rows(b, "SELECT * FROM chronicle.lifecycle_log") == [])
     check("tenant b's base states hold none of tenant a's", rows(b, "SELECT * FROM chronicle.stream_bases") == [])
     check("tenant a's truncated stream answers from its base", one(a, "SELECT chronicle.state_at('a-9')") == {"v": 2})
+    # Retention rules are shared definitions: a tenant cannot set one; an
+    # operator's rule applies to every tenant's streams of the type, and a
+    # tenant's apply_retention() cuts only its own.
+    expect(a, "tenant a: set_retention is a shared definition (42501)",
+           "SELECT chronicle.set_retention('Ledger', max_count => 1)", "42501")
+    su.execute("SELECT chronicle.set_retention('Ledger', max_count => 1)")
+    b.execute("SELECT chronicle.append_event('b-1', 'Changed', '{}')")
+    check("tenant a's apply_retention cuts none of tenant b's streams", one(a, "SELECT chronicle.apply_retention()") == 0
+          and one(su, "SELECT first_version FROM chronicle.streams WHERE stream_id = 'b-1'") == 1)
+    check("tenant b's apply_retention cuts its own", one(b, "SELECT chronicle.apply_retention()") == 1
+          and one(su, "SELECT first_version FROM chronicle.streams WHERE stream_id = 'b-1'") == 2)
+    su.execute("SELECT chronicle.set_retention('Ledger')")
     a.close()
     b.close()
 

@@ -113,6 +113,39 @@ DELETE FROM chronicle.lifecycle_log;
 DELETE FROM chronicle.event_log WHERE stream_id = 'note-1';
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 
+-- Retention: per stream type, the last max_count events and those younger
+-- than max_age stay; apply_retention() cuts now (the sealer worker does it
+-- every chronicle.retention_interval).
+SELECT count(chronicle.append_event('meter-' || (g % 2), 'Reading', jsonb_build_object('kwh', g)))
+  FROM generate_series(1, 12) g;
+SELECT chronicle.set_retention('meter', max_count => 2);
+SELECT stream_type, max_age, max_count, streams, events_removed FROM chronicle.retention;
+SELECT chronicle.apply_retention();
+SELECT stream_id, version, first_version FROM chronicle.list_streams(stream_type => 'meter');
+SELECT chronicle.state_at('meter-0', 4), chronicle.state_at('meter-0');
+SELECT chronicle.apply_retention();  -- nothing more to cut
+SELECT chronicle.set_retention('meter', max_age => '1 day', max_count => 1);
+SELECT chronicle.apply_retention();
+SELECT chronicle.set_retention('meter', max_age => '1 day');
+SELECT chronicle.apply_retention();  -- every event is younger than a day
+SELECT stream_type, max_age, max_count, streams, events_removed FROM chronicle.retention;
+SELECT operation, stream_id, from_version, to_version, events, reason
+  FROM chronicle.lifecycle_log WHERE operation = 'retention' ORDER BY id;
+SELECT chronicle.set_retention('meter');  -- both NULL: no retention
+SELECT count(*) FROM chronicle.retention;
+SELECT chronicle.set_retention('no-such-type', max_count => 5);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.set_retention('meter', max_count => 0);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.set_retention('meter', max_age => '0 seconds');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.set_retention('meter', max_age => '-1 day');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.set_retention(NULL, max_count => 5);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.set_retention('bad type!', max_count => 5);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+
 -- Bad input: each a clean SQLSTATE naming the field, nothing changed.
 SELECT count(*) AS events_before FROM chronicle.event_log \gset
 SELECT chronicle.delete_stream(NULL);
