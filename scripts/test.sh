@@ -29,12 +29,12 @@ for m in "${PG_MAJORS[@]}"; do [ "$m" = "$MAIN_MAJOR" ] || OTHER_MAJORS+=("$m");
 
 # Every suite on the main major, in the order they run (each has its `suite`
 # call below).
-SUITES=(core lint fuzz wasm pgrx install regress readme vectors-sql isolation concurrency hostile security
+SUITES=(core lint fuzz wasm pgrx install regress readme vectors-sql isolation concurrency lifecycle hostile security
         upgrade restore crash replica feed clients-python clients-node seeds parity browser)
 # The suites before install, which need no server of their own.
 NO_SERVER=(core lint fuzz wasm pgrx)
 # The suites that also run on every other major, as NAME@MAJOR.
-MAJOR_SUITES=(install regress vectors-sql isolation concurrency hostile security upgrade restore crash replica feed)
+MAJOR_SUITES=(install regress vectors-sql isolation concurrency lifecycle hostile security upgrade restore crash replica feed)
 # Across majors, after the rest.
 CROSS_SUITES=(pg-upgrade package)
 contains() {
@@ -483,6 +483,14 @@ concurrency() {
     "$VENV/bin/python" "$ROOT/tests/concurrency/run.py" "$DSN dbname=chronicle_concurrency"
 }
 
+# The lifecycle under load: deletions, truncations and retention while eight
+# sessions append and a follower reads the feed; the worker's retention;
+# space reused after VACUUM.
+lifecycle() {
+    recreate_db test "$PORT" chronicle_lifecycle
+    "$VENV/bin/python" "$ROOT/tests/lifecycle/run.py" "$DSN dbname=chronicle_lifecycle" chronicle_lifecycle
+}
+
 # Crash safety: SIGKILL of the postmaster in the middle of an 8-session
 # append load, four times; nothing acknowledged lost, the feed dense again.
 crash() {
@@ -590,6 +598,7 @@ suite readme result -- readme
 suite vectors-sql result -- vectors_sql
 suite isolation pg_regress -- isolation
 suite concurrency result -- concurrency
+suite lifecycle result -- lifecycle
 suite hostile result -- hostile
 suite security result -- security
 # upgrade and restore: their own checks, then the SQL suites (sql_suites).
@@ -613,6 +622,7 @@ for major in "${OTHER_MAJORS[@]}"; do
     suite "vectors-sql@$major" result -- vectors_sql
     suite "isolation@$major" pg_regress -- isolation
     suite "concurrency@$major" result -- concurrency
+    suite "lifecycle@$major" result -- lifecycle
     suite "hostile@$major" result -- hostile
     suite "security@$major" result -- security
     suite "upgrade@$major" result,pg_regress -- upgrade
