@@ -2,12 +2,16 @@
 //! functions that remove events. The rules are the core's
 //! (`chronicle_core::lifecycle`); this module locks, removes and records.
 //!
-//! A removal locks the stream's head (waiting for its running appends, and
-//! making its next appends wait), then the sealer's lock (so that no seal
-//! hands out positions to the events meanwhile), deletes the events and
-//! blanks their entries in the feed's chunks: their positions stay taken,
-//! pointing at nothing, and no other event moves. Appends to other streams
-//! never wait for it: they lock neither that head nor the sealer's lock.
+//! A removal takes the stream's lifecycle lock (an advisory lock of its
+//! own: one lifecycle operation per stream at a time; appends do not take
+//! it), then the sealer's lock (so that no seal hands out positions to the
+//! events meanwhile), deletes the events and blanks their entries in the
+//! feed's chunks: their positions stay taken, pointing at nothing, and no
+//! other event moves. A truncation (and retention) writes the stream's head
+//! last, just before it commits, so appends to the stream go on while it
+//! removes old events; a deletion locks the head first (appends wait: the
+//! stream must not take an event while it is being deleted). Appends to
+//! other streams never wait for either.
 //! Every removal leaves an event of the stream in the feed, after what it
 //! removed (`$StreamDeleted`, `$StreamTruncated`, with a negative version:
 //! `chronicle_core::lifecycle`), and a row of `chronicle.lifecycle_log`.
@@ -22,7 +26,9 @@ use pgrx::JsonB;
 use std::cell::Cell;
 
 use crate::errors::OrRaise;
-use crate::spi::{first_row, spi};
+use crate::spi::{each_row, first_row, prepare_kept, spi, Xid8};
+use pgrx::spi::OwnedPreparedStatement;
+use std::cell::OnceCell;
 
 thread_local! {
     /// Whether this session is removing events (see [`Removing`]).
@@ -75,6 +81,74 @@ pub(crate) fn require_installed(function: &'static str) {
     }
 }
 
+/// The lifecycle's statements, planned once per session.
+struct Plans {
+    lock_head: OwnedPreparedStatement,
+    read_head: OwnedPreparedStatement,
+    heads: OwnedPreparedStatement,
+    remove: OwnedPreparedStatement,
+    blank: OwnedPreparedStatement,
+    tombstone: OwnedPreparedStatement,
+    log: OwnedPreparedStatement,
+    base: OwnedPreparedStatement,
+    cut: OwnedPreparedStatement,
+    deleted: OwnedPreparedStatement,
+    forget: OwnedPreparedStatement,
+}
+
+thread_local! {
+    static PLANS: OnceCell<&'static Plans> = const { OnceCell::new() };
+}
+
+/// Plans the lifecycle's statements (before work whose errors are caught
+/// per item, so that a bug in them is not taken for a bad item).
+pub(crate) fn prepare(client: &SpiClient<'_>) {
+    plans(client);
+}
+
+fn plans(client: &SpiClient<'_>) -> &'static Plans {
+    use pg_sys::{
+        BOOLOID, INT4OID, INT8ARRAYOID, INT8OID, JSONBOID, TEXTARRAYOID, TEXTOID, TIMESTAMPTZOID,
+        UUIDOID, XID8OID,
+    };
+    PLANS.with(|cell| {
+        *cell.get_or_init(|| {
+            let prepare = |sql: &str, types: &[pg_sys::Oid]| prepare_kept(client, sql, types);
+            let xid8_array = unsafe { pg_sys::get_array_type(XID8OID) };
+            Box::leak(Box::new(Plans {
+                lock_head: prepare(&format!("{HEAD} FOR UPDATE"), &[TEXTOID, TEXTOID]),
+                read_head: prepare(HEAD, &[TEXTOID, TEXTOID]),
+                heads: prepare(HEADS, &[TEXTARRAYOID, INT8ARRAYOID, xid8_array]),
+                remove: prepare(REMOVE, &[TEXTOID, INT8OID, INT8OID]),
+                blank: prepare(BLANK, &[xid8_array, INT8ARRAYOID]),
+                tombstone: prepare(TOMBSTONE, &[TEXTOID, TEXTOID, JSONBOID, XID8OID, TEXTOID]),
+                log: prepare(
+                    LOG,
+                    &[
+                        TEXTOID, TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID,
+                        TEXTOID, UUIDOID,
+                    ],
+                ),
+                base: prepare(
+                    BASE,
+                    &[
+                        TEXTOID,
+                        INT8OID,
+                        JSONBOID,
+                        TIMESTAMPTZOID,
+                        INT4OID,
+                        INT8OID,
+                        TEXTOID,
+                    ],
+                ),
+                cut: prepare(CUT, &[TEXTOID, INT8OID]),
+                deleted: prepare(DELETED, &[TEXTOID, BOOLOID]),
+                forget: prepare(FORGET, &[TEXTOID]),
+            }))
+        })
+    })
+}
+
 /// A locked head, as the lifecycle reads it.
 pub(crate) struct Locked {
     pub state: StreamState,
@@ -82,25 +156,44 @@ pub(crate) struct Locked {
     tenant: String,
 }
 
-/// Locks the head of a stream of `tenant` (the session's; None: any, for
-/// the retention worker); None when there is no such stream.
+/// A stream's head, of a tenant ($2; NULL: any).
+const HEAD: &str = "
+SELECT s.version, s.first_version, s.deleted_at IS NOT NULL, s.hard_deleted, s.stream_type, s.tenant
+  FROM chronicle.streams s
+ WHERE s.stream_id OPERATOR(pg_catalog.=) $1
+   AND ($2::pg_catalog.text IS NULL OR s.tenant OPERATOR(pg_catalog.=) $2)";
+
+/// Advisory lock keys (two int4s) of a stream's lifecycle lock: this class,
+/// and a hash of the stream id (two streams sharing one only serialise
+/// their lifecycle operations).
+const LIFECYCLE_LOCK: i32 = 0x6368_7201;
+
+/// Takes the stream's lifecycle lock, then reads its head; with `for_update`
+/// also locks the head row (appends to the stream wait until the commit).
+/// Of a stream of `tenant` (the session's; None: any, for the retention
+/// worker); None when there is no such stream.
 pub(crate) fn lock_head(
     client: &mut SpiClient<'_>,
     stream_id: &str,
     tenant: Option<&str>,
+    for_update: bool,
 ) -> Option<Locked> {
     use pg_sys::{BOOLOID, INT8OID, TEXTOID};
+    let hash = chronicle_core::hash::hash_text(stream_id) as i32;
+    unsafe {
+        pgrx::direct_function_call_as_datum(
+            pg_sys::pg_advisory_xact_lock_int4,
+            &[LIFECYCLE_LOCK.into_datum(), hash.into_datum()],
+        )
+    };
+    let plans = plans(client);
+    let statement = if for_update {
+        &plans.lock_head
+    } else {
+        &plans.read_head
+    };
     first_row(
-        spi(client.update(
-            "SELECT s.version, s.first_version, s.deleted_at IS NOT NULL, s.hard_deleted,
-                    s.stream_type, s.tenant
-               FROM chronicle.streams s
-              WHERE s.stream_id OPERATOR(pg_catalog.=) $1
-                AND ($2::pg_catalog.text IS NULL OR s.tenant OPERATOR(pg_catalog.=) $2)
-                FOR UPDATE",
-            None,
-            &[stream_id.into(), tenant.into()],
-        )),
+        spi(client.update(statement, None, &[stream_id.into(), tenant.into()])),
         &[INT8OID, INT8OID, BOOLOID, BOOLOID, TEXTOID, TEXTOID],
         |row| Locked {
             state: StreamState {
@@ -115,19 +208,21 @@ pub(crate) fn lock_head(
     )
 }
 
-/// Deletes the stream's events of versions `first..=last` and blanks their
-/// entries in the feed's chunks (key 0, id 0: no event has them), in one
-/// statement; returns how many events were removed. A chunk is found the
-/// way `chronicle.events` finds an event's position.
+/// Deletes the stream's events of versions $2..=$3; returns their keys.
 const REMOVE: &str = "
-WITH gone AS (
-  DELETE FROM chronicle.event_log e
-   WHERE e.stream_id OPERATOR(pg_catalog.=) $1
-     AND e.version OPERATOR(pg_catalog.>=) $2 AND e.version OPERATOR(pg_catalog.<=) $3
-  RETURNING e.seal_key, e.id
-), chunks AS (
+DELETE FROM chronicle.event_log e
+ WHERE e.stream_id OPERATOR(pg_catalog.=) $1
+   AND e.version OPERATOR(pg_catalog.>=) $2 AND e.version OPERATOR(pg_catalog.<=) $3
+RETURNING e.seal_key, e.id";
+
+/// Blanks the feed's entries of the removed events with keys ($1, $2): key
+/// 0, id 0, which no event has, so that their positions stay taken and point
+/// at nothing. Each chunk is found the way `chronicle.events` finds an
+/// event's position, and rewritten once however many of its events went.
+const BLANK: &str = "
+WITH chunks AS (
   SELECT c.first_position, pg_catalog.array_agg(g.id) AS ids
-    FROM gone g
+    FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.xid8[]), pg_catalog.unnest($2::pg_catalog.int8[])) AS g(seal_key, id)
    CROSS JOIN LATERAL (
          SELECT f.first_position
            FROM pg_catalog.generate_series(0, (SELECT pg_catalog.max(s.era) FROM chronicle.feed_state s)) AS r(era)
@@ -140,72 +235,141 @@ WITH gone AS (
           WHERE pg_catalog.array_position(f.ids, g.id) IS NOT NULL
           LIMIT 1) c
    GROUP BY c.first_position
-), blanked AS (
-  UPDATE chronicle.feed f
-     SET keys = ARRAY(SELECT CASE WHEN u.id OPERATOR(pg_catalog.=) ANY (c.ids) THEN '0'::pg_catalog.xid8 ELSE u.key END
-                        FROM ROWS FROM (pg_catalog.unnest(f.keys), pg_catalog.unnest(f.ids))
-                             WITH ORDINALITY AS u(key, id, ord)
-                       ORDER BY u.ord),
-         ids = ARRAY(SELECT CASE WHEN u.id OPERATOR(pg_catalog.=) ANY (c.ids) THEN 0::pg_catalog.int8 ELSE u.id END
-                       FROM pg_catalog.unnest(f.ids) WITH ORDINALITY AS u(id, ord)
-                      ORDER BY u.ord)
-    FROM chunks c
-   WHERE f.first_position OPERATOR(pg_catalog.=) c.first_position
-  RETURNING 1
 )
-SELECT (SELECT pg_catalog.count(*) FROM gone), (SELECT pg_catalog.count(*) FROM blanked)";
+UPDATE chronicle.feed f
+   SET keys = ARRAY(SELECT CASE WHEN u.id OPERATOR(pg_catalog.=) ANY (c.ids) THEN '0'::pg_catalog.xid8 ELSE u.key END
+                      FROM ROWS FROM (pg_catalog.unnest(f.keys), pg_catalog.unnest(f.ids))
+                           WITH ORDINALITY AS u(key, id, ord)
+                     ORDER BY u.ord),
+       ids = ARRAY(SELECT CASE WHEN u.id OPERATOR(pg_catalog.=) ANY (c.ids) THEN 0::pg_catalog.int8 ELSE u.id END
+                     FROM pg_catalog.unnest(f.ids) WITH ORDINALITY AS u(id, ord)
+                    ORDER BY u.ord)
+  FROM chunks c
+ WHERE f.first_position OPERATOR(pg_catalog.=) c.first_position";
 
-/// Removes versions `first..=last` of a locked stream (see [`REMOVE`]),
-/// holding the sealer's lock to the end of the transaction.
-fn remove_events(client: &mut SpiClient<'_>, stream_id: &str, first: u64, last: u64) -> i64 {
+/// The keys of the events removed in this transaction, whose feed entries
+/// are still to be blanked: a batch of removals (retention's streams) has
+/// each chunk rewritten once. Blank before the transaction commits.
+#[derive(Default)]
+pub(crate) struct Removed {
+    keys: Vec<Xid8>,
+    ids: Vec<i64>,
+    /// The heads to write last (see [`HEADS`]).
+    streams: Vec<String>,
+    first_versions: Vec<Option<i64>>,
+    seal_keys: Vec<Xid8>,
+}
+
+impl Removed {
+    /// Adds the removals of a subtransaction that was kept.
+    pub fn absorb(&mut self, other: Removed) {
+        self.keys.extend(other.keys);
+        self.ids.extend(other.ids);
+        self.streams.extend(other.streams);
+        self.first_versions.extend(other.first_versions);
+        self.seal_keys.extend(other.seal_keys);
+    }
+
+    /// A head to write at the end: its first version (None: as it is) and
+    /// the key of its last event in the feed (its tombstone's).
+    fn head(&mut self, stream_id: &str, first_version: Option<u64>, seal_key: u64) {
+        self.streams.push(stream_id.to_string());
+        self.first_versions.push(first_version.map(|v| v as i64));
+        self.seal_keys.push(Xid8(seal_key));
+    }
+
+    /// Blanks the removed events' feed entries (see [`BLANK`]) and writes
+    /// the heads: call last before the transaction commits, so that the
+    /// heads' row locks are held briefly.
+    pub fn finish(self, client: &mut SpiClient<'_>) {
+        let plans = plans(client);
+        if !self.ids.is_empty() {
+            let _removing = Removing::start();
+            spi(client.update(&plans.blank, None, &[self.keys.into(), self.ids.into()]));
+        }
+        if !self.streams.is_empty() {
+            let args: [DatumWithOid; 3] = [
+                self.streams.into(),
+                self.first_versions.into(),
+                self.seal_keys.into(),
+            ];
+            spi(client.update(&plans.heads, None, &args));
+        }
+    }
+}
+
+/// Removes versions `first..=last` of a locked stream, holding the sealer's
+/// lock to the end of the transaction (so no seal hands out positions to
+/// them meanwhile); their feed entries join `removed`. Returns how many.
+fn remove_events(
+    client: &mut SpiClient<'_>,
+    stream_id: &str,
+    first: u64,
+    last: u64,
+    removed: &mut Removed,
+) -> i64 {
     if first > last {
         return 0;
     }
     crate::seal::hold_seal_lock();
+    let plans = plans(client);
     let _removing = Removing::start();
     let args: [DatumWithOid; 3] = [
         stream_id.into(),
         (first as i64).into(),
         (last as i64).into(),
     ];
-    first_row(
-        spi(client.update(REMOVE, None, &args)),
-        &[pg_sys::INT8OID, pg_sys::INT8OID],
-        |row| row.get::<i64>(1).expect("NOT NULL"),
-    )
-    .expect("one row")
+    each_row(
+        spi(client.update(&plans.remove, None, &args)),
+        &[pg_sys::XID8OID, pg_sys::INT8OID],
+        |row| {
+            removed
+                .keys
+                .push(Xid8(row.get::<i64>(1).expect("NOT NULL") as u64));
+            removed.ids.push(row.get::<i64>(2).expect("NOT NULL"));
+        },
+    ) as i64
 }
 
 /// Appends the tombstone of a removal to the stream: an event with the next
 /// negative version, after the stream's last event in the feed (its key is
-/// at least theirs, and the head's key is raised to it). Returns its id.
+/// at least theirs; the head's key is raised to it at the end, [`HEADS`]).
+/// Returns its key and id.
 const TOMBSTONE: &str = "
-WITH t AS (
-  INSERT INTO chronicle.event_log
-         (seal_key, event_id, stream_id, stream_type, version, event_type, data, actor, tenant)
-  SELECT GREATEST(s.seal_key, $4), pg_catalog.gen_random_uuid(), s.stream_id, s.stream_type,
-         coalesce((SELECT pg_catalog.min(e.version) FROM chronicle.event_log e
-                    WHERE e.stream_id OPERATOR(pg_catalog.=) s.stream_id
-                      AND e.version OPERATOR(pg_catalog.<) 0), 0) OPERATOR(pg_catalog.-) 1,
-         $2, $3, $5, s.tenant
-    FROM chronicle.streams s
-   WHERE s.stream_id OPERATOR(pg_catalog.=) $1
-  RETURNING seal_key, event_id
-), raised AS (
-  UPDATE chronicle.streams s SET seal_key = t.seal_key
-    FROM t WHERE s.stream_id OPERATOR(pg_catalog.=) $1
-)
-SELECT event_id FROM t";
+INSERT INTO chronicle.event_log
+       (seal_key, event_id, stream_id, stream_type, version, event_type, data, actor, tenant)
+SELECT GREATEST(s.seal_key, $4), pg_catalog.gen_random_uuid(), s.stream_id, s.stream_type,
+       coalesce((SELECT pg_catalog.min(e.version) FROM chronicle.event_log e
+                  WHERE e.stream_id OPERATOR(pg_catalog.=) s.stream_id
+                    AND e.version OPERATOR(pg_catalog.<) 0), 0) OPERATOR(pg_catalog.-) 1,
+       $2, $3, $5, s.tenant
+  FROM chronicle.streams s
+ WHERE s.stream_id OPERATOR(pg_catalog.=) $1
+RETURNING seal_key, event_id";
+
+/// The heads a batch of removals changed, written last: each stream's first
+/// version ($2, NULL: unchanged) and its last key in the feed, raised to its
+/// tombstone's ($3).
+const HEADS: &str = "
+UPDATE chronicle.streams s
+   SET first_version = coalesce(h.first_version, s.first_version),
+       seal_key = GREATEST(s.seal_key, h.seal_key)
+  FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.int8[]),
+                  pg_catalog.unnest($3::pg_catalog.xid8[])) AS h(stream_id, first_version, seal_key)
+ WHERE s.stream_id OPERATOR(pg_catalog.=) h.stream_id";
 
 fn leave_tombstone(
     client: &mut SpiClient<'_>,
     stream_id: &str,
     (event_type, data): (&'static str, serde_json::Value),
     actor: &str,
+    first_version: Option<u64>,
+    pending: &mut Removed,
 ) -> pgrx::Uuid {
     // Registered as an appender first, like every writer of events
     // (seal_bound.rs): the feed cannot pass this event by.
     let key = crate::seal_bound::key();
+    let plans = plans(client);
     let args: [DatumWithOid; 5] = [
         stream_id.into(),
         event_type.into(),
@@ -213,12 +377,18 @@ fn leave_tombstone(
         crate::spi::xid8(key),
         actor.into(),
     ];
-    let id = first_row(
-        spi(client.update(TOMBSTONE, None, &args)),
-        &[pg_sys::UUIDOID],
-        |row| row.get::<pgrx::Uuid>(1).expect("NOT NULL"),
+    let (key, id) = first_row(
+        spi(client.update(&plans.tombstone, None, &args)),
+        &[pg_sys::XID8OID, pg_sys::UUIDOID],
+        |row| {
+            (
+                row.get::<i64>(1).expect("NOT NULL") as u64,
+                row.get::<pgrx::Uuid>(2).expect("NOT NULL"),
+            )
+        },
     )
-    .expect("the stream's head is locked");
+    .expect("the stream has a head");
+    pending.head(stream_id, first_version, key);
     crate::sealer::ensure_sealer_soon();
     id
 }
@@ -248,7 +418,14 @@ fn caller() -> String {
     }
 }
 
+const LOG: &str = "
+INSERT INTO chronicle.lifecycle_log
+       (operation, stream_id, stream_type, from_version, to_version, events, reason,
+        performed_by, tenant, event_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
 fn log(client: &mut SpiClient<'_>, r: Record<'_>, performed_by: &str) {
+    let plans = plans(client);
     let args: [DatumWithOid; 10] = [
         r.operation.into(),
         r.stream_id.into(),
@@ -261,15 +438,37 @@ fn log(client: &mut SpiClient<'_>, r: Record<'_>, performed_by: &str) {
         r.head.tenant.as_str().into(),
         r.event_id.into(),
     ];
-    spi(client.update(
-        "INSERT INTO chronicle.lifecycle_log
-                (operation, stream_id, stream_type, from_version, to_version, events, reason,
-                 performed_by, tenant, event_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        None,
-        &args,
-    ));
+    spi(client.update(&plans.log, None, &args));
 }
+
+/// A deleted stream's head: deleted (when, and whether for good), and its
+/// first version past its last.
+const DELETED: &str = "
+UPDATE chronicle.streams
+   SET deleted_at = coalesce(deleted_at, pg_catalog.now()), hard_deleted = $2,
+       first_version = version OPERATOR(pg_catalog.+) 1
+ WHERE stream_id OPERATOR(pg_catalog.=) $1";
+
+/// Nothing of a deleted stream's history stays: no base, no cached state.
+const FORGET: &str = "
+WITH b AS (DELETE FROM chronicle.stream_bases WHERE stream_id OPERATOR(pg_catalog.=) $1)
+DELETE FROM chronicle.snapshots WHERE stream_id OPERATOR(pg_catalog.=) $1";
+
+/// A truncated stream's base, and where its stored events now start.
+const BASE: &str = "
+INSERT INTO chronicle.stream_bases
+       (stream_id, version, state, recorded_at, reducer_revision, upcasters_fingerprint, tenant)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (stream_id) DO UPDATE
+   SET version = excluded.version, state = excluded.state, recorded_at = excluded.recorded_at,
+       reducer_revision = excluded.reducer_revision,
+       upcasters_fingerprint = excluded.upcasters_fingerprint, created_at = pg_catalog.now()";
+
+/// After a truncation to $2, cached states of the removed versions go
+/// (those at or after the base stay).
+const CUT: &str = "
+DELETE FROM chronicle.snapshots
+ WHERE stream_id OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.<) ($2 OPERATOR(pg_catalog.-) 1)";
 
 /// Deletes a stream: its events are removed; it reads as not existing, keeps
 /// its version, and a later append continues after it (unless `hard`: then
@@ -288,27 +487,19 @@ fn delete_stream(
     crate::transaction::require_can_seal(FN);
     require_installed(FN);
     Spi::connect_mut(|client| {
-        let head = lock_head(client, &stream_id, Some(&crate::tenant::tenant()));
+        let head = lock_head(client, &stream_id, Some(&crate::tenant::tenant()), true);
         let deletion =
             decide_delete(&stream_id, expected, hard, head.as_ref().map(|h| &h.state)).or_raise(FN);
         let head = head.expect("decide_delete refuses a missing stream");
-        let removed = remove_events(client, &stream_id, deletion.first, deletion.last);
+        let mut gone = Removed::default();
+        let removed = remove_events(client, &stream_id, deletion.first, deletion.last, &mut gone);
+        let plans = plans(client);
         spi(client.update(
-            "UPDATE chronicle.streams
-                SET deleted_at = coalesce(deleted_at, pg_catalog.now()), hard_deleted = $2,
-                    first_version = version OPERATOR(pg_catalog.+) 1
-              WHERE stream_id OPERATOR(pg_catalog.=) $1",
+            &plans.deleted,
             None,
             &[stream_id.as_str().into(), deletion.hard.into()],
         ));
-        // Nothing of its history stays: no base, no cached state.
-        for table in ["chronicle.stream_bases", "chronicle.snapshots"] {
-            spi(client.update(
-                &format!("DELETE FROM {table} WHERE stream_id OPERATOR(pg_catalog.=) $1"),
-                None,
-                &[stream_id.as_str().into()],
-            ));
-        }
+        spi(client.update(&plans.forget, None, &[stream_id.as_str().into()]));
         // Deleting a deleted stream again records nothing, unless it makes
         // the deletion hard.
         let changed = removed > 0 || (deletion.hard && !head.state.deleted_for_good);
@@ -319,6 +510,8 @@ fn delete_stream(
                 &stream_id,
                 deletion.tombstone(reason),
                 &performed_by,
+                None,
+                &mut gone,
             );
             log(
                 client,
@@ -339,6 +532,7 @@ fn delete_stream(
                 &performed_by,
             );
         }
+        gone.finish(client);
         removed
     })
 }
@@ -354,7 +548,9 @@ COMMENT ON FUNCTION chronicle.delete_stream(text, bigint, boolean, text) IS
 
 /// Removes the events of a locked stream before `before_version`, keeping
 /// the state at `before_version - 1` as its base; returns the number of
-/// events removed. `operation`: `truncate` or `retention`.
+/// events removed; its feed entries and head join `gone` (to be written
+/// last before the commit: [`Removed::finish`]). `operation`: `truncate` or `retention`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn truncate(
     client: &mut SpiClient<'_>,
     stream_id: &str,
@@ -363,6 +559,7 @@ pub(crate) fn truncate(
     operation: &'static str,
     reason: Option<&str>,
     function: &'static str,
+    gone: &mut Removed,
 ) -> i64 {
     let cut =
         decide_truncate(stream_id, before, head.as_ref().map(|h| &h.state)).or_raise(function);
@@ -371,37 +568,22 @@ pub(crate) fn truncate(
         return 0;
     }
     let base = crate::replay::base_state(client, stream_id, cut.base(), function);
-    let removed = remove_events(client, stream_id, cut.first, cut.before - 1);
+    let removed = remove_events(client, stream_id, cut.first, cut.before - 1, gone);
+    let plans = plans(client);
+    let args: [DatumWithOid; 7] = [
+        stream_id.into(),
+        (cut.base() as i64).into(),
+        JsonB(base.state).into(),
+        base.recorded_at.into(),
+        base.revision.into(),
+        base.fingerprint.into(),
+        head.tenant.as_str().into(),
+    ];
+    spi(client.update(&plans.base, None, &args));
     spi(client.update(
-        "INSERT INTO chronicle.stream_bases
-                (stream_id, version, state, recorded_at, reducer_revision, upcasters_fingerprint, tenant)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (stream_id) DO UPDATE
-            SET version = excluded.version, state = excluded.state, recorded_at = excluded.recorded_at,
-                reducer_revision = excluded.reducer_revision,
-                upcasters_fingerprint = excluded.upcasters_fingerprint, created_at = pg_catalog.now()",
-        None,
-        &[
-            stream_id.into(),
-            (cut.base() as i64).into(),
-            JsonB(base.state).into(),
-            base.recorded_at.into(),
-            base.revision.into(),
-            base.fingerprint.into(),
-            head.tenant.as_str().into(),
-        ],
-    ));
-    spi(client.update(
-        "UPDATE chronicle.streams SET first_version = $2 WHERE stream_id OPERATOR(pg_catalog.=) $1",
+        &plans.cut,
         None,
         &[stream_id.into(), (cut.before as i64).into()],
-    ));
-    // Cached states of removed versions go; those at or after the base stay.
-    spi(client.update(
-        "DELETE FROM chronicle.snapshots
-          WHERE stream_id OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.<) $2",
-        None,
-        &[stream_id.into(), (cut.base() as i64).into()],
     ));
     let performed_by = caller();
     let event_id = leave_tombstone(
@@ -409,6 +591,8 @@ pub(crate) fn truncate(
         stream_id,
         cut.tombstone(operation, reason),
         &performed_by,
+        Some(cut.before),
+        gone,
     );
     log(
         client,
@@ -442,8 +626,13 @@ fn truncate_stream(
     crate::transaction::require_can_seal(FN);
     require_installed(FN);
     Spi::connect_mut(|client| {
-        let head = lock_head(client, &stream_id, Some(&crate::tenant::tenant()));
-        truncate(client, &stream_id, head, before, "truncate", reason, FN)
+        let head = lock_head(client, &stream_id, Some(&crate::tenant::tenant()), false);
+        let mut gone = Removed::default();
+        let removed = truncate(
+            client, &stream_id, head, before, "truncate", reason, FN, &mut gone,
+        );
+        gone.finish(client);
+        removed
     })
 }
 

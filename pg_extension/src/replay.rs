@@ -29,7 +29,7 @@ use std::rc::Rc;
 use crate::errors::OrRaise;
 use crate::guc;
 use crate::raw_jsonb::RawJsonb;
-use crate::spi::{fetch_each, spi, FetchedRow};
+use crate::spi::{cached, fetch_each, spi, FetchedRow};
 
 /// Rows fetched from the events cursor at a time.
 const BATCH: i64 = 1000;
@@ -90,9 +90,8 @@ fn load_target(
     function: &'static str,
 ) -> Option<ReplayTarget> {
     let (columns, join) = lifecycle_columns();
-    let table = spi(client.select(
-        &format!(
-            "SELECT s.stream_type, s.version, r.definition, coalesce(r.revision, 0),
+    let sql = format!(
+        "SELECT s.stream_type, s.version, r.definition, coalesce(r.revision, 0),
                 (SELECT c.relowner FROM pg_catalog.pg_class c
                   WHERE c.oid OPERATOR(pg_catalog.=) 'chronicle.snapshots'::pg_catalog.regclass),
                 {columns}
@@ -100,10 +99,9 @@ fn load_target(
            LEFT JOIN chronicle.reducers r ON r.stream_type OPERATOR(pg_catalog.=) s.stream_type
            {join}
           WHERE s.stream_id OPERATOR(pg_catalog.=) $1"
-        ),
-        Some(1),
-        &[stream_id.into()],
-    ));
+    );
+    let statement = cached(client, &sql, &[pg_sys::TEXTOID]);
+    let table = spi(client.select(statement, Some(1), &[stream_id.into()]));
     if table.is_empty() {
         return None;
     }
@@ -147,11 +145,20 @@ fn snapshot_at_or_below(
 ) -> Option<(Value, u64)> {
     let table = spi(crate::privilege::as_owner(target.cache_owner, || {
         client.select(
-            "SELECT version, state FROM chronicle.snapshots
+            cached(
+                client,
+                "SELECT version, state FROM chronicle.snapshots
           WHERE stream_id OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.<=) $2
             AND reducer_revision OPERATOR(pg_catalog.=) $3
             AND upcasters_fingerprint OPERATOR(pg_catalog.=) $4
           ORDER BY version DESC LIMIT 1",
+                &[
+                    pg_sys::TEXTOID,
+                    pg_sys::INT8OID,
+                    pg_sys::INT4OID,
+                    pg_sys::INT8OID,
+                ],
+            ),
             Some(1),
             &[
                 stream_id.into(),
@@ -328,7 +335,12 @@ fn replay_to<'r>(
     let only_data = folder.reads_only_data();
     let (sql, extra, types) = replay_query(only_data, &needs);
     let args: [DatumWithOid; 3] = [stream_id.into(), (start as i64).into(), to_version.into()];
-    let mut cursor = client.open_cursor(sql.as_str(), &args);
+    let statement = cached(
+        client,
+        &sql,
+        &[pg_sys::TEXTOID, pg_sys::INT8OID, pg_sys::INT8OID],
+    );
+    let mut cursor = client.open_cursor(statement, &args);
     while fetch_each(&mut cursor, BATCH, &types, |row| {
         if only_data {
             let version = row.get::<i64>(1).expect("NOT NULL") as u64;
@@ -386,9 +398,13 @@ fn state_at(
             // As of t: the state before the first event recorded after t.
             let first_recorded_after = as_of.and_then(|t| {
                 let first = spi(client.select(
-                    "SELECT pg_catalog.min(version) FROM chronicle.events
+                    cached(
+                        client,
+                        "SELECT pg_catalog.min(version) FROM chronicle.events
                   WHERE stream_id OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.>) 0
                     AND recorded_at OPERATOR(pg_catalog.>) $2",
+                        &[pg_sys::TEXTOID, pg_sys::TIMESTAMPTZOID],
+                    ),
                     Some(1),
                     &[stream_id.into(), t.into()],
                 ));
@@ -510,8 +526,12 @@ pub(crate) fn base_state(
     let target = load_target(client, stream_id, function).expect("the caller locked the stream");
     let recorded_at = crate::spi::first_row(
         spi(client.select(
-            "SELECT recorded_at FROM chronicle.event_log
+            cached(
+                client,
+                "SELECT recorded_at FROM chronicle.event_log
               WHERE stream_id OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
+                &[pg_sys::TEXTOID, pg_sys::INT8OID],
+            ),
             None,
             &[stream_id.into(), (version as i64).into()],
         )),

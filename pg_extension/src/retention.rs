@@ -15,10 +15,14 @@ use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 
 use crate::errors::{raise, OrRaise};
+use crate::lifecycle::Removed;
 use crate::spi::{each_row, first_row, spi};
 
-/// Streams looked at per transaction of a worker's pass.
+/// Streams looked at per page of a pass.
 pub const ROUND: i64 = 32;
+
+/// The worker commits once a transaction has removed this many events.
+const PAGE_EVENTS: i64 = 4096;
 
 /// Sets (or, both NULL, removes) the retention rule of a stream type.
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
@@ -136,10 +140,15 @@ fn candidates(
 }
 
 /// Cuts one stream by its rule (locking its head first); returns the
-/// events removed.
-fn retain(client: &mut SpiClient<'_>, c: &Candidate, tenant: Option<&str>) -> i64 {
+/// events removed, whose feed entries join `gone`.
+fn retain(
+    client: &mut SpiClient<'_>,
+    c: &Candidate,
+    tenant: Option<&str>,
+    gone: &mut Removed,
+) -> i64 {
     const FN: &str = "chronicle.apply_retention";
-    let Some(head) = crate::lifecycle::lock_head(client, &c.stream_id, tenant) else {
+    let Some(head) = crate::lifecycle::lock_head(client, &c.stream_id, tenant, false) else {
         return 0;
     };
     // The first version recorded within max_age (events before it are all
@@ -176,14 +185,24 @@ fn retain(client: &mut SpiClient<'_>, c: &Candidate, tenant: Option<&str>) -> i6
         "retention",
         Some(&c.reason),
         FN,
+        gone,
     )
 }
 
 /// Cuts one stream in a subtransaction; a stream that cannot be cut is
-/// skipped with a WARNING.
-fn retain_or_skip(client: &mut SpiClient<'_>, c: &Candidate, tenant: Option<&str>) -> i64 {
-    match crate::transaction::attempt(|| retain(client, c, tenant)) {
-        Ok(removed) => removed,
+/// skipped with a WARNING (and its removals are rolled back).
+fn retain_or_skip(
+    client: &mut SpiClient<'_>,
+    c: &Candidate,
+    tenant: Option<&str>,
+    gone: &mut Removed,
+) -> i64 {
+    let mut mine = Removed::default();
+    match crate::transaction::attempt(|| retain(client, c, tenant, &mut mine)) {
+        Ok(removed) => {
+            gone.absorb(mine);
+            removed
+        }
         Err(message) => {
             warning!(
                 "chronicle: retention skipped stream \"{}\" ({}): {message}",
@@ -205,13 +224,16 @@ fn apply_retention() -> i64 {
     crate::lifecycle::require_installed(FN);
     let tenant = crate::tenant::tenant();
     Spi::connect_mut(|client| {
+        crate::lifecycle::prepare(client);
         let mut removed = 0;
         let mut after: Option<String> = None;
         loop {
             let page = candidates(client, after.as_deref(), Some(&tenant), ROUND);
+            let mut gone = Removed::default();
             for c in &page {
-                removed += retain_or_skip(client, c, Some(&tenant));
+                removed += retain_or_skip(client, c, Some(&tenant), &mut gone);
             }
+            gone.finish(client);
             match page.last() {
                 Some(last) if page.len() as i64 == ROUND => after = Some(last.stream_id.clone()),
                 _ => return removed,
@@ -254,12 +276,44 @@ impl Worker {
             })
         });
         let page = page.unwrap_or_default();
-        for c in &page {
-            BackgroundWorker::transaction(|| {
-                if crate::seal::lock_extension() {
-                    Spi::connect_mut(|client| retain_or_skip(client, c, None));
+        // One short transaction for some of the page's streams, each cut in
+        // a subtransaction of its own, their feed entries blanked at once;
+        // it ends after PAGE_EVENTS removed events, so that the heads it
+        // locks (appends to those streams wait) are held briefly.
+        let mut done = 0;
+        while done < page.len() {
+            let took = BackgroundWorker::transaction(|| {
+                if !crate::seal::lock_extension() {
+                    return page.len() - done;
                 }
+                Spi::connect_mut(|client| {
+                    crate::lifecycle::prepare(client);
+                    // The whole step in a subtransaction too: should writing
+                    // the heads fail (a deadlock with a transaction appending
+                    // to two of these streams), the step is undone and the
+                    // worker goes on.
+                    let step = crate::transaction::attempt(|| {
+                        let mut gone = Removed::default();
+                        let (mut took, mut removed) = (0, 0);
+                        for c in &page[done..] {
+                            removed += retain_or_skip(client, c, None, &mut gone);
+                            took += 1;
+                            if removed >= PAGE_EVENTS {
+                                break;
+                            }
+                        }
+                        gone.finish(client);
+                        took
+                    });
+                    step.unwrap_or_else(|message| {
+                        warning!(
+                            "chronicle: a retention step was undone, to be done again: {message}"
+                        );
+                        page.len() - done
+                    })
+                })
             });
+            done += took;
         }
         match page.last() {
             Some(last) if page.len() as i64 == ROUND => {

@@ -21,6 +21,28 @@ pub fn prepare_kept(
         .keep()
 }
 
+thread_local! {
+    /// The statements [`cached`] has prepared in this session, by text.
+    static CACHED: std::cell::RefCell<std::collections::HashMap<String, &'static pgrx::spi::OwnedPreparedStatement>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// `sql` prepared once per session (see [`prepare_kept`]), found by its
+/// text: for the statements whose text is built at run time from a few
+/// shapes (replay's columns, the installed schema's).
+pub fn cached(
+    client: &pgrx::spi::SpiClient<'_>,
+    sql: &str,
+    types: &[pgrx::pg_sys::Oid],
+) -> &'static pgrx::spi::OwnedPreparedStatement {
+    if let Some(found) = CACHED.with(|c| c.borrow().get(sql).copied()) {
+        return found;
+    }
+    let prepared: &'static _ = Box::leak(Box::new(prepare_kept(client, sql, types)));
+    CACHED.with(|c| c.borrow_mut().insert(sql.to_string(), prepared));
+    prepared
+}
+
 /// A transaction id (`xid8`): a by-value 64-bit datum, as an int8 is.
 #[derive(Clone, Copy)]
 pub struct Xid8(pub u64);

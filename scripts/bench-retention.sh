@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The retention benchmark: 8 pgbench clients append single events to 1,000
+# streams of one type, with a retention rule that keeps each stream's last
+# 20 events (the sealer worker cutting every BENCH_RETENTION_INTERVAL,
+# default 5 s) against the same load without a rule, alternating twice in
+# the same run. In the steady state retention removes as many events as
+# are appended. Goal: the append rate with retention within 10 % of the
+# rate without (ratio >= 0.9).
+#
+# BENCH_SECONDS, BENCH_CLIENTS and BENCH_RETENTION_INTERVAL override the
+# defaults.
+source "$(dirname "$0")/lib.sh"
+
+PORT="${BENCH_PORT:-54349}"
+DB=chronicle_bench_retention
+SECONDS_PER_RUN="${BENCH_SECONDS:-30}"
+INTERVAL="${BENCH_RETENTION_INTERVAL:-5s}"
+CLIENTS="${BENCH_CLIENTS:-8}"
+WORK="$STATE/bench"
+mkdir -p "$WORK"
+
+install_extension
+cluster_reset bench
+cluster_start bench "$PORT"
+recreate_db bench "$PORT" "$DB"
+q() { cluster_psql bench "$PORT" "$DB" -Atq "$@"; }
+# The worker reads the setting when it starts.
+q -c "ALTER DATABASE $DB SET chronicle.retention_interval = '$INTERVAL'"
+# 1,000 streams of a type with a rule and 1,000 of a type without one; the
+# rule stays on: a run appends to one set or the other.
+q -c "SELECT count(chronicle.append_event('t-' || g, 'Read', '{}', stream_type => 'Tele')) FROM generate_series(1, 1000) g" >/dev/null
+q -c "SELECT count(chronicle.append_event('p-' || g, 'Read', '{}', stream_type => 'Plain')) FROM generate_series(1, 1000) g" >/dev/null
+q -c "SELECT chronicle.set_retention('Tele', max_count => 20)" >/dev/null
+q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'chronicle sealer'" >/dev/null
+
+for set in t p; do
+    cat >"$WORK/retention-$set.sql" <<SQL
+\set sid random(1, 1000)
+SELECT chronicle.append_event('$set-' || :sid, 'Read', '{"kwh": 1.5, "meter": "m-1"}');
+SQL
+done
+
+# tps SET: runs pgbench on one set (synchronous_commit off: the CPU is the
+# limit), prints tps.
+tps() {
+    PGOPTIONS="-c synchronous_commit=off" "$PGBIN/pgbench" -n -M prepared -c "$CLIENTS" -j 2 \
+        -T "$SECONDS_PER_RUN" -f "$WORK/retention-$1.sql" -h "$(cluster_dir bench)" -p "$PORT" -U postgres "$DB" \
+        2>"$WORK/pgbench.err" | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
+}
+removed() { q -c "SELECT coalesce(sum(events), 0) FROM chronicle.lifecycle_log"; }
+
+report="$WORK/retention-report.txt"
+: >"$report"
+runs=()
+for round in 1 2; do
+    without=$(tps p)
+    before=$(removed)
+    with=$(tps t)
+    after=$(removed)
+    # What the worker has yet to cut: events above the rule in the streams.
+    backlog=$(q -c "SELECT coalesce(sum(greatest(version - first_version + 1 - 20, 0)), 0) FROM chronicle.streams WHERE stream_type = 'Tele'")
+    runs+=("$without $with $((after - before)) $backlog")
+    printf 'round %s: without retention %8.0f tps, with %8.0f tps; %s events removed during the run, %s left above the rule at its end\n' \
+        "$round" "$without" "$with" "$((after - before))" "$backlog" | tee -a "$report"
+done
+SECONDS_PER_RUN=$SECONDS_PER_RUN python3 - "${runs[@]}" <<'PY' | tee -a "$report"
+import sys
+rows = [tuple(float(x) for x in r.split()) for r in sys.argv[1:]]
+without = sum(r[0] for r in rows) / len(rows)
+with_ = sum(r[1] for r in rows) / len(rows)
+seconds = float(__import__("os").environ.get("SECONDS_PER_RUN", "30"))
+print(f"appends/s without retention {without:.0f}, with {with_:.0f}: ratio {with_ / without:.2f} (goal >= 0.9); "
+      f"the worker removed {sum(r[2] for r in rows) / (len(rows) * seconds):.0f} events/s while "
+      f"{with_:.0f}/s were appended")
+PY
+cluster_stop bench
