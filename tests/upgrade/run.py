@@ -193,8 +193,8 @@ def observe(conn):
                             LEFT JOIN chronicle.lifecycle_log l USING (stream_id)
                            ORDER BY 1, l.id""")
                      + q("SELECT chronicle.state_at('archive-cut-1', 2), chronicle.state_at('archive-cut-1')")
-                     if conn.execute("SELECT string_to_array(extversion, '.')::int[] >= '{0,6,0}' "
-                                     "FROM pg_extension WHERE extname = 'chronicle'").fetchone()[0]
+                     if conn.execute("SELECT EXISTS (SELECT FROM chronicle.streams "
+                                     "WHERE stream_id = 'archive-cut-1')").fetchone()[0]
                      else [],
     }
 
