@@ -33,27 +33,34 @@ fn export_header(
     check_version_range(stream_id, from_version, to_version).or_raise(FN);
     let stream_id = stream_id.expect("checked");
     Spi::connect(|client| {
+        let (columns, join) = crate::lifecycle::head_columns();
         let rows = spi(client.select(
-            "SELECT s.stream_type, s.version, r.definition, COALESCE(r.revision, 0),
+            &format!("SELECT s.stream_type, s.version, r.definition, COALESCE(r.revision, 0),
                     COALESCE((SELECT pg_catalog.jsonb_object_agg(u.event_type, u.chain)
                        FROM (SELECT event_type,
                                     pg_catalog.jsonb_object_agg(from_schema_version::text, steps) AS chain
-                               FROM chronicle.upcasters GROUP BY event_type) u), '{}'),
+                               FROM chronicle.upcasters GROUP BY event_type) u), '{{}}'),
                     COALESCE((SELECT pg_catalog.jsonb_object_agg(t.event_type, t.by_version)
                        FROM (SELECT event_type,
                                     pg_catalog.jsonb_object_agg(schema_version::text, schema) AS by_version
-                               FROM chronicle.event_types GROUP BY event_type) t), '{}'),
-                    pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
+                               FROM chronicle.event_types GROUP BY event_type) t), '{{}}'),
+                    pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
+                    {columns}
                FROM chronicle.streams s
                LEFT JOIN chronicle.reducers r ON r.stream_type OPERATOR(pg_catalog.=) s.stream_type
-              WHERE s.stream_id OPERATOR(pg_catalog.=) $1",
+               {join}
+              WHERE s.stream_id OPERATOR(pg_catalog.=) $1"),
             Some(1),
             &[stream_id.into()],
         ));
+        // A deleted stream reads as not existing.
         if rows.is_empty() {
             Err::<(), _>(Error::not_found(Object::Stream, stream_id)).or_raise(FN);
         }
         let row = rows.first();
+        if spi(row.get::<bool>(9)).expect("NOT NULL") {
+            Err::<(), _>(Error::not_found(Object::Stream, stream_id)).or_raise(FN);
+        }
         let stream_type: String = spi(row.get(1)).expect("NOT NULL");
         let head = spi(row.get::<i64>(2)).expect("NOT NULL") as u64;
         let reducer = spi(row.get::<JsonB>(3)).map_or(Value::Null, |j| j.0);
@@ -61,7 +68,13 @@ fn export_header(
         let upcasters = spi(row.get::<JsonB>(5)).expect("coalesced").0;
         let schemas = spi(row.get::<JsonB>(6)).expect("coalesced").0;
         let exported_at: String = spi(row.get(7)).expect("NOT NULL");
-        let from = from_version.unwrap_or(1).max(1) as u64;
+        // Its first events removed: the export starts at the first one
+        // stored, and carries the state before it when it starts there.
+        let first_version = spi(row.get::<i64>(8)).expect("NOT NULL") as u64;
+        let base_state = spi(row.get::<JsonB>(11)).map(|j| j.0);
+        let from = (from_version.unwrap_or(1).max(1) as u64).max(first_version);
+        let base = (first_version > 1 && from == first_version)
+            .then_some((first_version - 1, base_state.as_ref()));
         Header {
             stream_id,
             stream_type: &stream_type,
@@ -74,6 +87,7 @@ fn export_header(
             schemas: &schemas,
             exported_at: &exported_at,
             chronicle_version: env!("CARGO_PKG_VERSION"),
+            base,
         }
         .to_json()
         .to_string()

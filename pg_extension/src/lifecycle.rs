@@ -72,6 +72,25 @@ pub fn installed() -> bool {
     }
 }
 
+/// What the readers of a stream's head add to read its lifecycle: the
+/// columns `first_version, deleted, base version, base state, base
+/// recorded_at` (from `chronicle.streams s`) and the join they need; on a
+/// schema older than 0.6.0, what a stream had then.
+pub(crate) fn head_columns() -> (&'static str, &'static str) {
+    if installed() {
+        (
+            "s.first_version, s.deleted_at IS NOT NULL, b.version, b.state, b.recorded_at",
+            "LEFT JOIN chronicle.stream_bases b ON b.stream_id OPERATOR(pg_catalog.=) s.stream_id",
+        )
+    } else {
+        (
+            "1::pg_catalog.int8, false, NULL::pg_catalog.int8, NULL::pg_catalog.jsonb, \
+             NULL::pg_catalog.timestamptz",
+            "",
+        )
+    }
+}
+
 /// Raises an error until the schema is updated.
 pub(crate) fn require_installed(function: &'static str) {
     if !installed() {

@@ -65,23 +65,6 @@ struct Kept {
     recorded_at: Option<TimestampWithTimeZone>,
 }
 
-/// What `load_target` reads beyond the head: the lifecycle's columns and
-/// base (0.6.0 on), or what a stream had before.
-fn lifecycle_columns() -> (&'static str, &'static str) {
-    if crate::lifecycle::installed() {
-        (
-            "s.first_version, s.deleted_at IS NOT NULL, b.version, b.state, b.recorded_at",
-            "LEFT JOIN chronicle.stream_bases b ON b.stream_id OPERATOR(pg_catalog.=) s.stream_id",
-        )
-    } else {
-        (
-            "1::pg_catalog.int8, false, NULL::pg_catalog.int8, NULL::pg_catalog.jsonb, \
-             NULL::pg_catalog.timestamptz",
-            "",
-        )
-    }
-}
-
 /// The stream's head, type and reducer; None when the stream does not exist
 /// (or was deleted: it reads as not existing).
 fn load_target(
@@ -89,7 +72,7 @@ fn load_target(
     stream_id: &str,
     function: &'static str,
 ) -> Option<ReplayTarget> {
-    let (columns, join) = lifecycle_columns();
+    let (columns, join) = crate::lifecycle::head_columns();
     let sql = format!(
         "SELECT s.stream_type, s.version, r.definition, coalesce(r.revision, 0),
                 (SELECT c.relowner FROM pg_catalog.pg_class c

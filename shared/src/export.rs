@@ -38,12 +38,17 @@ pub struct Header<'a> {
     pub schemas: &'a Value,
     pub exported_at: &'a str,
     pub chronicle_version: &'a str,
+    /// Where the export starts when the stream's first events were removed
+    /// (`truncate_stream`, retention; a deleted stream written again): the
+    /// version before its first event and the state there (None: the
+    /// reducer's initial state).
+    pub base: Option<(u64, Option<&'a Value>)>,
 }
 
 impl Header<'_> {
     /// The header line.
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut header = json!({
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "stream_id": self.stream_id,
@@ -57,7 +62,11 @@ impl Header<'_> {
             "schemas": self.schemas,
             "exported_at": self.exported_at,
             "chronicle_version": self.chronicle_version,
-        })
+        });
+        if let Some((version, state)) = self.base {
+            header["base"] = json!({"version": version, "state": state});
+        }
+        header
     }
 }
 
@@ -114,12 +123,28 @@ pub fn from_version(header: &Value) -> u64 {
     header["from_version"].as_u64().unwrap_or(1)
 }
 
+/// The version an export's base is at (its header's `base`: the stream's
+/// first events were removed), if it has one.
+pub fn base_version(header: &Value) -> Option<u64> {
+    header.get("base")?.get("version")?.as_u64()
+}
+
 /// Checks that an export holds the stream from its first version (what
 /// replaying or importing it needs).
 pub fn check_whole(header: &Value) -> Result<()> {
-    match from_version(header) {
-        1 => Ok(()),
-        from => Err(bad_header(format!(
+    match (from_version(header), base_version(header)) {
+        (1, _) => Ok(()),
+        (from, Some(base)) if base + 1 == from => Err(Error::invalid(
+            "export.header",
+            format!(
+                "starts after its base at version {base}: the stream's first events were removed \
+                 (truncate_stream, retention), and a replay or an import of such an export is not \
+                 supported yet"
+            ),
+            "Replay the stream in the database (chronicle.state_at answers from its base), or \
+             export it from a copy taken before its truncation.",
+        )),
+        (from, _) => Err(bad_header(format!(
             "starts at version {from}: a replay or an import needs the events from version 1"
         ))),
     }
@@ -299,6 +324,33 @@ mod tests {
         assert_eq!(e.events.len(), 2);
         assert!(e.to_json().contains(r#""n":1.50"#));
         assert_eq!(e.events[1].recorded_at(), Some("2024-05-01T12:00:00Z"));
+    }
+
+    #[test]
+    fn a_truncated_streams_export_carries_its_base_and_is_refused_whole() {
+        let state = json!({"n": 2});
+        let header = Header {
+            stream_id: "s-1",
+            stream_type: "s",
+            version: 3,
+            from_version: 3,
+            to_version: 3,
+            reducer: &Value::Null,
+            reducer_revision: 0,
+            upcasters: &json!({}),
+            schemas: &json!({}),
+            exported_at: "2026-12-04T00:00:00Z",
+            chronicle_version: "0.6.0",
+            base: Some((2, Some(&state))),
+        }
+        .to_json();
+        assert_eq!(header["base"], json!({"version": 2, "state": {"n": 2}}));
+        assert_eq!(base_version(&header), Some(2));
+        let text = format!("{header}\n{{\"version\":3,\"event_type\":\"A\",\"data\":{{}}}}\n");
+        assert_eq!(parse(&text).unwrap().events.len(), 1);
+        let e = check_whole(&header).unwrap_err();
+        assert_eq!((e.sqlstate(), e.field()), ("22023", "export.header"));
+        assert!(e.message().contains("base at version 2"), "{}", e.message());
     }
 
     #[test]

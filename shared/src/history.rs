@@ -498,6 +498,7 @@ impl History {
                 schemas: &self.schemas_definition,
                 exported_at,
                 chronicle_version,
+                base: None,
             }
             .to_json()
         });

@@ -1634,7 +1634,7 @@ proptest! {
         let header = Header {
             stream_id: &stream_id, stream_type: &stream_type, version: n, from_version: 1, to_version: n,
             reducer: &def, reducer_revision: revision, upcasters: &upcasters, schemas: &json!({}),
-            exported_at: &exported_at, chronicle_version: &chronicle_version,
+            exported_at: &exported_at, chronicle_version: &chronicle_version, base: None,
         }.to_json();
         let text = format!("{header}\n{}", ndjson(&events));
         let export = export::parse(&text).unwrap();
@@ -1676,7 +1676,7 @@ proptest! {
         let header = Header {
             stream_id: "order-1", stream_type: "order", version: n, from_version: 1, to_version: n,
             reducer: &Value::Null, reducer_revision: 0, upcasters: &json!({}), schemas: &json!({}),
-            exported_at: "2024-05-01T12:00:00Z", chronicle_version: "0.1.0",
+            exported_at: "2024-05-01T12:00:00Z", chronicle_version: "0.1.0", base: None,
         }.to_json();
         let text = format!("{header}\n{}", ndjson(&events));
         let boundaries: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();

@@ -35,6 +35,15 @@ SELECT chronicle.state_at('acct-1', 2);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT chronicle.state_at('acct-1', as_of => '2000-01-01');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- Its export starts at the first stored version and carries the base.
+SELECT l::jsonb->'from_version' AS from_version, l::jsonb->'base' AS base
+  FROM chronicle.export_stream('acct-1') l LIMIT 1;
+SELECT count(*) FROM chronicle.export_stream('acct-1');
+-- Importing (or replaying in the browser) such an export is refused, not
+-- taken for a stream starting at version 1.
+SELECT chronicle.import_stream(string_agg(l, E'\n'), stream_id => 'acct-1-copy')
+  FROM chronicle.export_stream('acct-1') l;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 -- Truncating again below what is gone removes nothing; up to the head + 1
 -- is allowed (every event goes, the head's state stays), past it is not.
 SELECT chronicle.truncate_stream('acct-1', 2);
@@ -51,6 +60,8 @@ SELECT chronicle.delete_stream('acct-2', expected_version => 2, reason => 'custo
 SELECT count(*) FROM chronicle.read_stream('acct-2');
 SELECT chronicle.stream_version('acct-2');
 SELECT chronicle.state_at('acct-2');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM chronicle.export_stream('acct-2');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT stream_id, version, first_version, deleted_at IS NOT NULL AS deleted, hard_deleted
   FROM chronicle.list_streams();
