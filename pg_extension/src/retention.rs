@@ -272,7 +272,7 @@ impl Worker {
         }
         let page = BackgroundWorker::transaction(|| {
             crate::seal::lock_extension().then(|| {
-                Spi::connect(|client| candidates(&client, self.after.as_deref(), None, ROUND))
+                Spi::connect(|client| candidates(client, self.after.as_deref(), None, ROUND))
             })
         });
         let page = page.unwrap_or_default();
