@@ -13,7 +13,8 @@ a database with some events in it; afterwards the test checks that
     last one must): these show that NULL for an argument with a default
     takes the default. They are rolled back afterwards;
   * a failed call stored nothing: the event log, the streams, the feed's
-    state and the definitions are as before;
+    state (and its holes), the definitions, the retention rules and the
+    lifecycle log are as before;
   * the server is still up, and its log has no crashed backend.
 
 NULL for an argument without a default (stream_id, name, data, ack's
@@ -263,10 +264,53 @@ CASES = [
      "SET TRANSACTION READ ONLY; SELECT chronicle.create_subscription('ro')", "25006"),
     ("seal() in a REPEATABLE READ transaction",
      "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; SELECT chronicle.seal()", "55000"),
+    # the lifecycle (a refused call removes nothing: the snapshot check)
+    ("delete_stream stream_id NULL", "SELECT chronicle.delete_stream(NULL)", "22004", "stream_id"),
+    ("delete_stream of an unknown stream", "SELECT chronicle.delete_stream('no-such-stream')", "42704", "no stream"),
+    ("delete_stream with a negative expected_version",
+     "SELECT chronicle.delete_stream('order-1', expected_version => -1)", "22023", "expected_version"),
+    ("delete_stream at a stale expected_version",
+     "SELECT chronicle.delete_stream('order-1', expected_version => 1)", "40001"),
+    ("delete_stream with a stream_id that tries SQL",
+     "SELECT chronicle.delete_stream('order-1''; DELETE FROM chronicle.event_log; --')", "42704"),
+    ("delete_stream with a control character in stream_id",
+     "SELECT chronicle.delete_stream(E'order-1\\n')", "22023", "stream_id"),
+    ("truncate_stream before_version NULL", "SELECT chronicle.truncate_stream('order-1', NULL)", "22004", "before_version"),
+    ("truncate_stream before_version 0", "SELECT chronicle.truncate_stream('order-1', 0)", "22023", "before_version"),
+    ("truncate_stream with a negative before_version",
+     "SELECT chronicle.truncate_stream('order-1', -9223372036854775808)", "22023", "before_version"),
+    ("truncate_stream past the head", "SELECT chronicle.truncate_stream('order-1', 4)", "22023", "before_version"),
+    ("truncate_stream far in the future",
+     "SELECT chronicle.truncate_stream('order-1', 9223372036854775807)", "22023", "before_version"),
+    ("truncate_stream of an unknown stream", "SELECT chronicle.truncate_stream('no-such-stream', 2)", "42704"),
+    ("delete_stream in a REPEATABLE READ transaction",
+     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; SELECT chronicle.delete_stream('order-1')", "55000"),
+    ("truncate_stream in a read-only transaction",
+     "SET TRANSACTION READ ONLY; SELECT chronicle.truncate_stream('order-1', 2)", "55000"),
+    ("set_retention on an unknown stream type", "SELECT chronicle.set_retention('NoSuchType', max_count => 5)",
+     "42704", "no stream has stream_type"),
+    ("set_retention stream_type NULL", "SELECT chronicle.set_retention(NULL, max_count => 5)", "22004", "stream_type"),
+    ("set_retention with a stream_type that tries SQL",
+     "SELECT chronicle.set_retention('Order''; DROP TABLE chronicle.event_log; --', max_count => 5)", "22023", "stream_type"),
+    ("set_retention max_count 0", "SELECT chronicle.set_retention('Order', max_count => 0)", "22023", "max_count"),
+    ("set_retention with a negative max_count",
+     "SELECT chronicle.set_retention('Order', max_count => -9223372036854775808)", "22023", "max_count"),
+    ("set_retention max_age of zero", "SELECT chronicle.set_retention('Order', max_age => '0 s')", "22023", "max_age"),
+    ("set_retention with a negative max_age",
+     "SELECT chronicle.set_retention('Order', max_age => '-1 year')", "22023", "max_age"),
+    ("set_retention with a max_age of mixed signs",
+     "SELECT chronicle.set_retention('Order', max_age => '1 month -40 days')", "22023", "max_age"),
+    ("set_retention in a read-only transaction",
+     "SET TRANSACTION READ ONLY; SELECT chronicle.set_retention('Order', max_count => 5)", "25006"),
+    ("apply_retention in a REPEATABLE READ transaction",
+     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; SELECT chronicle.apply_retention()", "55000"),
 ]
 
 SNAPSHOT = """
 SELECT (SELECT count(*) FROM chronicle.event_log),
+       (SELECT count(*) FROM chronicle.feed f, unnest(f.ids) u(id) WHERE u.id = 0),
+       (SELECT count(*) FROM chronicle.lifecycle_log),
+       (SELECT count(*) FROM chronicle.retention_rules),
        (SELECT coalesce(sum(version), 0) FROM chronicle.streams),
        (SELECT count(*) FROM chronicle.reducers),
        (SELECT count(*) FROM chronicle.event_types),
