@@ -1,5 +1,5 @@
--- A stream's lifecycle: the views over retention (the functions are Rust:
--- pg_extension/src/lifecycle.rs, retention.rs).
+-- A stream's lifecycle: the views over retention and the archive (the
+-- functions are Rust: pg_extension/src/lifecycle.rs, retention.rs).
 
 CREATE VIEW chronicle.retention AS
 SELECT r.stream_type, r.max_age, r.max_count, r.defined_at,
@@ -14,3 +14,24 @@ SELECT r.stream_type, r.max_age, r.max_count, r.defined_at,
            AND g.stream_type OPERATOR(pg_catalog.=) r.stream_type) l ON true;
 COMMENT ON VIEW chronicle.retention IS
     'The retention rule of each stream type (chronicle.set_retention) with its number of streams (not deleted), when retention last cut one of them and how many events it has removed (of the tenants the reader sees).';
+
+-- The archived streams' events with their places in the global feed, as
+-- chronicle.events shows the others' (the same lookup of the chunk that
+-- holds each: archiving moves no position).
+CREATE VIEW chronicle.archived_events AS
+SELECT (SELECT c.first_position OPERATOR(pg_catalog.+) pg_catalog.array_position(c.ids, e.id) OPERATOR(pg_catalog.-) 1
+          FROM pg_catalog.generate_series(0, (SELECT pg_catalog.max(s.era) FROM chronicle.feed_state s)) AS r(era)
+         CROSS JOIN LATERAL (
+               SELECT f.first_position, f.ids FROM chronicle.feed f
+                WHERE f.era OPERATOR(pg_catalog.=) r.era
+                  AND (f.first_key, f.first_id) OPERATOR(pg_catalog.<=) (e.seal_key, e.id)
+                ORDER BY f.era DESC, f.first_key DESC, f.first_id DESC
+                LIMIT 1) c
+         WHERE pg_catalog.array_position(c.ids, e.id) IS NOT NULL
+         LIMIT 1) AS global_position,
+       e.event_id, e.stream_id, e.stream_type, e.version,
+       e.event_type, e.schema_version, e.data, e.metadata, e.correlation_id,
+       e.causation_id, e.actor, e.occurred_at, e.recorded_at
+  FROM chronicle.event_archive e;
+COMMENT ON VIEW chronicle.archived_events IS
+    'The events of archived streams (chronicle.archive_stream) with their global_position, in the shape of chronicle.events; read_stream(..., include_archived => true) reads them.';

@@ -179,6 +179,7 @@ CREATE TABLE chronicle.streams (
     first_version  bigint      NOT NULL DEFAULT 1,
     deleted_at     timestamptz,
     hard_deleted   boolean     NOT NULL DEFAULT false,
+    archived_at    timestamptz,
     CONSTRAINT streams_pkey PRIMARY KEY (stream_id)
 ) WITH (fillfactor = 70);
 
@@ -197,6 +198,8 @@ COMMENT ON COLUMN chronicle.streams.deleted_at IS
     'When chronicle.delete_stream deleted the stream (NULL: not deleted, or written again since).';
 COMMENT ON COLUMN chronicle.streams.hard_deleted IS
     'Deleted with hard => true: the stream id can never be written again.';
+COMMENT ON COLUMN chronicle.streams.archived_at IS
+    'When chronicle.archive_stream moved the stream''s events to chronicle.event_archive (NULL: not archived).';
 
 -- pg_dump dumps the rows of extension tables only when told to.
 SELECT pg_catalog.pg_extension_config_dump('chronicle.event_log', '');
@@ -335,13 +338,26 @@ COMMENT ON COLUMN chronicle.retention_rules.max_age IS 'Events recorded longer a
 COMMENT ON COLUMN chronicle.retention_rules.max_count IS 'Each stream keeps at most this many of its last events (NULL: no count limit).';
 SELECT pg_catalog.pg_extension_config_dump('chronicle.retention_rules', '');
 
+-- Archived streams' events (0.6.0): moved here from chronicle.event_log by
+-- chronicle.archive_stream, unchanged (same key, so the feed's chunks still
+-- point at them), and back by chronicle.restore_stream. A table of its own,
+-- which a DBA can put in another tablespace.
+CREATE TABLE chronicle.event_archive (LIKE chronicle.event_log);
+ALTER TABLE chronicle.event_archive
+    ADD CONSTRAINT event_archive_pkey PRIMARY KEY (seal_key, id),
+    ADD CONSTRAINT event_archive_stream_version_key UNIQUE (stream_id, version);
+COMMENT ON TABLE chronicle.event_archive IS
+    'The events of archived streams (chronicle.archive_stream), as they were in chronicle.event_log; read with read_stream(..., include_archived => true) or export_stream, brought back with chronicle.restore_stream. Written by those functions only.';
+SELECT pg_catalog.pg_extension_config_dump('chronicle.event_archive', '');
+
 -- Every lifecycle operation (0.6.0): who removed which versions of which
 -- stream, when and why. Append-only, like the log.
 CREATE SEQUENCE chronicle.lifecycle_log_id_seq AS bigint;
 CREATE TABLE chronicle.lifecycle_log (
     id           bigint      NOT NULL DEFAULT pg_catalog.nextval('chronicle.lifecycle_log_id_seq'),
     recorded_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    operation    text        NOT NULL CHECK (operation IN ('delete', 'hard_delete', 'truncate', 'retention')),
+    operation    text        NOT NULL
+                 CHECK (operation IN ('delete', 'hard_delete', 'truncate', 'retention', 'archive', 'restore')),
     stream_id    text        NOT NULL,
     stream_type  text        NOT NULL,
     from_version bigint      NOT NULL,
@@ -350,16 +366,16 @@ CREATE TABLE chronicle.lifecycle_log (
     reason       text,
     performed_by text        NOT NULL,
     tenant       text        NOT NULL DEFAULT '',
-    event_id     uuid        NOT NULL,
+    event_id     uuid,
     CONSTRAINT lifecycle_log_pkey PRIMARY KEY (id)
 );
 ALTER SEQUENCE chronicle.lifecycle_log_id_seq OWNED BY chronicle.lifecycle_log.id;
 CREATE INDEX lifecycle_log_stream_idx ON chronicle.lifecycle_log (stream_id, id);
 COMMENT ON TABLE chronicle.lifecycle_log IS
     'Every lifecycle operation: the versions from_version .. to_version of a stream removed by chronicle.delete_stream, chronicle.truncate_stream or retention, by whom, when and why. Append-only; readable by chronicle_admin.';
-COMMENT ON COLUMN chronicle.lifecycle_log.operation IS 'delete, hard_delete (delete_stream with hard => true), truncate or retention.';
-COMMENT ON COLUMN chronicle.lifecycle_log.events IS 'How many events it removed (0: a deleted stream deleted again, or made hard).';
-COMMENT ON COLUMN chronicle.lifecycle_log.event_id IS 'The event the operation left in the stream and the feed ($StreamDeleted or $StreamTruncated, with a negative version).';
+COMMENT ON COLUMN chronicle.lifecycle_log.operation IS 'delete, hard_delete (delete_stream with hard => true), truncate, retention, archive or restore.';
+COMMENT ON COLUMN chronicle.lifecycle_log.events IS 'How many events it removed, archived or restored (0: a deleted stream deleted again, or made hard).';
+COMMENT ON COLUMN chronicle.lifecycle_log.event_id IS 'The event a removal left in the stream and the feed ($StreamDeleted or $StreamTruncated, with a negative version); NULL for archive and restore, which remove nothing.';
 COMMENT ON COLUMN chronicle.lifecycle_log.performed_by IS 'The role that called the function (after SET ROLE; the background worker for retention).';
 SELECT pg_catalog.pg_extension_config_dump('chronicle.lifecycle_log', '');
 SELECT pg_catalog.pg_extension_config_dump('chronicle.lifecycle_log_id_seq', '');

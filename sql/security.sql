@@ -86,11 +86,12 @@ GRANT SELECT ON chronicle.events, chronicle.event_log, chronicle.streams, chroni
                 chronicle.feed_state, chronicle.reducers, chronicle.event_types, chronicle.upcasters,
                 chronicle.subscriptions, chronicle.subscription_consumers, chronicle.daily_activity,
                 chronicle.stream_activity, chronicle.subscription_lag, chronicle.feed_status,
-                chronicle.stream_bases, chronicle.retention_rules
+                chronicle.stream_bases, chronicle.retention_rules, chronicle.event_archive,
+                chronicle.archived_events
    TO chronicle_reader;
 GRANT SELECT ON chronicle.lifecycle_log, chronicle.retention TO chronicle_admin;
 GRANT EXECUTE ON FUNCTION
-    chronicle.read_stream(text, bigint, bigint, boolean), chronicle.stream_version(text),
+    chronicle.read_stream(text, bigint, bigint, boolean, boolean), chronicle.stream_version(text),
     chronicle.read_correlation(text), chronicle.list_streams(text, text, text, int),
     chronicle.list_stream_types(), chronicle.stream_types(), chronicle.reducer(text),
     chronicle.event_type(text, int), chronicle.upcaster(text, int),
@@ -100,7 +101,7 @@ GRANT EXECUTE ON FUNCTION
     chronicle.state_history(text, bigint, bigint), chronicle.diff(jsonb, jsonb),
     chronicle.canonical_json(jsonb), chronicle.current_tenant(),
     -- the same with a uuid for the stream (or correlation) id
-    chronicle.read_stream(uuid, bigint, bigint, boolean), chronicle.stream_version(uuid),
+    chronicle.read_stream(uuid, bigint, bigint, boolean, boolean), chronicle.stream_version(uuid),
     chronicle.read_correlation(uuid), chronicle.export_stream(uuid, bigint, bigint),
     chronicle.state_at(uuid, bigint, timestamptz), chronicle.state_history(uuid, bigint, bigint),
     -- called by the functions above with the caller's rights
@@ -140,7 +141,8 @@ GRANT EXECUTE ON FUNCTION
     chronicle.seal(int), chronicle.seal(bigint),
     chronicle.delete_stream(text, bigint, boolean, text),
     chronicle.truncate_stream(text, bigint, text),
-    chronicle.set_retention(text, interval, bigint), chronicle.apply_retention()
+    chronicle.set_retention(text, interval, bigint), chronicle.apply_retention(),
+    chronicle.archive_stream(text, text), chronicle.restore_stream(text, text)
    TO chronicle_admin;
 
 ALTER VIEW chronicle.events SET (security_invoker = true);
@@ -149,6 +151,7 @@ ALTER VIEW chronicle.stream_activity SET (security_invoker = true);
 ALTER VIEW chronicle.subscription_lag SET (security_invoker = true);
 ALTER VIEW chronicle.feed_status SET (security_invoker = true);
 ALTER VIEW chronicle.retention SET (security_invoker = true);
+ALTER VIEW chronicle.archived_events SET (security_invoker = true);
 
 -- Tenants: a role whose chronicle.tenant is set (by a superuser: ALTER ROLE
 -- ... SET chronicle.tenant = 'acme') sees only that tenant's streams, events
@@ -159,10 +162,13 @@ ALTER TABLE chronicle.streams ENABLE ROW LEVEL SECURITY;
 ALTER TABLE chronicle.subscriptions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE chronicle.subscription_consumers ENABLE ROW LEVEL SECURITY;
 ALTER TABLE chronicle.stream_bases ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chronicle.event_archive ENABLE ROW LEVEL SECURITY;
 ALTER TABLE chronicle.lifecycle_log ENABLE ROW LEVEL SECURITY;
 CREATE POLICY own_tenant ON chronicle.event_log
     USING (tenant OPERATOR(pg_catalog.=) (SELECT chronicle.current_tenant()));
 CREATE POLICY own_tenant ON chronicle.streams
+    USING (tenant OPERATOR(pg_catalog.=) (SELECT chronicle.current_tenant()));
+CREATE POLICY own_tenant ON chronicle.event_archive
     USING (tenant OPERATOR(pg_catalog.=) (SELECT chronicle.current_tenant()));
 CREATE POLICY own_tenant ON chronicle.stream_bases
     USING (tenant OPERATOR(pg_catalog.=) (SELECT chronicle.current_tenant()));

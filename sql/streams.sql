@@ -12,7 +12,8 @@ CREATE FUNCTION chronicle.read_stream(
     stream_id text,
     from_version bigint DEFAULT 1,
     to_version bigint DEFAULT NULL,
-    upcast boolean DEFAULT false
+    upcast boolean DEFAULT false,
+    include_archived boolean DEFAULT false
 ) RETURNS SETOF chronicle.events
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -21,6 +22,33 @@ BEGIN
     from_version := coalesce(from_version, 1);
     upcast := coalesce(upcast, false);
     PERFORM chronicle_internal._check_version_range('read_stream', read_stream.stream_id, from_version, to_version);
+    -- An archived stream's events are in the archive, read only when asked
+    -- for (its stream is either archived or not: the events are in one
+    -- table or the other).
+    IF coalesce(include_archived, false)
+       AND EXISTS (SELECT FROM chronicle.streams s
+                    WHERE s.stream_id = read_stream.stream_id AND s.archived_at IS NOT NULL) THEN
+        IF upcast THEN
+            RETURN QUERY
+                SELECT a.global_position, a.event_id, a.stream_id, a.stream_type, a.version,
+                       a.event_type, u.schema_version, u.data, a.metadata, a.correlation_id,
+                       a.causation_id, a.actor, a.occurred_at, a.recorded_at
+                  FROM chronicle.archived_events a,
+                       LATERAL chronicle_internal._upcast(a.event_type, a.schema_version, a.data) u
+                 WHERE a.stream_id = read_stream.stream_id
+                   AND a.version >= from_version
+                   AND a.version <= coalesce(to_version, 9223372036854775807)
+                 ORDER BY a.version;
+        ELSE
+            RETURN QUERY
+                SELECT a.* FROM chronicle.archived_events a
+                 WHERE a.stream_id = read_stream.stream_id
+                   AND a.version >= from_version
+                   AND a.version <= coalesce(to_version, 9223372036854775807)
+                 ORDER BY a.version;
+        END IF;
+        RETURN;
+    END IF;
     IF upcast THEN
         RETURN QUERY
             SELECT e.global_position, e.event_id, e.stream_id, e.stream_type, e.version,
@@ -42,8 +70,8 @@ BEGIN
     END IF;
 END
 $$;
-COMMENT ON FUNCTION chronicle.read_stream(text, bigint, bigint, boolean) IS
-    'The events of a stream from from_version to to_version (inclusive; NULL = to the end), ordered by version; no rows for a stream that does not exist. With upcast => true, data and schema_version as the upcasters bring them to the newest version.';
+COMMENT ON FUNCTION chronicle.read_stream(text, bigint, bigint, boolean, boolean) IS
+    'The events of a stream from from_version to to_version (inclusive; NULL = to the end), ordered by version; no rows for a stream that does not exist (or is archived, unless include_archived => true). With upcast => true, data and schema_version as the upcasters bring them to the newest version.';
 
 CREATE FUNCTION chronicle.stream_version(stream_id text) RETURNS bigint
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -196,7 +224,8 @@ BEGIN
     RETURN NEXT chronicle_internal._export_header(export_stream.stream_id, from_version, to_version);
     RETURN QUERY
         SELECT to_jsonb(e)::text
-          FROM chronicle.read_stream(export_stream.stream_id, from_version, to_version) e;
+          FROM chronicle.read_stream(export_stream.stream_id, from_version, to_version,
+                                     include_archived => true) e;
 END
 $$;
 COMMENT ON FUNCTION chronicle.export_stream(text, bigint, bigint) IS

@@ -38,14 +38,15 @@ COMMENT ON FUNCTION chronicle.append_events(uuid, jsonb, bigint, text) IS
 
 CREATE FUNCTION chronicle.read_stream(
     stream_id uuid, from_version bigint DEFAULT 1,
-    to_version bigint DEFAULT NULL, upcast boolean DEFAULT false
+    to_version bigint DEFAULT NULL, upcast boolean DEFAULT false,
+    include_archived boolean DEFAULT false
 ) RETURNS SETOF chronicle.events
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT * FROM chronicle.read_stream(stream_id::text, from_version, to_version, upcast)
+    SELECT * FROM chronicle.read_stream(stream_id::text, from_version, to_version, upcast, include_archived)
 $$;
-COMMENT ON FUNCTION chronicle.read_stream(uuid, bigint, bigint, boolean) IS
+COMMENT ON FUNCTION chronicle.read_stream(uuid, bigint, bigint, boolean, boolean) IS
     'read_stream with the stream id given as a uuid.';
 
 CREATE FUNCTION chronicle.stream_version(stream_id uuid) RETURNS bigint

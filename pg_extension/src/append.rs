@@ -149,17 +149,18 @@ fn lookup_batch_sql(t: &Tenancy) -> String {
 /// for good (which the core refuses).
 struct Lifecycle {
     undelete: &'static str,
-    deleted_for_good: &'static str,
+    /// Whether it was deleted for good, and whether it is archived.
+    closed: &'static str,
 }
 
 static LIFECYCLE: Lifecycle = Lifecycle {
     undelete: ", deleted_at = NULL",
-    deleted_for_good: "s.hard_deleted",
+    closed: "s.hard_deleted, s.archived_at IS NOT NULL",
 };
 
 static NO_LIFECYCLE: Lifecycle = Lifecycle {
     undelete: "",
-    deleted_for_good: "false",
+    closed: "false, false",
 };
 
 // An existing stream: advance the head by $3 and raise its key to the
@@ -174,7 +175,7 @@ fn advance_head(t: &Tenancy, l: &Lifecycle) -> String {
         seal_key = GREATEST(s.seal_key, $4){}
   WHERE s.stream_id OPERATOR(pg_catalog.=) $1 {}
  RETURNING s.version OPERATOR(pg_catalog.-) $3, s.stream_type, s.seal_key, {}, {}",
-        l.undelete, t.own_stream, t.head_tenant, l.deleted_for_good
+        l.undelete, t.own_stream, t.head_tenant, l.closed
     )
 }
 
@@ -187,7 +188,7 @@ fn create_head(t: &Tenancy) -> String {
         (stream_id, stream_type, version, seal_key, first_event_at, last_event_at{})
  VALUES ($1, $2, $3, $4, pg_catalog.now(), pg_catalog.now(){})
  ON CONFLICT (stream_id) DO NOTHING
- RETURNING 0::pg_catalog.int8, s.stream_type, s.seal_key, {}, false",
+ RETURNING 0::pg_catalog.int8, s.stream_type, s.seal_key, {}, false, false",
         t.column, t.new_head_value, t.head_tenant
     )
 }
@@ -395,12 +396,13 @@ fn take_head(
     ];
     first_row(
         spi(client.update(&plans.head[target as usize], None, &args)),
-        &[INT8OID, TEXTOID, XID8OID, TEXTOID, BOOLOID],
+        &[INT8OID, TEXTOID, XID8OID, TEXTOID, BOOLOID, BOOLOID],
         |row| Taken {
             head: Head {
                 version: row.get::<i64>(1).expect("NOT NULL") as u64,
                 stream_type: row.get::<String>(2).expect("NOT NULL"),
                 deleted_for_good: row.get::<bool>(5).expect("NOT NULL"),
+                archived: row.get::<bool>(6).expect("NOT NULL"),
             },
             seal_key: row.get::<i64>(3).expect("NOT NULL") as u64,
             tenant: row.get::<String>(4).expect("NOT NULL"),

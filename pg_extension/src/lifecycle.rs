@@ -17,7 +17,8 @@
 //! `chronicle_core::lifecycle`), and a row of `chronicle.lifecycle_log`.
 
 use chronicle_core::lifecycle::{
-    check_delete_args, check_truncate_args, decide_delete, decide_truncate, StreamState,
+    check_delete_args, check_truncate_args, decide_archive, decide_delete, decide_truncate,
+    StreamState,
 };
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
@@ -25,7 +26,7 @@ use pgrx::spi::SpiClient;
 use pgrx::JsonB;
 use std::cell::Cell;
 
-use crate::errors::OrRaise;
+use crate::errors::{raise, OrRaise};
 use crate::spi::{each_row, first_row, prepare_kept, spi, Xid8};
 use pgrx::spi::OwnedPreparedStatement;
 use std::cell::OnceCell;
@@ -74,18 +75,19 @@ pub fn installed() -> bool {
 
 /// What the readers of a stream's head add to read its lifecycle: the
 /// columns `first_version, deleted, base version, base state, base
-/// recorded_at` (from `chronicle.streams s`) and the join they need; on a
+/// recorded_at, archived` (from `chronicle.streams s`) and the join they need; on a
 /// schema older than 0.6.0, what a stream had then.
 pub(crate) fn head_columns() -> (&'static str, &'static str) {
     if installed() {
         (
-            "s.first_version, s.deleted_at IS NOT NULL, b.version, b.state, b.recorded_at",
+            "s.first_version, s.deleted_at IS NOT NULL, b.version, b.state, b.recorded_at, \
+             s.archived_at IS NOT NULL",
             "LEFT JOIN chronicle.stream_bases b ON b.stream_id OPERATOR(pg_catalog.=) s.stream_id",
         )
     } else {
         (
             "1::pg_catalog.int8, false, NULL::pg_catalog.int8, NULL::pg_catalog.jsonb, \
-             NULL::pg_catalog.timestamptz",
+             NULL::pg_catalog.timestamptz, false",
             "",
         )
     }
@@ -113,6 +115,8 @@ struct Plans {
     cut: OwnedPreparedStatement,
     deleted: OwnedPreparedStatement,
     forget: OwnedPreparedStatement,
+    archive: OwnedPreparedStatement,
+    restore: OwnedPreparedStatement,
 }
 
 thread_local! {
@@ -163,6 +167,8 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
                 cut: prepare(CUT, &[TEXTOID, INT8OID]),
                 deleted: prepare(DELETED, &[TEXTOID, BOOLOID]),
                 forget: prepare(FORGET, &[TEXTOID]),
+                archive: prepare(ARCHIVE, &[TEXTOID]),
+                restore: prepare(RESTORE, &[TEXTOID]),
             }))
         })
     })
@@ -177,7 +183,8 @@ pub(crate) struct Locked {
 
 /// A stream's head, of a tenant ($2; NULL: any).
 const HEAD: &str = "
-SELECT s.version, s.first_version, s.deleted_at IS NOT NULL, s.hard_deleted, s.stream_type, s.tenant
+SELECT s.version, s.first_version, s.deleted_at IS NOT NULL, s.hard_deleted, s.stream_type, s.tenant,
+       s.archived_at IS NOT NULL
   FROM chronicle.streams s
  WHERE s.stream_id OPERATOR(pg_catalog.=) $1
    AND ($2::pg_catalog.text IS NULL OR s.tenant OPERATOR(pg_catalog.=) $2)";
@@ -213,13 +220,16 @@ pub(crate) fn lock_head(
     };
     first_row(
         spi(client.update(statement, None, &[stream_id.into(), tenant.into()])),
-        &[INT8OID, INT8OID, BOOLOID, BOOLOID, TEXTOID, TEXTOID],
+        &[
+            INT8OID, INT8OID, BOOLOID, BOOLOID, TEXTOID, TEXTOID, BOOLOID,
+        ],
         |row| Locked {
             state: StreamState {
                 version: row.get::<i64>(1).expect("NOT NULL") as u64,
                 first_version: row.get::<i64>(2).expect("NOT NULL") as u64,
                 deleted: row.get::<bool>(3).expect("NOT NULL"),
                 deleted_for_good: row.get::<bool>(4).expect("NOT NULL"),
+                archived: row.get::<bool>(7).expect("NOT NULL"),
             },
             stream_type: row.get::<String>(5).expect("NOT NULL"),
             tenant: row.get::<String>(6).expect("NOT NULL"),
@@ -421,7 +431,8 @@ struct Record<'a> {
     to_version: u64,
     events: i64,
     reason: Option<&'a str>,
-    event_id: pgrx::Uuid,
+    /// The tombstone a removal left (None: archive and restore).
+    event_id: Option<pgrx::Uuid>,
 }
 
 /// The role that called: after SET ROLE, not the definer.
@@ -546,7 +557,7 @@ fn delete_stream(
                     to_version: deletion.last,
                     events: removed,
                     reason,
-                    event_id,
+                    event_id: Some(event_id),
                 },
                 &performed_by,
             );
@@ -623,7 +634,7 @@ pub(crate) fn truncate(
             to_version: cut.before - 1,
             events: removed,
             reason,
-            event_id,
+            event_id: Some(event_id),
         },
         &performed_by,
     );
@@ -662,4 +673,144 @@ COMMENT ON FUNCTION chronicle.truncate_stream(text, bigint, text) IS
 "#,
     name = "truncate_stream_comment",
     requires = [truncate_stream],
+);
+
+/// Moves a stream's events (not its tombstones) to the archive, unchanged,
+/// and marks its head; its cached states go. Returns how many moved.
+const ARCHIVE: &str = "
+WITH moved AS (
+  DELETE FROM chronicle.event_log e
+   WHERE e.stream_id OPERATOR(pg_catalog.=) $1 AND e.version OPERATOR(pg_catalog.>) 0
+  RETURNING e.*
+), kept AS (
+  INSERT INTO chronicle.event_archive SELECT * FROM moved RETURNING 1
+), marked AS (
+  UPDATE chronicle.streams SET archived_at = pg_catalog.now()
+   WHERE stream_id OPERATOR(pg_catalog.=) $1
+), dropped AS (
+  DELETE FROM chronicle.snapshots WHERE stream_id OPERATOR(pg_catalog.=) $1
+)
+SELECT pg_catalog.count(*) FROM kept";
+
+/// Moves an archived stream's events back, unchanged, and unmarks its head.
+const RESTORE: &str = "
+WITH moved AS (
+  DELETE FROM chronicle.event_archive a WHERE a.stream_id OPERATOR(pg_catalog.=) $1
+  RETURNING a.*
+), back AS (
+  INSERT INTO chronicle.event_log SELECT * FROM moved RETURNING 1
+), unmarked AS (
+  UPDATE chronicle.streams SET archived_at = NULL WHERE stream_id OPERATOR(pg_catalog.=) $1
+)
+SELECT pg_catalog.count(*) FROM back";
+
+/// The stream's events that have no position in the global feed yet.
+const UNSEALED: &str = "
+SELECT pg_catalog.count(*) FROM chronicle.events e
+ WHERE e.stream_id OPERATOR(pg_catalog.=) $1 AND e.global_position IS NULL";
+
+/// Archives or restores a stream (see [`ARCHIVE`], [`RESTORE`]).
+fn move_stream(stream_id: Option<&str>, reason: Option<&str>, restore: bool) -> i64 {
+    let function = if restore {
+        "chronicle.restore_stream"
+    } else {
+        "chronicle.archive_stream"
+    };
+    let stream_id = chronicle_core::error::require(stream_id, "stream_id").or_raise(function);
+    chronicle_core::identifier::validate_id("stream_id", stream_id).or_raise(function);
+    crate::transaction::require_can_seal(function);
+    require_installed(function);
+    crate::errors::with_own_sqlstates(|| {
+        if !restore {
+            // Every event keeps its position: each must have one first.
+            crate::seal::seal_here(crate::seal::SEAL_BATCH, true);
+        }
+        Spi::connect_mut(|client| {
+            let head = lock_head(client, stream_id, Some(&crate::tenant::tenant()), true);
+            decide_archive(stream_id, head.as_ref().map(|h| &h.state), restore).or_raise(function);
+            let head = head.expect("decide_archive refuses a missing stream");
+            crate::seal::hold_seal_lock();
+            if !restore {
+                let unsealed = first_row(
+                    spi(client.select(UNSEALED, None, &[stream_id.into()])),
+                    &[pg_sys::INT8OID],
+                    |row| row.get::<i64>(1).expect("NOT NULL"),
+                )
+                .expect("one row");
+                if unsealed > 0 {
+                    raise(
+                        chronicle_core::Error::Unavailable {
+                            operation: function,
+                            blocker: chronicle_core::error::Blocker::Unsealed,
+                        },
+                        function,
+                    );
+                }
+            }
+            let plans = plans(client);
+            let statement = if restore {
+                &plans.restore
+            } else {
+                &plans.archive
+            };
+            let moved = {
+                let _removing = Removing::start();
+                first_row(
+                    spi(client.update(statement, None, &[stream_id.into()])),
+                    &[pg_sys::INT8OID],
+                    |row| row.get::<i64>(1).expect("NOT NULL"),
+                )
+                .expect("one row")
+            };
+            let performed_by = caller();
+            log(
+                client,
+                Record {
+                    operation: if restore { "restore" } else { "archive" },
+                    stream_id,
+                    head: &head,
+                    from_version: head.state.first_version,
+                    to_version: head.state.version,
+                    events: moved,
+                    reason,
+                    event_id: None,
+                },
+                &performed_by,
+            );
+            moved
+        })
+    })
+}
+
+/// Moves a stream's events out of the hot table into the archive: appends
+/// and ordinary reads no longer see them; nothing changes in them.
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn archive_stream(stream_id: Option<&str>, reason: default!(Option<&str>, "NULL")) -> i64 {
+    move_stream(stream_id, reason, false)
+}
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle.archive_stream(text, text) IS
+    'Archives a stream (chronicle_admin): moves its events, unchanged, from chronicle.event_log to chronicle.event_archive and returns how many. An archived stream takes no append (55Z03) and is absent from ordinary reads; read_stream(..., include_archived => true) and export_stream read it; restore_stream brings it back. No event, version or position changes. Recorded in chronicle.lifecycle_log with reason.';
+"#,
+    name = "archive_stream_comment",
+    requires = [archive_stream],
+);
+
+/// Moves an archived stream's events back into the hot table, unchanged.
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn restore_stream(stream_id: Option<&str>, reason: default!(Option<&str>, "NULL")) -> i64 {
+    move_stream(stream_id, reason, true)
+}
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle.restore_stream(text, text) IS
+    'Restores an archived stream (chronicle_admin): moves its events back from chronicle.event_archive, unchanged (the same versions and positions), and returns how many. 22023 if the stream is not archived. Recorded in chronicle.lifecycle_log with reason.';
+"#,
+    name = "restore_stream_comment",
+    requires = [restore_stream],
 );

@@ -92,6 +92,15 @@ fn load_target(
     if spi(row.get::<bool>(7)).expect("NOT NULL") {
         return None;
     }
+    if spi(row.get::<bool>(11)).expect("NOT NULL") {
+        crate::errors::raise(
+            chronicle_core::Error::StreamArchived {
+                stream_id: stream_id.to_string(),
+                operation: "folding its state",
+            },
+            function,
+        );
+    }
     let first_version = spi(row.get::<i64>(6)).expect("NOT NULL") as u64;
     let kept = match spi(row.get::<i64>(8)) {
         Some(version) => Some(Kept {
@@ -443,23 +452,25 @@ fn state_history(
     // from_version 0 reads from the first event, as 1 does.
     let from = from.max(1);
     let stream_id = stream_id.expect("checked");
-    let rows = Spi::connect_mut(|client| {
-        let mut rows = Vec::new();
-        let Some(target) = load_target(client, stream_id, FN) else {
-            return rows;
-        };
-        let to = to_version.map_or(target.head, |v| v.min(target.head));
-        // A truncated stream's history starts after its base.
-        let from = target
-            .kept
-            .as_ref()
-            .map_or(from, |k| from.max(k.version as i64 + 1));
-        replay_to(client, stream_id, &target, from - 1, to, FN, |folder| {
-            if folder.version() as i64 >= from {
-                rows.push((folder.version() as i64, JsonB(folder.state().clone())));
-            }
-        });
-        rows
+    let rows = crate::errors::with_own_sqlstates(|| {
+        Spi::connect_mut(|client| {
+            let mut rows = Vec::new();
+            let Some(target) = load_target(client, stream_id, FN) else {
+                return rows;
+            };
+            let to = to_version.map_or(target.head, |v| v.min(target.head));
+            // A truncated stream's history starts after its base.
+            let from = target
+                .kept
+                .as_ref()
+                .map_or(from, |k| from.max(k.version as i64 + 1));
+            replay_to(client, stream_id, &target, from - 1, to, FN, |folder| {
+                if folder.version() as i64 >= from {
+                    rows.push((folder.version() as i64, JsonB(folder.state().clone())));
+                }
+            });
+            rows
+        })
     });
     TableIterator::new(rows)
 }

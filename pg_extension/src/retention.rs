@@ -100,7 +100,7 @@ SELECT s.stream_id, r.max_count, pg_catalog.now() OPERATOR(pg_catalog.-) r.max_a
                             'max_age ' OPERATOR(pg_catalog.||) r.max_age)
   FROM chronicle.retention_rules r
   JOIN chronicle.streams s ON s.stream_type OPERATOR(pg_catalog.=) r.stream_type
- WHERE s.deleted_at IS NULL
+ WHERE s.deleted_at IS NULL AND s.archived_at IS NULL
    AND ($1::pg_catalog.text IS NULL OR s.stream_id OPERATOR(pg_catalog.>) $1)
    AND ($2::pg_catalog.text IS NULL OR s.tenant OPERATOR(pg_catalog.=) $2)
    AND ((s.version OPERATOR(pg_catalog.-) s.first_version OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.>) r.max_count

@@ -30,6 +30,8 @@ pub struct Head {
     pub version: u64,
     pub stream_type: String,
     pub deleted_for_good: bool,
+    /// Archived (`archive_stream`): it takes no event until restored.
+    pub archived: bool,
 }
 
 /// What an accepted append writes.
@@ -67,6 +69,12 @@ pub fn decide_append(
     if head.is_some_and(|h| h.deleted_for_good) {
         return Err(Error::StreamDeleted {
             stream_id: stream_id.to_string(),
+        });
+    }
+    if head.is_some_and(|h| h.archived) {
+        return Err(Error::StreamArchived {
+            stream_id: stream_id.to_string(),
+            operation: "an append",
         });
     }
     let current = head.map_or(0, |h| h.version);
@@ -120,6 +128,7 @@ mod tests {
             version: 2,
             stream_type: "Order".into(),
             deleted_for_good: false,
+            archived: false,
         };
         let e = decide_append(
             "o-1",
@@ -140,6 +149,7 @@ mod tests {
             version: 2,
             stream_type: "Order".into(),
             deleted_for_good: true,
+            archived: false,
         };
         for expected in [
             ExpectedVersion::Any,

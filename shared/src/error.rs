@@ -32,6 +32,7 @@ pub enum Kind {
     TenantNotPermitted,
     StreamDeleted,
     HistoryRemoved,
+    StreamArchived,
 }
 
 /// What a [`Kind`] is to a caller.
@@ -155,6 +156,12 @@ pub const KINDS: &[KindInfo] = &[
         sqlstate: "55Z02",
         name: "history_removed",
         meaning: "a version or time before what truncate_stream or retention kept",
+    },
+    KindInfo {
+        kind: Kind::StreamArchived,
+        sqlstate: "55Z03",
+        name: "stream_archived",
+        meaning: "a write to (or a state of) a stream that archive_stream archived",
     },
 ];
 
@@ -282,6 +289,9 @@ pub enum Blocker {
     ReadOnlyTransaction,
     /// REPEATABLE READ or SERIALIZABLE: the snapshot is too old to seal.
     RepeatableRead,
+    /// Some of the stream's events wait for their position in the global
+    /// feed (archiving keeps every position: each must have one).
+    Unsealed,
 }
 
 /// A rejection by the core.
@@ -391,6 +401,13 @@ pub enum Error {
         asked: String,
         base: u64,
     },
+    /// A stream archived with `archive_stream`: it takes no event and no
+    /// lifecycle operation, and its state is not folded, until
+    /// `restore_stream` brings it back. `operation`: what was refused.
+    StreamArchived {
+        stream_id: String,
+        operation: &'static str,
+    },
 }
 
 impl Error {
@@ -415,6 +432,7 @@ impl Error {
             Error::TenantNotPermitted => Kind::TenantNotPermitted,
             Error::StreamDeleted { .. } => Kind::StreamDeleted,
             Error::HistoryRemoved { .. } => Kind::HistoryRemoved,
+            Error::StreamArchived { .. } => Kind::StreamArchived,
         }
     }
 
@@ -462,7 +480,9 @@ impl Error {
             | Error::SharedDefinition { operation, .. } => operation,
             Error::VersionConflict { .. } => "expected_version",
             Error::StreamTypeMismatch { .. } => "stream_type",
-            Error::OtherTenant { .. } | Error::StreamDeleted { .. } => "stream_id",
+            Error::OtherTenant { .. }
+            | Error::StreamDeleted { .. }
+            | Error::StreamArchived { .. } => "stream_id",
             Error::HistoryRemoved { field, .. } => field,
             Error::ReplayFailed { .. } => "replay",
             Error::TenantNotPermitted => "chronicle.tenant",
@@ -548,6 +568,10 @@ impl Error {
             } => format!(
                 "{field} {asked} asks for history of stream \"{stream_id}\" that was removed"
             ),
+            Error::StreamArchived {
+                stream_id,
+                operation,
+            } => format!("stream_id \"{stream_id}\" names an archived stream: {operation} is refused"),
         }
     }
 
@@ -600,7 +624,8 @@ impl Error {
             | Error::OtherTenant { .. }
             | Error::SharedDefinition { .. }
             | Error::TenantNotPermitted
-            | Error::StreamDeleted { .. } => None,
+            | Error::StreamDeleted { .. }
+            | Error::StreamArchived { .. } => None,
         }
     }
 
@@ -660,6 +685,9 @@ impl Error {
                 "Ask for version {base} or later (or a moment after its recording); \
                  chronicle.lifecycle_log says what was removed, when and why."
             ),
+            Error::StreamArchived { .. } => "Bring it back with chronicle.restore_stream first; \
+                read_stream(..., include_archived => true) and export_stream read it meanwhile."
+                .to_string(),
         }
     }
 
@@ -742,6 +770,9 @@ impl Blocker {
             Blocker::Standby => "on a standby",
             Blocker::ReadOnlyTransaction => "in a read-only transaction",
             Blocker::RepeatableRead => "at REPEATABLE READ or SERIALIZABLE",
+            Blocker::Unsealed => {
+                "while some of the stream's events wait for their position in the global feed"
+            }
         }
     }
 
@@ -752,6 +783,9 @@ impl Blocker {
             Blocker::RepeatableRead => {
                 "Call it in its own READ COMMITTED transaction: it must see the latest \
                  committed state."
+            }
+            Blocker::Unsealed => {
+                "Retry in a moment; chronicle.feed_status says what the feed waits for."
             }
         }
     }
@@ -856,6 +890,10 @@ pub fn example(kind: Kind) -> Error {
         Kind::TenantNotPermitted => Error::TenantNotPermitted,
         Kind::StreamDeleted => Error::StreamDeleted {
             stream_id: "order-1".into(),
+        },
+        Kind::StreamArchived => Error::StreamArchived {
+            stream_id: "order-1".into(),
+            operation: "an append",
         },
         Kind::HistoryRemoved => Error::HistoryRemoved {
             field: "to_version",

@@ -35,6 +35,8 @@ pub struct StreamState {
     pub deleted: bool,
     /// Deleted with `hard => true`: never written again.
     pub deleted_for_good: bool,
+    /// Archived (`archive_stream`): its events are in the archive table.
+    pub archived: bool,
 }
 
 /// What a `delete_stream` removes.
@@ -97,6 +99,7 @@ pub fn decide_delete(
     head: Option<&StreamState>,
 ) -> Result<Deletion> {
     let head = head.ok_or_else(|| Error::not_found(Object::Stream, stream_id))?;
+    refuse_archived(stream_id, head, "delete_stream")?;
     if !expected.admits(head.version) {
         return Err(Error::VersionConflict {
             stream_id: stream_id.to_string(),
@@ -176,6 +179,7 @@ pub fn decide_truncate(
     let head = head
         .filter(|h| !h.deleted)
         .ok_or_else(|| Error::not_found(Object::Stream, stream_id))?;
+    refuse_archived(stream_id, head, "truncate_stream")?;
     if before > head.version + 1 {
         return Err(Error::invalid(
             "before_version",
@@ -192,6 +196,34 @@ pub fn decide_truncate(
         first: head.first_version,
         before: before.max(head.first_version),
     })
+}
+
+/// An archived stream takes no lifecycle operation but its restore.
+fn refuse_archived(stream_id: &str, head: &StreamState, operation: &'static str) -> Result<()> {
+    if head.archived {
+        return Err(Error::StreamArchived {
+            stream_id: stream_id.to_string(),
+            operation,
+        });
+    }
+    Ok(())
+}
+
+/// Judges `archive_stream` (move the stream's events to the archive) and
+/// `restore_stream` (`restore`: move them back) against the locked head.
+pub fn decide_archive(stream_id: &str, head: Option<&StreamState>, restore: bool) -> Result<()> {
+    let head = head
+        .filter(|h| !h.deleted)
+        .ok_or_else(|| Error::not_found(Object::Stream, stream_id))?;
+    match (restore, head.archived) {
+        (false, false) | (true, true) => Ok(()),
+        (false, true) => refuse_archived(stream_id, head, "archive_stream"),
+        (true, false) => Err(Error::invalid(
+            "stream_id",
+            format!("names stream \"{stream_id}\", which is not archived"),
+            "Only an archived stream can be restored: chronicle.streams.archived_at says which are.",
+        )),
+    }
 }
 
 /// A retention rule: keep the last `max_count` events of each stream of a
@@ -243,7 +275,8 @@ pub fn retention_cut(head: &StreamState, rule: Retention, first_young: Option<u6
     let by_count = rule.max_count.map(|n| (head.version + 1).saturating_sub(n));
     let by_age = if rule.max_age { first_young } else { None };
     let before = by_count.into_iter().chain(by_age).max()?;
-    (before > head.first_version && !head.deleted).then_some(before.min(head.version + 1))
+    (before > head.first_version && !head.deleted && !head.archived)
+        .then_some(before.min(head.version + 1))
 }
 
 /// Whether a read of a stream's state at `version` can be answered: the
@@ -278,6 +311,7 @@ mod tests {
             first_version,
             deleted: false,
             deleted_for_good: false,
+            archived: false,
         }
     }
 
@@ -306,9 +340,37 @@ mod tests {
             first_version: 8,
             deleted: true,
             deleted_for_good: true,
+            archived: false,
         };
         let d = decide_delete("s", ExpectedVersion::Any, false, Some(&gone)).unwrap();
         assert_eq!((d.count(), d.hard), (0, true));
+    }
+
+    #[test]
+    fn an_archived_stream_is_restored_before_anything_else() {
+        let mut h = head(5, 1);
+        assert!(decide_archive("s", Some(&h), false).is_ok());
+        let e = decide_archive("s", Some(&h), true).unwrap_err();
+        assert_eq!((e.sqlstate(), e.field()), ("22023", "stream_id"));
+        h.archived = true;
+        let e = decide_archive("s", Some(&h), false).unwrap_err();
+        assert_eq!((e.sqlstate(), e.name()), ("55Z03", "stream_archived"));
+        assert!(decide_archive("s", Some(&h), true).is_ok());
+        for e in [
+            decide_delete("s", ExpectedVersion::Any, false, Some(&h)).unwrap_err(),
+            decide_truncate("s", 2, Some(&h)).unwrap_err(),
+        ] {
+            assert_eq!(e.sqlstate(), "55Z03");
+        }
+        let rule = Retention {
+            max_count: Some(1),
+            max_age: false,
+        };
+        assert_eq!(retention_cut(&h, rule, None), None);
+        assert_eq!(
+            decide_archive("s", None, false).unwrap_err().sqlstate(),
+            "42704"
+        );
     }
 
     #[test]

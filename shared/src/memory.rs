@@ -206,6 +206,7 @@ impl MemoryStore {
             version: s.events.len() as u64,
             stream_type: s.stream_type.clone(),
             deleted_for_good: false,
+            archived: false,
         });
         let decision = decide_append(stream_id, expected, given_type, head.as_ref(), drafts.len())?;
         let stream = self
