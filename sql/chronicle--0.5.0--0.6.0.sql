@@ -20,13 +20,16 @@ TRUNCATE chronicle.snapshots;
 ALTER TABLE chronicle.streams
     ADD COLUMN first_version bigint      NOT NULL DEFAULT 1,
     ADD COLUMN deleted_at    timestamptz,
-    ADD COLUMN hard_deleted  boolean     NOT NULL DEFAULT false;
+    ADD COLUMN hard_deleted  boolean     NOT NULL DEFAULT false,
+    ADD COLUMN archived_at   timestamptz;
 COMMENT ON COLUMN chronicle.streams.first_version IS
     'The first version still stored: 1, the before_version of chronicle.truncate_stream (or retention), or version + 1 after chronicle.delete_stream.';
 COMMENT ON COLUMN chronicle.streams.deleted_at IS
     'When chronicle.delete_stream deleted the stream (NULL: not deleted, or written again since).';
 COMMENT ON COLUMN chronicle.streams.hard_deleted IS
     'Deleted with hard => true: the stream id can never be written again.';
+COMMENT ON COLUMN chronicle.streams.archived_at IS
+    'When chronicle.archive_stream moved the stream''s events to chronicle.event_archive (NULL: not archived).';
 
 
 COMMENT ON COLUMN chronicle.events.version IS 'Position in the stream: 1, 2, 3, ... without gaps (from chronicle.streams.first_version on, once events were removed). Negative for the events a removal leaves ($StreamDeleted, $StreamTruncated: -1, -2, ...), which no read of the stream returns.';
@@ -104,13 +107,26 @@ COMMENT ON COLUMN chronicle.retention_rules.max_age IS 'Events recorded longer a
 COMMENT ON COLUMN chronicle.retention_rules.max_count IS 'Each stream keeps at most this many of its last events (NULL: no count limit).';
 SELECT pg_catalog.pg_extension_config_dump('chronicle.retention_rules', '');
 
+-- Archived streams' events (0.6.0): moved here from chronicle.event_log by
+-- chronicle.archive_stream, unchanged (same key, so the feed's chunks still
+-- point at them), and back by chronicle.restore_stream. A table of its own,
+-- which a DBA can put in another tablespace.
+CREATE TABLE chronicle.event_archive (LIKE chronicle.event_log);
+ALTER TABLE chronicle.event_archive
+    ADD CONSTRAINT event_archive_pkey PRIMARY KEY (seal_key, id),
+    ADD CONSTRAINT event_archive_stream_version_key UNIQUE (stream_id, version);
+COMMENT ON TABLE chronicle.event_archive IS
+    'The events of archived streams (chronicle.archive_stream), as they were in chronicle.event_log; read with read_stream(..., include_archived => true) or export_stream, brought back with chronicle.restore_stream. Written by those functions only.';
+SELECT pg_catalog.pg_extension_config_dump('chronicle.event_archive', '');
+
 -- Every lifecycle operation (0.6.0): who removed which versions of which
 -- stream, when and why. Append-only, like the log.
 CREATE SEQUENCE chronicle.lifecycle_log_id_seq AS bigint;
 CREATE TABLE chronicle.lifecycle_log (
     id           bigint      NOT NULL DEFAULT pg_catalog.nextval('chronicle.lifecycle_log_id_seq'),
     recorded_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    operation    text        NOT NULL CHECK (operation IN ('delete', 'hard_delete', 'truncate', 'retention')),
+    operation    text        NOT NULL
+                 CHECK (operation IN ('delete', 'hard_delete', 'truncate', 'retention', 'archive', 'restore')),
     stream_id    text        NOT NULL,
     stream_type  text        NOT NULL,
     from_version bigint      NOT NULL,
@@ -119,16 +135,16 @@ CREATE TABLE chronicle.lifecycle_log (
     reason       text,
     performed_by text        NOT NULL,
     tenant       text        NOT NULL DEFAULT '',
-    event_id     uuid        NOT NULL,
+    event_id     uuid,
     CONSTRAINT lifecycle_log_pkey PRIMARY KEY (id)
 );
 ALTER SEQUENCE chronicle.lifecycle_log_id_seq OWNED BY chronicle.lifecycle_log.id;
 CREATE INDEX lifecycle_log_stream_idx ON chronicle.lifecycle_log (stream_id, id);
 COMMENT ON TABLE chronicle.lifecycle_log IS
     'Every lifecycle operation: the versions from_version .. to_version of a stream removed by chronicle.delete_stream, chronicle.truncate_stream or retention, by whom, when and why. Append-only; readable by chronicle_admin.';
-COMMENT ON COLUMN chronicle.lifecycle_log.operation IS 'delete, hard_delete (delete_stream with hard => true), truncate or retention.';
-COMMENT ON COLUMN chronicle.lifecycle_log.events IS 'How many events it removed (0: a deleted stream deleted again, or made hard).';
-COMMENT ON COLUMN chronicle.lifecycle_log.event_id IS 'The event the operation left in the stream and the feed ($StreamDeleted or $StreamTruncated, with a negative version).';
+COMMENT ON COLUMN chronicle.lifecycle_log.operation IS 'delete, hard_delete (delete_stream with hard => true), truncate, retention, archive or restore.';
+COMMENT ON COLUMN chronicle.lifecycle_log.events IS 'How many events it removed, archived or restored (0: a deleted stream deleted again, or made hard).';
+COMMENT ON COLUMN chronicle.lifecycle_log.event_id IS 'The event a removal left in the stream and the feed ($StreamDeleted or $StreamTruncated, with a negative version); NULL for archive and restore, which remove nothing.';
 COMMENT ON COLUMN chronicle.lifecycle_log.performed_by IS 'The role that called the function (after SET ROLE; the background worker for retention).';
 SELECT pg_catalog.pg_extension_config_dump('chronicle.lifecycle_log', '');
 SELECT pg_catalog.pg_extension_config_dump('chronicle.lifecycle_log_id_seq', '');
@@ -192,6 +208,30 @@ AS 'MODULE_PATHNAME', 'apply_retention_wrapper';
 COMMENT ON FUNCTION chronicle.apply_retention() IS
     'Applies the retention rules now (chronicle_admin): cuts every stream of the session''s tenant that has more than its type''s rule keeps, in the caller''s transaction (the sealer worker does it in a transaction per stream); a stream that cannot be cut is skipped with a WARNING. Returns the events removed.';
 
+CREATE FUNCTION chronicle."archive_stream"(
+	"stream_id" TEXT, /* Option < & str > */
+	"reason" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS bigint /* i64 */
+VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'archive_stream_wrapper';
+
+COMMENT ON FUNCTION chronicle.archive_stream(text, text) IS
+    'Archives a stream (chronicle_admin): moves its events, unchanged, from chronicle.event_log to chronicle.event_archive and returns how many. An archived stream takes no append (55Z03) and is absent from ordinary reads; read_stream(..., include_archived => true) and export_stream read it; restore_stream brings it back. No event, version or position changes. Recorded in chronicle.lifecycle_log with reason.';
+
+CREATE FUNCTION chronicle."restore_stream"(
+	"stream_id" TEXT, /* Option < & str > */
+	"reason" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS bigint /* i64 */
+VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'restore_stream_wrapper';
+
+COMMENT ON FUNCTION chronicle.restore_stream(text, text) IS
+    'Restores an archived stream (chronicle_admin): moves its events back from chronicle.event_archive, unchanged (the same versions and positions), and returns how many. 22023 if the stream is not archived. Recorded in chronicle.lifecycle_log with reason.';
+
 -- The views of the lifecycle (sql/lifecycle.sql).
 CREATE VIEW chronicle.retention AS
 SELECT r.stream_type, r.max_age, r.max_count, r.defined_at,
@@ -206,6 +246,128 @@ SELECT r.stream_type, r.max_age, r.max_count, r.defined_at,
            AND g.stream_type OPERATOR(pg_catalog.=) r.stream_type) l ON true;
 COMMENT ON VIEW chronicle.retention IS
     'The retention rule of each stream type (chronicle.set_retention) with its number of streams (not deleted), when retention last cut one of them and how many events it has removed (of the tenants the reader sees).';
+
+-- The archived streams' events with their places in the global feed, as
+-- chronicle.events shows the others' (the same lookup of the chunk that
+-- holds each: archiving moves no position).
+CREATE VIEW chronicle.archived_events AS
+SELECT (SELECT c.first_position OPERATOR(pg_catalog.+) pg_catalog.array_position(c.ids, e.id) OPERATOR(pg_catalog.-) 1
+          FROM pg_catalog.generate_series(0, (SELECT pg_catalog.max(s.era) FROM chronicle.feed_state s)) AS r(era)
+         CROSS JOIN LATERAL (
+               SELECT f.first_position, f.ids FROM chronicle.feed f
+                WHERE f.era OPERATOR(pg_catalog.=) r.era
+                  AND (f.first_key, f.first_id) OPERATOR(pg_catalog.<=) (e.seal_key, e.id)
+                ORDER BY f.era DESC, f.first_key DESC, f.first_id DESC
+                LIMIT 1) c
+         WHERE pg_catalog.array_position(c.ids, e.id) IS NOT NULL
+         LIMIT 1) AS global_position,
+       e.event_id, e.stream_id, e.stream_type, e.version,
+       e.event_type, e.schema_version, e.data, e.metadata, e.correlation_id,
+       e.causation_id, e.actor, e.occurred_at, e.recorded_at
+  FROM chronicle.event_archive e;
+COMMENT ON VIEW chronicle.archived_events IS
+    'The events of archived streams (chronicle.archive_stream) with their global_position, in the shape of chronicle.events; read_stream(..., include_archived => true) reads them.';
+
+-- read_stream takes include_archived: a new signature (a call with the
+-- old arguments resolves to it), so the old functions go.
+DROP FUNCTION chronicle.read_stream(uuid, bigint, bigint, boolean);
+DROP FUNCTION chronicle.read_stream(text, bigint, bigint, boolean);
+CREATE FUNCTION chronicle.read_stream(
+    stream_id text,
+    from_version bigint DEFAULT 1,
+    to_version bigint DEFAULT NULL,
+    upcast boolean DEFAULT false,
+    include_archived boolean DEFAULT false
+) RETURNS SETOF chronicle.events
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    from_version := coalesce(from_version, 1);
+    upcast := coalesce(upcast, false);
+    PERFORM chronicle_internal._check_version_range('read_stream', read_stream.stream_id, from_version, to_version);
+    -- An archived stream's events are in the archive, read only when asked
+    -- for (its stream is either archived or not: the events are in one
+    -- table or the other).
+    IF coalesce(include_archived, false)
+       AND EXISTS (SELECT FROM chronicle.streams s
+                    WHERE s.stream_id = read_stream.stream_id AND s.archived_at IS NOT NULL) THEN
+        IF upcast THEN
+            RETURN QUERY
+                SELECT a.global_position, a.event_id, a.stream_id, a.stream_type, a.version,
+                       a.event_type, u.schema_version, u.data, a.metadata, a.correlation_id,
+                       a.causation_id, a.actor, a.occurred_at, a.recorded_at
+                  FROM chronicle.archived_events a,
+                       LATERAL chronicle_internal._upcast(a.event_type, a.schema_version, a.data) u
+                 WHERE a.stream_id = read_stream.stream_id
+                   AND a.version >= from_version
+                   AND a.version <= coalesce(to_version, 9223372036854775807)
+                 ORDER BY a.version;
+        ELSE
+            RETURN QUERY
+                SELECT a.* FROM chronicle.archived_events a
+                 WHERE a.stream_id = read_stream.stream_id
+                   AND a.version >= from_version
+                   AND a.version <= coalesce(to_version, 9223372036854775807)
+                 ORDER BY a.version;
+        END IF;
+        RETURN;
+    END IF;
+    IF upcast THEN
+        RETURN QUERY
+            SELECT e.global_position, e.event_id, e.stream_id, e.stream_type, e.version,
+                   e.event_type, u.schema_version, u.data, e.metadata, e.correlation_id,
+                   e.causation_id, e.actor, e.occurred_at, e.recorded_at
+              FROM chronicle.events e,
+                   LATERAL chronicle_internal._upcast(e.event_type, e.schema_version, e.data) u
+             WHERE e.stream_id = read_stream.stream_id
+               AND e.version >= from_version
+               AND e.version <= coalesce(to_version, 9223372036854775807)
+             ORDER BY e.version;
+    ELSE
+        RETURN QUERY
+            SELECT e.* FROM chronicle.events e
+             WHERE e.stream_id = read_stream.stream_id
+               AND e.version >= from_version
+               AND e.version <= coalesce(to_version, 9223372036854775807)
+             ORDER BY e.version;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION chronicle.read_stream(text, bigint, bigint, boolean, boolean) IS
+    'The events of a stream from from_version to to_version (inclusive; NULL = to the end), ordered by version; no rows for a stream that does not exist (or is archived, unless include_archived => true). With upcast => true, data and schema_version as the upcasters bring them to the newest version.';
+
+CREATE FUNCTION chronicle.read_stream(
+    stream_id uuid, from_version bigint DEFAULT 1,
+    to_version bigint DEFAULT NULL, upcast boolean DEFAULT false,
+    include_archived boolean DEFAULT false
+) RETURNS SETOF chronicle.events
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT * FROM chronicle.read_stream(stream_id::text, from_version, to_version, upcast, include_archived)
+$$;
+COMMENT ON FUNCTION chronicle.read_stream(uuid, bigint, bigint, boolean, boolean) IS
+    'read_stream with the stream id given as a uuid.';
+
+-- export_stream reads archived streams.
+CREATE OR REPLACE FUNCTION chronicle.export_stream(
+    stream_id text,
+    from_version bigint DEFAULT 1,
+    to_version bigint DEFAULT NULL
+) RETURNS SETOF text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    from_version := coalesce(from_version, 1);
+    RETURN NEXT chronicle_internal._export_header(export_stream.stream_id, from_version, to_version);
+    RETURN QUERY
+        SELECT to_jsonb(e)::text
+          FROM chronicle.read_stream(export_stream.stream_id, from_version, to_version,
+                                     include_archived => true) e;
+END
+$$;
 
 -- What the heads now say (sql/streams.sql).
 CREATE OR REPLACE FUNCTION chronicle.list_stream_types()
@@ -324,11 +486,12 @@ GRANT SELECT ON chronicle.events, chronicle.event_log, chronicle.streams, chroni
                 chronicle.feed_state, chronicle.reducers, chronicle.event_types, chronicle.upcasters,
                 chronicle.subscriptions, chronicle.subscription_consumers, chronicle.daily_activity,
                 chronicle.stream_activity, chronicle.subscription_lag, chronicle.feed_status,
-                chronicle.stream_bases, chronicle.retention_rules
+                chronicle.stream_bases, chronicle.retention_rules, chronicle.event_archive,
+                chronicle.archived_events
    TO chronicle_reader;
 GRANT SELECT ON chronicle.lifecycle_log, chronicle.retention TO chronicle_admin;
 GRANT EXECUTE ON FUNCTION
-    chronicle.read_stream(text, bigint, bigint, boolean), chronicle.stream_version(text),
+    chronicle.read_stream(text, bigint, bigint, boolean, boolean), chronicle.stream_version(text),
     chronicle.read_correlation(text), chronicle.list_streams(text, text, text, int),
     chronicle.list_stream_types(), chronicle.stream_types(), chronicle.reducer(text),
     chronicle.event_type(text, int), chronicle.upcaster(text, int),
@@ -338,7 +501,7 @@ GRANT EXECUTE ON FUNCTION
     chronicle.state_history(text, bigint, bigint), chronicle.diff(jsonb, jsonb),
     chronicle.canonical_json(jsonb), chronicle.current_tenant(),
     -- the same with a uuid for the stream (or correlation) id
-    chronicle.read_stream(uuid, bigint, bigint, boolean), chronicle.stream_version(uuid),
+    chronicle.read_stream(uuid, bigint, bigint, boolean, boolean), chronicle.stream_version(uuid),
     chronicle.read_correlation(uuid), chronicle.export_stream(uuid, bigint, bigint),
     chronicle.state_at(uuid, bigint, timestamptz), chronicle.state_history(uuid, bigint, bigint),
     -- called by the functions above with the caller's rights
@@ -378,7 +541,8 @@ GRANT EXECUTE ON FUNCTION
     chronicle.seal(int), chronicle.seal(bigint),
     chronicle.delete_stream(text, bigint, boolean, text),
     chronicle.truncate_stream(text, bigint, text),
-    chronicle.set_retention(text, interval, bigint), chronicle.apply_retention()
+    chronicle.set_retention(text, interval, bigint), chronicle.apply_retention(),
+    chronicle.archive_stream(text, text), chronicle.restore_stream(text, text)
    TO chronicle_admin;
 
 ALTER VIEW chronicle.events SET (security_invoker = true);
@@ -387,6 +551,7 @@ ALTER VIEW chronicle.stream_activity SET (security_invoker = true);
 ALTER VIEW chronicle.subscription_lag SET (security_invoker = true);
 ALTER VIEW chronicle.feed_status SET (security_invoker = true);
 ALTER VIEW chronicle.retention SET (security_invoker = true);
+ALTER VIEW chronicle.archived_events SET (security_invoker = true);
 
 -- Tenants: a role whose chronicle.tenant is set (by a superuser: ALTER ROLE
 -- ... SET chronicle.tenant = 'acme') sees only that tenant's streams, events
@@ -397,7 +562,10 @@ ALTER TABLE chronicle.streams ENABLE ROW LEVEL SECURITY;
 ALTER TABLE chronicle.subscriptions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE chronicle.subscription_consumers ENABLE ROW LEVEL SECURITY;
 ALTER TABLE chronicle.stream_bases ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chronicle.event_archive ENABLE ROW LEVEL SECURITY;
 ALTER TABLE chronicle.lifecycle_log ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_tenant ON chronicle.event_archive
+    USING (tenant OPERATOR(pg_catalog.=) (SELECT chronicle.current_tenant()));
 CREATE POLICY own_tenant ON chronicle.stream_bases
     USING (tenant OPERATOR(pg_catalog.=) (SELECT chronicle.current_tenant()));
 CREATE POLICY own_tenant ON chronicle.lifecycle_log

@@ -516,54 +516,59 @@ fn delete_stream(
         check_delete_args(stream_id, expected_version, hard).or_raise(FN);
     crate::transaction::require_can_seal(FN);
     require_installed(FN);
-    Spi::connect_mut(|client| {
-        let head = lock_head(client, &stream_id, Some(&crate::tenant::tenant()), true);
-        let deletion =
-            decide_delete(&stream_id, expected, hard, head.as_ref().map(|h| &h.state)).or_raise(FN);
-        let head = head.expect("decide_delete refuses a missing stream");
-        let mut gone = Removed::default();
-        let removed = remove_events(client, &stream_id, deletion.first, deletion.last, &mut gone);
-        let plans = plans(client);
-        spi(client.update(
-            &plans.deleted,
-            None,
-            &[stream_id.as_str().into(), deletion.hard.into()],
-        ));
-        spi(client.update(&plans.forget, None, &[stream_id.as_str().into()]));
-        // Deleting a deleted stream again records nothing, unless it makes
-        // the deletion hard.
-        let changed = removed > 0 || (deletion.hard && !head.state.deleted_for_good);
-        if changed || !head.state.deleted {
-            let performed_by = caller();
-            let event_id = leave_tombstone(
-                client,
-                &stream_id,
-                deletion.tombstone(reason),
-                &performed_by,
+    // An archived stream is 55Z03, a code of Chronicle's own.
+    crate::errors::with_own_sqlstates(|| {
+        Spi::connect_mut(|client| {
+            let head = lock_head(client, &stream_id, Some(&crate::tenant::tenant()), true);
+            let deletion =
+                decide_delete(&stream_id, expected, hard, head.as_ref().map(|h| &h.state))
+                    .or_raise(FN);
+            let head = head.expect("decide_delete refuses a missing stream");
+            let mut gone = Removed::default();
+            let removed =
+                remove_events(client, &stream_id, deletion.first, deletion.last, &mut gone);
+            let plans = plans(client);
+            spi(client.update(
+                &plans.deleted,
                 None,
-                &mut gone,
-            );
-            log(
-                client,
-                Record {
-                    operation: if deletion.hard {
-                        "hard_delete"
-                    } else {
-                        "delete"
+                &[stream_id.as_str().into(), deletion.hard.into()],
+            ));
+            spi(client.update(&plans.forget, None, &[stream_id.as_str().into()]));
+            // Deleting a deleted stream again records nothing, unless it makes
+            // the deletion hard.
+            let changed = removed > 0 || (deletion.hard && !head.state.deleted_for_good);
+            if changed || !head.state.deleted {
+                let performed_by = caller();
+                let event_id = leave_tombstone(
+                    client,
+                    &stream_id,
+                    deletion.tombstone(reason),
+                    &performed_by,
+                    None,
+                    &mut gone,
+                );
+                log(
+                    client,
+                    Record {
+                        operation: if deletion.hard {
+                            "hard_delete"
+                        } else {
+                            "delete"
+                        },
+                        stream_id: &stream_id,
+                        head: &head,
+                        from_version: deletion.first,
+                        to_version: deletion.last,
+                        events: removed,
+                        reason,
+                        event_id: Some(event_id),
                     },
-                    stream_id: &stream_id,
-                    head: &head,
-                    from_version: deletion.first,
-                    to_version: deletion.last,
-                    events: removed,
-                    reason,
-                    event_id: Some(event_id),
-                },
-                &performed_by,
-            );
-        }
-        gone.finish(client);
-        removed
+                    &performed_by,
+                );
+            }
+            gone.finish(client);
+            removed
+        })
     })
 }
 
@@ -655,14 +660,16 @@ fn truncate_stream(
     let (stream_id, before) = check_truncate_args(stream_id, before_version).or_raise(FN);
     crate::transaction::require_can_seal(FN);
     require_installed(FN);
-    Spi::connect_mut(|client| {
-        let head = lock_head(client, &stream_id, Some(&crate::tenant::tenant()), false);
-        let mut gone = Removed::default();
-        let removed = truncate(
-            client, &stream_id, head, before, "truncate", reason, FN, &mut gone,
-        );
-        gone.finish(client);
-        removed
+    crate::errors::with_own_sqlstates(|| {
+        Spi::connect_mut(|client| {
+            let head = lock_head(client, &stream_id, Some(&crate::tenant::tenant()), false);
+            let mut gone = Removed::default();
+            let removed = truncate(
+                client, &stream_id, head, before, "truncate", reason, FN, &mut gone,
+            );
+            gone.finish(client);
+            removed
+        })
     })
 }
 

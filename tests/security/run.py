@@ -97,7 +97,7 @@ SCHEMAS = "('chronicle'::regnamespace, 'chronicle_internal'::regnamespace)"
 # and seal. The deprecated 0.2.0 wrappers are granted exactly like the
 # functions they call.
 READER_FNS = {
-    "chronicle.read_stream(text,bigint,bigint,boolean)",
+    "chronicle.read_stream(text,bigint,bigint,boolean,boolean)",
     "chronicle.stream_version(text)",
     "chronicle.read_correlation(text)",
     "chronicle.list_streams(text,text,text,integer)",
@@ -116,7 +116,7 @@ READER_FNS = {
     "chronicle.canonical_json(jsonb)",
     "chronicle.current_tenant()",
     # the same with the stream (or correlation) id given as a uuid
-    "chronicle.read_stream(uuid,bigint,bigint,boolean)",
+    "chronicle.read_stream(uuid,bigint,bigint,boolean,boolean)",
     "chronicle.stream_version(uuid)",
     "chronicle.read_correlation(uuid)",
     "chronicle.export_stream(uuid,bigint,bigint)",
@@ -169,6 +169,8 @@ ADMIN_FNS = WRITER_FNS | {
     "chronicle.truncate_stream(text,bigint,text)",
     "chronicle.set_retention(text,interval,bigint)",
     "chronicle.apply_retention()",
+    "chronicle.archive_stream(text,text)",
+    "chronicle.restore_stream(text,text)",
 }
 # The functions that run as their owner: exactly those that write, each
 # with its checks. The deprecated define_event_type(text, jsonb, int) and
@@ -191,6 +193,8 @@ DEFINERS = {
     "chronicle.truncate_stream(text,bigint,text)",
     "chronicle.set_retention(text,interval,bigint)",
     "chronicle.apply_retention()",
+    "chronicle.archive_stream(text,text)",
+    "chronicle.restore_stream(text,text)",
     "chronicle_internal._feed_tick()",
     "chronicle_internal._regroup(text,integer)",
     "chronicle_internal._skip(text,integer,bigint,bigint)",
@@ -404,6 +408,9 @@ def privileges(su):
         ("call the guard's switch", "SELECT chronicle_internal._lifecycle_running()"),
         ("set_retention", "SELECT chronicle.set_retention('Sec', max_count => 1)"),
         ("apply_retention", "SELECT chronicle.apply_retention()"),
+        ("archive_stream", "SELECT chronicle.archive_stream('sec-1')"),
+        ("restore_stream", "SELECT chronicle.restore_stream('sec-1')"),
+        ("move events to the archive", "INSERT INTO chronicle.event_archive SELECT * FROM chronicle.event_log"),
         ("write a retention rule", "INSERT INTO chronicle.retention_rules VALUES ('Sec', NULL, 1, now())"),
     ]:
         expect(writer, f"a writer cannot {what}", sql, "42501")
@@ -714,6 +721,17 @@ def tenants(su):
           rows(a, "SELECT operation, stream_id, events FROM chronicle.lifecycle_log") == [("truncate", "a-9", 1)]
           and rows(b, "SELECT * FROM chronicle.lifecycle_log") == [])
     check("tenant b's base states hold none of tenant a's", rows(b, "SELECT * FROM chronicle.stream_bases") == [])
+    for who, conn, other in (("a", a, "b"), ("b", b, "a")):
+        for fn in ("archive_stream", "restore_stream"):
+            expect(conn, f"tenant {who}: {fn} of another tenant's stream is 42704",
+                   f"SELECT chronicle.{fn}('{other}-2')", "42704")
+    check("tenant a archives its own stream", one(a, "SELECT chronicle.archive_stream('a-2')") == 1)
+    check("tenant b sees none of tenant a's archive",
+          rows(b, "SELECT * FROM chronicle.archived_events") == []
+          and rows(b, "SELECT * FROM chronicle.read_stream('a-2', include_archived => true)") == [])
+    check("tenant a reads its archived stream",
+          len(rows(a, "SELECT * FROM chronicle.read_stream('a-2', include_archived => true)")) == 1)
+    check("tenant a restores it", one(a, "SELECT chronicle.restore_stream('a-2')") == 1)
     check("tenant a's truncated stream answers from its base", one(a, "SELECT chronicle.state_at('a-9')") == {"v": 2})
     # Retention rules are shared definitions: a tenant cannot set one; an
     # operator's rule applies to every tenant's streams of the type, and a

@@ -172,7 +172,7 @@ def observe(conn):
         "streams": q("SELECT stream_id, stream_type, version, first_event_at, last_event_at "
                      "FROM chronicle.list_streams() ORDER BY 1"),
         "states": q("SELECT s.stream_id, chronicle.state_at(s.stream_id), chronicle.state_at(s.stream_id, 1) "
-                    "FROM chronicle.streams s WHERE s.stream_id !~ '^archive-(cut|gone)-' ORDER BY 1"),
+                    "FROM chronicle.streams s WHERE s.stream_id !~ '^archive-(cut|gone|cold)-' ORDER BY 1"),
         "history": q("SELECT * FROM chronicle.state_history('archive-cart-2')"),
         "upcast": q("SELECT version, schema_version, data FROM chronicle.read_stream('archive-cart-1', upcast => true)"),
         "correlation": q("SELECT stream_id, version FROM chronicle.read_correlation('e0000000-0000-4000-8000-0000000000cc')"),
@@ -193,6 +193,8 @@ def observe(conn):
                             LEFT JOIN chronicle.lifecycle_log l USING (stream_id)
                            ORDER BY 1, l.id""")
                      + q("SELECT chronicle.state_at('archive-cut-1', 2), chronicle.state_at('archive-cut-1')")
+                     + q("SELECT e.global_position, e.version, e.data, s.archived_at IS NOT NULL FROM chronicle.read_stream("
+                         "'archive-cold-1', include_archived => true) e, chronicle.streams s WHERE s.stream_id = 'archive-cold-1'")
                      if conn.execute("SELECT EXISTS (SELECT FROM chronicle.streams "
                                      "WHERE stream_id = 'archive-cut-1')").fetchone()[0]
                      else [],
@@ -246,9 +248,11 @@ def write_lifecycle(conn):
                      [json.dumps({"n": i, "secret": "removed-secret-1" if i == 1 else "kept"})])
     conn.execute("SELECT chronicle.append_event('archive-gone-1', 'ArchiveNoted', "
                  "'{\"secret\": \"removed-secret-gone\"}')")
+    conn.execute("SELECT chronicle.append_event('archive-cold-1', 'ArchiveNoted', '{\"cold\": true}')")
     conn.execute("SELECT chronicle.seal()")
     conn.execute("SELECT chronicle.truncate_stream('archive-cut-1', 3, reason => 'restore test')")
     conn.execute("SELECT chronicle.delete_stream('archive-gone-1', hard => true)")
+    conn.execute("SELECT chronicle.archive_stream('archive-cold-1')")
 
 
 def restore(restore_dsn):

@@ -157,6 +157,34 @@ SELECT chronicle.set_retention(NULL, max_count => 5);
 SELECT chronicle.set_retention('bad type!', max_count => 5);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 
+-- Archiving: the events move to chronicle.event_archive unchanged; the
+-- stream takes nothing and reads as absent until restored; positions stay.
+SELECT chronicle.archive_stream('note-1', reason => 'finished');
+SELECT count(*) FROM chronicle.read_stream('note-1');
+SELECT global_position, version, data FROM chronicle.read_stream('note-1', include_archived => true);
+SELECT count(*) FROM chronicle.export_stream('note-1');
+SELECT global_position, stream_id FROM chronicle.read_all() WHERE stream_id = 'note-1';
+SELECT stream_id, archived_at IS NOT NULL AS archived FROM chronicle.list_streams(id_prefix => 'note');
+SELECT chronicle.append_event('note-1', 'Noted', '{}');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.state_at('note-1');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.archive_stream('note-1');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.delete_stream('note-1');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.restore_stream('note-1');
+SELECT chronicle.restore_stream('note-1');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT global_position, stream_id, version, data FROM chronicle.read_all() WHERE stream_id = 'note-1';
+SELECT chronicle.state_at('note-1');
+SELECT chronicle.archive_stream('no-such-stream');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT chronicle.archive_stream(NULL);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT operation, stream_id, events, reason FROM chronicle.lifecycle_log
+ WHERE operation IN ('archive', 'restore') ORDER BY id;
+
 -- Bad input: each a clean SQLSTATE naming the field, nothing changed.
 SELECT count(*) AS events_before FROM chronicle.event_log \gset
 SELECT chronicle.delete_stream(NULL);

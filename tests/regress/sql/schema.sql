@@ -38,7 +38,7 @@ SELECT unnest(extconfig)::regclass::text AS dumped FROM pg_extension WHERE extna
 -- The signature of the public API (argument names are part of it).
 SELECT unnest(string_to_array(pg_get_function_arguments('chronicle.append_event(text,text,jsonb,jsonb,bigint,uuid,text,text,text,text,timestamptz,int,bigint)'::regprocedure), ', ')) AS append_event;
 SELECT unnest(string_to_array(pg_get_function_arguments('chronicle.append_events(text,jsonb,bigint,text)'::regprocedure), ', ')) AS append_events;
-SELECT pg_get_function_result('chronicle.read_stream(text,bigint,bigint,boolean)'::regprocedure) AS read_stream_returns;
+SELECT pg_get_function_result('chronicle.read_stream(text,bigint,bigint,boolean,boolean)'::regprocedure) AS read_stream_returns;
 
 -- Every public function's signature (the naming rules of the README: the
 -- object acted on first; after_position / to_position; max_count; a
