@@ -342,10 +342,29 @@ SELECT pg_catalog.pg_extension_config_dump('chronicle.retention_rules', '');
 -- chronicle.archive_stream, unchanged (same key, so the feed's chunks still
 -- point at them), and back by chronicle.restore_stream. A table of its own,
 -- which a DBA can put in another tablespace.
-CREATE TABLE chronicle.event_archive (LIKE chronicle.event_log);
-ALTER TABLE chronicle.event_archive
-    ADD CONSTRAINT event_archive_pkey PRIMARY KEY (seal_key, id),
-    ADD CONSTRAINT event_archive_stream_version_key UNIQUE (stream_id, version);
+-- The columns of chronicle.event_log, in its order (spelled out rather than
+-- LIKE, which on PostgreSQL 18 would name the NOT NULL constraints after
+-- event_log's, unlike a table pg_upgraded from an older major).
+CREATE TABLE chronicle.event_archive (
+    id              bigint      NOT NULL,
+    seal_key        xid8        NOT NULL,
+    event_id        uuid        NOT NULL,
+    stream_id       text        NOT NULL,
+    stream_type     text        NOT NULL,
+    version         bigint      NOT NULL,
+    event_type      text        NOT NULL,
+    schema_version  int         NOT NULL,
+    data            jsonb       NOT NULL,
+    metadata        jsonb       NOT NULL,
+    correlation_id  text,
+    causation_id    text,
+    actor           text,
+    occurred_at     timestamptz NOT NULL,
+    recorded_at     timestamptz NOT NULL,
+    tenant          text        NOT NULL,
+    CONSTRAINT event_archive_pkey PRIMARY KEY (seal_key, id),
+    CONSTRAINT event_archive_stream_version_key UNIQUE (stream_id, version)
+);
 COMMENT ON TABLE chronicle.event_archive IS
     'The events of archived streams (chronicle.archive_stream), as they were in chronicle.event_log; read with read_stream(..., include_archived => true) or export_stream, brought back with chronicle.restore_stream. Written by those functions only.';
 SELECT pg_catalog.pg_extension_config_dump('chronicle.event_archive', '');

@@ -690,7 +690,8 @@ WITH moved AS (
    WHERE e.stream_id OPERATOR(pg_catalog.=) $1 AND e.version OPERATOR(pg_catalog.>) 0
   RETURNING e.*
 ), kept AS (
-  INSERT INTO chronicle.event_archive SELECT * FROM moved RETURNING 1
+  INSERT INTO chronicle.event_archive (id, seal_key, event_id, stream_id, stream_type, version, event_type, schema_version, data, metadata, correlation_id, causation_id, actor, occurred_at, recorded_at, tenant)
+  SELECT id, seal_key, event_id, stream_id, stream_type, version, event_type, schema_version, data, metadata, correlation_id, causation_id, actor, occurred_at, recorded_at, tenant FROM moved RETURNING 1
 ), marked AS (
   UPDATE chronicle.streams SET archived_at = pg_catalog.now()
    WHERE stream_id OPERATOR(pg_catalog.=) $1
@@ -705,7 +706,8 @@ WITH moved AS (
   DELETE FROM chronicle.event_archive a WHERE a.stream_id OPERATOR(pg_catalog.=) $1
   RETURNING a.*
 ), back AS (
-  INSERT INTO chronicle.event_log SELECT * FROM moved RETURNING 1
+  INSERT INTO chronicle.event_log (id, seal_key, event_id, stream_id, stream_type, version, event_type, schema_version, data, metadata, correlation_id, causation_id, actor, occurred_at, recorded_at, tenant)
+  SELECT id, seal_key, event_id, stream_id, stream_type, version, event_type, schema_version, data, metadata, correlation_id, causation_id, actor, occurred_at, recorded_at, tenant FROM moved RETURNING 1
 ), unmarked AS (
   UPDATE chronicle.streams SET archived_at = NULL WHERE stream_id OPERATOR(pg_catalog.=) $1
 )

@@ -71,6 +71,9 @@ fn set_retention(
             )),
         };
     });
+    // The sealer worker applies the rules: make sure it runs (it starts on
+    // a database's first append or feed read after a restart otherwise).
+    crate::sealer::ensure_sealer_soon();
 }
 
 extension_sql!(
