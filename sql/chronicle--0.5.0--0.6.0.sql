@@ -251,6 +251,19 @@ AS 'MODULE_PATHNAME', 'restore_stream_wrapper';
 COMMENT ON FUNCTION chronicle.restore_stream(text, text) IS
     'Restores an archived stream (chronicle_admin): moves its events back from chronicle.event_archive, unchanged (the same versions and positions), and returns how many. 22023 if the stream is not archived. Recorded in chronicle.lifecycle_log with reason.';
 
+CREATE FUNCTION chronicle_internal."_import_start"(
+	"lines" TEXT, /* Option < & str > */
+	"stream_id" TEXT, /* Option < & str > */
+	"format" TEXT /* Option < & str > */
+) RETURNS bigint /* i64 */
+VOLATILE SECURITY DEFINER PARALLEL UNSAFE  
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'import_start_wrapper';
+
+COMMENT ON FUNCTION chronicle_internal._import_start(text, text, text) IS
+    'Internal: where import_stream starts; for an export of a truncated stream, creates the stream at its base.';
+
 -- The views of the lifecycle (sql/lifecycle.sql).
 CREATE VIEW chronicle.retention AS
 SELECT r.stream_type, r.max_age, r.max_count, r.defined_at,
@@ -387,6 +400,35 @@ BEGIN
                                      include_archived => true) e;
 END
 $$;
+-- import_stream starts a truncated stream's export at its base.
+CREATE OR REPLACE FUNCTION chronicle.import_stream(
+    lines text,
+    stream_id text DEFAULT NULL,
+    format text DEFAULT 'chronicle-export'
+) RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    batch record;
+    version bigint;
+BEGIN
+    -- An export of a truncated stream starts at its base (created here);
+    -- any other import at version 0.
+    version := chronicle_internal._import_start(lines, import_stream.stream_id, format);
+    FOR batch IN
+        SELECT * FROM chronicle_internal._import_batches(lines,
+                        current_setting('chronicle.max_batch_events')::int, format)
+    LOOP
+        version := chronicle.append_events(coalesce(import_stream.stream_id, batch.stream_id),
+                                           batch.events, version, batch.stream_type);
+    END LOOP;
+    RETURN version;
+END
+$$;
+COMMENT ON FUNCTION chronicle.import_stream(text, text, text) IS
+    'Appends the events of an import as a new stream, under its own id or stream_id; returns its version. format: ''chronicle-export'' (the lines of export_stream joined by newlines; the default) or ''domain-events'' (a JSON-lines file of DomainEvent.to_dict() lines: aggregate_id, aggregate_type, event_id, event_type, event_version, execution_id, user_id, occurred_at, data). Event ids, data, metadata and occurrence times are kept; versions follow the order of the lines; recording times and positions are new. An export of a truncated stream keeps its base: the stream starts after it, with the same states.';
+
 
 -- What the heads now say (sql/streams.sql).
 CREATE OR REPLACE FUNCTION chronicle.list_stream_types()
@@ -548,7 +590,8 @@ GRANT EXECUTE ON FUNCTION
     chronicle.append_event(uuid, text, jsonb, jsonb, bigint, uuid, text, text, text, text, timestamptz, int, bigint),
     chronicle.append_events(text, jsonb, bigint, text), chronicle.append_events(uuid, jsonb, bigint, text),
     chronicle.import_stream(text, text, text),
-    chronicle.ack(text, bigint, int), chronicle_internal._import_batches(text, int, text)
+    chronicle.ack(text, bigint, int), chronicle_internal._import_batches(text, int, text),
+    chronicle_internal._import_start(text, text, text)
    TO chronicle_writer;
 GRANT EXECUTE ON FUNCTION
     chronicle.define_reducer(text, jsonb), chronicle.define_event_type(text, int, jsonb),

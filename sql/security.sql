@@ -129,7 +129,8 @@ GRANT EXECUTE ON FUNCTION
     chronicle.append_event(uuid, text, jsonb, jsonb, bigint, uuid, text, text, text, text, timestamptz, int, bigint),
     chronicle.append_events(text, jsonb, bigint, text), chronicle.append_events(uuid, jsonb, bigint, text),
     chronicle.import_stream(text, text, text),
-    chronicle.ack(text, bigint, int), chronicle_internal._import_batches(text, int, text)
+    chronicle.ack(text, bigint, int), chronicle_internal._import_batches(text, int, text),
+    chronicle_internal._import_start(text, text, text)
    TO chronicle_writer;
 GRANT EXECUTE ON FUNCTION
     chronicle.define_reducer(text, jsonb), chronicle.define_event_type(text, int, jsonb),

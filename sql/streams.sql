@@ -246,8 +246,11 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     batch record;
-    version bigint := 0;
+    version bigint;
 BEGIN
+    -- An export of a truncated stream starts at its base (created here);
+    -- any other import at version 0.
+    version := chronicle_internal._import_start(lines, import_stream.stream_id, format);
     FOR batch IN
         SELECT * FROM chronicle_internal._import_batches(lines,
                         current_setting('chronicle.max_batch_events')::int, format)
@@ -259,7 +262,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION chronicle.import_stream(text, text, text) IS
-    'Appends the events of an import as a new stream, under its own id or stream_id; returns its version. format: ''chronicle-export'' (the lines of export_stream joined by newlines; the default) or ''domain-events'' (a JSON-lines file of DomainEvent.to_dict() lines: aggregate_id, aggregate_type, event_id, event_type, event_version, execution_id, user_id, occurred_at, data). Event ids, data, metadata and occurrence times are kept; versions follow the order of the lines; recording times and positions are new.';
+    'Appends the events of an import as a new stream, under its own id or stream_id; returns its version. format: ''chronicle-export'' (the lines of export_stream joined by newlines; the default) or ''domain-events'' (a JSON-lines file of DomainEvent.to_dict() lines: aggregate_id, aggregate_type, event_id, event_type, event_version, execution_id, user_id, occurred_at, data). Event ids, data, metadata and occurrence times are kept; versions follow the order of the lines; recording times and positions are new. An export of a truncated stream keeps its base: the stream starts after it, with the same states.';
 
 -- Monitoring views over the streams (the queries hand-made event stores
 -- run by hand, made permanent).

@@ -11,7 +11,7 @@ use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::Value;
 
-use crate::errors::OrRaise;
+use crate::errors::{raise, OrRaise};
 use crate::spi::spi;
 
 /// The header line of an export of `stream_id`, versions `from_version` to
@@ -148,6 +148,109 @@ COMMENT ON FUNCTION chronicle_internal._import_batches(text, int, text) IS
 "#,
     name = "import_batches_comment",
     requires = [import_batches_as],
+);
+
+/// Where an import starts (before its batches): for an export of a
+/// truncated stream, creates the stream at its base (its head at the base's
+/// version, the base state kept as in `truncate_stream`) and returns that
+/// version, which the batches continue from; 0 for any other import. The
+/// stream must not exist (40001), as for any import.
+#[pg_extern(
+    volatile,
+    parallel_unsafe,
+    security_definer,
+    name = "_import_start",
+    schema = "chronicle_internal"
+)]
+#[search_path(pg_catalog, pg_temp)]
+fn import_start(lines: Option<&str>, stream_id: Option<&str>, format: Option<&str>) -> i64 {
+    const FN: &str = "chronicle.import_stream";
+    let lines = require(lines, "lines").or_raise(FN);
+    let (header, _) = match format.unwrap_or(chronicle_core::export::FORMAT) {
+        chronicle_core::export::FORMAT => chronicle_core::export::split(lines).or_raise(FN),
+        _ => return 0,
+    };
+    let Some((version, state)) = chronicle_core::export::check_importable(&header).or_raise(FN)
+    else {
+        return 0;
+    };
+    crate::transaction::require_writable(FN);
+    crate::lifecycle::require_installed(FN);
+    let text_of = |k: &str| header[k].as_str().map(String::from);
+    let stream_id = stream_id
+        .map(String::from)
+        .or_else(|| text_of("stream_id"))
+        .ok_or_else(|| chronicle_core::export::bad_header("has no stream_id"))
+        .or_raise(FN);
+    let stream_type = text_of("stream_type")
+        .ok_or_else(|| chronicle_core::export::bad_header("has no stream_type"))
+        .or_raise(FN);
+    chronicle_core::stream::validate_stream(&stream_id, Some(&stream_type)).or_raise(FN);
+    Spi::connect_mut(|client| {
+        let created = crate::spi::first_row(
+            spi(client.update(
+                "WITH head AS (
+                   INSERT INTO chronicle.streams AS s
+                          (stream_id, stream_type, version, first_version, first_event_at, last_event_at, tenant)
+                   VALUES ($1, $2, $3, $3 OPERATOR(pg_catalog.+) 1, pg_catalog.now(), pg_catalog.now(),
+                           chronicle.current_tenant())
+                   ON CONFLICT (stream_id) DO NOTHING
+                   RETURNING s.stream_id
+                 ), base AS (
+                   INSERT INTO chronicle.stream_bases
+                          (stream_id, version, state, recorded_at, reducer_revision, upcasters_fingerprint, tenant)
+                   SELECT h.stream_id, $3, $4, pg_catalog.now(), 0, 0, chronicle.current_tenant()
+                     FROM head h WHERE $4 IS NOT NULL
+                 )
+                 SELECT pg_catalog.count(*) FROM head",
+                None,
+                &[
+                    stream_id.as_str().into(),
+                    stream_type.as_str().into(),
+                    (version as i64).into(),
+                    state.map(JsonB).into(),
+                ],
+            )),
+            &[pg_sys::INT8OID],
+            |row| row.get::<i64>(1).expect("NOT NULL"),
+        )
+        .expect("one row");
+        if created == 0 {
+            // The stream exists: a retry of this import if it starts at the
+            // same base (the batches then tell a retry from a conflict, as
+            // for any import); else the error an import into an existing
+            // stream gets.
+            let found = spi(client.select(
+                "SELECT version, first_version FROM chronicle.streams
+                  WHERE stream_id OPERATOR(pg_catalog.=) $1",
+                Some(1),
+                &[stream_id.as_str().into()],
+            ))
+            .first()
+            .get_two::<i64, i64>();
+            let (actual, first) = spi(found);
+            if first != Some(version as i64 + 1) {
+                raise(
+                    Error::VersionConflict {
+                        stream_id,
+                        expected: chronicle_core::ExpectedVersion::NoStream.to_string(),
+                        actual: actual.unwrap_or(0) as u64,
+                    },
+                    FN,
+                );
+            }
+        }
+        version as i64
+    })
+}
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle_internal._import_start(text, text, text) IS
+    'Internal: where import_stream starts; for an export of a truncated stream, creates the stream at its base.';
+"#,
+    name = "import_start_comment",
+    requires = [import_start],
 );
 
 /// The canonical JSON text of a value: keys sorted, no white space, numbers

@@ -129,8 +129,26 @@ pub fn base_version(header: &Value) -> Option<u64> {
     header.get("base")?.get("version")?.as_u64()
 }
 
+/// An export's base, when its stream's first events were removed: the
+/// version before its first event and the state there (None: the reducer's
+/// initial state).
+pub fn base(header: &Value) -> Option<(u64, Option<Value>)> {
+    let base = header.get("base")?;
+    let version = base.get("version")?.as_u64()?;
+    Some((version, base.get("state").filter(|s| !s.is_null()).cloned()))
+}
+
+/// Checks that an export can be imported: it holds the stream from its
+/// first version, or from just after its base. Returns the base.
+pub fn check_importable(header: &Value) -> Result<Option<(u64, Option<Value>)>> {
+    match (from_version(header), base(header)) {
+        (from, Some(b)) if b.0 + 1 == from => Ok(Some(b)),
+        _ => check_whole(header).map(|()| None),
+    }
+}
+
 /// Checks that an export holds the stream from its first version (what
-/// replaying or importing it needs).
+/// replaying it needs).
 pub fn check_whole(header: &Value) -> Result<()> {
     match (from_version(header), base_version(header)) {
         (1, _) => Ok(()),
@@ -138,11 +156,11 @@ pub fn check_whole(header: &Value) -> Result<()> {
             "export.header",
             format!(
                 "starts after its base at version {base}: the stream's first events were removed \
-                 (truncate_stream, retention), and a replay or an import of such an export is not \
+                 (truncate_stream, retention), and replaying such an export (in the browser) is not \
                  supported yet"
             ),
             "Replay the stream in the database (chronicle.state_at answers from its base), or \
-             export it from a copy taken before its truncation.",
+             import the export there (import_stream keeps the base).",
         )),
         (from, _) => Err(bad_header(format!(
             "starts at version {from}: a replay or an import needs the events from version 1"
@@ -351,6 +369,18 @@ mod tests {
         let e = check_whole(&header).unwrap_err();
         assert_eq!((e.sqlstate(), e.field()), ("22023", "export.header"));
         assert!(e.message().contains("base at version 2"), "{}", e.message());
+        // An import keeps the base.
+        assert_eq!(
+            check_importable(&header).unwrap(),
+            Some((2, Some(json!({"n": 2}))))
+        );
+        let mut page = header.clone();
+        page["from_version"] = json!(3);
+        page.as_object_mut().unwrap().remove("base");
+        assert_eq!(
+            check_importable(&page).unwrap_err().field(),
+            "export.header"
+        );
     }
 
     #[test]

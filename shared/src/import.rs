@@ -22,6 +22,10 @@ pub struct Imported {
     pub stream_type: String,
     /// Batch elements, in version order.
     pub events: Vec<Value>,
+    /// Where the stream starts when its first events were removed (an
+    /// export of a truncated stream): the version before its first event,
+    /// and the state there (None: the reducer's initial state).
+    pub base: Option<(u64, Option<Value>)>,
 }
 
 /// Reads `text` in `format` (None: `chronicle-export`).
@@ -35,6 +39,7 @@ pub fn read(text: &str, format: Option<&str>) -> Result<Imported> {
                 stream_id: file.aggregate_id,
                 stream_type: file.aggregate_type,
                 events: file.events,
+                base: None,
             })
         }
         other => Err(Error::invalid(
@@ -55,7 +60,7 @@ pub fn read(text: &str, format: Option<&str>) -> Result<Imported> {
 
 fn read_export(text: &str) -> Result<Imported> {
     let parsed = export::parse(text)?;
-    export::check_whole(&parsed.header)?;
+    let base = export::check_importable(&parsed.header)?;
     let text_of = |k: &str| {
         parsed.header[k]
             .as_str()
@@ -66,6 +71,7 @@ fn read_export(text: &str) -> Result<Imported> {
         stream_id: text_of("stream_id")?,
         stream_type: text_of("stream_type")?,
         events: parsed.events.iter().map(export::batch_element).collect(),
+        base,
     })
 }
 

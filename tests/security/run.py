@@ -151,6 +151,7 @@ WRITER_FNS = READER_FNS | {
     "chronicle.import_stream(text,text,text)",
     "chronicle.ack(text,bigint,integer)",
     "chronicle_internal._import_batches(text,integer,text)",
+    "chronicle_internal._import_start(text,text,text)",
 }
 ADMIN_FNS = WRITER_FNS | {
     "chronicle.define_reducer(text,jsonb)",
@@ -196,6 +197,7 @@ DEFINERS = {
     "chronicle.archive_stream(text,text)",
     "chronicle.restore_stream(text,text)",
     "chronicle_internal._feed_tick()",
+    "chronicle_internal._import_start(text,text,text)",
     "chronicle_internal._regroup(text,integer)",
     "chronicle_internal._skip(text,integer,bigint,bigint)",
 }

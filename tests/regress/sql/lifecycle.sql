@@ -39,10 +39,20 @@ SELECT chronicle.state_at('acct-1', as_of => '2000-01-01');
 SELECT l::jsonb->'from_version' AS from_version, l::jsonb->'base' AS base
   FROM chronicle.export_stream('acct-1') l LIMIT 1;
 SELECT count(*) FROM chronicle.export_stream('acct-1');
--- Importing (or replaying in the browser) such an export is refused, not
--- taken for a stream starting at version 1.
-SELECT chronicle.import_stream(string_agg(l, E'\n'), stream_id => 'acct-1-copy')
-  FROM chronicle.export_stream('acct-1') l;
+-- Imported elsewhere (here under another id, without the event ids), it
+-- starts at the same base: the same states from there on.
+SELECT chronicle.import_stream(string_agg((l::jsonb - 'event_id')::text, E'\n' ORDER BY n),
+                               stream_id => 'acct-1-copy')
+  FROM chronicle.export_stream('acct-1') WITH ORDINALITY AS x(l, n);
+SELECT stream_id, version, first_version FROM chronicle.list_streams(id_prefix => 'acct-1');
+SELECT v, chronicle.state_at('acct-1-copy', v) = chronicle.state_at('acct-1', v) AS same
+  FROM generate_series(3, 6) v;
+SELECT chronicle.state_at('acct-1-copy', 2);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- Importing it again is a conflict, as for any import.
+SELECT chronicle.import_stream(string_agg((l::jsonb - 'event_id')::text, E'\n' ORDER BY n),
+                               stream_id => 'acct-1-copy')
+  FROM chronicle.export_stream('acct-1') WITH ORDINALITY AS x(l, n);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 -- Truncating again below what is gone removes nothing; up to the head + 1
 -- is allowed (every event goes, the head's state stays), past it is not.
