@@ -148,15 +148,24 @@ struct StreamsQuery {
     limit: Option<i32>,
 }
 
-/// A page of streams; `next` is the `after` of the following page.
+/// A page of streams; `next` is the `after` of the following page. Each
+/// says what the lifecycle did to it (`state`: `deleted`,
+/// `deleted_for_good`, `archived`, `truncated` or null, and `first_version`),
+/// read from the row as JSON so that a schema before 0.6.0 answers too.
 async fn streams(State(app): State<App>, Query(q): Query<StreamsQuery>) -> ApiResult<Json<Value>> {
     let limit = q.limit.unwrap_or(50).clamp(1, 1000);
     let empty_is_none = |s: Option<String>| s.filter(|s| !s.is_empty());
     let rows = query(
         &app,
-        "SELECT stream_id, stream_type, version,
-                pg_catalog.to_json(first_event_at)::text, pg_catalog.to_json(last_event_at)::text
-           FROM chronicle.list_streams($1, $2, $3, $4)",
+        "SELECT s.stream_id, s.stream_type, s.version,
+                pg_catalog.to_json(s.first_event_at)::text, pg_catalog.to_json(s.last_event_at)::text,
+                CASE WHEN l.j ->> 'hard_deleted' = 'true' THEN 'deleted_for_good'
+                     WHEN l.j ->> 'deleted_at' IS NOT NULL THEN 'deleted'
+                     WHEN l.j ->> 'archived_at' IS NOT NULL THEN 'archived'
+                     WHEN (l.j ->> 'first_version')::pg_catalog.int8 > 1 THEN 'truncated' END,
+                coalesce((l.j ->> 'first_version')::pg_catalog.int8, 1)
+           FROM chronicle.list_streams($1, $2, $3, $4) s,
+                LATERAL (SELECT pg_catalog.to_jsonb(s) AS j) l",
         &[
             &empty_is_none(q.stream_type),
             &empty_is_none(q.prefix),
@@ -172,7 +181,8 @@ async fn streams(State(app): State<App>, Query(q): Query<StreamsQuery>) -> ApiRe
         .map(|r| {
             let time = |i| serde_json::from_str::<Value>(&r.get::<_, String>(i)).unwrap_or(Value::Null);
             json!({"stream_id": r.get::<_, String>(0), "stream_type": r.get::<_, String>(1),
-                   "version": r.get::<_, i64>(2), "first_event_at": time(3), "last_event_at": time(4)})
+                   "version": r.get::<_, i64>(2), "first_event_at": time(3), "last_event_at": time(4),
+                   "state": r.get::<_, Option<String>>(5), "first_version": r.get::<_, i64>(6)})
         })
         .collect();
     let next = more

@@ -22,7 +22,22 @@ const SEARCH_DELAY_MS = 250;
  * @property {number} version
  * @property {string} [first_event_at]
  * @property {string} [last_event_at]
+ * @property {string|null} [state] what the lifecycle did to it: `deleted`,
+ *   `deleted_for_good`, `archived`, `truncated` (events before
+ *   `first_version` removed) or null
+ * @property {number} [first_version]
  */
+
+/** The words a stream's lifecycle state shows in the list. */
+function lifecycleLabel(row) {
+  switch (row.state) {
+    case 'deleted': return 'deleted';
+    case 'deleted_for_good': return 'deleted for good';
+    case 'archived': return 'archived';
+    case 'truncated': return `from v${row.first_version}`;
+    default: return '';
+  }
+}
 
 export class StreamList {
   #search = byId('stream-search');
@@ -179,16 +194,21 @@ export class StreamList {
   #rowElement(row) {
     const active = row.stream_id === this.#active;
     const when = row.last_event_at ? `\nlast event ${shortTime(row.last_event_at)}` : '';
+    const label = lifecycleLabel(row);
+    const state = label
+      ? `\n${row.state === 'truncated' ? `truncated: its events before version ${row.first_version} were removed` : label}`
+      : '';
     return h('li', {
       class: active ? 'stream-row active' : 'stream-row',
       role: 'option',
       tabindex: '0',
       'aria-selected': String(active),
-      title: `${row.stream_id} — ${row.stream_type}, version ${row.version}${when}`,
-      dataset: { streamId: row.stream_id },
+      title: `${row.stream_id} — ${row.stream_type}, version ${row.version}${when}${state}`,
+      dataset: { streamId: row.stream_id, ...(row.state ? { lifecycle: row.state } : {}) },
     },
     h('span', { class: 'stream-id', text: row.stream_id }),
     h('span', { class: 'stream-type', text: row.stream_type ?? '' }),
+    ...(label ? [h('span', { class: 'stream-state', text: label })] : []),
     h('span', { class: 'stream-version', text: String(row.version) }));
   }
 }

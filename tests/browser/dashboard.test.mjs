@@ -573,6 +573,39 @@ test('08 errors: a stream that does not exist shows 42704 on the banner', { time
   });
 });
 
+test('08c lifecycle: deleted, truncated and archived streams are marked in the list', { timeout: TEST_MS }, async () => {
+  await db.query(`SELECT chronicle.append_event('life-del', 'Noted', '{}')`);
+  await db.query(`SELECT chronicle.delete_stream('life-del')`);
+  await db.query(`SELECT count(chronicle.append_event('life-cut', 'Noted', jsonb_build_object('n', g)))
+                    FROM generate_series(1, 3) g`);
+  await db.query(`SELECT chronicle.truncate_stream('life-cut', 3)`);
+  await db.query(`SELECT chronicle.append_event('life-arch', 'Noted', '{}')`);
+  await db.query(`SELECT chronicle.archive_stream('life-arch')`);
+  await withPage('08c-lifecycle', { allowErrors: [/base at version 2/] }, async (page) => {
+    await openDashboard(page);
+    await page.locator('#stream-search').fill('life-');
+    await page.waitForFunction(() => {
+      const ids = [...document.querySelectorAll('#stream-list [data-stream-id]')].map((li) => li.dataset.streamId);
+      return ids.length === 3 && ids.every((id) => id.startsWith('life-'));
+    });
+    const marks = await page.evaluate(() => [...document.querySelectorAll('#stream-list [data-stream-id]')]
+      .map((li) => [li.dataset.streamId, li.dataset.lifecycle ?? null,
+                    li.querySelector('.stream-state')?.textContent ?? null]));
+    assert.deepEqual(marks, [
+      ['life-arch', 'archived', 'archived'],
+      ['life-cut', 'truncated', 'from v3'],
+      ['life-del', 'deleted', 'deleted'],
+    ]);
+    await screenshot(page, '08c-lifecycle-list');
+    // A truncated stream's history is not shown from its base yet: the
+    // banner says why, naming the base.
+    await page.locator('#stream-list [data-stream-id="life-cut"]').click();
+    const banner = page.locator('#error-banner');
+    await banner.waitFor({ state: 'visible' });
+    assert.match(await banner.textContent(), /base at version 2/);
+  });
+});
+
 test("08b errors: the database's DETAIL and HINT reach the banner", { timeout: TEST_MS }, async () => {
   // An id no stream can have (256 characters): the export is refused with
   // 22001, whose DETAIL counts the characters.
