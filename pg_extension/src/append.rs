@@ -94,24 +94,6 @@ static UUID_REFERENCES: References = References {
     batch_cast: "::pg_catalog.uuid",
 };
 
-/// What the installed schema has: tenants (chronicle.event_log.tenant, 0.2.0
-/// on), text references (event_log.correlation_id of type text, 0.4.0 on)
-/// and the lifecycle's columns of the heads (0.6.0 on).
-fn installed_shape() -> (bool, bool, bool) {
-    unsafe {
-        let schema = pg_sys::get_namespace_oid(c"chronicle".as_ptr(), true);
-        let log = pg_sys::get_relname_relid(c"event_log".as_ptr(), schema);
-        if log == pg_sys::InvalidOid {
-            return (true, true, true);
-        }
-        let tenants =
-            pg_sys::get_attnum(log, c"tenant".as_ptr()) != pg_sys::InvalidAttrNumber as i16;
-        let correlation = pg_sys::get_attnum(log, c"correlation_id".as_ptr());
-        let text_references = pg_sys::get_atttype(log, correlation) == pg_sys::TEXTOID;
-        (tenants, text_references, crate::lifecycle::installed())
-    }
-}
-
 /// Where a caller-supplied event_id is stored already. Parameters: $1
 /// event_id, $2 event_type, $3 data.
 fn lookup_one_sql(t: &Tenancy) -> String {
@@ -257,7 +239,7 @@ thread_local! {
 
 fn plans(client: &SpiClient<'_>) -> &'static Plans {
     use pg_sys::{INT4OID, INT8OID, JSONBOID, TEXTOID, TIMESTAMPTZOID, UUIDOID, XID8OID};
-    let (tenants, text_references, lifecycle) = installed_shape();
+    let (tenants, text_references, lifecycle) = crate::installed::shape();
     let t = if tenants { &TENANTS } else { &NO_TENANTS };
     let l = if lifecycle { &LIFECYCLE } else { &NO_LIFECYCLE };
     let r = if text_references {

@@ -33,7 +33,7 @@ fn export_header(
     check_version_range(stream_id, from_version, to_version).or_raise(FN);
     let stream_id = stream_id.expect("checked");
     Spi::connect(|client| {
-        let (columns, join) = crate::lifecycle::head_columns();
+        let (columns, join) = crate::installed::head_columns();
         let rows = spi(client.select(
             &format!("SELECT s.stream_type, s.version, r.definition, COALESCE(r.revision, 0),
                     COALESCE((SELECT pg_catalog.jsonb_object_agg(u.event_type, u.chain)
@@ -175,7 +175,7 @@ fn import_start(lines: Option<&str>, stream_id: Option<&str>, format: Option<&st
         return 0;
     };
     crate::transaction::require_writable(FN);
-    crate::lifecycle::require_installed(FN);
+    crate::installed::require_lifecycle(FN);
     let text_of = |k: &str| header[k].as_str().map(String::from);
     let stream_id = stream_id
         .map(String::from)

@@ -15,6 +15,7 @@ mod event_types;
 mod export;
 mod feed;
 mod guc;
+mod installed;
 mod jsonb_binary;
 mod lifecycle;
 mod notify;
@@ -32,6 +33,7 @@ mod subscriptions;
 mod tenant;
 mod transaction;
 mod upcasters;
+mod worker;
 
 #[cfg(any(test, feature = "pg_test"))]
 mod tests;

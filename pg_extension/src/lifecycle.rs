@@ -61,47 +61,6 @@ fn lifecycle_running() -> bool {
     RUNNING.with(Cell::get)
 }
 
-/// Whether the installed schema has the lifecycle's columns (0.6.0 on): the
-/// library serves an older schema until `ALTER EXTENSION chronicle UPDATE`.
-pub fn installed() -> bool {
-    unsafe {
-        let schema = pg_sys::get_namespace_oid(c"chronicle".as_ptr(), true);
-        let streams = pg_sys::get_relname_relid(c"streams".as_ptr(), schema);
-        streams == pg_sys::InvalidOid
-            || pg_sys::get_attnum(streams, c"first_version".as_ptr())
-                != pg_sys::InvalidAttrNumber as i16
-    }
-}
-
-/// What the readers of a stream's head add to read its lifecycle: the
-/// columns `first_version, deleted, base version, base state, base
-/// recorded_at, archived` (from `chronicle.streams s`) and the join they need; on a
-/// schema older than 0.6.0, what a stream had then.
-pub(crate) fn head_columns() -> (&'static str, &'static str) {
-    if installed() {
-        (
-            "s.first_version, s.deleted_at IS NOT NULL, b.version, b.state, b.recorded_at, \
-             s.archived_at IS NOT NULL",
-            "LEFT JOIN chronicle.stream_bases b ON b.stream_id OPERATOR(pg_catalog.=) s.stream_id",
-        )
-    } else {
-        (
-            "1::pg_catalog.int8, false, NULL::pg_catalog.int8, NULL::pg_catalog.jsonb, \
-             NULL::pg_catalog.timestamptz, false",
-            "",
-        )
-    }
-}
-
-/// Raises an error until the schema is updated.
-pub(crate) fn require_installed(function: &'static str) {
-    if !installed() {
-        pgrx::error!(
-            "{function} needs Chronicle 0.6.0's schema: run ALTER EXTENSION chronicle UPDATE"
-        );
-    }
-}
-
 /// The lifecycle's statements, planned once per session.
 struct Plans {
     lock_head: OwnedPreparedStatement,
@@ -515,7 +474,7 @@ fn delete_stream(
     let (stream_id, expected, hard) =
         check_delete_args(stream_id, expected_version, hard).or_raise(FN);
     crate::transaction::require_can_seal(FN);
-    require_installed(FN);
+    crate::installed::require_lifecycle(FN);
     // An archived stream is 55Z03, a code of Chronicle's own.
     crate::errors::with_own_sqlstates(|| {
         Spi::connect_mut(|client| {
@@ -659,7 +618,7 @@ fn truncate_stream(
     const FN: &str = "chronicle.truncate_stream";
     let (stream_id, before) = check_truncate_args(stream_id, before_version).or_raise(FN);
     crate::transaction::require_can_seal(FN);
-    require_installed(FN);
+    crate::installed::require_lifecycle(FN);
     crate::errors::with_own_sqlstates(|| {
         Spi::connect_mut(|client| {
             let head = lock_head(client, &stream_id, Some(&crate::tenant::tenant()), false);
@@ -728,7 +687,7 @@ fn move_stream(stream_id: Option<&str>, reason: Option<&str>, restore: bool) -> 
     let stream_id = chronicle_core::error::require(stream_id, "stream_id").or_raise(function);
     chronicle_core::identifier::validate_id("stream_id", stream_id).or_raise(function);
     crate::transaction::require_can_seal(function);
-    require_installed(function);
+    crate::installed::require_lifecycle(function);
     crate::errors::with_own_sqlstates(|| {
         if !restore {
             // Every event keeps its position: each must have one first.

@@ -72,7 +72,7 @@ fn load_target(
     stream_id: &str,
     function: &'static str,
 ) -> Option<ReplayTarget> {
-    let (columns, join) = crate::lifecycle::head_columns();
+    let (columns, join) = crate::installed::head_columns();
     let sql = format!(
         "SELECT s.stream_type, s.version, r.definition, coalesce(r.revision, 0),
                 (SELECT c.relowner FROM pg_catalog.pg_class c

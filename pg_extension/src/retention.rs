@@ -36,7 +36,7 @@ fn set_retention(
     let parts = max_age.map(|i| (i.months(), i.days(), i.micros()));
     let (stream_type, rule) = check_retention_args(stream_type, parts, max_count).or_raise(FN);
     crate::tenant::require_definer(FN);
-    crate::lifecycle::require_installed(FN);
+    crate::installed::require_lifecycle(FN);
     Spi::connect_mut(|client| {
         let known = first_row(
             spi(client.select(
@@ -224,7 +224,7 @@ fn retain_or_skip(
 fn apply_retention() -> i64 {
     const FN: &str = "chronicle.apply_retention";
     crate::transaction::require_can_seal(FN);
-    crate::lifecycle::require_installed(FN);
+    crate::installed::require_lifecycle(FN);
     let tenant = crate::tenant::tenant();
     Spi::connect_mut(|client| {
         crate::lifecycle::prepare(client);

@@ -431,7 +431,7 @@ pub fn seal_now(client: &mut SpiClient<'_>, max: i64, wait: bool) -> Sealed {
 
 /// The seal in a user's transaction (`seal()`, or a reader when no worker
 /// can run): like the worker's, its commit must be durable before anyone
-/// can see the positions it hands out (see `chronicle_sealer_main`).
+/// can see the positions it hands out (see `worker::chronicle_sealer_main`).
 pub fn seal_here(max: i64, wait: bool) -> i64 {
     Spi::connect_mut(|client| {
         spi(client.select(
