@@ -152,6 +152,11 @@ async function openStream(streamId, version = null) {
   if (!haveChronicle(`Opening ${streamId}`)) return;
 
   page.loading?.controller.abort();
+  const listed = streams.rowOf(streamId);
+  if (listed?.state === 'deleted' || listed?.state === 'deleted_for_good') {
+    showDeleted(listed);
+    return;
+  }
   const controller = new AbortController();
   page.loading = { controller, streamId };
   performance.clearMarks();
@@ -177,6 +182,30 @@ async function openStream(streamId, version = null) {
     banner.error(err, `Opening ${streamId}`);
     streams.setActive(viewer.streamId); // the first page may never have come
   }
+}
+
+/**
+ * A deleted stream has no events to show: says what happened to it instead
+ * (its version stays: appending again continues it, unless it was deleted
+ * for good).
+ *
+ * @param {{stream_id: string, stream_type: string, version: number, state: string}} row
+ */
+function showDeleted(row) {
+  page.loading = null;
+  progress.hide();
+  page.header = null;
+  const forGood = row.state === 'deleted_for_good';
+  viewer.close(`${row.stream_id} was deleted${forGood ? ' for good' : ''} at version ${row.version}: `
+    + `its events were removed (delete_stream). ${forGood
+      ? 'Its id can never be written again.'
+      : `Appending to it again continues at version ${row.version + 1}.`}`);
+  streams.setActive(row.stream_id);
+  ui.title.replaceChildren(...h('div', {},
+    h('span', { class: 'title-id deleted', text: row.stream_id }),
+    row.stream_type ? h('span', { class: 'title-type', text: row.stream_type }) : null,
+    h('span', { class: 'title-meta', text: `deleted${forGood ? ' for good' : ''} at version ${row.version}` })).childNodes);
+  document.body.dataset.loaded = `${row.stream_id}@deleted`;
 }
 
 /**
@@ -359,10 +388,23 @@ function showTitle() {
   const reducer = header?.reducer
     ? `reducer revision ${header.reducer_revision ?? '?'}`
     : 'default merge (no reducer)';
-  ui.title.replaceChildren(
+  const { base } = viewer;
+  const archived = page.mode === 'live' && streams.rowOf(streamId)?.state === 'archived';
+  // (replaceChildren would write a null as "null": h() leaves them out.)
+  ui.title.replaceChildren(...h('div', {},
     h('span', { class: 'title-id', text: streamId }),
     header?.stream_type ? h('span', { class: 'title-type', text: header.stream_type }) : null,
-    h('span', { class: 'title-meta', text: `${count(head, 'event')} · ${reducer}` }));
+    h('span', { class: 'title-meta', text: `${count(head - base, 'event')} · ${reducer}` }),
+    base > 0 ? h('span', {
+      class: 'title-lifecycle',
+      text: `from v${base + 1}`,
+      title: `Its events up to version ${base} were removed (truncate_stream or retention); version ${base} is its base: the state they left.`,
+    }) : null,
+    archived ? h('span', {
+      class: 'title-lifecycle',
+      text: 'archived',
+      title: 'Read from the archive (archive_stream): appends are refused until restore_stream brings it back.',
+    }) : null).childNodes);
 }
 
 /** @param {{event_id: string, correlation_id: string}} event */

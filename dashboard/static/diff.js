@@ -17,14 +17,19 @@ import { nodeAt, stringifyExact } from './json.js';
  * @param {HTMLElement} container
  * @param {object} view
  * @param {number} view.version        the selected version
+ * @param {number} view.base           the first version with a state (0, or a truncated stream's base)
  * @param {{op: string, path: string, value?: any}[]} view.ops
  * @param {import('./json.js').JsonNode} view.after   exact state at `version`
  * @param {() => import('./json.js').JsonNode} view.before  exact state at `version - 1` (parsed on demand)
  * @param {boolean} view.skipped       the replay skipped this event
  */
-export function renderDiff(container, { version, ops, after, before, skipped }) {
+export function renderDiff(container, { version, base, ops, after, before, skipped }) {
   if (version === 0) {
     container.replaceChildren(h('p', { class: 'empty', text: 'Version 0 is the initial state; no event has been applied yet.' }));
+    return;
+  }
+  if (version === base) {
+    container.replaceChildren(h('p', { class: 'empty', text: `Version ${version} is this stream's base: the events that led to it were removed, so there is no diff to show.` }));
     return;
   }
   if (ops.length === 0) {

@@ -19,14 +19,18 @@ const LINKS = {
 
 /**
  * @param {HTMLElement} container
- * @param {import('./json.js').JsonNode|null} envelope  null for version 0
+ * @param {import('./json.js').JsonNode|null} envelope  null for version 0,
+ *   or the base of a stream whose first events were removed
+ * @param {number} version
  * @param {object} handlers
  * @param {(id: string) => void} handlers.onCorrelation
  * @param {(id: string) => void} handlers.onCausation
  */
-export function renderEvent(container, envelope, handlers) {
+export function renderEvent(container, envelope, version, handlers) {
   if (!envelope) {
-    container.replaceChildren(h('p', { class: 'empty', text: 'Version 0 is the initial state; it has no event.' }));
+    const text = version === 0 ? 'Version 0 is the initial state; it has no event.'
+      : `Version ${version} is this stream's base: its events up to it were removed (truncate_stream or retention), and Chronicle kept the state they left.`;
+    container.replaceChildren(h('p', { class: 'empty', text }));
     return;
   }
   const pre = h('pre', { class: 'json' });

@@ -67,7 +67,8 @@ export class Inspector {
       this.#cache.clear();
       this.#cachedHistory = history;
     }
-    const failure = v > 0 ? history.failureAt(v) : undefined;
+    const base = history.base();
+    const failure = v > base ? history.failureAt(v) : undefined;
     this.#showFailure(v, failure);
 
     let after;
@@ -79,15 +80,16 @@ export class Inspector {
       this.#stateJson.textContent = '';
       this.#views.state.replaceChildren(errorView('The state could not be computed', err));
       this.#views.diff.replaceChildren(errorView('The diff could not be computed', err));
-      this.#renderEvent(history, v);
+      this.#renderEvent(history, v, base);
       return;
     }
 
     let ops = [];
     this.#safely('diff', 'The diff could not be computed', () => {
-      ops = v > 0 ? history.diffAt(v) : [];
+      ops = v > base ? history.diffAt(v) : [];
       renderDiff(this.#views.diff, {
         version: v,
+        base,
         ops,
         after,
         before: () => this.#parsed(v - 1, history.stateJsonAt(v - 1)),
@@ -95,11 +97,12 @@ export class Inspector {
       });
     });
     this.#tree.render(after, new ChangeSet(ops));
-    this.#renderEvent(history, v);
+    this.#renderEvent(history, v, base);
   }
 
-  /** Empties every view and shows `message` in the state view. */
+  /** Empties every view and shows `message` in the state view (selected). */
   clear(message) {
+    this.selectTab('state');
     this.#cache.clear();
     this.#cachedHistory = null;
     this.#stateJson.textContent = '';
@@ -109,11 +112,11 @@ export class Inspector {
     this.#views.event.replaceChildren();
   }
 
-  #renderEvent(history, v) {
+  #renderEvent(history, v, base) {
     this.#safely('event', 'The event could not be read', () => {
-      const envelope = v > 0 ? parseExact(history.eventJson(v)) : null;
+      const envelope = v > base ? parseExact(history.eventJson(v)) : null;
       const plain = () => history.event(v);
-      renderEvent(this.#views.event, envelope, {
+      renderEvent(this.#views.event, envelope, v, {
         onCorrelation: () => this.#handlers.onCorrelation(plain()),
         onCausation: () => this.#handlers.onCausation(plain()),
       });

@@ -62,7 +62,10 @@ export async function loadHistory(chronicle, source, { signal, onFirst, onProgre
 /**
  * Pages of a stream from the server's export endpoint. The total is the
  * stream's version when the first page was exported (`header.version`);
- * events appended since are the live tail's job.
+ * events appended since are the live tail's job. A stream whose first
+ * events were removed (truncate_stream, retention) starts after its base:
+ * its export says where (`from_version`, with the base's state), and the
+ * pages continue from there.
  *
  * @param {string} streamId
  * @param {AbortSignal} signal
@@ -70,7 +73,7 @@ export async function loadHistory(chronicle, source, { signal, onFirst, onProgre
  */
 export function serverSource(streamId, signal) {
   const total = (history) => Number(history.header()?.version ?? 0);
-  let nextFrom = FIRST_PAGE_VERSIONS + 1;
+  let nextFrom = null; // after the first page: just past its last event
   let prefetched = null;
   /** Starts fetching the next page (null when the header's total is reached). */
   const fetchNext = (all) => {
@@ -82,8 +85,16 @@ export function serverSource(streamId, signal) {
     return page;
   };
   return {
-    first: () => api.exportText(streamId, { from: 1, to: FIRST_PAGE_VERSIONS }, signal),
+    async first() {
+      const text = await api.exportText(streamId, { from: 1, to: FIRST_PAGE_VERSIONS }, signal);
+      // Its events up to from_version - 1 removed: this page held none.
+      const newline = text.indexOf('\n');
+      const from = Number(JSON.parse(newline < 0 ? text : text.slice(0, newline)).from_version ?? 1);
+      if (from <= FIRST_PAGE_VERSIONS) return text;
+      return api.exportText(streamId, { from, to: from + FIRST_PAGE_VERSIONS - 1 }, signal);
+    },
     async next(history) {
+      nextFrom ??= history.head() + 1;
       const all = total(history);
       const current = prefetched ?? fetchNext(all);
       if (current === null) return null;
@@ -92,10 +103,12 @@ export function serverSource(streamId, signal) {
       return lines.trim() ? lines : null; // nothing more, though the header promised it
     },
     progress(history) {
-      const all = total(history);
+      const base = history.base();
+      const all = total(history) - base;
+      const loaded = history.head() - base;
       return {
-        fraction: all > 0 ? history.head() / all : 1,
-        label: `Loading ${streamId}: ${history.head().toLocaleString('en-US')} of ${count(all, 'event')}`,
+        fraction: all > 0 ? loaded / all : 1,
+        label: `Loading ${streamId}: ${loaded.toLocaleString('en-US')} of ${count(all, 'event')}`,
       };
     },
   };

@@ -64,20 +64,23 @@ export class Player {
    * @param {number} version  selected version
    * @param {number} head     last loaded version (0 when nothing is open)
    * @param {boolean} enabled  a stream is open
+   * @param {number} [base]   the first version there is a state for: 0, or
+   *   the base of a stream whose first events were removed
    */
-  update(version, head, enabled) {
+  update(version, head, enabled, base = 0) {
     this.#enabled = enabled;
+    this.#slider.min = String(base);
     this.#slider.max = String(head);
     this.#slider.value = String(version);
-    this.#slider.disabled = !enabled || head === 0;
+    this.#slider.disabled = !enabled || head === base;
     this.#label.textContent = enabled ? `version ${version} of ${head}` : 'no stream open';
-    const atStart = version === 0;
+    const atStart = version === base;
     const atEnd = this.#nav.atEnd();
     this.#buttons.first.disabled = !enabled || atStart;
     this.#buttons.prev.disabled = !enabled || atStart;
     this.#buttons.next.disabled = !enabled || atEnd;
     this.#buttons.last.disabled = !enabled || atEnd;
-    this.#buttons.play.disabled = !enabled || head === 0;
+    this.#buttons.play.disabled = !enabled || head === base;
     if (!enabled) this.pause();
   }
 

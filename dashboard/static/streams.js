@@ -97,6 +97,11 @@ export class StreamList {
     this.#render();
   }
 
+  /** The listed row of `streamId`, if it is listed. */
+  rowOf(streamId) {
+    return this.#rows.find((r) => r.stream_id === streamId);
+  }
+
   /** Highlights the open stream's row. */
   setActive(streamId) {
     this.#active = streamId;
@@ -124,6 +129,8 @@ export class StreamList {
     if (row) {
       if (version > row.version) {
         row.version = version;
+        // Written again after a soft delete: it exists, from its new first event.
+        if (row.state === 'deleted') row.state = (row.first_version ?? 1) > 1 ? 'truncated' : null;
         const li = this.#list.querySelector(`[data-stream-id="${CSS.escape(id)}"]`);
         li?.replaceWith(this.#rowElement(row));
       }

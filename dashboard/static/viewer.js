@@ -26,6 +26,9 @@ export class Viewer {
   #selected = 0;
   /** Head at the last refresh (what the timeline and player show). */
   #head = 0;
+  /** The first version with a state: 0, or the base of a stream whose
+   * first events were removed (truncate_stream, retention). */
+  #base = 0;
   #rows = VersionSet.range(0);
   /** version → kind of the (first) marked step: "reducer", "validation", … */
   #failed = new Map();
@@ -60,8 +63,8 @@ export class Viewer {
     });
     this.#typeFilter = new TypeFilter(byId('event-type-filter'), () => this.#filterChanged());
     this.#player = new Player({
-      first: () => this.select(0),
-      prev: () => this.#step(this.#rows.before(this.#selected) ?? (this.#selected > 0 ? 0 : null)),
+      first: () => this.select(this.#base),
+      prev: () => this.#step(this.#rows.before(this.#selected) ?? (this.#selected > this.#base ? this.#base : null)),
       next: () => this.#step(this.#rows.after(this.#selected)),
       last: () => this.select(this.#rows.last ?? this.#head),
       seek: (v) => this.select(v),
@@ -88,6 +91,10 @@ export class Viewer {
     return this.#head;
   }
 
+  get base() {
+    return this.#base;
+  }
+
   /**
    * Shows a newly loaded history (freeing the previous one).
    *
@@ -103,7 +110,7 @@ export class Viewer {
     this.#typeFilter.reset();
     this.#refresh();
     this.#pendingVersion = version !== null && version > this.#head ? version : null;
-    this.#show(version === null ? this.#head : Math.min(version, this.#head));
+    this.#show(version === null ? this.#head : this.#clamp(version));
   }
 
   /** Events were pushed onto the open history. */
@@ -122,28 +129,37 @@ export class Viewer {
     }
   }
 
-  /** Closes the open history (freeing it). */
-  close() {
+  /**
+   * Closes the open history (freeing it); `message` (default: how to open
+   * one) shows where the state was.
+   */
+  close(message = NOTHING_OPEN) {
     this.#player.pause();
     this.#history?.free();
     this.#history = null;
     this.#streamId = null;
     this.#selected = 0;
     this.#head = 0;
+    this.#base = 0;
     this.#pendingVersion = null;
     this.#failed = new Map();
     this.#typeFilter.reset();
     this.#rows = VersionSet.range(0);
     this.#timeline.setRows(this.#rows, '');
-    this.#inspector.clear(NOTHING_OPEN);
+    this.#inspector.clear(message);
     this.#updateControls();
   }
 
-  /** Selects a version (clamped to 0..head). */
+  /** Selects a version (clamped to base..head). */
   select(version) {
     if (!this.#history) return;
     this.#pendingVersion = null;
-    this.#show(Math.min(Math.max(Math.trunc(version) || 0, 0), this.#head));
+    this.#show(this.#clamp(version));
+  }
+
+  /** `version` as one there is a state for: base..head. */
+  #clamp(version) {
+    return Math.min(Math.max(Math.trunc(version) || 0, this.#base), this.#head);
   }
 
   /**
@@ -151,7 +167,7 @@ export class Viewer {
    * is not what is open (any more).
    */
   stateJson(streamId, version) {
-    if (!this.#history || streamId !== this.#streamId || version > this.#head) return null;
+    if (!this.#history || streamId !== this.#streamId || version > this.#head || version < this.#base) return null;
     return this.#history.stateJsonAt(version);
   }
 
@@ -173,6 +189,7 @@ export class Viewer {
   #refresh() {
     const history = this.#history;
     this.#head = history.head();
+    this.#base = history.base();
     this.#failed = new Map();
     for (const f of history.failures()) if (!this.#failed.has(f.version)) this.#failed.set(f.version, f.kind);
     this.#typeFilter.setTypes(history.eventTypes());
@@ -183,7 +200,7 @@ export class Viewer {
     const types = this.#typeFilter.selected;
     this.#rows = types.length
       ? VersionSet.of(this.#history.versionsOf(types))
-      : VersionSet.range(this.#head);
+      : VersionSet.range(this.#head, this.#base);
     this.#timeline.setRows(this.#rows,
       this.#rows.filtered ? 'No events of the chosen types.' : 'This stream has no events.');
   }
@@ -197,10 +214,11 @@ export class Viewer {
 
   #updateControls() {
     const open = this.#history !== null;
-    this.#player.update(this.#selected, this.#head, open);
+    this.#player.update(this.#selected, this.#head, open, this.#base);
+    const held = this.#head - this.#base;
     this.#eventCount.textContent = !open ? ''
-      : this.#rows.filtered ? `${this.#rows.count.toLocaleString('en-US')} of ${count(this.#head, 'event')}`
-        : count(this.#head, 'event');
+      : this.#rows.filtered ? `${this.#rows.count.toLocaleString('en-US')} of ${count(held, 'event')}`
+        : count(held, 'event');
     this.#onChange();
   }
 }

@@ -170,8 +170,7 @@ fn import_start(lines: Option<&str>, stream_id: Option<&str>, format: Option<&st
         chronicle_core::export::FORMAT => chronicle_core::export::split(lines).or_raise(FN),
         _ => return 0,
     };
-    let Some((version, state)) = chronicle_core::export::check_importable(&header).or_raise(FN)
-    else {
+    let Some((version, state)) = chronicle_core::export::check_start(&header).or_raise(FN) else {
         return 0;
     };
     crate::transaction::require_writable(FN);

@@ -138,32 +138,17 @@ pub fn base(header: &Value) -> Option<(u64, Option<Value>)> {
     Some((version, base.get("state").filter(|s| !s.is_null()).cloned()))
 }
 
-/// Checks that an export can be imported: it holds the stream from its
-/// first version, or from just after its base. Returns the base.
-pub fn check_importable(header: &Value) -> Result<Option<(u64, Option<Value>)>> {
+/// Checks where an export starts, for a replay or an import: at the
+/// stream's first version, or just after its base (the stream's first
+/// events were removed: the replay starts from the base's state). Returns
+/// the base.
+pub fn check_start(header: &Value) -> Result<Option<(u64, Option<Value>)>> {
     match (from_version(header), base(header)) {
         (from, Some(b)) if b.0 + 1 == from => Ok(Some(b)),
-        _ => check_whole(header).map(|()| None),
-    }
-}
-
-/// Checks that an export holds the stream from its first version (what
-/// replaying it needs).
-pub fn check_whole(header: &Value) -> Result<()> {
-    match (from_version(header), base_version(header)) {
-        (1, _) => Ok(()),
-        (from, Some(base)) if base + 1 == from => Err(Error::invalid(
-            "export.header",
-            format!(
-                "starts after its base at version {base}: the stream's first events were removed \
-                 (truncate_stream, retention), and replaying such an export (in the browser) is not \
-                 supported yet"
-            ),
-            "Replay the stream in the database (chronicle.state_at answers from its base), or \
-             import the export there (import_stream keeps the base).",
-        )),
+        (1, _) => Ok(None),
         (from, _) => Err(bad_header(format!(
-            "starts at version {from}: a replay or an import needs the events from version 1"
+            "starts at version {from}: a replay or an import needs the events from version 1, \
+             or from just after the base of a truncated stream's export"
         ))),
     }
 }
@@ -345,7 +330,7 @@ mod tests {
     }
 
     #[test]
-    fn a_truncated_streams_export_carries_its_base_and_is_refused_whole() {
+    fn a_truncated_streams_export_carries_its_base() {
         let state = json!({"n": 2});
         let header = Header {
             stream_id: "s-1",
@@ -366,21 +351,15 @@ mod tests {
         assert_eq!(base_version(&header), Some(2));
         let text = format!("{header}\n{{\"version\":3,\"event_type\":\"A\",\"data\":{{}}}}\n");
         assert_eq!(parse(&text).unwrap().events.len(), 1);
-        let e = check_whole(&header).unwrap_err();
-        assert_eq!((e.sqlstate(), e.field()), ("22023", "export.header"));
-        assert!(e.message().contains("base at version 2"), "{}", e.message());
-        // An import keeps the base.
+        // A replay or an import starts from the base.
         assert_eq!(
-            check_importable(&header).unwrap(),
+            check_start(&header).unwrap(),
             Some((2, Some(json!({"n": 2}))))
         );
         let mut page = header.clone();
         page["from_version"] = json!(3);
         page.as_object_mut().unwrap().remove("base");
-        assert_eq!(
-            check_importable(&page).unwrap_err().field(),
-            "export.header"
-        );
+        assert_eq!(check_start(&page).unwrap_err().field(), "export.header");
     }
 
     #[test]

@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::export::{self, parse_schemas};
+use crate::lifecycle::check_kept;
 use crate::reducer::Reducer;
 use crate::replay::{Folder, OnFailure};
 use crate::schema::{check_event, EventTypeSchemas};
@@ -54,6 +55,8 @@ pub struct Failure {
 /// so events can be added while a fold runs.
 struct Rules<'h> {
     reducer: Option<&'h Reducer>,
+    /// The version before the first stored event.
+    base: u64,
     upcasters: &'h Upcasters,
     needs: &'h BTreeSet<String>,
 }
@@ -86,7 +89,7 @@ impl Rules<'_> {
     ) -> Result<Value> {
         let mut folder = self.folder(state, from);
         for v in from + 1..=to {
-            let event = self.event(&events[v as usize - 1])?;
+            let event = self.event(&events[(v - self.base) as usize - 1])?;
             if is_skipped(failures, v) {
                 let before = folder.state().clone();
                 let _ = folder.step(event); // fails again; the state before it stays
@@ -120,12 +123,17 @@ pub struct History {
     /// The envelope members the reducer reads (the others are not parsed).
     needs: BTreeSet<String>,
     header: Option<Value>,
+    /// The version before the first stored event: 0, or the base of an
+    /// export whose stream's first events were removed (`truncate_stream`,
+    /// retention), whose state `checkpoints[0]` holds.
+    base: u64,
     events: Vec<Stored>,
     /// Event types in order of first appearance, with their counts.
     types: Vec<(String, u64)>,
     type_ids: HashMap<String, u32>,
     every: u64,
-    /// `checkpoints[k]`: the state after version `k * every`, and its size.
+    /// `checkpoints[k]`: the state after version `base + k * every`, and
+    /// its size.
     checkpoints: Vec<(Value, usize)>,
     /// The state after the last event.
     head_state: Value,
@@ -178,6 +186,7 @@ impl History {
             schemas,
             needs,
             header,
+            base: 0,
             events: Vec::new(),
             types: Vec::new(),
             type_ids: HashMap::new(),
@@ -190,12 +199,15 @@ impl History {
     }
 
     /// The history of an NDJSON export (its reducer, upcasters and schemas),
-    /// which must start at version 1. It may be the first part of one (a
-    /// page, or the first lines of a big file): [`History::extend`] adds the
-    /// rest, and [`History::check_complete`] says whether all arrived.
+    /// which must start at version 1, or just after its base when the
+    /// stream's first events were removed (the history then starts from the
+    /// base's state, as `chronicle.state_at` does). It may be the first part
+    /// of one (a page, or the first lines of a big file): [`History::extend`]
+    /// adds the rest, and [`History::check_complete`] says whether all
+    /// arrived.
     pub fn from_export(text: &str) -> Result<History> {
         let (header, rest) = export::split(text)?;
-        export::check_whole(&header)?;
+        let base = export::check_start(&header)?;
         let member = |k: &str| header.get(k).cloned().unwrap_or(Value::Null);
         let mut h = History::new(
             member("reducer"),
@@ -203,9 +215,38 @@ impl History {
             member("schemas"),
             None,
         )?;
+        if let Some((version, state)) = base {
+            h.start_at(version, state);
+        }
         h.extend(rest)?;
         h.header = Some(header);
         Ok(h)
+    }
+
+    /// Starts an empty history at a base: the state after `version` (None:
+    /// the reducer's initial state), whose events are not there.
+    fn start_at(&mut self, version: u64, state: Option<Value>) {
+        self.base = version;
+        if let Some(state) = state {
+            let size = canonical::to_string(&state).len();
+            self.checkpoints = vec![(state.clone(), size)];
+            self.head_state = state;
+        }
+    }
+
+    /// The version before the first event held: 0, or the base of a stream
+    /// whose first events were removed.
+    pub fn base(&self) -> u64 {
+        self.base
+    }
+
+    /// The stream's id, from its export header (a history with a base has
+    /// one).
+    fn stream_id(&self) -> &str {
+        let header = self.header.as_ref();
+        header
+            .and_then(|h| h.get("stream_id")?.as_str())
+            .unwrap_or("")
     }
 
     /// Checks that the history holds every event its export header
@@ -223,9 +264,9 @@ impl History {
         }
     }
 
-    /// The version of the last event (0 when there is none).
+    /// The version of the last event (the base when there is none).
     pub fn head(&self) -> u64 {
-        self.events.len() as u64
+        self.base + self.events.len() as u64
     }
 
     /// Folds more events, which must continue at `head() + 1`: a JSON array
@@ -239,6 +280,7 @@ impl History {
             upcasters,
             schemas,
             needs,
+            base,
             events: stored,
             types,
             type_ids,
@@ -248,12 +290,14 @@ impl History {
             failures,
             ..
         } = self;
+        let base = *base;
         let rules = Rules {
             reducer: reducer.as_ref(),
+            base,
             upcasters,
             needs,
         };
-        let head = stored.len() as u64;
+        let head = base + stored.len() as u64;
         let mut folder = rules.folder(std::mem::take(head_state), head);
         let mut outcome = Ok(());
         for (i, text) in texts.into_iter().enumerate() {
@@ -269,7 +313,8 @@ impl History {
                 outcome = Err(Error::invalid(
                     "events",
                     format!("start at version {version} but the history ends at version {head}"),
-                    "Pass the events that follow the last one loaded (from version 1 for a new history).",
+                    "Pass the events that follow the last one loaded (from version 1 for a new \
+                     history, from just after its base for a truncated stream's).",
                 ));
                 break;
             }
@@ -295,13 +340,12 @@ impl History {
                         kind: "reducer",
                         error,
                     });
-                    let k = ((version - 1) / *every) as usize;
-                    let base = k as u64 * *every;
+                    let k = ((version - 1 - base) / *every) as usize;
                     let state = rules.refold(
                         stored,
                         failures,
                         checkpoints[k].0.clone(),
-                        base,
+                        base + k as u64 * *every,
                         version - 1,
                     );
                     match state {
@@ -337,7 +381,7 @@ impl History {
                 event_type: type_id,
                 recorded_at,
             });
-            if version % *every == 0 {
+            if (version - base) % *every == 0 {
                 let state = folder.state().clone();
                 let size = canonical::to_string(&state).len();
                 checkpoints.push((state, size));
@@ -348,21 +392,42 @@ impl History {
         outcome
     }
 
-    /// Checks a version argument: 0..=head (`None`: not an integer).
-    pub fn check_version(&self, field: &str, version: Option<i64>) -> Result<u64> {
-        crate::stream::check_version(field, version, self.head())
+    /// Checks a version argument: base..=head (`None`: not an integer); a
+    /// version before the base is history that was removed.
+    pub fn check_version(&self, field: &'static str, version: Option<i64>) -> Result<u64> {
+        let v = crate::stream::check_version(field, version, self.head())?;
+        self.check_kept(field, v)?;
+        Ok(v)
     }
 
-    /// Checks a version that must name an event: 1..=head.
-    fn check_event_version(&self, field: &str, version: Option<i64>) -> Result<u64> {
+    /// Refuses a version before the base, as `chronicle.state_at` does.
+    fn check_kept(&self, field: &'static str, version: u64) -> Result<()> {
+        let base = (self.base > 0).then_some(self.base);
+        check_kept(self.stream_id(), base, version, field, || {
+            version.to_string()
+        })
+    }
+
+    /// Checks a version that must name an event: base + 1..=head.
+    fn check_event_version(&self, field: &'static str, version: Option<i64>) -> Result<u64> {
         match self.check_version(field, version)? {
             0 => Err(Error::invalid(
                 field,
                 "must be at least 1: version 0 has no event",
                 "Pass the version of an event.",
             )),
+            v if v == self.base => Err(Error::invalid(
+                field,
+                "is the base of a stream whose events up to it were removed: it has no event",
+                "Pass the version of an event after the base (History.base()).",
+            )),
             v => Ok(v),
         }
+    }
+
+    /// The stored event at `version` (checked to be one).
+    fn stored(&self, version: u64) -> &Stored {
+        &self.events[(version - self.base) as usize - 1]
     }
 
     /// The state after `version` (0..=head).
@@ -371,8 +436,8 @@ impl History {
         if version == self.head() {
             return Ok(self.head_state.clone());
         }
-        let k = (version / self.every) as usize;
-        let base = k as u64 * self.every;
+        let k = ((version - self.base) / self.every) as usize;
+        let base = self.base + k as u64 * self.every;
         // The closest known state at or below `version`: a recent answer or
         // the checkpoint.
         let recent = self
@@ -388,6 +453,7 @@ impl History {
         };
         let rules = Rules {
             reducer: self.reducer.as_ref(),
+            base: self.base,
             upcasters: &self.upcasters,
             needs: &self.needs,
         };
@@ -408,21 +474,21 @@ impl History {
     }
 
     /// The envelope of the event at `version` (1..=head).
-    pub fn event(&self, field: &str, version: Option<i64>) -> Result<Event> {
+    pub fn event(&self, field: &'static str, version: Option<i64>) -> Result<Event> {
         let v = self.check_event_version(field, version)?;
-        Event::from_text(&self.events[v as usize - 1].text, None)
+        Event::from_text(&self.stored(v).text, None)
     }
 
     /// The event type of the event at `version` (1..=head).
-    pub fn event_type(&self, field: &str, version: Option<i64>) -> Result<&str> {
+    pub fn event_type(&self, field: &'static str, version: Option<i64>) -> Result<&str> {
         let v = self.check_event_version(field, version)?;
-        Ok(&self.types[self.events[v as usize - 1].event_type as usize].0)
+        Ok(&self.types[self.stored(v).event_type as usize].0)
     }
 
     /// `recorded_at` of the event at `version` (1..=head), if it has one.
-    pub fn recorded_at(&self, field: &str, version: Option<i64>) -> Result<Option<&str>> {
+    pub fn recorded_at(&self, field: &'static str, version: Option<i64>) -> Result<Option<&str>> {
         let v = self.check_event_version(field, version)?;
-        Ok(self.events[v as usize - 1].recorded_at.as_deref())
+        Ok(self.stored(v).recorded_at.as_deref())
     }
 
     /// The marked steps, in version order.
@@ -452,16 +518,29 @@ impl History {
             .iter()
             .enumerate()
             .filter(|(_, e)| wanted.contains(&e.event_type))
-            .map(|(i, _)| i as u32 + 1)
+            .map(|(i, _)| (self.base + i as u64) as u32 + 1)
             .collect()
     }
 
     /// The version the stream was at `time`: the version before the first
-    /// event recorded after it (as `chronicle.state_at(as_of => ...)`).
-    pub fn version_at(&self, field: &str, time: &str) -> Result<u64> {
+    /// event recorded after it (as `chronicle.state_at(as_of => ...)`). A
+    /// time before the first event held of a stream whose first events were
+    /// removed is history that was removed (an export does not say when the
+    /// base's event was recorded, so this refuses a little more than
+    /// `state_at`, which knows).
+    pub fn version_at(&self, field: &'static str, time: &str) -> Result<u64> {
         let first_after = AsOf::parse(field, time)?
             .first_after(self.events.iter().map(|e| e.recorded_at.as_deref()))?;
-        Ok(first_after.map_or(self.head(), |first| first - 1))
+        match first_after {
+            None => Ok(self.head()),
+            Some(1) if self.base > 0 => {
+                check_kept(self.stream_id(), Some(self.base), 0, field, || {
+                    time.to_string()
+                })
+                .map(|()| self.base)
+            }
+            Some(first) => Ok(self.base + first - 1),
+        }
     }
 
     /// The export header this history was loaded from.
@@ -503,7 +582,7 @@ impl History {
             .to_json()
         });
         header["version"] = Value::from(self.head());
-        header["from_version"] = Value::from(1);
+        header["from_version"] = Value::from(self.base + 1);
         header["to_version"] = Value::from(self.head());
         let mut out = header.to_string();
         out.push('\n');
@@ -671,6 +750,81 @@ mod tests {
         assert_eq!(back.head(), 20);
         assert_eq!(back.state(20).unwrap(), h.state(20).unwrap());
         assert_eq!(back.export_text("later", "0.2.0"), text);
+    }
+
+    #[test]
+    fn a_truncated_streams_export_folds_from_its_base() {
+        // The whole stream, and its export cut before version 301 with the
+        // state at 300 as base: every kept version answers the same.
+        let mut whole = History::new(reducer(), Value::Null, Value::Null, None).unwrap();
+        whole.extend(&lines(1, 900)).unwrap();
+        let state = whole.state(300).unwrap();
+        let header = export::Header {
+            stream_id: "meter-1",
+            stream_type: "Meter",
+            version: 900,
+            from_version: 301,
+            to_version: 900,
+            reducer: &reducer(),
+            reducer_revision: 1,
+            upcasters: &json!({}),
+            schemas: &json!({}),
+            exported_at: "2026-12-04T00:00:00Z",
+            chronicle_version: "0.6.0",
+            base: Some((300, Some(&state))),
+        }
+        .to_json();
+        let text = format!("{header}\n{}", lines(301, 900));
+        let mut cut = History::from_export(&text).unwrap();
+        assert_eq!((cut.base(), cut.head()), (300, 900));
+        cut.check_complete().unwrap();
+        for v in [900, 300, 301, 555, 556, 557, 811, 812, 899, 350, 301, 900] {
+            assert_eq!(
+                cut.state(v).unwrap(),
+                whole.state(v).unwrap(),
+                "version {v}"
+            );
+        }
+        assert_eq!(cut.diff_at(301).unwrap(), whole.diff_at(301).unwrap());
+        assert_eq!(cut.event("v", Some(301)).unwrap().version(), 301);
+        assert_eq!(cut.event_type("v", Some(301)).unwrap(), "Bad");
+        assert_eq!(
+            cut.versions_of(&["Bad".into()])[..2],
+            [301, 308],
+            "versions count from the base"
+        );
+        assert_eq!(cut.failures().len(), whole.failures().len() - 42);
+        // Before the base: history removed (55Z02), as in the database; the
+        // base itself is a state without an event.
+        let e = cut.state(299).unwrap_err();
+        assert_eq!((e.sqlstate(), e.field()), ("55Z02", "version"));
+        assert!(e.message().contains("meter-1"), "{}", e.message());
+        assert_eq!(cut.diff_at(300).unwrap_err().sqlstate(), "55Z02");
+        assert_eq!(cut.event("v", Some(300)).unwrap_err().sqlstate(), "22023");
+        assert_eq!(cut.event("v", Some(3)).unwrap_err().sqlstate(), "55Z02");
+        // A time before the first event held is before what was kept.
+        assert_eq!(
+            cut.version_at("t", "2024-05-01T12:00:00.5Z")
+                .unwrap_err()
+                .sqlstate(),
+            "55Z02"
+        );
+        // Events after the head continue it; an export of the history keeps
+        // its base.
+        cut.extend(&lines(901, 901)).unwrap();
+        assert_eq!(cut.state(901).unwrap(), {
+            whole.extend(&lines(901, 901)).unwrap();
+            whole.state(901).unwrap()
+        });
+        let again = cut.export_text("later", "0.6.0");
+        let back = History::from_export(&again).unwrap();
+        assert_eq!((back.base(), back.head()), (300, 901));
+        // Without its base, an export from 301 is refused.
+        let no_base = text.replacen("\"base\"", "\"based\"", 1);
+        assert_eq!(
+            History::from_export(&no_base).err().unwrap().field(),
+            "export.header"
+        );
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub fn read(text: &str, format: Option<&str>) -> Result<Imported> {
 
 fn read_export(text: &str) -> Result<Imported> {
     let parsed = export::parse(text)?;
-    let base = export::check_importable(&parsed.header)?;
+    let base = export::check_start(&parsed.header)?;
     let text_of = |k: &str| {
         parsed.header[k]
             .as_str()

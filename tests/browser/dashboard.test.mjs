@@ -122,9 +122,15 @@ async function waitLoaded(page, streamId, head) {
 
 /** Waits until version `v` of `head` is selected and shown. */
 async function waitSelected(page, v, head) {
-  await page.waitForFunction(([v, label]) => window.chronicleDashboard.selected() === v
-      && document.getElementById('version-label').textContent === label,
-  [v, `version ${v} of ${head}`]);
+  try {
+    await page.waitForFunction(([v, label]) => window.chronicleDashboard.selected() === v
+        && document.getElementById('version-label').textContent === label,
+    [v, `version ${v} of ${head}`]);
+  } catch (err) {
+    const shown = await page.evaluate(() => [window.chronicleDashboard.selected(),
+      document.getElementById('version-label').textContent]);
+    throw new Error(`version ${v} of ${head} was not selected: selected ${shown[0]}, label "${shown[1]}"`, { cause: err });
+  }
 }
 
 const text = (page, selector) => page.locator(selector).textContent();
@@ -573,36 +579,73 @@ test('08 errors: a stream that does not exist shows 42704 on the banner', { time
   });
 });
 
-test('08c lifecycle: deleted, truncated and archived streams are marked in the list', { timeout: TEST_MS }, async () => {
+test('08c lifecycle: deleted, truncated and archived streams are marked and shown as they are', { timeout: TEST_MS }, async () => {
   await db.query(`SELECT chronicle.append_event('life-del', 'Noted', '{}')`);
   await db.query(`SELECT chronicle.delete_stream('life-del')`);
-  await db.query(`SELECT count(chronicle.append_event('life-cut', 'Noted', jsonb_build_object('n', g)))
-                    FROM generate_series(1, 3) g`);
-  await db.query(`SELECT chronicle.truncate_stream('life-cut', 3)`);
+  await db.query(`SELECT chronicle.define_reducer('Tally', '{"initial": {"n": 0}, "on": {"Added": [{"op": "increment", "path": "/n", "from": "/data/k"}]}}')`);
+  await db.query(`SELECT count(chronicle.append_event('life-cut', 'Added', jsonb_build_object('k', g), stream_type => 'Tally'))
+                    FROM generate_series(1, 5) g`);
+  await db.query(`SELECT chronicle.truncate_stream('life-cut', 4)`);
+  // Its base (2,500) past the dashboard's first page of 2,000 versions.
+  await db.query(`SELECT count(chronicle.append_event('life-long', 'Added', jsonb_build_object('k', g), stream_type => 'Tally'))
+                    FROM generate_series(1, 4500) g`);
+  await db.query(`SELECT chronicle.truncate_stream('life-long', 2501)`);
   await db.query(`SELECT chronicle.append_event('life-arch', 'Noted', '{}')`);
   await db.query(`SELECT chronicle.archive_stream('life-arch')`);
-  await withPage('08c-lifecycle', { allowErrors: [/base at version 2/] }, async (page) => {
+  await withPage('08c-lifecycle', {}, async (page) => {
     await openDashboard(page);
     await page.locator('#stream-search').fill('life-');
     await page.waitForFunction(() => {
       const ids = [...document.querySelectorAll('#stream-list [data-stream-id]')].map((li) => li.dataset.streamId);
-      return ids.length === 3 && ids.every((id) => id.startsWith('life-'));
+      return ids.length === 4 && ids.every((id) => id.startsWith('life-'));
     });
     const marks = await page.evaluate(() => [...document.querySelectorAll('#stream-list [data-stream-id]')]
       .map((li) => [li.dataset.streamId, li.dataset.lifecycle ?? null,
                     li.querySelector('.stream-state')?.textContent ?? null]));
     assert.deepEqual(marks, [
       ['life-arch', 'archived', 'archived'],
-      ['life-cut', 'truncated', 'from v3'],
+      ['life-cut', 'truncated', 'from v4'],
       ['life-del', 'deleted', 'deleted'],
+      ['life-long', 'truncated', 'from v2501'],
     ]);
     await screenshot(page, '08c-lifecycle-list');
-    // A truncated stream's history is not shown from its base yet: the
-    // banner says why, naming the base.
+
+    // A truncated stream: versions from its base (the state its removed
+    // events left) to its head, each the database's state.
     await page.locator('#stream-list [data-stream-id="life-cut"]').click();
-    const banner = page.locator('#error-banner');
-    await banner.waitFor({ state: 'visible' });
-    assert.match(await banner.textContent(), /base at version 2/);
+    await waitLoaded(page, 'life-cut', 5);
+    assert.equal(await page.evaluate(() => window.chronicleDashboard.history().base()), 3);
+    assert.equal(await page.locator('#slider').getAttribute('min'), '3');
+    await assertStateMatchesDb(page, 'life-cut', 5);
+    assert.match(await text(page, '#stream-title'), /^life-cutTally2 events · reducer revision \d+from v4$/);
+    await page.locator('#btn-first').click();
+    await waitSelected(page, 3, 5);
+    await assertStateMatchesDb(page, 'life-cut', 3);
+    assert.equal(await text(page, '#state-json'), '{"n":6}');
+    await page.locator('#tab-event').click();
+    assert.match(await text(page, '#event-view'), /Version 3 is this stream's base/);
+    assert.ok(await page.locator('#btn-prev').isDisabled(), 'nothing before the base');
+    assert.deepEqual(await page.$$eval('#timeline .timeline-row:not([hidden])', (rows) => rows.map((r) => Number(r.dataset.version))), [4, 5]);
+    await screenshot(page, '08c-lifecycle-truncated');
+
+    // Its base past the first page: the load starts there and pages on.
+    await page.locator('#stream-list [data-stream-id="life-long"]').click();
+    await waitLoaded(page, 'life-long', 4500);
+    assert.equal(await page.evaluate(() => window.chronicleDashboard.history().base()), 2500);
+    await assertStateMatchesDb(page, 'life-long', 4500);
+
+    // An archived stream reads from the archive and says so.
+    await page.locator('#stream-list [data-stream-id="life-arch"]').click();
+    await waitLoaded(page, 'life-arch', 1);
+    assert.match(await text(page, '#stream-title'), /archived/);
+
+    // A deleted stream has no events: the page says what happened.
+    await page.locator('#stream-list [data-stream-id="life-del"]').click();
+    await page.waitForFunction(() => document.body.dataset.loaded === 'life-del@deleted');
+    assert.match(await text(page, '#state-view'), /life-del was deleted at version 1: .*continues at version 2/);
+    assert.match(await text(page, '#stream-title'), /deleted at version 1/);
+    assert.ok(await page.locator('#error-banner').isHidden(), 'no error for a deleted stream');
+    await screenshot(page, '08c-lifecycle-deleted');
   });
 });
 

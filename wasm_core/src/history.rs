@@ -69,9 +69,17 @@ impl History {
 
 #[wasm_bindgen]
 impl History {
-    /// The version of the last loaded event (0 when there is none).
+    /// The version of the last loaded event (the base when there is none).
     pub fn head(&self) -> f64 {
         self.core.head() as f64
+    }
+
+    /// The version before the first loaded event: 0, or for a stream whose
+    /// first events were removed (`truncate_stream`, retention), the base
+    /// its export carries: its state is `stateAt(base())`, and earlier
+    /// versions are refused (55Z02 `history_removed`).
+    pub fn base(&self) -> f64 {
+        self.core.base() as f64
     }
 
     /// Folds more events onto the history (JSON-array or NDJSON text, or an
