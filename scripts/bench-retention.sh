@@ -5,7 +5,10 @@
 # default 5 s) against the same load without a rule, alternating twice in
 # the same run. In the steady state retention removes as many events as
 # are appended. Goal: the append rate with retention within 10 % of the
-# rate without (ratio >= 0.9).
+# rate without (ratio >= 0.9). Before each run a pass of apply_retention()
+# leaves nothing to cut, so that the run without retention has no removal
+# under way; the worker's CPU time per removed event is printed (it also
+# seals, which costs about the same in both runs).
 #
 # BENCH_SECONDS, BENCH_CLIENTS and BENCH_RETENTION_INTERVAL override the
 # defaults.
@@ -48,20 +51,35 @@ tps() {
         2>"$WORK/pgbench.err" | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
 }
 removed() { q -c "SELECT coalesce(sum(events), 0) FROM chronicle.lifecycle_log"; }
+# CPU time (clock ticks) of the database's sealer worker so far.
+worker_ticks() {
+    local pid
+    pid=$(q -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'chronicle sealer' AND datname = current_database()")
+    [ -n "$pid" ] && awk '{print $14 + $15}' "/proc/$pid/stat" || echo 0
+}
+catch_up() { q -c "SELECT chronicle.apply_retention()" >/dev/null; }
 
 report="$WORK/retention-report.txt"
 : >"$report"
 runs=()
 for round in 1 2; do
+    catch_up
+    ticks0=$(worker_ticks)
     without=$(tps p)
+    ticks1=$(worker_ticks)
+    catch_up
     before=$(removed)
+    ticks2=$(worker_ticks)
     with=$(tps t)
+    ticks3=$(worker_ticks)
     after=$(removed)
     # What the worker has yet to cut: events above the rule in the streams.
     backlog=$(q -c "SELECT coalesce(sum(greatest(version - first_version + 1 - 20, 0)), 0) FROM chronicle.streams WHERE stream_type = 'Tele'")
     runs+=("$without $with $((after - before)) $backlog")
-    printf 'round %s: without retention %8.0f tps, with %8.0f tps; %s events removed during the run, %s left above the rule at its end\n' \
-        "$round" "$without" "$with" "$((after - before))" "$backlog" | tee -a "$report"
+    ticks=$(getconf CLK_TCK)
+    printf 'round %s: without retention %8.0f tps, with %8.0f tps; %s events removed during the run, %s left above the rule at its end; worker CPU %.1f s without, %.1f s with\n' \
+        "$round" "$without" "$with" "$((after - before))" "$backlog" \
+        "$(awk "BEGIN {print ($ticks1 - $ticks0) / $ticks}")" "$(awk "BEGIN {print ($ticks3 - $ticks2) / $ticks}")" | tee -a "$report"
 done
 SECONDS_PER_RUN=$SECONDS_PER_RUN python3 - "${runs[@]}" <<'PY' | tee -a "$report"
 import sys

@@ -15,6 +15,11 @@
 -- changed, and it rebuilds itself (deleting snapshots never changes an answer).
 TRUNCATE chronicle.snapshots;
 
+-- The feed's chunks are stored uncompressed from now on (sql/schema.sql):
+-- cheaper to write and, for the lifecycle, to rewrite. Rows already
+-- written stay as they are.
+ALTER TABLE chronicle.feed SET (toast_tuple_target = 4096);
+
 -- As sql/schema.sql creates them in 0.6.0. New columns with constant
 -- defaults: catalog only, no rewrite of the heads.
 ALTER TABLE chronicle.streams

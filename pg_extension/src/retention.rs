@@ -19,10 +19,16 @@ use crate::lifecycle::Removed;
 use crate::spi::{each_row, first_row, spi};
 
 /// Streams looked at per page of a pass.
-pub const ROUND: i64 = 32;
+pub const ROUND: i64 = 256;
 
-/// The worker commits once a transaction has removed this many events.
-const PAGE_EVENTS: i64 = 4096;
+/// A worker's step (a transaction) ends once it has removed this many
+/// events, or after STEP_TIME: the feed waits for it (the worker seals
+/// between steps). Large steps are cheaper: a chunk of the feed is
+/// rewritten once per step however many of its entries go, and the worker
+/// removed 22 µs of CPU per event under load in steps of 4,096 events, 9
+/// µs in steps of 32,768.
+const PAGE_EVENTS: i64 = 32768;
+const STEP_TIME: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Sets (or, both NULL, removes) the retention rule of a stream type.
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
@@ -107,7 +113,7 @@ SELECT s.stream_id, r.max_count, pg_catalog.now() OPERATOR(pg_catalog.-) r.max_a
    AND ($1::pg_catalog.text IS NULL OR s.stream_id OPERATOR(pg_catalog.>) $1)
    AND ($2::pg_catalog.text IS NULL OR s.tenant OPERATOR(pg_catalog.=) $2)
    AND ((s.version OPERATOR(pg_catalog.-) s.first_version OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.>) r.max_count
-        OR EXISTS (SELECT FROM chronicle.event_log e
+        OR r.max_age IS NOT NULL AND EXISTS (SELECT FROM chronicle.event_log e
                     WHERE e.stream_id OPERATOR(pg_catalog.=) s.stream_id
                       AND e.version OPERATOR(pg_catalog.=) s.first_version
                       AND e.recorded_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) r.max_age)))
@@ -254,11 +260,21 @@ COMMENT ON FUNCTION chronicle.apply_retention() IS
     requires = [apply_retention],
 );
 
-/// The sealer worker's part: passes over every tenant's streams, a few
-/// streams per step, each in a transaction of its own.
+/// The sealer worker's part: passes over every tenant's streams, a page of
+/// candidates at a time, in steps of one short transaction each (the worker
+/// seals between steps, so a pass holds the feed back by a step at most).
 #[derive(Default)]
 pub struct Worker {
     next_at: Option<std::time::Instant>,
+    /// When the pass under way started: the next one starts an interval
+    /// later (at once when this one took longer), so that a pass slowed
+    /// down by a busy machine does not fall further behind by waiting.
+    started: Option<std::time::Instant>,
+    /// The page of candidates under way, and how many of them are done.
+    page: Vec<Candidate>,
+    done: usize,
+    /// The last stream id of the pass's last page (None: the pass is at
+    /// its first page).
     after: Option<String>,
 }
 
@@ -273,61 +289,74 @@ impl Worker {
         if self.next_at.is_some_and(|t| now < t) {
             return false;
         }
-        let page = BackgroundWorker::transaction(|| {
-            crate::seal::lock_extension().then(|| {
-                Spi::connect(|client| candidates(client, self.after.as_deref(), None, ROUND))
-            })
-        });
-        let page = page.unwrap_or_default();
-        // One short transaction for some of the page's streams, each cut in
-        // a subtransaction of its own, their feed entries blanked at once;
-        // it ends after PAGE_EVENTS removed events, so that the heads it
-        // locks (appends to those streams wait) are held briefly.
-        let mut done = 0;
-        while done < page.len() {
-            let took = BackgroundWorker::transaction(|| {
-                if !crate::seal::lock_extension() {
-                    return page.len() - done;
-                }
-                Spi::connect_mut(|client| {
-                    crate::lifecycle::prepare(client);
-                    // The whole step in a subtransaction too: should writing
-                    // the heads fail (a deadlock with a transaction appending
-                    // to two of these streams), the step is undone and the
-                    // worker goes on.
-                    let step = crate::transaction::attempt(|| {
-                        let mut gone = Removed::default();
-                        let (mut took, mut removed) = (0, 0);
-                        for c in &page[done..] {
-                            removed += retain_or_skip(client, c, None, &mut gone);
-                            took += 1;
-                            if removed >= PAGE_EVENTS {
-                                break;
-                            }
-                        }
-                        gone.finish(client);
-                        took
-                    });
-                    step.unwrap_or_else(|message| {
-                        warning!(
-                            "chronicle: a retention step was undone, to be done again: {message}"
-                        );
-                        page.len() - done
-                    })
+        let started = *self.started.get_or_insert(now);
+        if self.done == self.page.len() {
+            let page = BackgroundWorker::transaction(|| {
+                crate::seal::lock_extension().then(|| {
+                    Spi::connect(|client| candidates(client, self.after.as_deref(), None, ROUND))
                 })
             });
-            done += took;
+            self.page = page.unwrap_or_default();
+            self.done = 0;
+            // A full page: there may be more after its last stream.
+            self.after = (self.page.len() as i64 == ROUND)
+                .then(|| self.page.last().map(|c| c.stream_id.clone()))
+                .flatten();
         }
-        match page.last() {
-            Some(last) if page.len() as i64 == ROUND => {
-                self.after = Some(last.stream_id.clone());
-                true
-            }
-            _ => {
-                self.after = None;
-                self.next_at = Some(now + interval);
-                false
-            }
+        if self.done < self.page.len() {
+            self.done += self.cut_some();
         }
+        if self.done < self.page.len() || self.after.is_some() {
+            return true;
+        }
+        self.started = None;
+        self.next_at = Some(started + interval);
+        false
+    }
+
+    /// One transaction cutting the page's next streams, each in a
+    /// subtransaction of its own, their feed entries blanked at once (each
+    /// chunk rewritten once however many of its entries go): it ends after
+    /// PAGE_EVENTS removed events or STEP_TIME. Returns how many streams it
+    /// took.
+    fn cut_some(&self) -> usize {
+        use pgrx::bgworkers::BackgroundWorker;
+        let page = &self.page[self.done..];
+        BackgroundWorker::transaction(|| {
+            if !crate::seal::lock_extension() {
+                return page.len();
+            }
+            let start = std::time::Instant::now();
+            Spi::connect_mut(|client| {
+                // Not waiting for the WAL to reach the disk: appends to the
+                // step's streams wait for its commit (it writes their heads
+                // last). A crash may undo a step; the next pass does it
+                // again. A seal that gives its tombstones positions commits
+                // later, synchronously, which flushes this commit first.
+                spi(client.update("SET LOCAL synchronous_commit = off", None, &[]));
+                crate::lifecycle::prepare(client);
+                // The whole step in a subtransaction too: should writing the
+                // heads fail (a deadlock with a transaction appending to two
+                // of these streams), the step is undone and the worker goes
+                // on.
+                let step = crate::transaction::attempt(|| {
+                    let mut gone = Removed::default();
+                    let (mut took, mut removed) = (0, 0);
+                    for c in page {
+                        removed += retain_or_skip(client, c, None, &mut gone);
+                        took += 1;
+                        if removed >= PAGE_EVENTS || start.elapsed() >= STEP_TIME {
+                            break;
+                        }
+                    }
+                    gone.finish(client);
+                    took
+                });
+                step.unwrap_or_else(|message| {
+                    warning!("chronicle: a retention step was undone, to be done again: {message}");
+                    page.len()
+                })
+            })
+        })
     }
 }
