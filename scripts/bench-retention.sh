@@ -27,6 +27,10 @@ cluster_reset bench
 cluster_start bench "$PORT"
 recreate_db bench "$PORT" "$DB"
 q() { cluster_psql bench "$PORT" "$DB" -Atq "$@"; }
+# Checkpoints every few seconds (the default max_wal_size of 1 GB fills in
+# about ten at this rate) would measure full-page writes more than either
+# load: a server taking 30k writes/s is given room.
+q -c "ALTER SYSTEM SET max_wal_size = '8GB'" -c "SELECT pg_reload_conf()" >/dev/null
 # The worker reads the setting when it starts.
 q -c "ALTER DATABASE $DB SET chronicle.retention_interval = '$INTERVAL'"
 # 1,000 streams of a type with a rule and 1,000 of a type without one; the
@@ -51,11 +55,25 @@ tps() {
         2>"$WORK/pgbench.err" | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
 }
 removed() { q -c "SELECT coalesce(sum(events), 0) FROM chronicle.lifecycle_log"; }
-# CPU time (clock ticks) of the database's sealer worker so far.
+# The database's sealer worker and its CPU time (clock ticks) so far.
 worker_ticks() {
     local pid
     pid=$(q -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'chronicle sealer' AND datname = current_database()")
-    [ -n "$pid" ] && awk '{print $14 + $15}' "/proc/$pid/stat" || echo 0
+    if [ -n "$pid" ] && [ -r "/proc/$pid/stat" ]; then
+        echo "$pid $(awk '{print $14 + $15}' "/proc/$pid/stat")"
+    else
+        echo "none 0"
+    fi
+}
+# cpu_seconds "PID TICKS" "PID TICKS": the worker's CPU time between two
+# readings ("?" if it was not the same worker).
+cpu_seconds() {
+    set -- $1 $2
+    if [ "$1" = "$3" ] && [ "$1" != none ]; then
+        awk "BEGIN {printf \"%.1f s\", ($4 - $2) / $(getconf CLK_TCK)}"
+    else
+        echo "? (the worker restarted)"
+    fi
 }
 catch_up() { q -c "SELECT chronicle.apply_retention()" >/dev/null; }
 
@@ -64,6 +82,7 @@ report="$WORK/retention-report.txt"
 runs=()
 for round in 1 2; do
     catch_up
+    q -c "SELECT count(*) FROM chronicle.read_all(0, 1)" >/dev/null; sleep 1 # the worker runs
     ticks0=$(worker_ticks)
     without=$(tps p)
     ticks1=$(worker_ticks)
@@ -76,10 +95,9 @@ for round in 1 2; do
     # What the worker has yet to cut: events above the rule in the streams.
     backlog=$(q -c "SELECT coalesce(sum(greatest(version - first_version + 1 - 20, 0)), 0) FROM chronicle.streams WHERE stream_type = 'Tele'")
     runs+=("$without $with $((after - before)) $backlog")
-    ticks=$(getconf CLK_TCK)
-    printf 'round %s: without retention %8.0f tps, with %8.0f tps; %s events removed during the run, %s left above the rule at its end; worker CPU %.1f s without, %.1f s with\n' \
+    printf 'round %s: without retention %8.0f tps, with %8.0f tps; %s events removed during the run, %s left above the rule at its end; worker CPU %s without, %s with\n' \
         "$round" "$without" "$with" "$((after - before))" "$backlog" \
-        "$(awk "BEGIN {print ($ticks1 - $ticks0) / $ticks}")" "$(awk "BEGIN {print ($ticks3 - $ticks2) / $ticks}")" | tee -a "$report"
+        "$(cpu_seconds "$ticks0" "$ticks1")" "$(cpu_seconds "$ticks2" "$ticks3")" | tee -a "$report"
 done
 SECONDS_PER_RUN=$SECONDS_PER_RUN python3 - "${runs[@]}" <<'PY' | tee -a "$report"
 import sys

@@ -168,7 +168,7 @@ COMMENT ON TABLE chronicle.lifecycle_log IS
     'Every lifecycle operation: the versions from_version .. to_version of a stream removed by chronicle.delete_stream, chronicle.truncate_stream or retention, by whom, when and why. Append-only; readable by chronicle_admin.';
 COMMENT ON COLUMN chronicle.lifecycle_log.operation IS 'delete, hard_delete (delete_stream with hard => true), truncate, retention, archive or restore.';
 COMMENT ON COLUMN chronicle.lifecycle_log.events IS 'How many events it removed, archived or restored (0: a deleted stream deleted again, or made hard).';
-COMMENT ON COLUMN chronicle.lifecycle_log.event_id IS 'The event a removal left in the stream and the feed ($StreamDeleted or $StreamTruncated, with a negative version); NULL for archive and restore, which remove nothing.';
+COMMENT ON COLUMN chronicle.lifecycle_log.event_id IS 'The event a removal left in the stream and the feed ($StreamDeleted or $StreamTruncated, with a negative version; the stream''s next removal supersedes and removes it); NULL for archive and restore, which remove nothing.';
 COMMENT ON COLUMN chronicle.lifecycle_log.performed_by IS 'The role that called the function (after SET ROLE; the background worker for retention).';
 SELECT pg_catalog.pg_extension_config_dump('chronicle.lifecycle_log', '');
 SELECT pg_catalog.pg_extension_config_dump('chronicle.lifecycle_log_id_seq', '');

@@ -14,6 +14,7 @@ mod errors;
 mod event_types;
 mod export;
 mod feed;
+mod feed_blank;
 mod guc;
 mod installed;
 mod jsonb_binary;

@@ -67,7 +67,7 @@ struct Plans {
     read_head: OwnedPreparedStatement,
     heads: OwnedPreparedStatement,
     remove: OwnedPreparedStatement,
-    blank: OwnedPreparedStatement,
+    superseded: OwnedPreparedStatement,
     tombstone: OwnedPreparedStatement,
     log: OwnedPreparedStatement,
     base: OwnedPreparedStatement,
@@ -102,8 +102,11 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
                 read_head: prepare(HEAD, &[TEXTOID, TEXTOID]),
                 heads: prepare(HEADS, &[TEXTARRAYOID, INT8ARRAYOID, xid8_array]),
                 remove: prepare(REMOVE, &[TEXTOID, INT8OID, INT8OID]),
-                blank: prepare(BLANK, &[xid8_array, INT8ARRAYOID]),
-                tombstone: prepare(TOMBSTONE, &[TEXTOID, TEXTOID, JSONBOID, XID8OID, TEXTOID]),
+                superseded: prepare(SUPERSEDED, &[TEXTOID]),
+                tombstone: prepare(
+                    TOMBSTONE,
+                    &[TEXTOID, TEXTOID, JSONBOID, XID8OID, TEXTOID, INT8OID],
+                ),
                 log: prepare(
                     LOG,
                     &[
@@ -203,38 +206,6 @@ DELETE FROM chronicle.event_log e
    AND e.version OPERATOR(pg_catalog.>=) $2 AND e.version OPERATOR(pg_catalog.<=) $3
 RETURNING e.seal_key, e.id";
 
-/// Blanks the feed's entries of the removed events with keys ($1, $2): key
-/// 0, id 0, which no event has, so that their positions stay taken and point
-/// at nothing. Each chunk is found the way `chronicle.events` finds an
-/// event's position, and rewritten once however many of its events went.
-const BLANK: &str = "
-WITH chunks AS (
-  SELECT c.first_position, pg_catalog.array_agg(g.id) AS ids
-    FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.xid8[]), pg_catalog.unnest($2::pg_catalog.int8[])) AS g(seal_key, id)
-   CROSS JOIN LATERAL (
-         SELECT f.first_position
-           FROM pg_catalog.generate_series(0, (SELECT pg_catalog.max(s.era) FROM chronicle.feed_state s)) AS r(era)
-          CROSS JOIN LATERAL (
-                SELECT f.first_position, f.ids FROM chronicle.feed f
-                 WHERE f.era OPERATOR(pg_catalog.=) r.era
-                   AND (f.first_key, f.first_id) OPERATOR(pg_catalog.<=) (g.seal_key, g.id)
-                 ORDER BY f.era DESC, f.first_key DESC, f.first_id DESC
-                 LIMIT 1) f
-          WHERE pg_catalog.array_position(f.ids, g.id) IS NOT NULL
-          LIMIT 1) c
-   GROUP BY c.first_position
-)
-UPDATE chronicle.feed f
-   SET keys = ARRAY(SELECT CASE WHEN u.id OPERATOR(pg_catalog.=) ANY (c.ids) THEN '0'::pg_catalog.xid8 ELSE u.key END
-                      FROM ROWS FROM (pg_catalog.unnest(f.keys), pg_catalog.unnest(f.ids))
-                           WITH ORDINALITY AS u(key, id, ord)
-                     ORDER BY u.ord),
-       ids = ARRAY(SELECT CASE WHEN u.id OPERATOR(pg_catalog.=) ANY (c.ids) THEN 0::pg_catalog.int8 ELSE u.id END
-                     FROM pg_catalog.unnest(f.ids) WITH ORDINALITY AS u(id, ord)
-                    ORDER BY u.ord)
-  FROM chunks c
- WHERE f.first_position OPERATOR(pg_catalog.=) c.first_position";
-
 /// The keys of the events removed in this transaction, whose feed entries
 /// are still to be blanked: a batch of removals (retention's streams) has
 /// each chunk rewritten once. Blank before the transaction commits.
@@ -266,14 +237,15 @@ impl Removed {
         self.seal_keys.push(Xid8(seal_key));
     }
 
-    /// Blanks the removed events' feed entries (see [`BLANK`]) and writes
+    /// Blanks the removed events' feed entries (`feed_blank.rs`) and writes
     /// the heads: call last before the transaction commits, so that the
     /// heads' row locks are held briefly.
     pub fn finish(self, client: &mut SpiClient<'_>) {
         let plans = plans(client);
         if !self.ids.is_empty() {
             let _removing = Removing::start();
-            spi(client.update(&plans.blank, None, &[self.keys.into(), self.ids.into()]));
+            let removed = self.keys.iter().map(|k| k.0).zip(self.ids.iter().copied());
+            crate::feed_blank::blank(client, removed.collect());
         }
         if !self.streams.is_empty() {
             let args: [DatumWithOid; 3] = [
@@ -319,18 +291,25 @@ fn remove_events(
     ) as i64
 }
 
-/// Appends the tombstone of a removal to the stream: an event with the next
-/// negative version, after the stream's last event in the feed (its key is
-/// at least theirs; the head's key is raised to it at the end, [`HEADS`]).
-/// Returns its key and id.
+/// Removes the stream's earlier tombstones, which the one a removal leaves
+/// supersedes (each says the stream's versions up to its `to_version` are
+/// gone, and a removal always takes a stream's oldest events: the newest
+/// covers the others); returns their keys and versions. So a stream keeps
+/// one tombstone, however often retention cuts it.
+const SUPERSEDED: &str = "
+DELETE FROM chronicle.event_log e
+ WHERE e.stream_id OPERATOR(pg_catalog.=) $1 AND e.version OPERATOR(pg_catalog.<) 0
+RETURNING e.seal_key, e.id, e.version";
+
+/// Appends the tombstone of a removal to the stream: an event with the
+/// negative version $6, after the stream's last event in the feed (its key
+/// is at least theirs; the head's key is raised to it at the end,
+/// [`HEADS`]). Returns its key and id.
 const TOMBSTONE: &str = "
 INSERT INTO chronicle.event_log
        (seal_key, event_id, stream_id, stream_type, version, event_type, data, actor, tenant)
 SELECT GREATEST(s.seal_key, $4), pg_catalog.gen_random_uuid(), s.stream_id, s.stream_type,
-       coalesce((SELECT pg_catalog.min(e.version) FROM chronicle.event_log e
-                  WHERE e.stream_id OPERATOR(pg_catalog.=) s.stream_id
-                    AND e.version OPERATOR(pg_catalog.<) 0), 0) OPERATOR(pg_catalog.-) 1,
-       $2, $3, $5, s.tenant
+       $6, $2, $3, $5, s.tenant
   FROM chronicle.streams s
  WHERE s.stream_id OPERATOR(pg_catalog.=) $1
 RETURNING seal_key, event_id";
@@ -354,16 +333,35 @@ fn leave_tombstone(
     first_version: Option<u64>,
     pending: &mut Removed,
 ) -> pgrx::Uuid {
+    let plans = plans(client);
+    // The next negative version: tombstone versions are never reused,
+    // though the earlier tombstones go.
+    let mut version = -1;
+    {
+        crate::seal::hold_seal_lock();
+        let _removing = Removing::start();
+        each_row(
+            spi(client.update(&plans.superseded, None, &[stream_id.into()])),
+            &[pg_sys::XID8OID, pg_sys::INT8OID, pg_sys::INT8OID],
+            |row| {
+                pending
+                    .keys
+                    .push(Xid8(row.get::<i64>(1).expect("NOT NULL") as u64));
+                pending.ids.push(row.get::<i64>(2).expect("NOT NULL"));
+                version = version.min(row.get::<i64>(3).expect("NOT NULL") - 1);
+            },
+        );
+    }
     // Registered as an appender first, like every writer of events
     // (seal_bound.rs): the feed cannot pass this event by.
     let key = crate::seal_bound::key();
-    let plans = plans(client);
-    let args: [DatumWithOid; 5] = [
+    let args: [DatumWithOid; 6] = [
         stream_id.into(),
         event_type.into(),
         JsonB(data).into(),
         crate::spi::xid8(key),
         actor.into(),
+        version.into(),
     ];
     let (key, id) = first_row(
         spi(client.update(&plans.tombstone, None, &args)),

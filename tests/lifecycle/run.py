@@ -9,8 +9,10 @@ eight sessions append, and a follower reads the feed.
     feed order; each victim stream's stored versions are exactly
     first_version..version, with every acknowledged event from first_version
     on; the events removed are exactly what the lifecycle log counts; the feed
-    returns no removed event, no position twice, and a tombstone for each
-    removal. So a lost, duplicated or resurrected event fails it.
+    returns no removed event, no position twice, and each stream's latest
+    tombstone (it supersedes the earlier ones); a projection of what the
+    follower read that forgets what the tombstones say holds exactly the
+    stored events. So a lost, duplicated or resurrected event fails it.
   worker: the sealer worker applies retention rules by itself (by count, then
     by age, every stream cut to its rule, the states kept).
   vacuum: a deleted stream's space is reused after VACUUM.
@@ -92,7 +94,8 @@ def follower(dsn, stop, seen, errors):
             draining = False
             while True:
                 rows = conn.execute(
-                    "SELECT global_position, stream_id, version, event_id::text, event_type "
+                    "SELECT global_position, stream_id, version, event_id::text, event_type, "
+                    "       (data ->> 'to_version')::bigint "
                     "FROM chronicle.read_all(%s, 500)", [checkpoint]).fetchall()
                 seen.extend(rows)
                 if rows:
@@ -136,10 +139,17 @@ def concurrency(dsn, ops):
         heads = {s: (v, f, d) for s, v, f, d in conn.execute(
             "SELECT stream_id, version, first_version, deleted_at IS NOT NULL FROM chronicle.streams").fetchall()}
         logged = conn.execute("SELECT coalesce(sum(events), 0) FROM chronicle.lifecycle_log").fetchone()[0]
-        tombstones = conn.execute("SELECT count(*) FROM chronicle.event_log WHERE version < 0").fetchone()[0]
-        operations = conn.execute("SELECT count(*) FROM chronicle.lifecycle_log").fetchone()[0]
+        tombstones = {s: (v, str(e)) for s, v, e in conn.execute(
+            "SELECT stream_id, version, event_id FROM chronicle.event_log WHERE version < 0").fetchall()}
+        # Each stream's removals, and the tombstone its latest one left.
+        removals = {s: (n, str(e)) for s, n, e in conn.execute(
+            "SELECT stream_id, count(*), (array_agg(event_id ORDER BY id DESC))[1] FROM chronicle.lifecycle_log "
+            "WHERE event_id IS NOT NULL GROUP BY stream_id").fetchall()}
+        event_log_tombstones = len(tombstones)
         conn.execute("SELECT chronicle.seal()")
         feed = conn.execute("SELECT global_position, stream_id, version, event_id::text FROM chronicle.read_all(0, 1000000)").fetchall()
+        dangling = conn.execute(DANGLING).fetchone()[0]
+        holes = conn.execute("SELECT count(*) FROM chronicle.feed f, unnest(f.ids) AS u(id) WHERE u.id = 0").fetchone()[0]
 
     others_acked = [a for a in acked if a[0] not in VICTIMS]
     lost = [a for a in others_acked if stored.get((a[0], a[1])) != a[2]]
@@ -164,14 +174,22 @@ def concurrency(dsn, ops):
     victim_stored = sum(len(by_stream.get(s, [])) for s in VICTIMS)
     check(f"the events removed are exactly what the lifecycle log counts ({logged})",
           victim_total - victim_stored == logged == sum(removed), f"{victim_total} - {victim_stored} vs {logged}, {sum(removed)}")
-    check("one tombstone per recorded operation", tombstones == operations, f"{tombstones} vs {operations}")
+    # A stream keeps one tombstone, its latest removal's, which supersedes the
+    # others (versions -1, -2, ... never reused: the n-th removal's is -n).
+    want = {s: (-n, e) for s, (n, e) in removals.items()}
+    check(f"each stream keeps one tombstone, its latest removal's, at version -removals ({len(want)} streams)",
+          tombstones == want, f"{sorted(tombstones.items())[:3]} vs {sorted(want.items())[:3]}")
 
     positions = [r[0] for r in feed]
     check("the feed returns no position twice, in increasing order", positions == sorted(set(positions)))
+    check(f"no chunk of the feed points at a removed event ({holes} entries blanked)", dangling == 0 and holes > 0,
+          f"{dangling} dangling")
     in_feed = {(r[1], r[2]) for r in feed if r[2] > 0}
     check("the feed holds every stored event and no removed one", in_feed == set(stored),
           f"missing {sorted(set(stored) - in_feed)[:5]}, removed but returned {sorted(in_feed - set(stored))[:5]}")
-    check("the feed holds every tombstone", sum(1 for r in feed if r[2] < 0) == tombstones)
+    check("the feed holds every tombstone and no superseded one",
+          {(r[1], r[2]) for r in feed if r[2] < 0} == {(s, v) for s, (v, _) in tombstones.items()}
+          and sum(1 for r in feed if r[2] < 0) == event_log_tombstones)
 
     followed = [r[0] for r in seen]
     check(f"the follower never saw a position twice or out of order ({len(followed)} events)",
@@ -183,6 +201,19 @@ def concurrency(dsn, ops):
     check("the follower saw every acknowledged event of the other streams exactly once", not missed, str(missed[:5]))
     stale = [r for r in seen if r[2] > 0 and (r[1], r[2]) not in stored and r[1] not in VICTIMS]
     check("the follower saw no event that is not stored (outside the removed ones)", not stale, str(stale[:5]))
+    # A projection of the feed that forgets a stream's versions up to a
+    # tombstone's to_version holds exactly the events that remain, though
+    # each stream keeps only its latest tombstone.
+    projection = {}
+    for _, stream, version, event_id, _, to_version in seen:
+        if version > 0:
+            projection[(stream, version)] = event_id
+        else:
+            for key in [k for k in projection if k[0] == stream and k[1] <= to_version]:
+                del projection[key]
+    check("a projection that forgets what the tombstones say holds exactly the stored events",
+          projection == stored, f"kept {sorted(set(projection) - set(stored))[:5]}, "
+          f"missing {sorted(set(stored) - set(projection))[:5]}")
 
 
 def wait_for(what, probe, timeout=20):
@@ -192,6 +223,11 @@ def wait_for(what, probe, timeout=20):
             return True
         time.sleep(0.1)
     return check(what, False, "timed out")
+
+
+# Entries of the feed's chunks that name an event no longer stored.
+DANGLING = """SELECT count(*) FROM chronicle.feed f, unnest(f.ids) AS u(id)
+ WHERE u.id <> 0 AND NOT EXISTS (SELECT FROM chronicle.event_log e WHERE e.id = u.id)"""
 
 
 def worker_retention(dsn, dbname):
@@ -230,6 +266,8 @@ def worker_retention(dsn, dbname):
             check("the worker removed every event older than max_age", True)
         check("the states at the head are still unchanged (kept as the bases)",
               states == {s: conn.execute("SELECT chronicle.state_at(%s)", [s]).fetchone()[0] for s in states})
+        conn.execute("SELECT chronicle.seal()")
+        check("no chunk of the feed points at an event the worker removed", conn.execute(DANGLING).fetchone()[0] == 0)
         v = conn.execute("SELECT chronicle.append_event('meter-0', 'Reading', '{\"n\": 99}')").fetchone()[0]
         check("an append continues the cut stream's versions", v == 11, str(v))
         conn.execute("SELECT chronicle.set_retention('reading')")

@@ -108,7 +108,9 @@ SELECT chronicle.feed_head();
 SELECT array_agg(p ORDER BY p) AS holes FROM generate_series(1, chronicle.feed_head()) p
  WHERE p NOT IN (SELECT global_position FROM chronicle.read_all());
 -- Each removal left one event of the stream in the feed, after what it
--- removed, with a negative version: what a projection needs to forget.
+-- removed, with a negative version: what a projection needs to forget
+-- (everything up to to_version). A stream keeps its latest: acct-2's soft
+-- delete's (-1) went when its hard delete's (-2) covered it.
 SELECT global_position, stream_id, version, event_type, data
   FROM chronicle.events WHERE version < 0 ORDER BY global_position;
 -- No read of the stream sees them.
