@@ -28,6 +28,7 @@ pub mod limits;
 pub mod memory;
 pub mod memory_feed;
 pub mod payload;
+pub mod personal;
 pub mod pointer;
 pub mod reducer;
 pub mod replay;

@@ -1,0 +1,639 @@
+//! Personal data: which members of an event type name a data subject and
+//! which hold that person's data (`chronicle.define_personal_data`), and how
+//! those members are stored sealed — encrypted with the subject's key — and
+//! read back: opened with the key, or erased once the key is gone. No I/O:
+//! the database keeps the keys and the nonces come from its random source.
+//!
+//! Pointers are relative to the event: `/email` is a member of its `data`,
+//! `/metadata/ip` of its metadata; `/actor`, `/correlation_id` and
+//! `/causation_id` name those members of the envelope (a subject only: they
+//! are not encrypted); `/data/...` reaches a data member with one of those
+//! names. The other envelope members (`/stream_id`, `/version`, ...) are what
+//! Chronicle sequences and finds events by: never personal.
+//!
+//! A sealed member holds `{"$sealed": "<base64 of nonce and ciphertext>"}`:
+//! XChaCha20-Poly1305 (RustCrypto) of the member's canonical JSON text, with
+//! the event id and the member's pointer as associated data, so that a
+//! sealed value read anywhere else does not open. An erased member reads as
+//! `{"erased": true}`.
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use serde_json::{json, Value};
+
+use crate::canonical;
+use crate::error::{require, Error, Result};
+use crate::identifier::validate_type_name;
+use crate::pointer;
+
+/// A subject's key: 256 bits.
+pub type Key = [u8; 32];
+/// A nonce: 192 bits, random for every member sealed.
+pub type Nonce = [u8; 24];
+
+/// The member a sealed value is stored in.
+pub const SEALED: &str = "$sealed";
+
+/// What an erased member reads as.
+pub fn erased() -> Value {
+    json!({"erased": true})
+}
+
+/// The envelope members a subject may be read from (they stay plaintext).
+const SUBJECT_MEMBERS: [&str; 3] = ["actor", "correlation_id", "causation_id"];
+
+/// The envelope members that are never personal.
+const STRUCTURAL: [&str; 10] = [
+    "stream_id",
+    "stream_type",
+    "event_type",
+    "version",
+    "event_id",
+    "schema_version",
+    "occurred_at",
+    "recorded_at",
+    "global_position",
+    "tenant",
+];
+
+/// Where in an event a pointer leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    Data,
+    Metadata,
+    /// A member of the envelope (`actor`, `correlation_id`, `causation_id`).
+    Envelope(&'static str),
+}
+
+/// A checked pointer into an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub part: Part,
+    /// The decoded tokens within the part.
+    pub tokens: Vec<String>,
+    /// The pointer as written.
+    pub pointer: String,
+}
+
+impl Place {
+    /// The place named by `pointer` (`field`: the argument it came in).
+    pub fn parse(field: &str, pointer_text: &str) -> Result<Place> {
+        let Some(tokens) = pointer::tokens(pointer_text) else {
+            pointer::check_argument(field, pointer_text)?;
+            unreachable!("check_argument refuses what tokens cannot read");
+        };
+        let whole = |what: &str| {
+            Error::invalid(
+                field,
+                format!("names the whole {what}, not a member of it"),
+                "Name a member, e.g. \"/email\" (a member of data) or \"/metadata/ip\".",
+            )
+        };
+        let Some(first) = tokens.first() else {
+            return Err(whole("event"));
+        };
+        let (part, rest) = match first.as_str() {
+            "data" => (Part::Data, &tokens[1..]),
+            "metadata" => (Part::Metadata, &tokens[1..]),
+            name if SUBJECT_MEMBERS.contains(&name) => {
+                let name = SUBJECT_MEMBERS
+                    .into_iter()
+                    .find(|m| *m == name)
+                    .expect("contained");
+                if tokens.len() > 1 {
+                    return Err(Error::invalid(
+                        field,
+                        format!("reaches into the envelope member {name}, which is text"),
+                        format!(
+                            "Name the member itself (\"/{name}\"), or a data member with \
+                             \"/data/{name}/...\"."
+                        ),
+                    ));
+                }
+                (Part::Envelope(name), &tokens[1..])
+            }
+            name if STRUCTURAL.contains(&name) => {
+                return Err(Error::invalid(
+                    field,
+                    format!(
+                        "names the envelope member {name}, which Chronicle sequences and finds \
+                         events by: it is never personal data"
+                    ),
+                    format!(
+                        "Personal members are in data or metadata; for a data member named \
+                         {name}, write \"/data/{name}\"."
+                    ),
+                ));
+            }
+            _ => (Part::Data, &tokens[..]),
+        };
+        if rest.is_empty() && !matches!(part, Part::Envelope(_)) {
+            return Err(whole(if part == Part::Data {
+                "data"
+            } else {
+                "metadata"
+            }));
+        }
+        Ok(Place {
+            part,
+            tokens: rest.to_vec(),
+            pointer: pointer_text.to_string(),
+        })
+    }
+
+    /// The member's name in errors: `data.customer.email`, `actor`.
+    pub fn field(&self) -> String {
+        let head = match self.part {
+            Part::Data => "data",
+            Part::Metadata => "metadata",
+            Part::Envelope(name) => name,
+        };
+        std::iter::once(head)
+            .chain(self.tokens.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
+    /// Whether `other` is this place or lies inside it.
+    fn contains(&self, other: &Place) -> bool {
+        self.part == other.part && other.tokens.starts_with(&self.tokens)
+    }
+
+    /// The member in an event's envelope, if it is there.
+    pub fn get<'a>(&self, envelope: &'a Value) -> Option<&'a Value> {
+        let mut here = match self.part {
+            Part::Data => envelope.get("data")?,
+            Part::Metadata => envelope.get("metadata")?,
+            Part::Envelope(name) => envelope.get(name)?,
+        };
+        for token in &self.tokens {
+            here = match here {
+                Value::Object(map) => map.get(token)?,
+                Value::Array(items) => items.get(token.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(here)
+    }
+
+    fn get_mut<'a>(&self, envelope: &'a mut Value) -> Option<&'a mut Value> {
+        let mut here = match self.part {
+            Part::Data => envelope.get_mut("data")?,
+            Part::Metadata => envelope.get_mut("metadata")?,
+            Part::Envelope(name) => envelope.get_mut(name)?,
+        };
+        for token in &self.tokens {
+            here = match here {
+                Value::Object(map) => map.get_mut(token)?,
+                Value::Array(items) => items.get_mut(token.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(here)
+    }
+}
+
+/// The personal data of an event type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Definition {
+    pub event_type: String,
+    /// Where the data subject's id is (stored as written: it finds the key).
+    pub subject: Place,
+    /// The members stored sealed.
+    pub paths: Vec<Place>,
+}
+
+/// Checks the arguments of `chronicle.define_personal_data`.
+pub fn check_definition(
+    event_type: Option<&str>,
+    subject: Option<&str>,
+    paths: Option<&[Option<String>]>,
+) -> Result<Definition> {
+    let event_type = require(event_type, "event_type")?;
+    validate_type_name("event_type", event_type)?;
+    let subject = Place::parse("subject", require(subject, "subject")?)?;
+    let paths = require(paths, "paths")?;
+    if paths.is_empty() {
+        return Err(Error::invalid(
+            "paths",
+            "is empty: an event type with personal data has at least one personal member",
+            "List the personal members, e.g. '{/email,/address}'.",
+        ));
+    }
+    let mut places: Vec<Place> = Vec::with_capacity(paths.len());
+    for (i, path) in paths.iter().enumerate() {
+        let field = format!("paths[{i}]");
+        let path = require(path.as_deref(), &field)?;
+        let place = Place::parse(&field, path)?;
+        if let Part::Envelope(name) = place.part {
+            return Err(Error::invalid(
+                &field,
+                format!("names the envelope member {name}, which is not encrypted"),
+                format!(
+                    "Personal members are in data or metadata; for a data member named {name}, \
+                     write \"/data/{name}\". (An envelope member can name the subject.)"
+                ),
+            ));
+        }
+        if let Some((j, _)) = places
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.contains(&place) || place.contains(p))
+        {
+            return Err(Error::invalid(
+                &field,
+                format!("overlaps paths[{j}]: one member would be sealed twice"),
+                "Name each personal member once (a member holds everything inside it).",
+            ));
+        }
+        if place.contains(&subject) {
+            return Err(Error::invalid(
+                "subject",
+                format!("lies inside paths[{i}]: the subject's id must stay readable"),
+                "The subject's id is stored as written (it finds the key); use an opaque id, \
+                 not personal data, and leave it out of paths.",
+            ));
+        }
+        places.push(place);
+    }
+    Ok(Definition {
+        event_type: event_type.to_string(),
+        subject,
+        paths: places,
+    })
+}
+
+impl Definition {
+    /// The data subject an event names (its envelope: `data`, `metadata`,
+    /// `actor`, ...): a non-empty string.
+    pub fn subject_of(&self, envelope: &Value) -> Result<String> {
+        let field = self.subject.field();
+        let hint = || {
+            format!(
+                "Events of type {} name their data subject at {} (chronicle.define_personal_data): \
+                 include the subject's id there, as a string.",
+                self.event_type, self.subject.pointer
+            )
+        };
+        match self.subject.get(envelope) {
+            None | Some(Value::Null) => Err(Error::invalid(
+                &field,
+                "is missing: it names the data subject of this event's personal data",
+                hint(),
+            )),
+            Some(Value::String(s)) if s.is_empty() => Err(Error::invalid(
+                &field,
+                "is empty: it names the data subject of this event's personal data",
+                hint(),
+            )),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(other) => Err(Error::invalid(
+                &field,
+                format!(
+                    "is {}, not a string: it names the data subject of this event's personal data",
+                    crate::json::type_name(other)
+                ),
+                hint(),
+            )),
+        }
+    }
+
+    /// Seals the personal members present in an event's envelope with the
+    /// subject's key (a member that is absent is not sealed); `nonce` gives
+    /// a fresh random nonce per member. Returns the pointers sealed.
+    pub fn seal(
+        &self,
+        envelope: &mut Value,
+        key: &Key,
+        event_id: &[u8; 16],
+        mut nonce: impl FnMut() -> Nonce,
+    ) -> Vec<String> {
+        let cipher = XChaCha20Poly1305::new(key.into());
+        let mut sealed = Vec::new();
+        for place in &self.paths {
+            let Some(member) = place.get_mut(envelope) else {
+                continue;
+            };
+            let text = canonical::to_string(member);
+            let nonce = nonce();
+            let ciphertext = cipher
+                .encrypt(
+                    XNonce::from_slice(&nonce),
+                    Payload {
+                        msg: text.as_bytes(),
+                        aad: &associated(event_id, &place.pointer),
+                    },
+                )
+                .expect("sealing in memory does not fail");
+            let mut bytes = nonce.to_vec();
+            bytes.extend_from_slice(&ciphertext);
+            *member = json!({ SEALED: BASE64.encode(bytes) });
+            sealed.push(place.pointer.clone());
+        }
+        sealed
+    }
+}
+
+/// The associated data of a sealed member: its event and its place.
+fn associated(event_id: &[u8; 16], pointer: &str) -> Vec<u8> {
+    let mut aad = event_id.to_vec();
+    aad.extend_from_slice(pointer.as_bytes());
+    aad
+}
+
+/// A sealed member that does not open: changed, moved to another event or
+/// place, or sealed with another key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unopenable {
+    /// The member's pointer.
+    pub pointer: String,
+}
+
+/// Opens the sealed members `sealed` (pointers, as [`Definition::seal`]
+/// returned them) of an event's envelope with the subject's key, or, when
+/// the key is gone (`None`: the subject was forgotten), erases them.
+pub fn open(
+    envelope: &mut Value,
+    sealed: &[String],
+    key: Option<&Key>,
+    event_id: &[u8; 16],
+) -> std::result::Result<(), Unopenable> {
+    let cipher = key.map(|k| XChaCha20Poly1305::new(k.into()));
+    for pointer_text in sealed {
+        let broken = || Unopenable {
+            pointer: pointer_text.clone(),
+        };
+        let place = Place::parse("sealed", pointer_text).map_err(|_| broken())?;
+        let member = place.get_mut(envelope).ok_or_else(broken)?;
+        let Some(cipher) = &cipher else {
+            *member = erased();
+            continue;
+        };
+        let bytes = member
+            .get(SEALED)
+            .and_then(Value::as_str)
+            .and_then(|text| BASE64.decode(text).ok())
+            .filter(|b| b.len() > 24)
+            .ok_or_else(broken)?;
+        let (nonce, ciphertext) = bytes.split_at(24);
+        let text = cipher
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: &associated(event_id, pointer_text),
+                },
+            )
+            .map_err(|_| broken())?;
+        *member = serde_json::from_slice(&text).map_err(|_| broken())?;
+    }
+    Ok(())
+}
+
+/// The event as a reader sees it once its subject is forgotten: each of
+/// its personal members (`paths`, present ones) replaced by `{"erased":
+/// true}`, the rest untouched. What a replay of a forgotten subject's events
+/// folds.
+pub fn erase(envelope: &mut Value, paths: &[Place]) {
+    for place in paths {
+        if let Some(member) = place.get_mut(envelope) {
+            *member = erased();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn definition() -> Definition {
+        let paths = [Some("/email".to_string()), Some("/address".to_string())];
+        check_definition(
+            Some("CustomerRegistered"),
+            Some("/customer_id"),
+            Some(&paths),
+        )
+        .unwrap()
+    }
+
+    fn event() -> Value {
+        // Parsed from text: numbers exactly as written (1.50, not 1.5).
+        serde_json::from_str(
+            r#"{"event_type": "CustomerRegistered", "actor": "clerk-7",
+                "data": {"customer_id": "c-42", "email": "ada@example.org",
+                         "address": {"city": "London", "zip": "N1 9GU", "owed": 12.50},
+                         "tier": 2, "credit": 1.50},
+                "metadata": {"ip": "192.0.2.1"}}"#,
+        )
+        .unwrap()
+    }
+
+    const EVENT_ID: [u8; 16] = [7; 16];
+
+    fn counter_nonces() -> impl FnMut() -> Nonce {
+        let mut n = 0u8;
+        move || {
+            n += 1;
+            [n; 24]
+        }
+    }
+
+    #[test]
+    fn a_sealed_event_holds_no_plaintext_and_opens_exactly() {
+        let def = definition();
+        let mut e = event();
+        assert_eq!(def.subject_of(&e).unwrap(), "c-42");
+        let key = [9u8; 32];
+        let sealed = def.seal(&mut e, &key, &EVENT_ID, counter_nonces());
+        assert_eq!(sealed, ["/email", "/address"]);
+        let text = e.to_string();
+        for plain in ["ada@example.org", "London", "N1 9GU"] {
+            assert!(!text.contains(plain), "{plain} in {text}");
+        }
+        assert!(e["data"]["email"][SEALED].is_string());
+        // Everything else is as written.
+        assert_eq!(e["data"]["customer_id"], "c-42");
+        assert_eq!(e["data"]["credit"].to_string(), "1.50");
+        let mut opened = e.clone();
+        open(&mut opened, &sealed, Some(&key), &EVENT_ID).unwrap();
+        assert_eq!(opened, event());
+        assert_eq!(opened["data"]["address"]["owed"].to_string(), "12.50");
+    }
+
+    #[test]
+    fn without_the_key_the_members_read_as_erased() {
+        let def = definition();
+        let mut e = event();
+        let sealed = def.seal(&mut e, &[9; 32], &EVENT_ID, counter_nonces());
+        open(&mut e, &sealed, None, &EVENT_ID).unwrap();
+        let mut want = event();
+        erase(&mut want, &def.paths);
+        assert_eq!(e, want);
+        assert_eq!(e["data"]["email"], json!({"erased": true}));
+        assert_eq!(e["data"]["tier"], 2);
+    }
+
+    #[test]
+    fn a_sealed_member_opens_only_with_its_key_event_and_place() {
+        let def = definition();
+        let mut e = event();
+        let sealed = def.seal(&mut e, &[9; 32], &EVENT_ID, counter_nonces());
+        let broken = |r: std::result::Result<(), Unopenable>| r.unwrap_err().pointer;
+        // Another key (a new key for a reused subject id).
+        assert_eq!(
+            broken(open(&mut e.clone(), &sealed, Some(&[8; 32]), &EVENT_ID)),
+            "/email"
+        );
+        // Another event.
+        assert_eq!(
+            broken(open(&mut e.clone(), &sealed, Some(&[9; 32]), &[1; 16])),
+            "/email"
+        );
+        // Moved to another member.
+        let mut moved = e.clone();
+        moved["data"]["address"] = moved["data"]["email"].clone();
+        assert_eq!(
+            broken(open(&mut moved, &sealed, Some(&[9; 32]), &EVENT_ID)),
+            "/address"
+        );
+        // Changed.
+        let mut changed = e.clone();
+        let text = changed["data"]["email"][SEALED]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let flipped = if text.starts_with('A') { "B" } else { "A" };
+        changed["data"]["email"][SEALED] = Value::from(format!("{flipped}{}", &text[1..]));
+        assert_eq!(
+            broken(open(&mut changed, &sealed, Some(&[9; 32]), &EVENT_ID)),
+            "/email"
+        );
+    }
+
+    #[test]
+    fn absent_members_are_not_sealed_and_nonces_differ() {
+        let def = definition();
+        let mut e = json!({"data": {"customer_id": "c-1", "email": "x@example.org"}});
+        let mut again = e.clone();
+        assert_eq!(
+            def.seal(&mut e, &[1; 32], &EVENT_ID, counter_nonces()),
+            ["/email"]
+        );
+        let mut other = counter_nonces();
+        other();
+        assert_eq!(def.seal(&mut again, &[1; 32], &EVENT_ID, other), ["/email"]);
+        assert_ne!(e, again, "a fresh nonce: the same value seals differently");
+    }
+
+    #[test]
+    fn pointers_name_data_metadata_or_the_envelope() {
+        let p = |s: &str| Place::parse("paths[0]", s).map(|p| (p.part, p.tokens));
+        assert_eq!(p("/email").unwrap(), (Part::Data, vec!["email".into()]));
+        assert_eq!(
+            p("/data/actor").unwrap(),
+            (Part::Data, vec!["actor".into()])
+        );
+        assert_eq!(
+            p("/metadata/ip").unwrap(),
+            (Part::Metadata, vec!["ip".into()])
+        );
+        assert_eq!(p("/actor").unwrap(), (Part::Envelope("actor"), vec![]));
+        assert_eq!(
+            p("/a~1b/0").unwrap(),
+            (Part::Data, vec!["a/b".into(), "0".into()])
+        );
+        for bad in [
+            "",
+            "/data",
+            "/metadata",
+            "email",
+            "/version",
+            "/stream_id",
+            "/actor/x",
+        ] {
+            let e = p(bad).unwrap_err();
+            assert_eq!((e.sqlstate(), e.field()), ("22023", "paths[0]"), "{bad}");
+            assert!(!e.hint().is_empty());
+        }
+        assert_eq!(
+            Place::parse("subject", "/customer/id").unwrap().field(),
+            "data.customer.id"
+        );
+    }
+
+    #[test]
+    fn bad_definitions_are_refused_naming_the_field() {
+        let paths = |ps: &[&str]| ps.iter().map(|p| Some(p.to_string())).collect::<Vec<_>>();
+        let check = |t: Option<&str>, s: Option<&str>, ps: Option<&[Option<String>]>| {
+            let e = check_definition(t, s, ps).unwrap_err();
+            (e.sqlstate(), e.field().to_string())
+        };
+        let ok = paths(&["/email"]);
+        assert_eq!(
+            check(None, Some("/id"), Some(&ok)),
+            ("22004", "event_type".into())
+        );
+        assert_eq!(
+            check(Some("T"), None, Some(&ok)),
+            ("22004", "subject".into())
+        );
+        assert_eq!(
+            check(Some("T"), Some("/id"), None),
+            ("22004", "paths".into())
+        );
+        assert_eq!(
+            check(Some("T"), Some("/id"), Some(&[])),
+            ("22023", "paths".into())
+        );
+        assert_eq!(
+            check(Some("T"), Some("/id"), Some(&[None])),
+            ("22004", "paths[0]".into())
+        );
+        assert_eq!(
+            check(Some("T"), Some("/id"), Some(&paths(&["/email", "/actor"]))),
+            ("22023", "paths[1]".into())
+        );
+        assert_eq!(
+            check(
+                Some("T"),
+                Some("/id"),
+                Some(&paths(&["/address", "/address/city"]))
+            ),
+            ("22023", "paths[1]".into())
+        );
+        assert_eq!(
+            check(Some("T"), Some("/person/id"), Some(&paths(&["/person"]))),
+            ("22023", "subject".into())
+        );
+        assert_eq!(
+            check(Some("T"), Some("/version"), Some(&ok)),
+            ("22023", "subject".into())
+        );
+        assert_eq!(check(Some(""), Some("/id"), Some(&ok)).0, "22023");
+        // The subject may be an envelope member; metadata members may be personal.
+        let d =
+            check_definition(Some("T"), Some("/actor"), Some(&paths(&["/metadata/ip"]))).unwrap();
+        assert_eq!(d.subject_of(&event()).unwrap(), "clerk-7");
+    }
+
+    #[test]
+    fn a_subject_that_is_missing_empty_or_not_text_is_refused() {
+        let def = definition();
+        for data in [
+            json!({}),
+            json!({"customer_id": ""}),
+            json!({"customer_id": 42}),
+            json!({"customer_id": null}),
+        ] {
+            let e = def.subject_of(&json!({"data": data})).unwrap_err();
+            assert_eq!(
+                (e.sqlstate(), e.field()),
+                ("22023", "data.customer_id"),
+                "{data}"
+            );
+            assert!(e.hint().contains("/customer_id"));
+        }
+    }
+}
