@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The retention benchmark: 8 pgbench clients append single events to 1,000
 # streams of one type, with a retention rule that keeps each stream's last
-# 20 events (the sealer worker cutting every BENCH_RETENTION_INTERVAL,
+# 20 events (the retention worker cutting every BENCH_RETENTION_INTERVAL,
 # default 5 s) against the same load without a rule, alternating twice in
 # the same run. In the steady state retention removes as many events as
 # are appended. Goal: the append rate with retention within 10 % of the
 # rate without (ratio >= 0.9). Before each run a pass of apply_retention()
 # leaves nothing to cut, so that the run without retention has no removal
-# under way; the worker's CPU time per removed event is printed (it also
-# seals, which costs about the same in both runs).
+# under way; the retention worker's CPU time is printed. A follower reads the feed
+# through read_all during every run and prints the latency from append to
+# delivery: a retention step holds the feed back while it runs.
 #
 # BENCH_SECONDS, BENCH_CLIENTS and BENCH_RETENTION_INTERVAL override the
 # defaults.
@@ -38,27 +39,30 @@ q -c "ALTER DATABASE $DB SET chronicle.retention_interval = '$INTERVAL'"
 q -c "SELECT count(chronicle.append_event('t-' || g, 'Read', '{}', stream_type => 'Tele')) FROM generate_series(1, 1000) g" >/dev/null
 q -c "SELECT count(chronicle.append_event('p-' || g, 'Read', '{}', stream_type => 'Plain')) FROM generate_series(1, 1000) g" >/dev/null
 q -c "SELECT chronicle.set_retention('Tele', max_count => 20)" >/dev/null
-q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'chronicle sealer'" >/dev/null
 
 for set in t p; do
     cat >"$WORK/retention-$set.sql" <<SQL
 \set sid random(1, 1000)
-SELECT chronicle.append_event('$set-' || :sid, 'Read', '{"kwh": 1.5, "meter": "m-1"}');
+SELECT chronicle.append_event('$set-' || :sid, 'Read', jsonb_build_object('kwh', 1.5, 'meter', 'm-1', 't', clock_timestamp()));
 SQL
 done
 
 # tps SET: runs pgbench on one set (synchronous_commit off: the CPU is the
-# limit), prints tps.
+# limit), prints tps; the follower's latency goes to $WORK/follow-SET.txt.
 tps() {
+    "$VENV/bin/python" "$ROOT/bench/feed.py" follow \
+        "host=$(cluster_dir bench) port=$PORT user=postgres dbname=$DB" "$SECONDS_PER_RUN" >"$WORK/follow-$1.txt" &
+    local follower=$!
     PGOPTIONS="-c synchronous_commit=off" "$PGBIN/pgbench" -n -M prepared -c "$CLIENTS" -j 2 \
         -T "$SECONDS_PER_RUN" -f "$WORK/retention-$1.sql" -h "$(cluster_dir bench)" -p "$PORT" -U postgres "$DB" \
         2>"$WORK/pgbench.err" | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
+    wait "$follower"
 }
 removed() { q -c "SELECT coalesce(sum(events), 0) FROM chronicle.lifecycle_log"; }
-# The database's sealer worker and its CPU time (clock ticks) so far.
+# The database's retention worker and its CPU time (clock ticks) so far.
 worker_ticks() {
     local pid
-    pid=$(q -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'chronicle sealer' AND datname = current_database()")
+    pid=$(q -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'chronicle retention' AND datname = current_database()")
     if [ -n "$pid" ] && [ -r "/proc/$pid/stat" ]; then
         echo "$pid $(awk '{print $14 + $15}' "/proc/$pid/stat")"
     else
@@ -82,7 +86,6 @@ report="$WORK/retention-report.txt"
 runs=()
 for round in 1 2; do
     catch_up
-    q -c "SELECT count(*) FROM chronicle.read_all(0, 1)" >/dev/null; sleep 1 # the worker runs
     ticks0=$(worker_ticks)
     without=$(tps p)
     ticks1=$(worker_ticks)
@@ -98,6 +101,7 @@ for round in 1 2; do
     printf 'round %s: without retention %8.0f tps, with %8.0f tps; %s events removed during the run, %s left above the rule at its end; worker CPU %s without, %s with\n' \
         "$round" "$without" "$with" "$((after - before))" "$backlog" \
         "$(cpu_seconds "$ticks0" "$ticks1")" "$(cpu_seconds "$ticks2" "$ticks3")" | tee -a "$report"
+    printf '  without retention: %s\n  with retention:    %s\n' "$(cat "$WORK/follow-p.txt")" "$(cat "$WORK/follow-t.txt")" | tee -a "$report"
 done
 SECONDS_PER_RUN=$SECONDS_PER_RUN python3 - "${runs[@]}" <<'PY' | tee -a "$report"
 import sys

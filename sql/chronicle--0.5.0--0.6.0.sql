@@ -221,7 +221,7 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'set_retention_wrapper';
 
 COMMENT ON FUNCTION chronicle.set_retention(text, interval, bigint) IS
-    'Sets the retention of a stream type (chronicle_admin, no tenant: rules are shared): keep the last max_count events of each of its streams and those recorded within max_age (either or both; both NULL: no retention). The sealer worker applies it every chronicle.retention_interval, one stream per transaction; chronicle.apply_retention() does a pass now. Each cut is a truncate_stream: the state before the first kept event stays as the stream''s base.';
+    'Sets the retention of a stream type (chronicle_admin, no tenant: rules are shared): keep the last max_count events of each of its streams and those recorded within max_age (either or both; both NULL: no retention). The retention worker applies it every chronicle.retention_interval, in short transactions; chronicle.apply_retention() does a pass now. Each cut is a truncate_stream: the state before the first kept event stays as the stream''s base.';
 
 CREATE FUNCTION chronicle."apply_retention"() RETURNS bigint /* i64 */
 STRICT VOLATILE SECURITY DEFINER PARALLEL UNSAFE
@@ -230,7 +230,7 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'apply_retention_wrapper';
 
 COMMENT ON FUNCTION chronicle.apply_retention() IS
-    'Applies the retention rules now (chronicle_admin): cuts every stream of the session''s tenant that has more than its type''s rule keeps, in the caller''s transaction (the sealer worker does it in a transaction per stream); a stream that cannot be cut is skipped with a WARNING. Returns the events removed.';
+    'Applies the retention rules now (chronicle_admin): cuts every stream of the session''s tenant that has more than its type''s rule keeps, in the caller''s transaction (the retention worker does it in short transactions); a stream that cannot be cut is skipped with a WARNING. Returns the events removed.';
 
 CREATE FUNCTION chronicle."archive_stream"(
 	"stream_id" TEXT, /* Option < & str > */

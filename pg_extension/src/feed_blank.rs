@@ -123,25 +123,10 @@ fn find(client: &SpiClient<'_>, (key, id): (u64, i64)) -> Option<Chunk> {
 /// a position have none. The caller lets its writes through the feed's
 /// append-only guard.
 pub(crate) fn blank(client: &mut SpiClient<'_>, mut removed: Vec<(u64, i64)>) {
-    // Only sealed events have entries: the caller holds the sealer's lock,
-    // so the horizon stays where it is. (Two state rows, for a moment after
-    // a restore: every event is looked up.)
-    let statement = cached(client, HORIZON, &[]);
-    let table = spi(client.select(statement, None, &[]));
-    if table.len() == 1 {
-        let (horizon, after_id, first_id) = first_row(
-            table,
-            &[pg_sys::INT8OID, pg_sys::INT8OID, pg_sys::INT8OID],
-            |row| {
-                (
-                    row.get::<i64>(1).expect("NOT NULL") as u64,
-                    row.get::<i64>(2).expect("NOT NULL"),
-                    row.get::<i64>(3).expect("NOT NULL"),
-                )
-            },
-        )
-        .expect("one row");
-        removed.retain(|&(key, id)| id < first_id || (key, id) <= (horizon, after_id));
+    // Only sealed events have entries (`lock_unless_sealed` made sure that
+    // no seal gives the others positions before this transaction ends).
+    if let Some(horizon) = Horizon::read(client) {
+        removed.retain(|&event| horizon.sealed(event));
     }
     removed.sort_unstable();
     let mut current: Option<Chunk> = None;
@@ -160,6 +145,56 @@ pub(crate) fn blank(client: &mut SpiClient<'_>, mut removed: Vec<(u64, i64)>) {
     }
     if let Some(done) = current {
         rewrite(client, done);
+    }
+}
+
+/// The seal's horizon: what has a position.
+pub(crate) struct Horizon {
+    pub horizon: u64,
+    pub after_id: i64,
+    pub first_id: i64,
+}
+
+impl Horizon {
+    /// The horizon now (None: two state rows, for a moment after a
+    /// restore; then nothing is known to be sealed or not).
+    pub(crate) fn read(client: &SpiClient<'_>) -> Option<Horizon> {
+        let statement = cached(client, HORIZON, &[]);
+        let table = spi(client.select(statement, None, &[]));
+        if table.len() != 1 {
+            return None;
+        }
+        first_row(
+            table,
+            &[pg_sys::INT8OID, pg_sys::INT8OID, pg_sys::INT8OID],
+            |row| Horizon {
+                horizon: row.get::<i64>(1).expect("NOT NULL") as u64,
+                after_id: row.get(2).expect("NOT NULL"),
+                first_id: row.get(3).expect("NOT NULL"),
+            },
+        )
+    }
+
+    /// Whether the event (key, id) has a position: an older era's, or one
+    /// of the current era up to the horizon.
+    fn sealed(&self, (key, id): (u64, i64)) -> bool {
+        id < self.first_id || (key, id) <= (self.horizon, self.after_id)
+    }
+}
+
+/// Called once events are deleted (not committed yet): if one of them has
+/// no position yet, takes the sealer's lock to the end of the transaction,
+/// so that no seal gives it one (a seal's snapshot still sees it) that the
+/// blanking would not find. Removing sealed events — what retention
+/// removes — lets the feed go on meanwhile.
+pub(crate) fn lock_unless_sealed(client: &SpiClient<'_>, removed: &[(u64, i64)]) {
+    if removed.is_empty() {
+        return;
+    }
+    let all_sealed =
+        Horizon::read(client).is_some_and(|h| removed.iter().all(|&event| h.sealed(event)));
+    if !all_sealed {
+        crate::seal::hold_seal_lock();
     }
 }
 

@@ -42,7 +42,7 @@ pub fn seal_interval() -> std::time::Duration {
 
 static RETENTION_INTERVAL: GucSetting<i32> = GucSetting::<i32>::new(60_000);
 
-/// `chronicle.retention_interval`: how often the sealer worker applies the
+/// `chronicle.retention_interval`: how often the retention worker applies the
 /// retention rules (None: never; `chronicle.apply_retention()` still does).
 pub fn retention_interval() -> Option<std::time::Duration> {
     let ms = RETENTION_INTERVAL.get();
@@ -106,8 +106,8 @@ pub fn register() {
     );
     GucRegistry::define_int_guc(
         c"chronicle.retention_interval",
-        c"How often the sealer worker applies the retention rules (chronicle.set_retention); 0: never.",
-        c"Each stream is cut in its own short transaction; chronicle.apply_retention() does a pass on demand. Per database: ALTER DATABASE ... SET (the worker reads it when it starts).",
+        c"How often the retention worker applies the retention rules (chronicle.set_retention); 0: never.",
+        c"A pass cuts the streams in short transactions; chronicle.apply_retention() does a pass on demand. Per database: ALTER DATABASE ... SET (the worker reads it when it starts).",
         &RETENTION_INTERVAL,
         0,
         86_400_000,

@@ -26,6 +26,7 @@ mod read;
 mod reducers;
 mod replay;
 mod retention;
+mod retention_worker;
 mod seal;
 mod seal_bound;
 mod sealer;

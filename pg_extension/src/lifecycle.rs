@@ -68,7 +68,7 @@ struct Plans {
     heads: OwnedPreparedStatement,
     remove: OwnedPreparedStatement,
     superseded: OwnedPreparedStatement,
-    tombstone: OwnedPreparedStatement,
+    tombstones: OwnedPreparedStatement,
     log: OwnedPreparedStatement,
     base: OwnedPreparedStatement,
     cut: OwnedPreparedStatement,
@@ -103,9 +103,17 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
                 heads: prepare(HEADS, &[TEXTARRAYOID, INT8ARRAYOID, xid8_array]),
                 remove: prepare(REMOVE, &[TEXTOID, INT8OID, INT8OID]),
                 superseded: prepare(SUPERSEDED, &[TEXTOID]),
-                tombstone: prepare(
-                    TOMBSTONE,
-                    &[TEXTOID, TEXTOID, JSONBOID, XID8OID, TEXTOID, INT8OID],
+                tombstones: prepare(
+                    TOMBSTONES,
+                    &[
+                        XID8OID,
+                        TEXTARRAYOID,
+                        unsafe { pg_sys::get_array_type(UUIDOID) },
+                        INT8ARRAYOID,
+                        TEXTARRAYOID,
+                        unsafe { pg_sys::get_array_type(JSONBOID) },
+                        TEXTARRAYOID,
+                    ],
                 ),
                 log: prepare(
                     LOG,
@@ -213,10 +221,21 @@ RETURNING e.seal_key, e.id";
 pub(crate) struct Removed {
     keys: Vec<Xid8>,
     ids: Vec<i64>,
-    /// The heads to write last (see [`HEADS`]).
-    streams: Vec<String>,
+    /// The tombstones to write last (see [`TOMBSTONES`]), and each stream's
+    /// first version to write in its head (None: as it is).
+    tombstones: Tombstones,
     first_versions: Vec<Option<i64>>,
-    seal_keys: Vec<Xid8>,
+}
+
+/// Tombstones to append, column by column.
+#[derive(Default)]
+struct Tombstones {
+    streams: Vec<String>,
+    event_ids: Vec<pgrx::Uuid>,
+    versions: Vec<i64>,
+    event_types: Vec<&'static str>,
+    data: Vec<JsonB>,
+    actors: Vec<String>,
 }
 
 impl Removed {
@@ -224,22 +243,29 @@ impl Removed {
     pub fn absorb(&mut self, other: Removed) {
         self.keys.extend(other.keys);
         self.ids.extend(other.ids);
-        self.streams.extend(other.streams);
+        let (mine, theirs) = (&mut self.tombstones, other.tombstones);
+        mine.streams.extend(theirs.streams);
+        mine.event_ids.extend(theirs.event_ids);
+        mine.versions.extend(theirs.versions);
+        mine.event_types.extend(theirs.event_types);
+        mine.data.extend(theirs.data);
+        mine.actors.extend(theirs.actors);
         self.first_versions.extend(other.first_versions);
-        self.seal_keys.extend(other.seal_keys);
     }
 
-    /// A head to write at the end: its first version (None: as it is) and
-    /// the key of its last event in the feed (its tombstone's).
-    fn head(&mut self, stream_id: &str, first_version: Option<u64>, seal_key: u64) {
-        self.streams.push(stream_id.to_string());
-        self.first_versions.push(first_version.map(|v| v as i64));
-        self.seal_keys.push(Xid8(seal_key));
+    /// Removed events (key, id), whose feed entries are to be blanked.
+    fn add(&mut self, removed: &[(u64, i64)]) {
+        for &(key, id) in removed {
+            self.keys.push(Xid8(key));
+            self.ids.push(id);
+        }
     }
 
-    /// Blanks the removed events' feed entries (`feed_blank.rs`) and writes
-    /// the heads: call last before the transaction commits, so that the
-    /// heads' row locks are held briefly.
+    /// Blanks the removed events' feed entries (`feed_blank.rs`), appends
+    /// the tombstones and writes the heads: call last before the transaction
+    /// commits. Only then does the transaction become an appender (whose
+    /// commit the feed waits for, `seal_bound.rs`), and lock the heads: a
+    /// retention step holds neither the feed nor appends back while it runs.
     pub fn finish(self, client: &mut SpiClient<'_>) {
         let plans = plans(client);
         if !self.ids.is_empty() {
@@ -247,20 +273,44 @@ impl Removed {
             let removed = self.keys.iter().map(|k| k.0).zip(self.ids.iter().copied());
             crate::feed_blank::blank(client, removed.collect());
         }
-        if !self.streams.is_empty() {
-            let args: [DatumWithOid; 3] = [
-                self.streams.into(),
-                self.first_versions.into(),
-                self.seal_keys.into(),
-            ];
-            spi(client.update(&plans.heads, None, &args));
+        let t = self.tombstones;
+        if t.streams.is_empty() {
+            return;
         }
+        let heads = t.streams.clone();
+        // Registered as an appender first, like every writer of events
+        // (seal_bound.rs): the feed cannot pass these events by.
+        let key = crate::seal_bound::key();
+        let args: [DatumWithOid; 7] = [
+            crate::spi::xid8(key),
+            t.streams.into(),
+            t.event_ids.into(),
+            t.versions.into(),
+            t.event_types.into(),
+            t.data.into(),
+            t.actors.into(),
+        ];
+        // Each stream's tombstone key: its head's key is raised to it.
+        let mut keys = std::collections::HashMap::new();
+        each_row(
+            spi(client.update(&plans.tombstones, None, &args)),
+            &[pg_sys::TEXTOID, pg_sys::XID8OID],
+            |row| {
+                let key = row.get::<i64>(2).expect("NOT NULL") as u64;
+                keys.insert(row.get::<String>(1).expect("NOT NULL"), key);
+            },
+        );
+        let seal_keys: Vec<Xid8> = heads.iter().map(|s| Xid8(keys[s])).collect();
+        let args: [DatumWithOid; 3] = [heads.into(), self.first_versions.into(), seal_keys.into()];
+        spi(client.update(&plans.heads, None, &args));
+        crate::sealer::ensure_sealer_soon();
     }
 }
 
 /// Removes versions `first..=last` of a locked stream, holding the sealer's
-/// lock to the end of the transaction (so no seal hands out positions to
-/// them meanwhile); their feed entries join `removed`. Returns how many.
+/// lock to the end of the transaction if one of them has no position yet
+/// (so no seal hands one out meanwhile: `feed_blank::lock_unless_sealed`);
+/// their feed entries join `removed`. Returns how many.
 fn remove_events(
     client: &mut SpiClient<'_>,
     stream_id: &str,
@@ -271,7 +321,6 @@ fn remove_events(
     if first > last {
         return 0;
     }
-    crate::seal::hold_seal_lock();
     let plans = plans(client);
     let _removing = Removing::start();
     let args: [DatumWithOid; 3] = [
@@ -279,16 +328,18 @@ fn remove_events(
         (first as i64).into(),
         (last as i64).into(),
     ];
+    let mut these = Vec::new();
     each_row(
         spi(client.update(&plans.remove, None, &args)),
         &[pg_sys::XID8OID, pg_sys::INT8OID],
         |row| {
-            removed
-                .keys
-                .push(Xid8(row.get::<i64>(1).expect("NOT NULL") as u64));
-            removed.ids.push(row.get::<i64>(2).expect("NOT NULL"));
+            let key = row.get::<i64>(1).expect("NOT NULL") as u64;
+            these.push((key, row.get::<i64>(2).expect("NOT NULL")));
         },
-    ) as i64
+    );
+    crate::feed_blank::lock_unless_sealed(client, &these);
+    removed.add(&these);
+    these.len() as i64
 }
 
 /// Removes the stream's earlier tombstones, which the one a removal leaves
@@ -301,18 +352,22 @@ DELETE FROM chronicle.event_log e
  WHERE e.stream_id OPERATOR(pg_catalog.=) $1 AND e.version OPERATOR(pg_catalog.<) 0
 RETURNING e.seal_key, e.id, e.version";
 
-/// Appends the tombstone of a removal to the stream: an event with the
-/// negative version $6, after the stream's last event in the feed (its key
-/// is at least theirs; the head's key is raised to it at the end,
-/// [`HEADS`]). Returns its key and id.
-const TOMBSTONE: &str = "
+/// Appends the tombstones of a batch of removals (`Removed::finish`): each
+/// an event of its stream ($2) with its id ($3) and negative version ($4),
+/// after the stream's last event in the feed (its key is at least theirs and
+/// this transaction's, $1; the head's key is raised to it, [`HEADS`]).
+/// Returns each stream's tombstone key.
+const TOMBSTONES: &str = "
 INSERT INTO chronicle.event_log
        (seal_key, event_id, stream_id, stream_type, version, event_type, data, actor, tenant)
-SELECT GREATEST(s.seal_key, $4), pg_catalog.gen_random_uuid(), s.stream_id, s.stream_type,
-       $6, $2, $3, $5, s.tenant
-  FROM chronicle.streams s
- WHERE s.stream_id OPERATOR(pg_catalog.=) $1
-RETURNING seal_key, event_id";
+SELECT GREATEST(s.seal_key, $1), t.event_id, s.stream_id, s.stream_type,
+       t.version, t.event_type, t.data, t.actor, s.tenant
+  FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.uuid[]),
+                  pg_catalog.unnest($4::pg_catalog.int8[]), pg_catalog.unnest($5::pg_catalog.text[]),
+                  pg_catalog.unnest($6::pg_catalog.jsonb[]), pg_catalog.unnest($7::pg_catalog.text[]))
+       AS t(stream_id, event_id, version, event_type, data, actor)
+  JOIN chronicle.streams s ON s.stream_id OPERATOR(pg_catalog.=) t.stream_id
+RETURNING stream_id, seal_key";
 
 /// The heads a batch of removals changed, written last: each stream's first
 /// version ($2, NULL: unchanged) and its last key in the feed, raised to its
@@ -338,45 +393,41 @@ fn leave_tombstone(
     // though the earlier tombstones go.
     let mut version = -1;
     {
-        crate::seal::hold_seal_lock();
         let _removing = Removing::start();
+        let mut superseded = Vec::new();
         each_row(
             spi(client.update(&plans.superseded, None, &[stream_id.into()])),
             &[pg_sys::XID8OID, pg_sys::INT8OID, pg_sys::INT8OID],
             |row| {
-                pending
-                    .keys
-                    .push(Xid8(row.get::<i64>(1).expect("NOT NULL") as u64));
-                pending.ids.push(row.get::<i64>(2).expect("NOT NULL"));
+                let key = row.get::<i64>(1).expect("NOT NULL") as u64;
+                superseded.push((key, row.get::<i64>(2).expect("NOT NULL")));
                 version = version.min(row.get::<i64>(3).expect("NOT NULL") - 1);
             },
         );
+        crate::feed_blank::lock_unless_sealed(client, &superseded);
+        pending.add(&superseded);
     }
-    // Registered as an appender first, like every writer of events
-    // (seal_bound.rs): the feed cannot pass this event by.
-    let key = crate::seal_bound::key();
-    let args: [DatumWithOid; 6] = [
-        stream_id.into(),
-        event_type.into(),
-        JsonB(data).into(),
-        crate::spi::xid8(key),
-        actor.into(),
-        version.into(),
-    ];
-    let (key, id) = first_row(
-        spi(client.update(&plans.tombstone, None, &args)),
-        &[pg_sys::XID8OID, pg_sys::UUIDOID],
-        |row| {
-            (
-                row.get::<i64>(1).expect("NOT NULL") as u64,
-                row.get::<pgrx::Uuid>(2).expect("NOT NULL"),
-            )
-        },
-    )
-    .expect("the stream has a head");
-    pending.head(stream_id, first_version, key);
-    crate::sealer::ensure_sealer_soon();
-    id
+    // Appended with the others when the removals finish.
+    let event_id = random_uuid();
+    let t = &mut pending.tombstones;
+    t.streams.push(stream_id.to_string());
+    t.event_ids.push(event_id);
+    t.versions.push(version);
+    t.event_types.push(event_type);
+    t.data.push(JsonB(data));
+    t.actors.push(actor.to_string());
+    pending.first_versions.push(first_version.map(|v| v as i64));
+    event_id
+}
+
+/// A random (version 4) UUID, from Postgres' strong random source.
+fn random_uuid() -> pgrx::Uuid {
+    let mut bytes = [0u8; 16];
+    let ok = unsafe { pg_sys::pg_strong_random(bytes.as_mut_ptr().cast(), bytes.len()) };
+    assert!(ok, "pg_strong_random failed");
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    pgrx::Uuid::from_bytes(bytes)
 }
 
 /// What a lifecycle operation did, for `chronicle.lifecycle_log`.

@@ -2,7 +2,7 @@
 //! stream and those younger than `max_age` (`chronicle.set_retention`). A
 //! pass truncates each stream that has more (`lifecycle::truncate`, so the
 //! state just before its first kept event stays as its base), each stream
-//! in a transaction (the sealer worker, every `chronicle.retention_interval`)
+//! in a transaction (the retention worker, every `chronicle.retention_interval`)
 //! or a subtransaction (`chronicle.apply_retention()`) of its own: a stream
 //! that cannot be cut (its reducer fails on an event) is skipped with a
 //! warning. The rules are the core's (`chronicle_core::lifecycle`).
@@ -16,7 +16,7 @@ use pgrx::spi::SpiClient;
 
 use crate::errors::{raise, OrRaise};
 use crate::lifecycle::Removed;
-use crate::spi::{each_row, first_row, spi};
+use crate::spi::{cached, each_row, first_row, spi};
 
 /// Streams looked at per page of a pass.
 pub const ROUND: i64 = 256;
@@ -77,15 +77,15 @@ fn set_retention(
             )),
         };
     });
-    // The sealer worker applies the rules: make sure it runs (it starts on
-    // a database's first append or feed read after a restart otherwise).
-    crate::sealer::ensure_sealer_soon();
+    // The retention worker applies the rules: make sure it runs (after a
+    // restart, the sealer starts it again).
+    crate::retention_worker::ensure();
 }
 
 extension_sql!(
     r#"
 COMMENT ON FUNCTION chronicle.set_retention(text, interval, bigint) IS
-    'Sets the retention of a stream type (chronicle_admin, no tenant: rules are shared): keep the last max_count events of each of its streams and those recorded within max_age (either or both; both NULL: no retention). The sealer worker applies it every chronicle.retention_interval, one stream per transaction; chronicle.apply_retention() does a pass now. Each cut is a truncate_stream: the state before the first kept event stays as the stream''s base.';
+    'Sets the retention of a stream type (chronicle_admin, no tenant: rules are shared): keep the last max_count events of each of its streams and those recorded within max_age (either or both; both NULL: no retention). The retention worker applies it every chronicle.retention_interval, in short transactions; chronicle.apply_retention() does a pass now. Each cut is a truncate_stream: the state before the first kept event stays as the stream''s base.';
 "#,
     name = "set_retention_comment",
     requires = [set_retention],
@@ -148,12 +148,30 @@ fn candidates(
     found
 }
 
-/// Cuts one stream by its rule (locking its head first); returns the
-/// events removed, whose feed entries join `gone`.
+/// The last version in $2..=$3 of stream $1 that has its position (the
+/// seal's horizon ($4, $5), the current era from id $6).
+const LAST_SEALED: &str = "
+SELECT pg_catalog.max(e.version) FROM chronicle.event_log e
+ WHERE e.stream_id OPERATOR(pg_catalog.=) $1
+   AND e.version OPERATOR(pg_catalog.>=) $2 AND e.version OPERATOR(pg_catalog.<=) $3
+   AND (e.id OPERATOR(pg_catalog.<) $6 OR (e.seal_key, e.id) OPERATOR(pg_catalog.<=) ($4, $5))";
+const LAST_SEALED_TYPES: [pg_sys::Oid; 6] = [
+    pg_sys::TEXTOID,
+    pg_sys::INT8OID,
+    pg_sys::INT8OID,
+    pg_sys::XID8OID,
+    pg_sys::INT8OID,
+    pg_sys::INT8OID,
+];
+
+/// Cuts one stream by its rule (locking its head first), only up to its
+/// last event with a position if `only_sealed`; returns the events removed,
+/// whose feed entries join `gone`.
 fn retain(
     client: &mut SpiClient<'_>,
     c: &Candidate,
     tenant: Option<&str>,
+    only_sealed: bool,
     gone: &mut Removed,
 ) -> i64 {
     const FN: &str = "chronicle.apply_retention";
@@ -186,6 +204,40 @@ fn retain(
     let Some(before) = retention_cut(&head.state, c.rule, first_young) else {
         return 0;
     };
+    // The worker removes only events that have their positions: removing
+    // one that has none yet would hold the feed back until its step ends
+    // (`feed_blank::lock_unless_sealed`); the next pass takes it. A
+    // stream's (seal_key, id) grow with its versions, so the sealed ones are
+    // a prefix.
+    let horizon = only_sealed
+        .then(|| crate::feed_blank::Horizon::read(client))
+        .flatten();
+    let before = match horizon {
+        Some(h) => {
+            let last_sealed = first_row(
+                spi(client.select(
+                    cached(client, LAST_SEALED, &LAST_SEALED_TYPES),
+                    None,
+                    &[
+                        c.stream_id.as_str().into(),
+                        (head.state.first_version as i64).into(),
+                        (before as i64 - 1).into(),
+                        crate::spi::xid8(h.horizon),
+                        h.after_id.into(),
+                        h.first_id.into(),
+                    ],
+                )),
+                &[pg_sys::INT8OID],
+                |row| row.get::<i64>(1),
+            )
+            .flatten();
+            match last_sealed {
+                Some(v) => before.min(v as u64 + 1),
+                None => return 0,
+            }
+        }
+        None => before,
+    };
     crate::lifecycle::truncate(
         client,
         &c.stream_id,
@@ -204,10 +256,11 @@ fn retain_or_skip(
     client: &mut SpiClient<'_>,
     c: &Candidate,
     tenant: Option<&str>,
+    only_sealed: bool,
     gone: &mut Removed,
 ) -> i64 {
     let mut mine = Removed::default();
-    match crate::transaction::attempt(|| retain(client, c, tenant, &mut mine)) {
+    match crate::transaction::attempt(|| retain(client, c, tenant, only_sealed, &mut mine)) {
         Ok(removed) => {
             gone.absorb(mine);
             removed
@@ -240,7 +293,7 @@ fn apply_retention() -> i64 {
             let page = candidates(client, after.as_deref(), Some(&tenant), ROUND);
             let mut gone = Removed::default();
             for c in &page {
-                removed += retain_or_skip(client, c, Some(&tenant), &mut gone);
+                removed += retain_or_skip(client, c, Some(&tenant), false, &mut gone);
             }
             gone.finish(client);
             match page.last() {
@@ -254,15 +307,14 @@ fn apply_retention() -> i64 {
 extension_sql!(
     r#"
 COMMENT ON FUNCTION chronicle.apply_retention() IS
-    'Applies the retention rules now (chronicle_admin): cuts every stream of the session''s tenant that has more than its type''s rule keeps, in the caller''s transaction (the sealer worker does it in a transaction per stream); a stream that cannot be cut is skipped with a WARNING. Returns the events removed.';
+    'Applies the retention rules now (chronicle_admin): cuts every stream of the session''s tenant that has more than its type''s rule keeps, in the caller''s transaction (the retention worker does it in short transactions); a stream that cannot be cut is skipped with a WARNING. Returns the events removed.';
 "#,
     name = "apply_retention_comment",
     requires = [apply_retention],
 );
 
-/// The sealer worker's part: passes over every tenant's streams, a page of
-/// candidates at a time, in steps of one short transaction each (the worker
-/// seals between steps, so a pass holds the feed back by a step at most).
+/// The retention worker's passes over every tenant's streams, a page of
+/// candidates at a time, in steps of one short transaction each.
 #[derive(Default)]
 pub struct Worker {
     next_at: Option<std::time::Instant>,
@@ -279,6 +331,16 @@ pub struct Worker {
 }
 
 impl Worker {
+    /// Passes from one interval from now on: a rule just set (or a server
+    /// just started) is applied at the next interval, not at once
+    /// (`chronicle.apply_retention()` applies it now).
+    pub fn starting_later() -> Worker {
+        Worker {
+            next_at: crate::guc::retention_interval().map(|i| std::time::Instant::now() + i),
+            ..Worker::default()
+        }
+    }
+
     /// Runs a step if a pass is due; true when the pass has more to do.
     pub fn step(&mut self) -> bool {
         use pgrx::bgworkers::BackgroundWorker;
@@ -343,7 +405,7 @@ impl Worker {
                     let mut gone = Removed::default();
                     let (mut took, mut removed) = (0, 0);
                     for c in page {
-                        removed += retain_or_skip(client, c, None, &mut gone);
+                        removed += retain_or_skip(client, c, None, true, &mut gone);
                         took += 1;
                         if removed >= PAGE_EVENTS || start.elapsed() >= STEP_TIME {
                             break;

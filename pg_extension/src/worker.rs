@@ -1,6 +1,6 @@
 //! The sealer worker's work, a loop per database (`sealer.rs` starts it):
-//! it seals whenever there is something to seal, applies the retention
-//! rules every `chronicle.retention_interval` (`retention.rs`), and when an
+//! it seals whenever there is something to seal, makes sure a database with
+//! retention rules has its retention worker (`retention_worker.rs`), and when an
 //! open transaction that appended holds committed events back for longer
 //! than `chronicle.stalled_appender_grace`, applies
 //! `chronicle.stalled_appender_action` to its session.
@@ -15,6 +15,10 @@ use crate::guc;
 use crate::guc::StalledAppenderAction;
 use crate::seal::{extension_oid, lock_extension, seal_now, Sealed, SEALER_PRESENCE, SEAL_BATCH};
 use crate::spi::spi;
+
+/// How often the sealer checks that a database with retention rules has
+/// its retention worker.
+const RETENTION_CHECK: Duration = Duration::from_secs(10);
 
 /// The sealer worker: seals whenever there is something to seal, sleeping
 /// `chronicle.seal_interval` when there was nothing.
@@ -78,7 +82,9 @@ pub extern "C-unwind" fn chronicle_sealer_main(arg: pg_sys::Datum) {
     }
     let mut wait = Duration::ZERO;
     let mut stall = Stall::default();
-    let mut retention = crate::retention::Worker::default();
+    // After a restart, a database with retention rules gets its retention
+    // worker back from here (set_retention starts it otherwise).
+    let mut retention_checked: Option<Instant> = None;
     while BackgroundWorker::wait_latch(Some(wait)) {
         if BackgroundWorker::sighup_received() {
             unsafe { pg_sys::ProcessConfigFile(pg_sys::GucContext::PGC_SIGHUP) };
@@ -90,10 +96,15 @@ pub extern "C-unwind" fn chronicle_sealer_main(arg: pg_sys::Datum) {
             break; // DROP EXTENSION
         };
         stall.observe(&sealed);
-        // Retention between seals, a few streams at a time, so that the
-        // feed never waits for a whole pass.
-        let more_retention = retention.step();
-        wait = if sealed.count >= SEAL_BATCH || more_retention {
+        if retention_checked.is_none_or(|t| t.elapsed() >= RETENTION_CHECK) {
+            retention_checked = Some(Instant::now());
+            BackgroundWorker::transaction(|| {
+                if lock_extension() {
+                    crate::retention_worker::ensure();
+                }
+            });
+        }
+        wait = if sealed.count >= SEAL_BATCH {
             Duration::ZERO
         } else {
             guc::seal_interval()

@@ -13,7 +13,7 @@ eight sessions append, and a follower reads the feed.
     tombstone (it supersedes the earlier ones); a projection of what the
     follower read that forgets what the tombstones say holds exactly the
     stored events. So a lost, duplicated or resurrected event fails it.
-  worker: the sealer worker applies retention rules by itself (by count, then
+  worker: the retention worker applies retention rules by itself (by count, then
     by age, every stream cut to its rule, the states kept).
   vacuum: a deleted stream's space is reused after VACUUM.
 
@@ -233,10 +233,10 @@ DANGLING = """SELECT count(*) FROM chronicle.feed f, unnest(f.ids) AS u(id)
 def worker_retention(dsn, dbname):
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f"ALTER DATABASE {dbname} SET chronicle.retention_interval = '100ms'")
-        # The worker reads the setting when it starts: end the running one;
-        # the next append starts another.
+        # The retention worker reads the setting when it starts: end a
+        # running one; set_retention starts another.
         conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                     "WHERE application_name = 'chronicle sealer' AND datname = current_database()")
+                     "WHERE application_name = 'chronicle retention' AND datname = current_database()")
         time.sleep(0.2)
         for i in range(50):
             conn.execute("SELECT chronicle.append_event(%s, 'Reading', %s, stream_type => 'reading')",

@@ -1,0 +1,146 @@
+//! The retention worker: a background worker per database with retention
+//! rules, beside the sealer, that applies them every
+//! `chronicle.retention_interval` (`retention.rs` says how). A process of its
+//! own, so that the feed never waits for a retention step: the sealer seals
+//! meanwhile (removing events that already have positions does not hold
+//! the sealer's lock, `feed_blank.rs`).
+//!
+//! It is started by `set_retention` and, after a restart, by the sealer
+//! worker (which checks every few seconds whether a database with rules has
+//! one running); it ends when the database has no rule left, and when the
+//! extension is dropped. With `chronicle.retention_interval` 0 it idles.
+
+use std::time::Duration;
+
+use pgrx::bgworkers::{
+    BackgroundWorker, BackgroundWorkerBuilder, BgWorkerStartTime, SignalWakeFlags,
+};
+use pgrx::prelude::*;
+use pgrx::{direct_function_call, pg_sys, IntoDatum};
+
+use crate::seal::{extension_oid, lock_extension};
+
+/// The advisory lock a running retention worker holds for its lifetime.
+const RETENTION_PRESENCE: i64 = 0x6368_726f_6e69_0003;
+
+/// Whether a retention worker holds the presence lock in this database.
+fn running() -> bool {
+    let free: bool = unsafe {
+        direct_function_call(
+            pg_sys::pg_try_advisory_lock_shared_int8,
+            &[RETENTION_PRESENCE.into_datum()],
+        )
+    }
+    .expect("returns a bool");
+    if free {
+        unsafe {
+            direct_function_call::<bool>(
+                pg_sys::pg_advisory_unlock_shared_int8,
+                &[RETENTION_PRESENCE.into_datum()],
+            );
+        }
+    }
+    !free
+}
+
+/// Whether the database has a retention rule.
+fn has_rules() -> bool {
+    Spi::get_one::<bool>("SELECT EXISTS (SELECT FROM chronicle.retention_rules)")
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}
+
+/// Starts a retention worker for this database if it has rules and none
+/// runs (not on a standby); the worker itself reads
+/// `chronicle.retention_interval` (the database's, when it starts). A
+/// database without a free worker slot (`max_worker_processes`) is not cut
+/// until one is free: `chronicle.apply_retention()` still cuts it.
+pub fn ensure() {
+    if crate::transaction::on_standby() || running() || !has_rules() {
+        return;
+    }
+    let launched = BackgroundWorkerBuilder::new("chronicle retention")
+        .set_type("chronicle retention")
+        .set_library("chronicle")
+        .set_function("chronicle_retention_main")
+        .set_argument(unsafe { pg_sys::MyDatabaseId }.into_datum())
+        .enable_spi_access()
+        .set_start_time(BgWorkerStartTime::RecoveryFinished)
+        .set_restart_time(None)
+        .load_dynamic()
+        .is_ok();
+    if !launched {
+        warning!(
+            "chronicle: could not start the retention worker; raise max_worker_processes \
+             (chronicle.apply_retention() applies the rules meanwhile)"
+        );
+    }
+}
+
+/// The retention worker: passes over the streams with rules, a step (one
+/// short transaction) at a time, sleeping between passes.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub extern "C-unwind" fn chronicle_retention_main(arg: pg_sys::Datum) {
+    let database = unsafe { pg_sys::Oid::from_datum(arg, false) }.expect("a database oid");
+    BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP | SignalWakeFlags::SIGTERM);
+    BackgroundWorker::connect_worker_to_spi_by_oid(Some(database), None);
+    BackgroundWorker::transaction(|| {
+        // As the sealer: none of the database's defaults that could change
+        // what its statements mean or whether they run.
+        for setting in [
+            "SET search_path = pg_catalog, pg_temp",
+            "SET default_transaction_isolation = 'read committed'",
+            "SET default_transaction_read_only = off",
+            "SET statement_timeout = 0",
+            "SET lock_timeout = 0",
+            "SET idle_in_transaction_session_timeout = 0",
+            "SET application_name = 'chronicle retention'",
+            "SET jit = off",
+        ] {
+            Spi::run(setting).expect("SET");
+        }
+    });
+    let owner = BackgroundWorker::transaction(|| {
+        extension_oid() != pg_sys::InvalidOid
+            && unsafe {
+                direct_function_call::<bool>(
+                    pg_sys::pg_try_advisory_lock_int8,
+                    &[RETENTION_PRESENCE.into_datum()],
+                )
+            }
+            .unwrap_or(false)
+    });
+    if !owner {
+        return; // another one runs, or the extension is gone
+    }
+    let mut passes = crate::retention::Worker::starting_later();
+    let mut wait = Duration::ZERO;
+    // Checks in a row that found no rule: set_retention starts the worker
+    // before its own transaction commits, so one look is not enough.
+    let mut idle = 0;
+    while BackgroundWorker::wait_latch(Some(wait)) {
+        if BackgroundWorker::sighup_received() {
+            unsafe { pg_sys::ProcessConfigFile(pg_sys::GucContext::PGC_SIGHUP) };
+        }
+        let state = BackgroundWorker::transaction(|| lock_extension().then(has_rules));
+        match state {
+            None => break,                     // DROP EXTENSION
+            Some(false) if idle >= 3 => break, // no rule left
+            Some(false) => {
+                idle += 1;
+                wait = Duration::from_secs(1);
+                continue;
+            }
+            Some(true) => idle = 0,
+        }
+        wait = if passes.step() {
+            Duration::ZERO
+        } else {
+            // Not due yet: look again in a second (a rule removed or the
+            // extension dropped meanwhile ends the worker).
+            Duration::from_secs(1)
+        };
+    }
+}
