@@ -12,36 +12,15 @@
 
 use std::time::Duration;
 
-use pgrx::bgworkers::{
-    BackgroundWorker, BackgroundWorkerBuilder, BgWorkerStartTime, SignalWakeFlags,
-};
+use pgrx::bgworkers::{BackgroundWorker, SignalWakeFlags};
+use pgrx::pg_sys;
 use pgrx::prelude::*;
-use pgrx::{direct_function_call, pg_sys, IntoDatum};
 
-use crate::seal::{extension_oid, lock_extension};
+use crate::seal::lock_extension;
+use crate::sealer::{launch, presence_held, take_presence};
 
 /// The advisory lock a running retention worker holds for its lifetime.
 const RETENTION_PRESENCE: i64 = 0x6368_726f_6e69_0003;
-
-/// Whether a retention worker holds the presence lock in this database.
-fn running() -> bool {
-    let free: bool = unsafe {
-        direct_function_call(
-            pg_sys::pg_try_advisory_lock_shared_int8,
-            &[RETENTION_PRESENCE.into_datum()],
-        )
-    }
-    .expect("returns a bool");
-    if free {
-        unsafe {
-            direct_function_call::<bool>(
-                pg_sys::pg_advisory_unlock_shared_int8,
-                &[RETENTION_PRESENCE.into_datum()],
-            );
-        }
-    }
-    !free
-}
 
 /// Whether the database has a retention rule.
 fn has_rules() -> bool {
@@ -57,20 +36,10 @@ fn has_rules() -> bool {
 /// database without a free worker slot (`max_worker_processes`) is not cut
 /// until one is free: `chronicle.apply_retention()` still cuts it.
 pub fn ensure() {
-    if crate::transaction::on_standby() || running() || !has_rules() {
+    if crate::transaction::on_standby() || presence_held(RETENTION_PRESENCE) || !has_rules() {
         return;
     }
-    let launched = BackgroundWorkerBuilder::new("chronicle retention")
-        .set_type("chronicle retention")
-        .set_library("chronicle")
-        .set_function("chronicle_retention_main")
-        .set_argument(unsafe { pg_sys::MyDatabaseId }.into_datum())
-        .enable_spi_access()
-        .set_start_time(BgWorkerStartTime::RecoveryFinished)
-        .set_restart_time(None)
-        .load_dynamic()
-        .is_ok();
-    if !launched {
+    if !launch("chronicle retention", "chronicle_retention_main") {
         warning!(
             "chronicle: could not start the retention worker; raise max_worker_processes \
              (chronicle.apply_retention() applies the rules meanwhile)"
@@ -102,17 +71,7 @@ pub extern "C-unwind" fn chronicle_retention_main(arg: pg_sys::Datum) {
             Spi::run(setting).expect("SET");
         }
     });
-    let owner = BackgroundWorker::transaction(|| {
-        extension_oid() != pg_sys::InvalidOid
-            && unsafe {
-                direct_function_call::<bool>(
-                    pg_sys::pg_try_advisory_lock_int8,
-                    &[RETENTION_PRESENCE.into_datum()],
-                )
-            }
-            .unwrap_or(false)
-    });
-    if !owner {
+    if !take_presence(RETENTION_PRESENCE) {
         return; // another one runs, or the extension is gone
     }
     let mut passes = crate::retention::Worker::starting_later();

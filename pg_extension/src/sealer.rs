@@ -14,12 +14,13 @@ use pgrx::{direct_function_call, pg_sys, IntoDatum};
 
 use crate::seal::{seal_here, SEALER_PRESENCE, SEAL_BATCH};
 
-/// Whether a sealer worker holds the presence lock in this database.
-fn sealer_running() -> bool {
+/// Whether a worker of this database holds its presence lock (an
+/// advisory lock it takes for its lifetime).
+pub(crate) fn presence_held(presence: i64) -> bool {
     let free: bool = unsafe {
         direct_function_call(
             pg_sys::pg_try_advisory_lock_shared_int8,
-            &[SEALER_PRESENCE.into_datum()],
+            &[presence.into_datum()],
         )
     }
     .expect("returns a bool");
@@ -27,20 +28,50 @@ fn sealer_running() -> bool {
         unsafe {
             direct_function_call::<bool>(
                 pg_sys::pg_advisory_unlock_shared_int8,
-                &[SEALER_PRESENCE.into_datum()],
+                &[presence.into_datum()],
             );
         }
     }
     !free
 }
 
-/// Starts a sealer worker for this database; false if none could be
-/// registered (no free slot: `max_worker_processes`).
-fn launch_sealer() -> bool {
-    BackgroundWorkerBuilder::new("chronicle sealer")
-        .set_type("chronicle sealer")
+/// In a worker: takes its presence lock for its lifetime; false if another
+/// worker holds it, or the extension is gone. A session's probe
+/// ([`presence_held`]) holds the lock for an instant, so it tries a few
+/// times.
+pub(crate) fn take_presence(presence: i64) -> bool {
+    use pgrx::bgworkers::BackgroundWorker;
+    for _ in 0..20 {
+        let (installed, got) = BackgroundWorker::transaction(|| {
+            let installed = crate::seal::extension_oid() != pg_sys::InvalidOid;
+            let got = installed
+                && unsafe {
+                    direct_function_call::<bool>(
+                        pg_sys::pg_try_advisory_lock_int8,
+                        &[presence.into_datum()],
+                    )
+                }
+                .unwrap_or(false);
+            (installed, got)
+        });
+        if got || !installed {
+            return got;
+        }
+        if !BackgroundWorker::wait_latch(Some(Duration::from_millis(10))) {
+            return false;
+        }
+    }
+    false
+}
+
+/// Starts a background worker of this database (`name`, running the
+/// library's `function`); false if none could be registered (no free slot:
+/// `max_worker_processes`).
+pub(crate) fn launch(name: &str, function: &str) -> bool {
+    BackgroundWorkerBuilder::new(name)
+        .set_type(name)
         .set_library("chronicle")
-        .set_function("chronicle_sealer_main")
+        .set_function(function)
         .set_argument(unsafe { pg_sys::MyDatabaseId }.into_datum())
         .enable_spi_access()
         .set_start_time(BgWorkerStartTime::RecoveryFinished)
@@ -53,10 +84,10 @@ fn launch_sealer() -> bool {
 /// primary's sealer does the work). False if one was needed and could not
 /// be started.
 fn ensure_sealer() -> bool {
-    if crate::transaction::on_standby() || sealer_running() {
+    if crate::transaction::on_standby() || presence_held(SEALER_PRESENCE) {
         return true;
     }
-    launch_sealer()
+    launch("chronicle sealer", "chronicle_sealer_main")
 }
 
 thread_local! {

@@ -8,12 +8,12 @@
 use std::time::{Duration, Instant};
 
 use pgrx::bgworkers::{BackgroundWorker, SignalWakeFlags};
+use pgrx::pg_sys;
 use pgrx::prelude::*;
-use pgrx::{direct_function_call, pg_sys, IntoDatum};
 
 use crate::guc;
 use crate::guc::StalledAppenderAction;
-use crate::seal::{extension_oid, lock_extension, seal_now, Sealed, SEALER_PRESENCE, SEAL_BATCH};
+use crate::seal::{lock_extension, seal_now, Sealed, SEALER_PRESENCE, SEAL_BATCH};
 use crate::spi::spi;
 
 /// How often the sealer checks that a database with retention rules has
@@ -53,31 +53,7 @@ pub extern "C-unwind" fn chronicle_sealer_main(arg: pg_sys::Datum) {
             Spi::run(setting).expect("SET");
         }
     });
-    // The presence lock: a reader's probe holds it for an instant, so try a
-    // few times before concluding that another sealer runs.
-    let mut owner = false;
-    for _ in 0..20 {
-        let (installed, got) = BackgroundWorker::transaction(|| {
-            let installed = extension_oid() != pg_sys::InvalidOid;
-            let got = installed
-                && unsafe {
-                    direct_function_call::<bool>(
-                        pg_sys::pg_try_advisory_lock_int8,
-                        &[SEALER_PRESENCE.into_datum()],
-                    )
-                }
-                .unwrap_or(false);
-            (installed, got)
-        });
-        if got || !installed {
-            owner = got;
-            break;
-        }
-        if !BackgroundWorker::wait_latch(Some(Duration::from_millis(10))) {
-            return;
-        }
-    }
-    if !owner {
+    if !crate::sealer::take_presence(SEALER_PRESENCE) {
         return; // another sealer runs, or the extension is gone
     }
     let mut wait = Duration::ZERO;
