@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use pgrx::bgworkers::{BackgroundWorker, SignalWakeFlags};
+use pgrx::bgworkers::BackgroundWorker;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
@@ -52,25 +52,7 @@ pub fn ensure() {
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub extern "C-unwind" fn chronicle_retention_main(arg: pg_sys::Datum) {
-    let database = unsafe { pg_sys::Oid::from_datum(arg, false) }.expect("a database oid");
-    BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP | SignalWakeFlags::SIGTERM);
-    BackgroundWorker::connect_worker_to_spi_by_oid(Some(database), None);
-    BackgroundWorker::transaction(|| {
-        // As the sealer: none of the database's defaults that could change
-        // what its statements mean or whether they run.
-        for setting in [
-            "SET search_path = pg_catalog, pg_temp",
-            "SET default_transaction_isolation = 'read committed'",
-            "SET default_transaction_read_only = off",
-            "SET statement_timeout = 0",
-            "SET lock_timeout = 0",
-            "SET idle_in_transaction_session_timeout = 0",
-            "SET application_name = 'chronicle retention'",
-            "SET jit = off",
-        ] {
-            Spi::run(setting).expect("SET");
-        }
-    });
+    crate::sealer::connect_worker(arg, "chronicle retention", &[]);
     if !take_presence(RETENTION_PRESENCE) {
         return; // another one runs, or the extension is gone
     }

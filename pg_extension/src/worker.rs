@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use pgrx::bgworkers::{BackgroundWorker, SignalWakeFlags};
+use pgrx::bgworkers::BackgroundWorker;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
@@ -25,34 +25,19 @@ const RETENTION_CHECK: Duration = Duration::from_secs(10);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub extern "C-unwind" fn chronicle_sealer_main(arg: pg_sys::Datum) {
-    let database = unsafe { pg_sys::Oid::from_datum(arg, false) }.expect("a database oid");
-    BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP | SignalWakeFlags::SIGTERM);
-    BackgroundWorker::connect_worker_to_spi_by_oid(Some(database), None);
-    BackgroundWorker::transaction(|| {
-        // The worker runs as the bootstrap superuser: it takes none of the
-        // database's defaults that could change what its statements mean or
-        // whether they run. Its commits are synchronous, so a position is
-        // durable before anyone can read it (and the seal's commit record,
-        // which follows the sealed events' in the WAL, makes them durable too).
-        for setting in [
-            "SET search_path = pg_catalog, pg_temp",
-            "SET default_transaction_isolation = 'read committed'",
-            "SET default_transaction_read_only = off",
+    crate::sealer::connect_worker(
+        arg,
+        "chronicle sealer",
+        &[
+            // Its commits are synchronous, so a position is durable before
+            // anyone can read it (and the seal's commit record, which follows
+            // the sealed events' in the WAL, makes them durable too).
             "SET synchronous_commit = on",
-            "SET statement_timeout = 0",
-            "SET lock_timeout = 0",
-            "SET idle_in_transaction_session_timeout = 0",
-            "SET application_name = 'chronicle sealer'",
-            // The seal statement's generic plan is costed high enough to be
-            // JIT compiled at every execution: that was 40 % of the sealer's CPU.
-            "SET jit = off",
-            // ... and its custom plans were chosen over the generic one, so
-            // the prepared statement was planned again at every seal (12 %).
+            // The seal statement's custom plans were chosen over its generic
+            // one, so it was planned again at every seal (12 % of the CPU).
             "SET plan_cache_mode = force_generic_plan",
-        ] {
-            Spi::run(setting).expect("SET");
-        }
-    });
+        ],
+    );
     if !crate::sealer::take_presence(SEALER_PRESENCE) {
         return; // another sealer runs, or the extension is gone
     }
