@@ -44,6 +44,15 @@ SELECT f.first_position, f.first_key::pg_catalog.text::pg_catalog.int8, f.first_
 const REWRITE: &str = "
 UPDATE chronicle.feed SET keys = $2, ids = $3 WHERE first_position OPERATOR(pg_catalog.=) $1";
 
+/// The last version in $2..=$3 of stream $1 that has its position: the
+/// rule of [`Horizon::sealed`] with the horizon ($4, $5) and the current
+/// era from id $6.
+const LAST_SEALED: &str = "
+SELECT pg_catalog.max(e.version) FROM chronicle.event_log e
+ WHERE e.stream_id OPERATOR(pg_catalog.=) $1
+   AND e.version OPERATOR(pg_catalog.>=) $2 AND e.version OPERATOR(pg_catalog.<=) $3
+   AND (e.id OPERATOR(pg_catalog.<) $6 OR (e.seal_key, e.id) OPERATOR(pg_catalog.<=) ($4, $5))";
+
 /// The seal's horizon: every event of the current era (id from first_id on)
 /// after (horizon, after_id) in (seal_key, id) order has no position yet.
 const HORIZON: &str = "
@@ -175,8 +184,41 @@ impl Horizon {
         )
     }
 
+    /// The last version in `from..=to` of a stream that has its position
+    /// (None: none has). A stream's (seal_key, id) grow with its versions,
+    /// so its sealed events are a prefix.
+    pub(crate) fn last_sealed(
+        &self,
+        client: &SpiClient<'_>,
+        stream_id: &str,
+        from: u64,
+        to: u64,
+    ) -> Option<u64> {
+        use pg_sys::{INT8OID, TEXTOID, XID8OID};
+        let statement = cached(
+            client,
+            LAST_SEALED,
+            &[TEXTOID, INT8OID, INT8OID, XID8OID, INT8OID, INT8OID],
+        );
+        let args: [DatumWithOid; 6] = [
+            stream_id.into(),
+            (from as i64).into(),
+            (to as i64).into(),
+            xid8(self.horizon),
+            self.after_id.into(),
+            self.first_id.into(),
+        ];
+        first_row(
+            spi(client.select(statement, None, &args)),
+            &[INT8OID],
+            |row| row.get::<i64>(1),
+        )
+        .flatten()
+        .map(|v| v as u64)
+    }
+
     /// Whether the event (key, id) has a position: an older era's, or one
-    /// of the current era up to the horizon.
+    /// of the current era up to the horizon (as [`LAST_SEALED`] says it).
     fn sealed(&self, (key, id): (u64, i64)) -> bool {
         id < self.first_id || (key, id) <= (self.horizon, self.after_id)
     }

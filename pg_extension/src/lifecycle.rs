@@ -214,51 +214,41 @@ DELETE FROM chronicle.event_log e
    AND e.version OPERATOR(pg_catalog.>=) $2 AND e.version OPERATOR(pg_catalog.<=) $3
 RETURNING e.seal_key, e.id";
 
-/// The keys of the events removed in this transaction, whose feed entries
-/// are still to be blanked: a batch of removals (retention's streams) has
-/// each chunk rewritten once. Blank before the transaction commits.
+/// What the removals of this transaction leave to do before it commits:
+/// the events removed (seal_key, id), whose feed entries are still to be
+/// blanked (a batch of removals, retention's streams, has each chunk
+/// rewritten once), and the tombstones to append.
 #[derive(Default)]
 pub(crate) struct Removed {
-    keys: Vec<Xid8>,
-    ids: Vec<i64>,
-    /// The tombstones to write last (see [`TOMBSTONES`]), and each stream's
-    /// first version to write in its head (None: as it is).
-    tombstones: Tombstones,
-    first_versions: Vec<Option<i64>>,
+    events: Vec<(u64, i64)>,
+    tombstones: Vec<Tombstone>,
 }
 
-/// Tombstones to append, column by column.
-#[derive(Default)]
-struct Tombstones {
-    streams: Vec<String>,
-    event_ids: Vec<pgrx::Uuid>,
-    versions: Vec<i64>,
-    event_types: Vec<&'static str>,
-    data: Vec<JsonB>,
-    actors: Vec<String>,
+/// A tombstone to append (see [`TOMBSTONES`]), and the first version its
+/// stream's head takes (None: as it is).
+struct Tombstone {
+    stream_id: String,
+    event_id: pgrx::Uuid,
+    version: i64,
+    event_type: &'static str,
+    data: JsonB,
+    actor: String,
+    first_version: Option<i64>,
 }
 
 impl Removed {
     /// Adds the removals of a subtransaction that was kept.
     pub fn absorb(&mut self, other: Removed) {
-        self.keys.extend(other.keys);
-        self.ids.extend(other.ids);
-        let (mine, theirs) = (&mut self.tombstones, other.tombstones);
-        mine.streams.extend(theirs.streams);
-        mine.event_ids.extend(theirs.event_ids);
-        mine.versions.extend(theirs.versions);
-        mine.event_types.extend(theirs.event_types);
-        mine.data.extend(theirs.data);
-        mine.actors.extend(theirs.actors);
-        self.first_versions.extend(other.first_versions);
+        self.events.extend(other.events);
+        self.tombstones.extend(other.tombstones);
     }
 
-    /// Removed events (key, id), whose feed entries are to be blanked.
-    fn add(&mut self, removed: &[(u64, i64)]) {
-        for &(key, id) in removed {
-            self.keys.push(Xid8(key));
-            self.ids.push(id);
-        }
+    /// Events just deleted (not committed): their feed entries are to be
+    /// blanked, and no seal may give one a position meanwhile
+    /// (`feed_blank::lock_unless_sealed`).
+    fn deleted(&mut self, client: &SpiClient<'_>, events: Vec<(u64, i64)>) {
+        crate::feed_blank::lock_unless_sealed(client, &events);
+        self.events.extend(events);
     }
 
     /// Blanks the removed events' feed entries (`feed_blank.rs`), appends
@@ -268,27 +258,37 @@ impl Removed {
     /// retention step holds neither the feed nor appends back while it runs.
     pub fn finish(self, client: &mut SpiClient<'_>) {
         let plans = plans(client);
-        if !self.ids.is_empty() {
+        if !self.events.is_empty() {
             let _removing = Removing::start();
-            let removed = self.keys.iter().map(|k| k.0).zip(self.ids.iter().copied());
-            crate::feed_blank::blank(client, removed.collect());
+            crate::feed_blank::blank(client, self.events);
         }
-        let t = self.tombstones;
-        if t.streams.is_empty() {
+        if self.tombstones.is_empty() {
             return;
         }
-        let heads = t.streams.clone();
+        // Column by column, for the statement's arrays.
+        let (mut heads, mut event_ids, mut versions, mut event_types) =
+            (vec![], vec![], vec![], vec![]);
+        let (mut data, mut actors, mut first_versions) = (vec![], vec![], vec![]);
+        for t in self.tombstones {
+            heads.push(t.stream_id);
+            event_ids.push(t.event_id);
+            versions.push(t.version);
+            event_types.push(t.event_type);
+            data.push(t.data);
+            actors.push(t.actor);
+            first_versions.push(t.first_version);
+        }
         // Registered as an appender first, like every writer of events
         // (seal_bound.rs): the feed cannot pass these events by.
         let key = crate::seal_bound::key();
         let args: [DatumWithOid; 7] = [
             crate::spi::xid8(key),
-            t.streams.into(),
-            t.event_ids.into(),
-            t.versions.into(),
-            t.event_types.into(),
-            t.data.into(),
-            t.actors.into(),
+            heads.clone().into(),
+            event_ids.into(),
+            versions.into(),
+            event_types.into(),
+            data.into(),
+            actors.into(),
         ];
         // Each stream's tombstone key: its head's key is raised to it.
         let mut keys = std::collections::HashMap::new();
@@ -301,7 +301,7 @@ impl Removed {
             },
         );
         let seal_keys: Vec<Xid8> = heads.iter().map(|s| Xid8(keys[s])).collect();
-        let args: [DatumWithOid; 3] = [heads.into(), self.first_versions.into(), seal_keys.into()];
+        let args: [DatumWithOid; 3] = [heads.into(), first_versions.into(), seal_keys.into()];
         spi(client.update(&plans.heads, None, &args));
         crate::sealer::ensure_sealer_soon();
     }
@@ -337,9 +337,9 @@ fn remove_events(
             these.push((key, row.get::<i64>(2).expect("NOT NULL")));
         },
     );
-    crate::feed_blank::lock_unless_sealed(client, &these);
-    removed.add(&these);
-    these.len() as i64
+    let count = these.len() as i64;
+    removed.deleted(client, these);
+    count
 }
 
 /// Removes the stream's earlier tombstones, which the one a removal leaves
@@ -404,19 +404,19 @@ fn leave_tombstone(
                 version = version.min(row.get::<i64>(3).expect("NOT NULL") - 1);
             },
         );
-        crate::feed_blank::lock_unless_sealed(client, &superseded);
-        pending.add(&superseded);
+        pending.deleted(client, superseded);
     }
     // Appended with the others when the removals finish.
     let event_id = random_uuid();
-    let t = &mut pending.tombstones;
-    t.streams.push(stream_id.to_string());
-    t.event_ids.push(event_id);
-    t.versions.push(version);
-    t.event_types.push(event_type);
-    t.data.push(JsonB(data));
-    t.actors.push(actor.to_string());
-    pending.first_versions.push(first_version.map(|v| v as i64));
+    pending.tombstones.push(Tombstone {
+        stream_id: stream_id.to_string(),
+        event_id,
+        version,
+        event_type,
+        data: JsonB(data),
+        actor: actor.to_string(),
+        first_version: first_version.map(|v| v as i64),
+    });
     event_id
 }
 

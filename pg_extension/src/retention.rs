@@ -15,18 +15,19 @@ use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 
 use crate::errors::{raise, OrRaise};
+use crate::feed_blank::Horizon;
 use crate::lifecycle::Removed;
-use crate::spi::{cached, each_row, first_row, spi};
+use crate::spi::{each_row, first_row, spi};
 
 /// Streams looked at per page of a pass.
 pub const ROUND: i64 = 256;
 
 /// A worker's step (a transaction) ends once it has removed this many
-/// events, or after STEP_TIME: the feed waits for it (the worker seals
-/// between steps). Large steps are cheaper: a chunk of the feed is
-/// rewritten once per step however many of its entries go, and the worker
-/// removed 22 µs of CPU per event under load in steps of 4,096 events, 9
-/// µs in steps of 32,768.
+/// events, or after STEP_TIME: appends to the step's streams wait for its
+/// commit, which writes their heads. Large steps are cheaper: a chunk of the
+/// feed is rewritten once per step however many of its entries go, and the
+/// worker removed 22 µs of CPU per event under load in steps of 4,096
+/// events, 9 µs in steps of 32,768.
 const PAGE_EVENTS: i64 = 32768;
 const STEP_TIME: std::time::Duration = std::time::Duration::from_millis(250);
 
@@ -148,30 +149,14 @@ fn candidates(
     found
 }
 
-/// The last version in $2..=$3 of stream $1 that has its position (the
-/// seal's horizon ($4, $5), the current era from id $6).
-const LAST_SEALED: &str = "
-SELECT pg_catalog.max(e.version) FROM chronicle.event_log e
- WHERE e.stream_id OPERATOR(pg_catalog.=) $1
-   AND e.version OPERATOR(pg_catalog.>=) $2 AND e.version OPERATOR(pg_catalog.<=) $3
-   AND (e.id OPERATOR(pg_catalog.<) $6 OR (e.seal_key, e.id) OPERATOR(pg_catalog.<=) ($4, $5))";
-const LAST_SEALED_TYPES: [pg_sys::Oid; 6] = [
-    pg_sys::TEXTOID,
-    pg_sys::INT8OID,
-    pg_sys::INT8OID,
-    pg_sys::XID8OID,
-    pg_sys::INT8OID,
-    pg_sys::INT8OID,
-];
-
 /// Cuts one stream by its rule (locking its head first), only up to its
-/// last event with a position if `only_sealed`; returns the events removed,
-/// whose feed entries join `gone`.
+/// last event with a position by `sealed` if given; returns the events
+/// removed, whose feed entries join `gone`.
 fn retain(
     client: &mut SpiClient<'_>,
     c: &Candidate,
     tenant: Option<&str>,
-    only_sealed: bool,
+    sealed: Option<&Horizon>,
     gone: &mut Removed,
 ) -> i64 {
     const FN: &str = "chronicle.apply_retention";
@@ -206,33 +191,11 @@ fn retain(
     };
     // The worker removes only events that have their positions: removing
     // one that has none yet would hold the feed back until its step ends
-    // (`feed_blank::lock_unless_sealed`); the next pass takes it. A
-    // stream's (seal_key, id) grow with its versions, so the sealed ones are
-    // a prefix.
-    let horizon = only_sealed
-        .then(|| crate::feed_blank::Horizon::read(client))
-        .flatten();
-    let before = match horizon {
+    // (`feed_blank::lock_unless_sealed`); the next pass takes it.
+    let before = match sealed {
         Some(h) => {
-            let last_sealed = first_row(
-                spi(client.select(
-                    cached(client, LAST_SEALED, &LAST_SEALED_TYPES),
-                    None,
-                    &[
-                        c.stream_id.as_str().into(),
-                        (head.state.first_version as i64).into(),
-                        (before as i64 - 1).into(),
-                        crate::spi::xid8(h.horizon),
-                        h.after_id.into(),
-                        h.first_id.into(),
-                    ],
-                )),
-                &[pg_sys::INT8OID],
-                |row| row.get::<i64>(1),
-            )
-            .flatten();
-            match last_sealed {
-                Some(v) => before.min(v as u64 + 1),
+            match h.last_sealed(client, &c.stream_id, head.state.first_version, before - 1) {
+                Some(v) => before.min(v + 1),
                 None => return 0,
             }
         }
@@ -256,11 +219,11 @@ fn retain_or_skip(
     client: &mut SpiClient<'_>,
     c: &Candidate,
     tenant: Option<&str>,
-    only_sealed: bool,
+    sealed: Option<&Horizon>,
     gone: &mut Removed,
 ) -> i64 {
     let mut mine = Removed::default();
-    match crate::transaction::attempt(|| retain(client, c, tenant, only_sealed, &mut mine)) {
+    match crate::transaction::attempt(|| retain(client, c, tenant, sealed, &mut mine)) {
         Ok(removed) => {
             gone.absorb(mine);
             removed
@@ -293,7 +256,7 @@ fn apply_retention() -> i64 {
             let page = candidates(client, after.as_deref(), Some(&tenant), ROUND);
             let mut gone = Removed::default();
             for c in &page {
-                removed += retain_or_skip(client, c, Some(&tenant), false, &mut gone);
+                removed += retain_or_skip(client, c, Some(&tenant), None, &mut gone);
             }
             gone.finish(client);
             match page.last() {
@@ -390,13 +353,9 @@ impl Worker {
             }
             let start = std::time::Instant::now();
             Spi::connect_mut(|client| {
-                // Not waiting for the WAL to reach the disk: appends to the
-                // step's streams wait for its commit (it writes their heads
-                // last). A crash may undo a step; the next pass does it
-                // again. A seal that gives its tombstones positions commits
-                // later, synchronously, which flushes this commit first.
-                spi(client.update("SET LOCAL synchronous_commit = off", None, &[]));
                 crate::lifecycle::prepare(client);
+                // Read once: an older horizon only takes fewer events.
+                let sealed = Horizon::read(client);
                 // The whole step in a subtransaction too: should writing the
                 // heads fail (a deadlock with a transaction appending to two
                 // of these streams), the step is undone and the worker goes
@@ -405,7 +364,7 @@ impl Worker {
                     let mut gone = Removed::default();
                     let (mut took, mut removed) = (0, 0);
                     for c in page {
-                        removed += retain_or_skip(client, c, None, true, &mut gone);
+                        removed += retain_or_skip(client, c, None, sealed.as_ref(), &mut gone);
                         took += 1;
                         if removed >= PAGE_EVENTS || start.elapsed() >= STEP_TIME {
                             break;

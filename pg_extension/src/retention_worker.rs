@@ -52,7 +52,16 @@ pub fn ensure() {
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub extern "C-unwind" fn chronicle_retention_main(arg: pg_sys::Datum) {
-    crate::sealer::connect_worker(arg, "chronicle retention", &[]);
+    crate::sealer::connect_worker(
+        arg,
+        "chronicle retention",
+        // Not waiting for the WAL to reach the disk: appends to a step's
+        // streams wait for its commit (it writes their heads last). A crash
+        // may undo a step; the next pass does it again. A seal that gives
+        // its tombstones positions commits later, synchronously, which
+        // flushes this commit first.
+        &["SET synchronous_commit = off"],
+    );
     if !take_presence(RETENTION_PRESENCE) {
         return; // another one runs, or the extension is gone
     }
