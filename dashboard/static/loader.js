@@ -88,8 +88,7 @@ export function serverSource(streamId, signal) {
     async first() {
       const text = await api.exportText(streamId, { from: 1, to: FIRST_PAGE_VERSIONS }, signal);
       // Its events up to from_version - 1 removed: this page held none.
-      const newline = text.indexOf('\n');
-      const from = Number(JSON.parse(newline < 0 ? text : text.slice(0, newline)).from_version ?? 1);
+      const from = Number(JSON.parse(splitExport(text)[0]).from_version ?? 1);
       if (from <= FIRST_PAGE_VERSIONS) return text;
       return api.exportText(streamId, { from, to: from + FIRST_PAGE_VERSIONS - 1 }, signal);
     },
@@ -150,10 +149,15 @@ export async function fetchEventsAfter(streamId, head) {
   return eventLines(await api.exportText(streamId, { from: head + 1 }));
 }
 
-/** An export's event lines: everything after its header line. */
-function eventLines(exportText) {
+/** An export's header line and its event lines (everything after it). */
+function splitExport(exportText) {
   const newline = exportText.indexOf('\n');
-  return newline < 0 ? '' : exportText.slice(newline + 1);
+  return newline < 0 ? [exportText, ''] : [exportText.slice(0, newline), exportText.slice(newline + 1)];
+}
+
+/** An export's event lines. */
+function eventLines(exportText) {
+  return splitExport(exportText)[1];
 }
 
 /** The index just past `lines` more lines of `text` from `start`. */
