@@ -15,7 +15,11 @@ LANGUAGE sql STABLE
 AS $$
 SELECT c.first_position OPERATOR(pg_catalog.+) u.ord OPERATOR(pg_catalog.-) 1,
        e.event_id, e.stream_id, e.stream_type, e.version, e.event_type, e.schema_version,
-       e.data, e.metadata, e.correlation_id, e.causation_id, e.actor, e.occurred_at, e.recorded_at
+       CASE WHEN e.personal_key IS NULL THEN e.data
+            ELSE chronicle_internal._reveal(e.data, 'data', e.event_id, e.personal_key, e.personal_paths) END,
+       CASE WHEN e.personal_key IS NULL THEN e.metadata
+            ELSE chronicle_internal._reveal(e.metadata, 'metadata', e.event_id, e.personal_key, e.personal_paths) END,
+       e.correlation_id, e.causation_id, e.actor, e.occurred_at, e.recorded_at
   FROM chronicle.feed c
  CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(c.keys), pg_catalog.unnest(c.ids)) WITH ORDINALITY AS u(key, id, ord)
  CROSS JOIN LATERAL (

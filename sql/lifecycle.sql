@@ -29,9 +29,12 @@ SELECT (SELECT c.first_position OPERATOR(pg_catalog.+) pg_catalog.array_position
                 LIMIT 1) c
          WHERE pg_catalog.array_position(c.ids, e.id) IS NOT NULL
          LIMIT 1) AS global_position,
-       e.event_id, e.stream_id, e.stream_type, e.version,
-       e.event_type, e.schema_version, e.data, e.metadata, e.correlation_id,
-       e.causation_id, e.actor, e.occurred_at, e.recorded_at
+       e.event_id, e.stream_id, e.stream_type, e.version, e.event_type, e.schema_version,
+       CASE WHEN e.personal_key IS NULL THEN e.data
+            ELSE chronicle_internal._reveal(e.data, 'data', e.event_id, e.personal_key, e.personal_paths) END AS data,
+       CASE WHEN e.personal_key IS NULL THEN e.metadata
+            ELSE chronicle_internal._reveal(e.metadata, 'metadata', e.event_id, e.personal_key, e.personal_paths) END AS metadata,
+       e.correlation_id, e.causation_id, e.actor, e.occurred_at, e.recorded_at
   FROM chronicle.event_archive e;
 COMMENT ON VIEW chronicle.archived_events IS
     'The events of archived streams (chronicle.archive_stream) with their global_position, in the shape of chronicle.events; read_stream(..., include_archived => true) reads them.';

@@ -48,6 +48,12 @@ CREATE TABLE chronicle.event_log (
     -- The stream's tenant (chronicle.tenant when the stream was created; ''
     -- for none). Row-level security shows a role only its tenant's rows.
     tenant          text        NOT NULL DEFAULT '',
+    -- Personal data (0.7.0 on, chronicle.define_personal_data): the key the
+    -- event's personal members are sealed with (a key_id of
+    -- chronicle_internal.subject_keys; NULL: the event has none) and the
+    -- pointers of the members sealed, each holding {"$sealed": ...}.
+    personal_key    uuid,
+    personal_paths  text[],
     -- The key is the feed's order: the sealer scans it from its horizon on,
     -- and the feed refers to events by it.
     CONSTRAINT event_log_pkey PRIMARY KEY (seal_key, id),
@@ -63,12 +69,20 @@ CREATE INDEX events_stream_type_time_idx ON chronicle.event_log (stream_type, oc
 CREATE INDEX events_event_type_time_idx ON chronicle.event_log (event_type, occurred_at);
 CREATE INDEX events_correlation_idx ON chronicle.event_log (correlation_id, id)
     WHERE correlation_id IS NOT NULL;
+-- The events sealed with a subject's key: what chronicle.forget_subject
+-- counts and whose streams' snapshots it drops.
+CREATE INDEX events_personal_key_idx ON chronicle.event_log (personal_key)
+    WHERE personal_key IS NOT NULL;
 
 COMMENT ON TABLE chronicle.event_log IS
     'Every event ever appended, as stored; append-only: UPDATE, DELETE and TRUNCATE are refused. Read chronicle.events (which adds global_position); write with chronicle.append_event / chronicle.append_events.';
 COMMENT ON COLUMN chronicle.event_log.id IS 'Internal id, increasing in insertion order (with gaps); with seal_key, the key the feed refers to events by.';
 COMMENT ON COLUMN chronicle.event_log.tenant IS
     'The stream''s tenant (chronicle.tenant of the session that created the stream; '''' for none).';
+COMMENT ON COLUMN chronicle.event_log.personal_key IS
+    'The key (chronicle_internal.subject_keys.key_id) the event''s personal members are sealed with, NULL for an event without personal data (chronicle.define_personal_data). Once chronicle.forget_subject destroyed the key, those members read as {"erased": true}.';
+COMMENT ON COLUMN chronicle.event_log.personal_paths IS
+    'The pointers of the event''s sealed personal members (/email: a member of data, /metadata/ip: of metadata), each stored as {"$sealed": "<base64 of nonce and ciphertext>"}; chronicle.events shows them opened.';
 COMMENT ON COLUMN chronicle.event_log.seal_key IS
     'The feed''s order key: the appending transaction''s id, raised to the feed floor when the transaction started appending (chronicle.feed_floor) and to the key of the stream''s previous event when those are higher. Events are sealed in (seal_key, id) order once no transaction that could still append an event with a smaller key is running.';
 
@@ -129,6 +143,18 @@ CREATE SEQUENCE chronicle.feed_floor AS bigint MINVALUE 0 START 0 NO CYCLE;
 COMMENT ON SEQUENCE chronicle.feed_floor IS
     'Internal: the sealer''s published transaction-id floor; an event appended by a transaction that starts appending later gets a seal_key at least this high.';
 
+-- A personal member of an event opened for its reader (0.7.0 on,
+-- pg_extension/src/personal.rs): the event's data or metadata (part) with
+-- its sealed members opened with the subject's key, or erased once the key
+-- is gone. Every read of events (the views below, the feed, replay, export)
+-- shows the log's data and metadata through it.
+CREATE FUNCTION chronicle_internal._reveal(member jsonb, part text, event_id uuid, personal_key uuid, personal_paths text[])
+RETURNS jsonb
+LANGUAGE c STABLE PARALLEL RESTRICTED
+AS 'MODULE_PATHNAME', 'reveal_wrapper';
+COMMENT ON FUNCTION chronicle_internal._reveal(jsonb, text, uuid, uuid, text[]) IS
+    'Internal: an event''s data or metadata (part) with its sealed personal members opened with the subject''s key, or {"erased": true} once chronicle.forget_subject destroyed it.';
+
 -- Every event with its place in the global feed: the position is looked up
 -- in the chunk of each era that could hold the event (a scalar subquery, so
 -- that queries that do not read global_position do not pay for it).
@@ -143,9 +169,12 @@ SELECT (SELECT c.first_position OPERATOR(pg_catalog.+) pg_catalog.array_position
                 LIMIT 1) c
          WHERE pg_catalog.array_position(c.ids, e.id) IS NOT NULL
          LIMIT 1) AS global_position,
-       e.event_id, e.stream_id, e.stream_type, e.version,
-       e.event_type, e.schema_version, e.data, e.metadata, e.correlation_id,
-       e.causation_id, e.actor, e.occurred_at, e.recorded_at
+       e.event_id, e.stream_id, e.stream_type, e.version, e.event_type, e.schema_version,
+       CASE WHEN e.personal_key IS NULL THEN e.data
+            ELSE chronicle_internal._reveal(e.data, 'data', e.event_id, e.personal_key, e.personal_paths) END AS data,
+       CASE WHEN e.personal_key IS NULL THEN e.metadata
+            ELSE chronicle_internal._reveal(e.metadata, 'metadata', e.event_id, e.personal_key, e.personal_paths) END AS metadata,
+       e.correlation_id, e.causation_id, e.actor, e.occurred_at, e.recorded_at
   FROM chronicle.event_log e;
 
 COMMENT ON VIEW chronicle.events IS
@@ -366,6 +395,8 @@ CREATE TABLE chronicle.event_archive (
     occurred_at     timestamptz NOT NULL,
     recorded_at     timestamptz NOT NULL,
     tenant          text        NOT NULL,
+    personal_key    uuid,
+    personal_paths  text[],
     CONSTRAINT event_archive_pkey PRIMARY KEY (seal_key, id),
     CONSTRAINT event_archive_stream_version_key UNIQUE (stream_id, version)
 );
@@ -480,3 +511,66 @@ CREATE TABLE chronicle.subscription_consumers (
 COMMENT ON TABLE chronicle.subscription_consumers IS
     'The checkpoint of each consumer k of a subscription''s group: consumer k of n receives the streams whose hash mod n is k.';
 SELECT pg_catalog.pg_extension_config_dump('chronicle.subscription_consumers', '');
+
+-- Personal data (0.7.0 on; pg_extension/src/personal.rs): which members of
+-- which event types are personal, the data subjects' keys, and the audit of
+-- erasures. See the README, "Personal data".
+CREATE TABLE chronicle_internal.personal_data_definitions (
+    event_type  text        NOT NULL,
+    subject     text        NOT NULL,
+    paths       text[]      NOT NULL CHECK (pg_catalog.cardinality(paths) > 0),
+    defined_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT personal_data_definitions_pkey PRIMARY KEY (event_type)
+);
+COMMENT ON TABLE chronicle_internal.personal_data_definitions IS
+    'Internal: the personal data of each event type (chronicle.define_personal_data); read chronicle.personal_data.';
+SELECT pg_catalog.pg_extension_config_dump('chronicle_internal.personal_data_definitions', '');
+
+-- One key per data subject and tenant: 256 random bits. Readable by the
+-- owner only (no role is granted anything on it); chronicle.forget_subject
+-- deletes a subject's row, after which the subject's sealed members read as
+-- erased. Dumped with the data: a dump holds the keys.
+CREATE TABLE chronicle_internal.subject_keys (
+    tenant      text        NOT NULL,
+    subject     text        NOT NULL,
+    key_id      uuid        NOT NULL,
+    key         bytea       NOT NULL CHECK (pg_catalog.octet_length(key) = 32),
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT subject_keys_pkey PRIMARY KEY (tenant, subject),
+    CONSTRAINT subject_keys_key_id_key UNIQUE (key_id)
+);
+COMMENT ON TABLE chronicle_internal.subject_keys IS
+    'Internal: the key of each data subject of each tenant, with which its events'' personal members are sealed (XChaCha20-Poly1305). Readable by the extension''s owner only; chronicle.forget_subject deletes a row for good.';
+SELECT pg_catalog.pg_extension_config_dump('chronicle_internal.subject_keys', '');
+
+-- Every erasure: which subject, when, by whom, why and how many events it
+-- made unreadable. Append-only, like the log; no personal data in it.
+CREATE SEQUENCE chronicle.forgotten_id_seq AS bigint;
+CREATE TABLE chronicle.forgotten (
+    id            bigint      NOT NULL DEFAULT pg_catalog.nextval('chronicle.forgotten_id_seq'),
+    subject       text        NOT NULL,
+    forgotten_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    forgotten_by  text        NOT NULL,
+    reason        text,
+    events        bigint      NOT NULL CHECK (events >= 0),
+    tenant        text        NOT NULL DEFAULT '',
+    CONSTRAINT forgotten_pkey PRIMARY KEY (id)
+);
+ALTER SEQUENCE chronicle.forgotten_id_seq OWNED BY chronicle.forgotten.id;
+CREATE INDEX forgotten_subject_idx ON chronicle.forgotten (tenant, subject);
+COMMENT ON TABLE chronicle.forgotten IS
+    'Every erasure (chronicle.forget_subject): the data subject whose key was destroyed, when, by whom, why, and how many events had personal members sealed with it. Append-only; readable by chronicle_admin.';
+COMMENT ON COLUMN chronicle.forgotten.subject IS 'The subject''s id as the events name it (an opaque id, not personal data itself).';
+COMMENT ON COLUMN chronicle.forgotten.forgotten_by IS 'The role that called chronicle.forget_subject (after SET ROLE).';
+COMMENT ON COLUMN chronicle.forgotten.events IS 'How many events (stored or archived) had personal members sealed with the destroyed key; they read as {"erased": true} since.';
+COMMENT ON COLUMN chronicle.forgotten.tenant IS 'The tenant whose subject it was.';
+SELECT pg_catalog.pg_extension_config_dump('chronicle.forgotten', '');
+SELECT pg_catalog.pg_extension_config_dump('chronicle.forgotten_id_seq', '');
+CREATE TRIGGER forgotten_append_only
+    BEFORE UPDATE OR DELETE ON chronicle.forgotten
+    FOR EACH STATEMENT EXECUTE FUNCTION chronicle_internal._refuse_history_change();
+CREATE TRIGGER forgotten_no_truncate
+    BEFORE TRUNCATE ON chronicle.forgotten
+    FOR EACH STATEMENT EXECUTE FUNCTION chronicle_internal._refuse_history_change();
+ALTER TABLE chronicle.forgotten ENABLE ALWAYS TRIGGER forgotten_append_only;
+ALTER TABLE chronicle.forgotten ENABLE ALWAYS TRIGGER forgotten_no_truncate;

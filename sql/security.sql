@@ -7,7 +7,11 @@
 --   chronicle_writer: the reader's rights, append, import and ack;
 --   chronicle_admin:  the writer's rights, reducers, event types, upcasters,
 --                     subscriptions and the lifecycle (delete_stream,
---                     truncate_stream, chronicle.lifecycle_log).
+--                     truncate_stream, chronicle.lifecycle_log) and personal
+--                     data (define_personal_data, forget_subject,
+--                     chronicle.forgotten).
+-- The data subjects' keys (chronicle_internal.subject_keys) are granted to
+-- nobody: only the owner reads them, inside Chronicle's functions.
 -- Nobody but the owner has any write privilege on a table: every write goes
 -- through a SECURITY DEFINER function (with SET search_path = pg_catalog,
 -- pg_temp) that does only what its checks allow. Reads run with the caller's
@@ -87,9 +91,10 @@ GRANT SELECT ON chronicle.events, chronicle.event_log, chronicle.streams, chroni
                 chronicle.subscriptions, chronicle.subscription_consumers, chronicle.daily_activity,
                 chronicle.stream_activity, chronicle.subscription_lag, chronicle.feed_status,
                 chronicle.stream_bases, chronicle.retention_rules, chronicle.event_archive,
-                chronicle.archived_events
+                chronicle.archived_events, chronicle.personal_data,
+                chronicle_internal.personal_data_definitions
    TO chronicle_reader;
-GRANT SELECT ON chronicle.lifecycle_log, chronicle.retention TO chronicle_admin;
+GRANT SELECT ON chronicle.lifecycle_log, chronicle.retention, chronicle.forgotten TO chronicle_admin;
 GRANT EXECUTE ON FUNCTION
     chronicle.read_stream(text, bigint, bigint, boolean, boolean), chronicle.stream_version(text),
     chronicle.read_correlation(text), chronicle.list_streams(text, text, text, int),
@@ -111,6 +116,7 @@ GRANT EXECUTE ON FUNCTION
     chronicle_internal._check_count(text, text, bigint),
     chronicle_internal._not_found(text, text, text, bigint),
     chronicle_internal._upcast(text, int, jsonb),
+    chronicle_internal._reveal(jsonb, text, uuid, uuid, text[]),
     chronicle_internal._export_header(text, bigint, bigint),
     chronicle_internal._feed_range(bigint, bigint),
     chronicle_internal._delivers(text, text[], int, int, text, text, text),
@@ -143,7 +149,8 @@ GRANT EXECUTE ON FUNCTION
     chronicle.delete_stream(text, bigint, boolean, text),
     chronicle.truncate_stream(text, bigint, text),
     chronicle.set_retention(text, interval, bigint), chronicle.apply_retention(),
-    chronicle.archive_stream(text, text), chronicle.restore_stream(text, text)
+    chronicle.archive_stream(text, text), chronicle.restore_stream(text, text),
+    chronicle.define_personal_data(text, text, text[]), chronicle.forget_subject(text, text)
    TO chronicle_admin;
 
 ALTER VIEW chronicle.events SET (security_invoker = true);
@@ -153,6 +160,7 @@ ALTER VIEW chronicle.subscription_lag SET (security_invoker = true);
 ALTER VIEW chronicle.feed_status SET (security_invoker = true);
 ALTER VIEW chronicle.retention SET (security_invoker = true);
 ALTER VIEW chronicle.archived_events SET (security_invoker = true);
+ALTER VIEW chronicle.personal_data SET (security_invoker = true);
 
 -- Tenants: a role whose chronicle.tenant is set (by a superuser: ALTER ROLE
 -- ... SET chronicle.tenant = 'acme') sees only that tenant's streams, events
@@ -165,6 +173,7 @@ ALTER TABLE chronicle.subscription_consumers ENABLE ROW LEVEL SECURITY;
 ALTER TABLE chronicle.stream_bases ENABLE ROW LEVEL SECURITY;
 ALTER TABLE chronicle.event_archive ENABLE ROW LEVEL SECURITY;
 ALTER TABLE chronicle.lifecycle_log ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chronicle.forgotten ENABLE ROW LEVEL SECURITY;
 CREATE POLICY own_tenant ON chronicle.event_log
     USING (tenant OPERATOR(pg_catalog.=) (SELECT chronicle.current_tenant()));
 CREATE POLICY own_tenant ON chronicle.streams
@@ -174,6 +183,8 @@ CREATE POLICY own_tenant ON chronicle.event_archive
 CREATE POLICY own_tenant ON chronicle.stream_bases
     USING (tenant OPERATOR(pg_catalog.=) (SELECT chronicle.current_tenant()));
 CREATE POLICY own_tenant ON chronicle.lifecycle_log
+    USING (tenant OPERATOR(pg_catalog.=) (SELECT chronicle.current_tenant()));
+CREATE POLICY own_tenant ON chronicle.forgotten
     USING (tenant OPERATOR(pg_catalog.=) (SELECT chronicle.current_tenant()));
 CREATE POLICY own_tenant ON chronicle.subscriptions
     USING (tenant OPERATOR(pg_catalog.=) (SELECT chronicle.current_tenant()));

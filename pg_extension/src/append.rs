@@ -94,27 +94,57 @@ static UUID_REFERENCES: References = References {
     batch_cast: "::pg_catalog.uuid",
 };
 
+/// What the statements write and read of personal data (0.7.0 on): the
+/// sealed members' key and pointers, and the stored data as its reader sees
+/// it (a retry is the same event if its data is what the stored one opens to).
+struct Personal {
+    column: &'static str,
+    /// The two columns' values in the insert of one event ($15, $16) and of
+    /// a batch (members added to each sealed item by `append_batch`).
+    one_values: &'static str,
+    batch_values: &'static str,
+    data: &'static str,
+}
+
+static PERSONAL: Personal = Personal {
+    column: ", personal_key, personal_paths",
+    one_values: ", $15, $16",
+    batch_values: ",
+        (t.item OPERATOR(pg_catalog.->>) 'personal_key')::uuid,
+        CASE WHEN t.item OPERATOR(pg_catalog.->) 'personal_key' IS NOT NULL
+             THEN ARRAY(SELECT pg_catalog.jsonb_array_elements_text(t.item OPERATOR(pg_catalog.->) 'personal_paths')) END",
+    data: "CASE WHEN e.personal_key IS NULL THEN e.data
+            ELSE chronicle_internal._reveal(e.data, 'data', e.event_id, e.personal_key, e.personal_paths) END",
+};
+
+static NO_PERSONAL: Personal = Personal {
+    column: "",
+    one_values: "",
+    batch_values: "",
+    data: "e.data",
+};
+
 /// Where a caller-supplied event_id is stored already. Parameters: $1
 /// event_id, $2 event_type, $3 data.
-fn lookup_one_sql(t: &Tenancy) -> String {
+fn lookup_one_sql(t: &Tenancy, p: &Personal) -> String {
     format!(
-        "SELECT {} e.event_type OPERATOR(pg_catalog.=) $2 AND e.data OPERATOR(pg_catalog.=) $3
+        "SELECT {} e.event_type OPERATOR(pg_catalog.=) $2 AND {} OPERATOR(pg_catalog.=) $3
   FROM chronicle.event_log e
  WHERE e.event_id OPERATOR(pg_catalog.=) $1",
-        t.stored_as
+        t.stored_as, p.data
     )
 }
 
 /// The same for each event of a batch ($1, a JSON array) that is stored.
-fn lookup_batch_sql(t: &Tenancy) -> String {
+fn lookup_batch_sql(t: &Tenancy, p: &Personal) -> String {
     format!(
         "SELECT t.ord, {}
        e.event_type OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->>) 'event_type')
-       AND e.data OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->) 'data')
+       AND {} OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->) 'data')
   FROM pg_catalog.jsonb_array_elements($1) WITH ORDINALITY AS t(item, ord)
   JOIN chronicle.event_log e
     ON e.event_id OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->>) 'event_id')::uuid",
-        t.stored_as
+        t.stored_as, p.data
     )
 }
 
@@ -180,22 +210,23 @@ const EVENT_COLUMNS: &str = "seal_key, event_id, stream_id, stream_type, version
 
 /// Parameters after the head's five: $6 event_id, $7 event_type,
 /// $8 schema_version, $9 data, $10 metadata, $11 correlation_id,
-/// $12 causation_id, $13 actor, $14 occurred_at.
-fn insert_one_sql(t: &Tenancy, r: &References) -> String {
+/// $12 causation_id, $13 actor, $14 occurred_at (and from 0.7.0 on
+/// $15 personal_key, $16 personal_paths).
+fn insert_one_sql(t: &Tenancy, r: &References, p: &Personal) -> String {
     format!(
-        "INSERT INTO chronicle.event_log ({EVENT_COLUMNS}{})
+        "INSERT INTO chronicle.event_log ({EVENT_COLUMNS}{}{})
  VALUES ($4, COALESCE($6, pg_catalog.gen_random_uuid()), $1, $2, $3 OPERATOR(pg_catalog.+) 1,
-         $7, $8, $9, COALESCE($10, '{{}}'::jsonb), {}, $13, COALESCE($14, pg_catalog.now()){})",
-        t.column, r.one, t.event_value
+         $7, $8, $9, COALESCE($10, '{{}}'::jsonb), {}, $13, COALESCE($14, pg_catalog.now()){}{})",
+        t.column, p.column, r.one, t.event_value, p.one_values
     )
 }
 
 /// Parameters after the head's five: $6 the events (a JSON array validated
 /// by the core, its references in their stored form).
-fn insert_batch_sql(t: &Tenancy, r: &References) -> String {
+fn insert_batch_sql(t: &Tenancy, r: &References, p: &Personal) -> String {
     let cast = r.batch_cast;
     format!(
-        "INSERT INTO chronicle.event_log ({EVENT_COLUMNS}{})
+        "INSERT INTO chronicle.event_log ({EVENT_COLUMNS}{}{})
  SELECT $4, COALESCE((t.item OPERATOR(pg_catalog.->>) 'event_id')::uuid, pg_catalog.gen_random_uuid()),
         $1, $2, $3 OPERATOR(pg_catalog.+) t.ord,
         t.item OPERATOR(pg_catalog.->>) 'event_type',
@@ -205,10 +236,10 @@ fn insert_batch_sql(t: &Tenancy, r: &References) -> String {
         (t.item OPERATOR(pg_catalog.->>) 'correlation_id'){cast},
         (t.item OPERATOR(pg_catalog.->>) 'causation_id'){cast},
         t.item OPERATOR(pg_catalog.->>) 'actor',
-        COALESCE((t.item OPERATOR(pg_catalog.->>) 'occurred_at')::timestamptz, pg_catalog.now()){}
+        COALESCE((t.item OPERATOR(pg_catalog.->>) 'occurred_at')::timestamptz, pg_catalog.now()){}{}
    FROM pg_catalog.jsonb_array_elements($6) WITH ORDINALITY AS t(item, ord)
   ORDER BY t.ord  -- ids (and so the feed's order) follow the versions",
-        t.column, t.event_value
+        t.column, p.column, t.event_value, p.batch_values
     )
 }
 
@@ -220,6 +251,8 @@ struct Plans {
     head: [OwnedPreparedStatement; 2],
     insert_one: OwnedPreparedStatement,
     insert_batch: OwnedPreparedStatement,
+    /// Whether the schema has personal data (0.7.0 on).
+    personal: bool,
 }
 
 /// Which head a write expects: an existing stream or a new one.
@@ -230,16 +263,20 @@ enum Target {
 }
 
 thread_local! {
-    /// For each [`installed_shape`]: with or without tenants, with text or
-    /// uuid references.
-    static PLANS: [OnceCell<&'static Plans>; 8] = const {
-        [const { OnceCell::new() }; 8]
+    /// For each installed shape ([`crate::installed::shape`] and
+    /// [`crate::installed::personal`]).
+    static PLANS: [OnceCell<&'static Plans>; 16] = const {
+        [const { OnceCell::new() }; 16]
     };
 }
 
 fn plans(client: &SpiClient<'_>) -> &'static Plans {
-    use pg_sys::{INT4OID, INT8OID, JSONBOID, TEXTOID, TIMESTAMPTZOID, UUIDOID, XID8OID};
+    use pg_sys::{
+        INT4OID, INT8OID, JSONBOID, TEXTARRAYOID, TEXTOID, TIMESTAMPTZOID, UUIDOID, XID8OID,
+    };
     let (tenants, text_references, lifecycle) = crate::installed::shape();
+    let personal = crate::installed::personal();
+    let p = if personal { &PERSONAL } else { &NO_PERSONAL };
     let t = if tenants { &TENANTS } else { &NO_TENANTS };
     let l = if lifecycle { &LIFECYCLE } else { &NO_LIFECYCLE };
     let r = if text_references {
@@ -247,7 +284,10 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
     } else {
         &UUID_REFERENCES
     };
-    let slot = usize::from(tenants) + 2 * usize::from(text_references) + 4 * usize::from(lifecycle);
+    let slot = usize::from(tenants)
+        + 2 * usize::from(text_references)
+        + 4 * usize::from(lifecycle)
+        + 8 * usize::from(personal);
     PLANS.with(|cells| {
         *cells[slot].get_or_init(|| {
             // Mutating plans: SPI then takes a fresh snapshot per statement,
@@ -267,15 +307,24 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
                 TEXTOID,
                 TIMESTAMPTZOID,
             ];
+            let sealed: &[pg_sys::Oid] = if personal {
+                &[UUIDOID, TEXTARRAYOID]
+            } else {
+                &[]
+            };
             Box::leak(Box::new(Plans {
-                lookup_one: prepare(&lookup_one_sql(t), &[UUIDOID, TEXTOID, JSONBOID]),
-                lookup_batch: prepare(&lookup_batch_sql(t), &[JSONBOID]),
+                lookup_one: prepare(&lookup_one_sql(t, p), &[UUIDOID, TEXTOID, JSONBOID]),
+                lookup_batch: prepare(&lookup_batch_sql(t, p), &[JSONBOID]),
                 head: [advance_head(t, l), create_head(t)].map(|sql| prepare(&sql, &head)),
-                insert_one: prepare(&insert_one_sql(t, r), &[&written[..], &one].concat()),
+                insert_one: prepare(
+                    &insert_one_sql(t, r, p),
+                    &[&written[..], &one, sealed].concat(),
+                ),
                 insert_batch: prepare(
-                    &insert_batch_sql(t, r),
+                    &insert_batch_sql(t, r, p),
                     &[&written[..], &[JSONBOID]].concat(),
                 ),
+                personal,
             }))
         })
     })
@@ -516,25 +565,64 @@ pub(crate) fn append(a: OneEvent<'_>, function: &'static str) -> i64 {
             }
         }
 
+        // An event with personal data is stored sealed with its subject's key.
+        let stored = plans
+            .personal
+            .then(|| crate::personal::definition(client, event_type))
+            .flatten()
+            .map(|definition| {
+                crate::personal::seal_event(
+                    client,
+                    &definition,
+                    "",
+                    a.event_id,
+                    data_value,
+                    metadata_value,
+                    [
+                        ("actor", a.actor),
+                        ("correlation_id", correlation_id.as_deref()),
+                        ("causation_id", causation_id.as_deref()),
+                    ],
+                    function,
+                )
+            });
+
         // Registers the transaction as an appender before anything is written.
         let key = crate::seal_bound::key();
         let write = |target: Target, new_type: &str| {
             let taken = take_head(client, plans, target, &stream_id, new_type, 1, key)?;
+            let (event_id, data, metadata): (_, DatumWithOid, DatumWithOid) = match &stored {
+                Some(s) => (
+                    Some(s.event_id),
+                    JsonB(s.sealed.data.clone()).into(),
+                    JsonB(s.sealed.metadata.clone()).into(),
+                ),
+                None => (a.event_id, data_raw.into(), a.metadata.into()),
+            };
             let event: [DatumWithOid; 9] = [
-                a.event_id.into(),
+                event_id.into(),
                 event_type.into(),
                 a.schema_version.unwrap_or(1).into(),
-                data_raw.into(),
-                a.metadata.into(),
+                data,
+                metadata,
                 correlation_id.as_deref().into(),
                 causation_id.as_deref().into(),
                 a.actor.into(),
                 a.occurred_at.into(),
             ];
+            let sealed: Vec<DatumWithOid> = if plans.personal {
+                vec![
+                    stored.as_ref().map(|s| s.key_id).into(),
+                    stored.as_ref().map(|s| s.sealed.paths.clone()).into(),
+                ]
+            } else {
+                Vec::new()
+            };
             let args: Vec<DatumWithOid> = taken
                 .arguments(&stream_id)
                 .into_iter()
                 .chain(event)
+                .chain(sealed)
                 .collect();
             spi(client.update(&plans.insert_one, None, &args));
             Some(taken.head)
@@ -583,8 +671,7 @@ pub(crate) fn append_batch(
     let events_raw = require(events, "events").or_raise(FN);
     let parsed = events_raw.parse("events").or_raise(FN);
     let batch = parse_batch(&parsed, &guc::limits()).or_raise(FN);
-    let rewritten = with_stored_references(&parsed, &batch).map(JsonB);
-    drop(parsed);
+    let mut rewritten = with_stored_references(&parsed, &batch);
 
     Spi::connect_mut(|client| {
         for (i, e) in batch.iter().enumerate() {
@@ -619,6 +706,44 @@ pub(crate) fn append_batch(
                 return last_version as i64;
             }
         }
+
+        // The events with personal data are stored sealed with their
+        // subjects' keys, each with its id, key and sealed members' pointers
+        // (members `insert_batch_sql` reads).
+        if plans.personal {
+            for (i, e) in batch.iter().enumerate() {
+                let Some(definition) = crate::personal::definition(client, &e.event_type) else {
+                    continue;
+                };
+                let stored = crate::personal::seal_event(
+                    client,
+                    &definition,
+                    &format!("events[{i}]."),
+                    e.event_id.as_deref().map(|id| {
+                        let id = chronicle_core::identifier::as_uuid(id)
+                            .expect("parse_batch checked the uuid");
+                        pgrx::Uuid::from_bytes(*id.as_bytes())
+                    }),
+                    e.data.clone(),
+                    e.metadata.clone(),
+                    [
+                        ("actor", e.actor.as_deref()),
+                        ("correlation_id", e.correlation_id.as_deref()),
+                        ("causation_id", e.causation_id.as_deref()),
+                    ],
+                    FN,
+                );
+                let events = rewritten.get_or_insert_with(|| parsed.clone());
+                let item = events[i].as_object_mut().expect("validated objects");
+                item.insert("data".into(), stored.sealed.data);
+                item.insert("metadata".into(), stored.sealed.metadata);
+                item.insert("event_id".into(), stored.event_id.to_string().into());
+                item.insert("personal_key".into(), stored.key_id.to_string().into());
+                item.insert("personal_paths".into(), stored.sealed.paths.into());
+            }
+        }
+        drop(parsed);
+        let rewritten = rewritten.map(JsonB);
 
         let count = batch.len();
         // Registers the transaction as an appender before anything is written.

@@ -8,9 +8,10 @@
 //! applies everywhere from the commit that makes it.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
+use chronicle_core::personal::Definition;
 use chronicle_core::schema::Schema;
 use chronicle_core::upcast::Upcaster;
 use pgrx::spi::SpiClient;
@@ -26,6 +27,8 @@ struct Cache {
     tables: Vec<pg_sys::Oid>,
     schemas: Option<Rc<Loaded<Schema>>>,
     upcasters: Option<Rc<Loaded<Upcaster>>>,
+    /// The personal data of each event type (`personal.rs`).
+    personal: Option<Rc<HashMap<String, Rc<Definition>>>>,
 }
 
 thread_local! {
@@ -39,6 +42,7 @@ unsafe extern "C-unwind" fn forget(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
         if relid == pg_sys::InvalidOid || c.tables.contains(&relid) {
             c.schemas = None;
             c.upcasters = None;
+            c.personal = None;
         }
     });
 }
@@ -69,10 +73,16 @@ pub fn invalidate(client: &SpiClient<'_>, table: &str) {
 /// Looks the tables' OIDs up again on every load: after DROP and CREATE
 /// EXTENSION they are new tables.
 fn remember_tables(client: &SpiClient<'_>) {
-    let tables = vec![
+    let mut tables = vec![
         table_oid(client, "chronicle.event_types"),
         table_oid(client, "chronicle.upcasters"),
     ];
+    if crate::installed::personal() {
+        tables.push(table_oid(
+            client,
+            "chronicle_internal.personal_data_definitions",
+        ));
+    }
     CACHE.with(|c| c.borrow_mut().tables = tables);
 }
 
@@ -176,4 +186,15 @@ pub fn upcasters(client: &SpiClient<'_>) -> Rc<Loaded<Upcaster>> {
             )
         },
     )
+}
+
+/// Every event type's personal data.
+pub fn personal(client: &SpiClient<'_>) -> Rc<HashMap<String, Rc<Definition>>> {
+    if let Some(hit) = CACHE.with(|c| c.borrow().personal.clone()) {
+        return hit;
+    }
+    remember_tables(client);
+    let loaded = Rc::new(crate::personal::load_definitions(client));
+    CACHE.with(|c| c.borrow_mut().personal = Some(loaded.clone()));
+    loaded
 }

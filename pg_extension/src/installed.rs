@@ -36,6 +36,26 @@ pub fn lifecycle() -> bool {
     }
 }
 
+/// Whether the installed schema has personal data (0.7.0 on: the log's
+/// personal_key column).
+pub fn personal() -> bool {
+    unsafe {
+        let schema = pg_sys::get_namespace_oid(c"chronicle".as_ptr(), true);
+        let log = pg_sys::get_relname_relid(c"event_log".as_ptr(), schema);
+        log == pg_sys::InvalidOid
+            || pg_sys::get_attnum(log, c"personal_key".as_ptr()) != pg_sys::InvalidAttrNumber as i16
+    }
+}
+
+/// Raises an error until the schema is updated to 0.7.0.
+pub fn require_personal(function: &'static str) {
+    if !personal() {
+        pgrx::error!(
+            "{function} needs Chronicle 0.7.0's schema: run ALTER EXTENSION chronicle UPDATE"
+        );
+    }
+}
+
 /// What the readers of a stream's head add to read its lifecycle: the
 /// columns `first_version, deleted, base version, base state, base
 /// recorded_at, archived` (from `chronicle.streams s`) and the join they need; on a

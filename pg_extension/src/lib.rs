@@ -20,6 +20,7 @@ mod installed;
 mod jsonb_binary;
 mod lifecycle;
 mod notify;
+mod personal;
 mod privilege;
 mod raw_jsonb;
 mod read;
@@ -64,6 +65,7 @@ pgrx::extension_sql_file!(
     requires = ["feed"]
 );
 pgrx::extension_sql_file!("../../sql/lifecycle.sql", name = "lifecycle");
+pgrx::extension_sql_file!("../../sql/personal.sql", name = "personal");
 pgrx::extension_sql_file!(
     "../../sql/uuid_arguments.sql",
     name = "uuid_arguments",

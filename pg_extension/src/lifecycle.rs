@@ -407,7 +407,7 @@ fn leave_tombstone(
         pending.deleted(client, superseded);
     }
     // Appended with the others when the removals finish.
-    let event_id = random_uuid();
+    let event_id = crate::personal::random_uuid();
     pending.tombstones.push(Tombstone {
         stream_id: stream_id.to_string(),
         event_id,
@@ -418,16 +418,6 @@ fn leave_tombstone(
         first_version: first_version.map(|v| v as i64),
     });
     event_id
-}
-
-/// A random (version 4) UUID, from Postgres' strong random source.
-fn random_uuid() -> pgrx::Uuid {
-    let mut bytes = [0u8; 16];
-    let ok = unsafe { pg_sys::pg_strong_random(bytes.as_mut_ptr().cast(), bytes.len()) };
-    assert!(ok, "pg_strong_random failed");
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    pgrx::Uuid::from_bytes(bytes)
 }
 
 /// What a lifecycle operation did, for `chronicle.lifecycle_log`.
@@ -444,7 +434,7 @@ struct Record<'a> {
 }
 
 /// The role that called: after SET ROLE, not the definer.
-fn caller() -> String {
+pub(crate) fn caller() -> String {
     unsafe {
         let name = pg_sys::GetUserNameFromId(pg_sys::GetOuterUserId(), true);
         if name.is_null() {
@@ -698,8 +688,9 @@ WITH moved AS (
    WHERE e.stream_id OPERATOR(pg_catalog.=) $1 AND e.version OPERATOR(pg_catalog.>) 0
   RETURNING e.*
 ), kept AS (
-  INSERT INTO chronicle.event_archive (id, seal_key, event_id, stream_id, stream_type, version, event_type, schema_version, data, metadata, correlation_id, causation_id, actor, occurred_at, recorded_at, tenant)
-  SELECT id, seal_key, event_id, stream_id, stream_type, version, event_type, schema_version, data, metadata, correlation_id, causation_id, actor, occurred_at, recorded_at, tenant FROM moved RETURNING 1
+  -- The two tables have the same columns in the same order (in every
+  -- release: the personal data's of 0.7.0 too), as the upgrade suite checks.
+  INSERT INTO chronicle.event_archive SELECT * FROM moved RETURNING 1
 ), marked AS (
   UPDATE chronicle.streams SET archived_at = pg_catalog.now()
    WHERE stream_id OPERATOR(pg_catalog.=) $1
@@ -714,8 +705,7 @@ WITH moved AS (
   DELETE FROM chronicle.event_archive a WHERE a.stream_id OPERATOR(pg_catalog.=) $1
   RETURNING a.*
 ), back AS (
-  INSERT INTO chronicle.event_log (id, seal_key, event_id, stream_id, stream_type, version, event_type, schema_version, data, metadata, correlation_id, causation_id, actor, occurred_at, recorded_at, tenant)
-  SELECT id, seal_key, event_id, stream_id, stream_type, version, event_type, schema_version, data, metadata, correlation_id, causation_id, actor, occurred_at, recorded_at, tenant FROM moved RETURNING 1
+  INSERT INTO chronicle.event_log SELECT * FROM moved RETURNING 1
 ), unmarked AS (
   UPDATE chronicle.streams SET archived_at = NULL WHERE stream_id OPERATOR(pg_catalog.=) $1
 )

@@ -350,6 +350,12 @@ fn replay_to<'r>(
     }) > 0
     {}
     drop(cursor);
+    // A state folded from personal members would hold them in the cache,
+    // readable after the subject is forgotten: such states are not cached
+    // (the fold started from a snapshot made without any).
+    let to_save = to_save.filter(|(version, _)| {
+        !folded_personal_data(client, stream_id, start as i64, *version as i64)
+    });
     if let Some((version, state)) = to_save {
         crate::privilege::as_owner(target.cache_owner, || {
             spi(client.update(
@@ -369,6 +375,29 @@ fn replay_to<'r>(
         });
     }
     folder
+}
+
+/// Whether any of the stream's events after `after` up to `to` has
+/// personal members (0.7.0 on).
+fn folded_personal_data(client: &SpiClient<'_>, stream_id: &str, after: i64, to: i64) -> bool {
+    crate::installed::personal()
+        && crate::spi::first_row(
+            spi(client.select(
+                cached(
+                    client,
+                    "SELECT EXISTS (SELECT FROM chronicle.event_log e
+                      WHERE e.stream_id OPERATOR(pg_catalog.=) $1
+                        AND e.version OPERATOR(pg_catalog.>) $2 AND e.version OPERATOR(pg_catalog.<=) $3
+                        AND e.personal_key IS NOT NULL)",
+                    &[pg_sys::TEXTOID, pg_sys::INT8OID, pg_sys::INT8OID],
+                ),
+                Some(1),
+                &[stream_id.into(), after.into(), to.into()],
+            )),
+            &[pg_sys::BOOLOID],
+            |row| row.get::<bool>(1).expect("NOT NULL"),
+        )
+        .expect("one row")
 }
 
 /// The state of a stream after `to_version`, or as of a moment, or at its

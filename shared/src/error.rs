@@ -33,6 +33,7 @@ pub enum Kind {
     StreamDeleted,
     HistoryRemoved,
     StreamArchived,
+    DataCorrupted,
 }
 
 /// What a [`Kind`] is to a caller.
@@ -163,6 +164,13 @@ pub const KINDS: &[KindInfo] = &[
         name: "stream_archived",
         meaning: "a write to (or a state of) a stream that archive_stream archived",
     },
+    KindInfo {
+        kind: Kind::DataCorrupted,
+        sqlstate: "XX001",
+        name: "data_corrupted",
+        meaning:
+            "a stored personal member that does not open with its subject's key (changed or moved)",
+    },
 ];
 
 impl Kind {
@@ -197,6 +205,8 @@ pub enum Object {
     Reducer,
     EventType,
     Upcaster,
+    /// A data subject (`chronicle.forget_subject`).
+    Subject,
 }
 
 impl Object {
@@ -207,6 +217,7 @@ impl Object {
             Object::Subscription => "name",
             Object::Reducer | Object::StreamType => "stream_type",
             Object::EventType | Object::Upcaster => "event_type",
+            Object::Subject => "subject",
         }
     }
 
@@ -219,6 +230,7 @@ impl Object {
             Object::StreamType => "stream type",
             Object::EventType => "schema",
             Object::Upcaster => "upcaster",
+            Object::Subject => "data subject",
         }
     }
 
@@ -237,7 +249,7 @@ impl Object {
             format!(" at {} {v}", self.version_field())
         });
         let message = match self {
-            Object::Stream | Object::Subscription => {
+            Object::Stream | Object::Subscription | Object::Subject => {
                 format!("no {} has {} \"{name}\"", self.noun(), self.field())
             }
             Object::StreamType => format!("no stream has {} \"{name}\"", self.field()),
@@ -275,6 +287,11 @@ impl Object {
             Object::Upcaster => {
                 "SELECT * FROM chronicle.upcasters lists the defined upcasters; define one \
                  with chronicle.define_upcaster."
+            }
+            Object::Subject => {
+                "A subject is known once an event of a type with personal data \
+                 (chronicle.personal_data) names it, in this tenant; chronicle.forgotten lists \
+                 the subjects forgotten already."
             }
         }
     }
@@ -408,6 +425,14 @@ pub enum Error {
         stream_id: String,
         operation: &'static str,
     },
+    /// A stored personal member that does not open with its subject's key:
+    /// changed, moved to another event or member, or sealed with another
+    /// key. Never the answer for a forgotten subject (that reads as erased).
+    SealBroken {
+        event_id: String,
+        /// The member (`data.email`).
+        field: String,
+    },
 }
 
 impl Error {
@@ -433,6 +458,7 @@ impl Error {
             Error::StreamDeleted { .. } => Kind::StreamDeleted,
             Error::HistoryRemoved { .. } => Kind::HistoryRemoved,
             Error::StreamArchived { .. } => Kind::StreamArchived,
+            Error::SealBroken { .. } => Kind::DataCorrupted,
         }
     }
 
@@ -473,7 +499,8 @@ impl Error {
             | Error::TooLong { field, .. }
             | Error::LimitExceeded { field, .. }
             | Error::DuplicateEventId { field, .. }
-            | Error::SchemaViolation { field, .. } => field,
+            | Error::SchemaViolation { field, .. }
+            | Error::SealBroken { field, .. } => field,
             Error::NotFound { object, .. } | Error::AlreadyExists { object, .. } => object.field(),
             Error::Unavailable { operation, .. }
             | Error::ReadOnly { operation, .. }
@@ -572,6 +599,9 @@ impl Error {
                 stream_id,
                 operation,
             } => format!("stream_id \"{stream_id}\" names an archived stream: {operation} is refused"),
+            Error::SealBroken { event_id, field } => format!(
+                "{field} of event {event_id} is a sealed personal member that does not open with its subject's key"
+            ),
         }
     }
 
@@ -626,6 +656,11 @@ impl Error {
             | Error::TenantNotPermitted
             | Error::StreamDeleted { .. }
             | Error::StreamArchived { .. } => None,
+            Error::SealBroken { .. } => Some(
+                "A sealed member opens only with its subject's key, in its own event and member: \
+                 this one was changed or moved outside Chronicle."
+                    .to_string(),
+            ),
         }
     }
 
@@ -687,6 +722,9 @@ impl Error {
             ),
             Error::StreamArchived { .. } => "Bring it back with chronicle.restore_stream first; \
                 read_stream(..., include_archived => true) and export_stream read it meanwhile."
+                .to_string(),
+            Error::SealBroken { .. } => "Restore the event's row from a backup taken before the \
+                change; Chronicle never writes a sealed member twice."
                 .to_string(),
         }
     }
@@ -894,6 +932,10 @@ pub fn example(kind: Kind) -> Error {
         Kind::StreamArchived => Error::StreamArchived {
             stream_id: "order-1".into(),
             operation: "an append",
+        },
+        Kind::DataCorrupted => Error::SealBroken {
+            event_id: "e".into(),
+            field: "data.email".into(),
         },
         Kind::HistoryRemoved => Error::HistoryRemoved {
             field: "to_version",

@@ -21,7 +21,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::canonical;
 use crate::error::{require, Error, Result};
@@ -267,9 +267,10 @@ pub fn check_definition(
 
 impl Definition {
     /// The data subject an event names (its envelope: `data`, `metadata`,
-    /// `actor`, ...): a non-empty string.
-    pub fn subject_of(&self, envelope: &Value) -> Result<String> {
-        let field = self.subject.field();
+    /// `actor`, ...): a non-empty string. `prefix` goes before the field in
+    /// errors (`events[2].` in a batch).
+    pub fn subject_of(&self, prefix: &str, envelope: &Value) -> Result<String> {
+        let field = format!("{prefix}{}", self.subject.field());
         let hint = || {
             format!(
                 "Events of type {} name their data subject at {} (chronicle.define_personal_data): \
@@ -336,6 +337,37 @@ impl Definition {
     }
 }
 
+/// An event's data and metadata as stored: its personal members sealed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SealedEvent {
+    pub data: Value,
+    pub metadata: Value,
+    /// The pointers of the members sealed (`personal_paths`); empty when
+    /// the event has none of the personal members.
+    pub paths: Vec<String>,
+}
+
+impl Definition {
+    /// Seals the personal members of an event's `data` and `metadata` (see
+    /// [`Definition::seal`]).
+    pub fn seal_event(
+        &self,
+        data: Value,
+        metadata: Value,
+        key: &Key,
+        event_id: &[u8; 16],
+        nonce: impl FnMut() -> Nonce,
+    ) -> SealedEvent {
+        let mut envelope = json!({ "data": data, "metadata": metadata });
+        let paths = self.seal(&mut envelope, key, event_id, nonce);
+        SealedEvent {
+            data: envelope["data"].take(),
+            metadata: envelope["metadata"].take(),
+            paths,
+        }
+    }
+}
+
 /// The associated data of a sealed member: its event and its place.
 fn associated(event_id: &[u8; 16], pointer: &str) -> Vec<u8> {
     let mut aad = event_id.to_vec();
@@ -351,6 +383,19 @@ pub struct Unopenable {
     pub pointer: String,
 }
 
+impl Unopenable {
+    /// The error a read reports (XX001), naming the member and its event.
+    pub fn into_error(self, event_id: &str) -> Error {
+        let field = Place::parse("sealed", &self.pointer)
+            .map(|p| p.field())
+            .unwrap_or(self.pointer);
+        Error::SealBroken {
+            event_id: event_id.to_string(),
+            field,
+        }
+    }
+}
+
 /// Opens the sealed members `sealed` (pointers, as [`Definition::seal`]
 /// returned them) of an event's envelope with the subject's key, or, when
 /// the key is gone (`None`: the subject was forgotten), erases them.
@@ -362,33 +407,75 @@ pub fn open(
 ) -> std::result::Result<(), Unopenable> {
     let cipher = key.map(|k| XChaCha20Poly1305::new(k.into()));
     for pointer_text in sealed {
-        let broken = || Unopenable {
-            pointer: pointer_text.clone(),
-        };
-        let place = Place::parse("sealed", pointer_text).map_err(|_| broken())?;
-        let member = place.get_mut(envelope).ok_or_else(broken)?;
-        let Some(cipher) = &cipher else {
-            *member = erased();
-            continue;
-        };
-        let bytes = member
-            .get(SEALED)
-            .and_then(Value::as_str)
-            .and_then(|text| BASE64.decode(text).ok())
-            .filter(|b| b.len() > 24)
-            .ok_or_else(broken)?;
-        let (nonce, ciphertext) = bytes.split_at(24);
-        let text = cipher
-            .decrypt(
-                XNonce::from_slice(nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad: &associated(event_id, pointer_text),
-                },
-            )
-            .map_err(|_| broken())?;
-        *member = serde_json::from_slice(&text).map_err(|_| broken())?;
+        open_at(envelope, pointer_text, cipher.as_ref(), event_id)?;
     }
+    Ok(())
+}
+
+/// [`open`] for one part of an event, `data` or `metadata` (`part`, the
+/// member as stored): what a read of that column shows. The sealed members
+/// of the other part are left alone.
+pub fn open_part(
+    part: Part,
+    member: &mut Value,
+    sealed: &[String],
+    key: Option<&Key>,
+    event_id: &[u8; 16],
+) -> std::result::Result<(), Unopenable> {
+    let name = match part {
+        Part::Data => "data",
+        Part::Metadata => "metadata",
+        Part::Envelope(name) => name,
+    };
+    let cipher = key.map(|k| XChaCha20Poly1305::new(k.into()));
+    let mut envelope = Value::Object(Map::from_iter([(name.to_string(), std::mem::take(member))]));
+    let mut result = Ok(());
+    for pointer_text in sealed {
+        let in_part = Place::parse("sealed", pointer_text).map_or(true, |p| p.part == part);
+        if in_part {
+            result = open_at(&mut envelope, pointer_text, cipher.as_ref(), event_id);
+            if result.is_err() {
+                break;
+            }
+        }
+    }
+    *member = envelope[name].take();
+    result
+}
+
+/// Opens (or, without a cipher, erases) the sealed member at `pointer_text`.
+fn open_at(
+    envelope: &mut Value,
+    pointer_text: &str,
+    cipher: Option<&XChaCha20Poly1305>,
+    event_id: &[u8; 16],
+) -> std::result::Result<(), Unopenable> {
+    let broken = || Unopenable {
+        pointer: pointer_text.to_string(),
+    };
+    let place = Place::parse("sealed", pointer_text).map_err(|_| broken())?;
+    let member = place.get_mut(envelope).ok_or_else(broken)?;
+    let Some(cipher) = cipher else {
+        *member = erased();
+        return Ok(());
+    };
+    let bytes = member
+        .get(SEALED)
+        .and_then(Value::as_str)
+        .and_then(|text| BASE64.decode(text).ok())
+        .filter(|b| b.len() > 24)
+        .ok_or_else(broken)?;
+    let (nonce, ciphertext) = bytes.split_at(24);
+    let text = cipher
+        .decrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: ciphertext,
+                aad: &associated(event_id, pointer_text),
+            },
+        )
+        .map_err(|_| broken())?;
+    *member = serde_json::from_slice(&text).map_err(|_| broken())?;
     Ok(())
 }
 
@@ -444,7 +531,7 @@ mod tests {
     fn a_sealed_event_holds_no_plaintext_and_opens_exactly() {
         let def = definition();
         let mut e = event();
-        assert_eq!(def.subject_of(&e).unwrap(), "c-42");
+        assert_eq!(def.subject_of("", &e).unwrap(), "c-42");
         let key = [9u8; 32];
         let sealed = def.seal(&mut e, &key, &EVENT_ID, counter_nonces());
         assert_eq!(sealed, ["/email", "/address"]);
@@ -510,6 +597,64 @@ mod tests {
             broken(open(&mut changed, &sealed, Some(&[9; 32]), &EVENT_ID)),
             "/email"
         );
+    }
+
+    #[test]
+    fn each_part_opens_on_its_own_as_a_column_read_does() {
+        let paths = [Some("/email".to_string()), Some("/metadata/ip".to_string())];
+        let def = check_definition(Some("T"), Some("/customer_id"), Some(&paths)).unwrap();
+        let e = event();
+        let sealed = def.seal_event(
+            e["data"].clone(),
+            e["metadata"].clone(),
+            &[3; 32],
+            &EVENT_ID,
+            counter_nonces(),
+        );
+        assert_eq!(sealed.paths, ["/email", "/metadata/ip"]);
+        assert!(!sealed.metadata.to_string().contains("192.0.2.1"));
+        let (mut data, mut metadata) = (sealed.data.clone(), sealed.metadata.clone());
+        open_part(
+            Part::Data,
+            &mut data,
+            &sealed.paths,
+            Some(&[3; 32]),
+            &EVENT_ID,
+        )
+        .unwrap();
+        assert_eq!(data, e["data"]);
+        open_part(
+            Part::Metadata,
+            &mut metadata,
+            &sealed.paths,
+            Some(&[3; 32]),
+            &EVENT_ID,
+        )
+        .unwrap();
+        assert_eq!(metadata, e["metadata"]);
+        let mut metadata = sealed.metadata.clone();
+        open_part(
+            Part::Metadata,
+            &mut metadata,
+            &sealed.paths,
+            None,
+            &EVENT_ID,
+        )
+        .unwrap();
+        assert_eq!(metadata, json!({"ip": {"erased": true}}));
+        // A broken member is reported with its event (XX001).
+        let mut data = sealed.data;
+        data["email"] = json!({SEALED: "AAAA"});
+        let err = open_part(
+            Part::Data,
+            &mut data,
+            &sealed.paths,
+            Some(&[3; 32]),
+            &EVENT_ID,
+        )
+        .unwrap_err()
+        .into_error("e-1");
+        assert_eq!((err.sqlstate(), err.field()), ("XX001", "data.email"));
     }
 
     #[test]
@@ -615,7 +760,7 @@ mod tests {
         // The subject may be an envelope member; metadata members may be personal.
         let d =
             check_definition(Some("T"), Some("/actor"), Some(&paths(&["/metadata/ip"]))).unwrap();
-        assert_eq!(d.subject_of(&event()).unwrap(), "clerk-7");
+        assert_eq!(d.subject_of("", &event()).unwrap(), "clerk-7");
     }
 
     #[test]
@@ -627,7 +772,7 @@ mod tests {
             json!({"customer_id": 42}),
             json!({"customer_id": null}),
         ] {
-            let e = def.subject_of(&json!({"data": data})).unwrap_err();
+            let e = def.subject_of("", &json!({"data": data})).unwrap_err();
             assert_eq!(
                 (e.sqlstate(), e.field()),
                 ("22023", "data.customer_id"),

@@ -1,0 +1,446 @@
+//! Personal data inside the database (0.7.0 on): `define_personal_data`,
+//! sealing an event's personal members at append, opening them for every
+//! read (`chronicle_internal._reveal`, which the views, the feed, replay and
+//! export read the log through), and `forget_subject`, which destroys a
+//! subject's key. The rules (pointers, the cipher, what an erased member
+//! reads as) are the core's (`chronicle_core::personal`).
+//!
+//! Keys live in `chronicle_internal.subject_keys`, one per tenant and
+//! subject, readable by the extension's owner only. An append locks its
+//! subject's key row (`FOR KEY SHARE`) until it commits, and
+//! `forget_subject` deletes the row: so an append racing a forget either
+//! commits first (its events are counted and erased) or waits for the forget
+//! and then seals with a new key.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use chronicle_core::error::{require, Error, Object};
+use chronicle_core::personal::{self, check_definition, Definition, Key, Part, SealedEvent};
+use pgrx::datum::DatumWithOid;
+use pgrx::prelude::*;
+use pgrx::spi::SpiClient;
+use pgrx::JsonB;
+use serde_json::Value;
+
+use crate::errors::{raise, OrRaise};
+use crate::raw_jsonb::RawJsonb;
+use crate::spi::{cached, first_row, spi};
+
+/// A subject's key as an append uses it.
+pub struct SubjectKey {
+    pub id: pgrx::Uuid,
+    pub key: Key,
+}
+
+/// The personal data definition of `event_type`, if it has one (none on a
+/// schema older than 0.7.0).
+pub fn definition(client: &SpiClient<'_>, event_type: &str) -> Option<Rc<Definition>> {
+    crate::definition_cache::personal(client)
+        .get(event_type)
+        .cloned()
+}
+
+/// Every event type's personal data, as `chronicle_internal.personal_data_definitions`
+/// holds it (for `definition_cache`).
+pub fn load_definitions(client: &SpiClient<'_>) -> HashMap<String, Rc<Definition>> {
+    const FN: &str = "chronicle.define_personal_data";
+    if !crate::installed::personal() {
+        return HashMap::new();
+    }
+    let mut all = HashMap::new();
+    for row in spi(client.select(
+        "SELECT event_type, subject, paths FROM chronicle_internal.personal_data_definitions",
+        None,
+        &[],
+    )) {
+        let event_type = spi(row.get::<String>(1)).expect("NOT NULL");
+        let subject = spi(row.get::<String>(2)).expect("NOT NULL");
+        let paths = spi(row.get::<Vec<Option<String>>>(3)).expect("NOT NULL");
+        // Stored definitions were checked when defined; should one not pass
+        // now, that is an error, never a panic.
+        let definition =
+            check_definition(Some(&event_type), Some(&subject), Some(&paths)).or_raise(FN);
+        all.insert(event_type, Rc::new(definition));
+    }
+    all
+}
+
+/// Defines (or replaces) the personal data of an event type.
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn define_personal_data(
+    event_type: Option<&str>,
+    subject: Option<&str>,
+    paths: Option<Vec<Option<String>>>,
+) {
+    const FN: &str = "chronicle.define_personal_data";
+    crate::installed::require_personal(FN);
+    crate::tenant::require_definer(FN);
+    let definition = check_definition(event_type, subject, paths.as_deref()).or_raise(FN);
+    let paths: Vec<String> = definition.paths.iter().map(|p| p.pointer.clone()).collect();
+    Spi::connect_mut(|client| {
+        spi(client.update(
+            "INSERT INTO chronicle_internal.personal_data_definitions AS d (event_type, subject, paths, defined_at)
+             VALUES ($1, $2, $3, pg_catalog.now())
+             ON CONFLICT (event_type) DO UPDATE
+                SET subject = EXCLUDED.subject, paths = EXCLUDED.paths, defined_at = EXCLUDED.defined_at",
+            None,
+            &[
+                definition.event_type.as_str().into(),
+                definition.subject.pointer.as_str().into(),
+                paths.into(),
+            ],
+        ));
+        crate::definition_cache::invalidate(client, "chronicle_internal.personal_data_definitions");
+    });
+}
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle.define_personal_data(text, text, text[]) IS
+    'Declares the personal data of an event type (chronicle_admin): subject is the JSON pointer of the data subject''s id (a member of data such as /customer_id, or /actor), paths the pointers of the personal members (/email: data; /metadata/ip: metadata). Events of the type appended from then on store those members sealed with the subject''s key; every read opens them, and after chronicle.forget_subject they read as {"erased": true}. Defining it again replaces the definition for later appends.';
+"#,
+    name = "define_personal_data_comment",
+    requires = [define_personal_data],
+);
+
+/// The key of a tenant's subject, created on first use, locked (`FOR KEY
+/// SHARE`) until the transaction ends, so that `forget_subject` waits for
+/// the append. Run by the append functions (as the owner).
+pub fn subject_key(client: &mut SpiClient<'_>, tenant: &str, subject: &str) -> SubjectKey {
+    use pg_sys::{BYTEAOID, TEXTOID, UUIDOID};
+    let read = |row: &crate::spi::FetchedRow<'_>| SubjectKey {
+        id: row.get::<pgrx::Uuid>(1).expect("NOT NULL"),
+        key: row
+            .get::<Vec<u8>>(2)
+            .expect("NOT NULL")
+            .try_into()
+            .expect("a CHECK keeps keys 32 bytes long"),
+    };
+    loop {
+        let found = first_row(
+            spi(client.update(
+                cached(
+                    client,
+                    "SELECT key_id, key FROM chronicle_internal.subject_keys
+                      WHERE tenant OPERATOR(pg_catalog.=) $1 AND subject OPERATOR(pg_catalog.=) $2
+                      FOR KEY SHARE",
+                    &[TEXTOID, TEXTOID],
+                ),
+                None,
+                &[tenant.into(), subject.into()],
+            )),
+            &[UUIDOID, BYTEAOID],
+            read,
+        );
+        if let Some(key) = found {
+            return key;
+        }
+        let mut key = [0u8; 32];
+        random_bytes(&mut key);
+        let created = first_row(
+            spi(client.update(
+                cached(
+                    client,
+                    "INSERT INTO chronicle_internal.subject_keys (tenant, subject, key_id, key)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING key_id, key",
+                    &[TEXTOID, TEXTOID, UUIDOID, BYTEAOID],
+                ),
+                None,
+                &[
+                    tenant.into(),
+                    subject.into(),
+                    random_uuid().into(),
+                    key.to_vec().into(),
+                ],
+            )),
+            &[UUIDOID, BYTEAOID],
+            read,
+        );
+        // Another transaction created it first: lock theirs.
+        if let Some(key) = created {
+            return key;
+        }
+    }
+}
+
+/// Fills `bytes` from Postgres' strong random source.
+fn random_bytes(bytes: &mut [u8]) {
+    let ok = unsafe { pg_sys::pg_strong_random(bytes.as_mut_ptr().cast(), bytes.len()) };
+    assert!(ok, "pg_strong_random failed");
+}
+
+/// A random (version 4) UUID, from Postgres' strong random source.
+pub fn random_uuid() -> pgrx::Uuid {
+    let mut bytes = [0u8; 16];
+    random_bytes(&mut bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    pgrx::Uuid::from_bytes(bytes)
+}
+
+/// An event of a type with personal data, sealed for storing: its id
+/// (generated when the caller gave none: the seal is bound to it), its data
+/// and metadata with the personal members sealed, the key's id and the
+/// sealed members' pointers.
+pub struct Stored {
+    pub event_id: pgrx::Uuid,
+    pub sealed: SealedEvent,
+    pub key_id: pgrx::Uuid,
+}
+
+/// Seals an event (`prefix`: where it is in the call, for errors) whose type
+/// has personal data: finds its subject (a clean error if the event names
+/// none), takes the subject's key and seals the personal members.
+#[allow(clippy::too_many_arguments)]
+pub fn seal_event(
+    client: &mut SpiClient<'_>,
+    definition: &Definition,
+    prefix: &str,
+    event_id: Option<pgrx::Uuid>,
+    data: Value,
+    metadata: Value,
+    envelope_members: [(&str, Option<&str>); 3],
+    function: &'static str,
+) -> Stored {
+    let mut envelope = serde_json::json!({ "data": data, "metadata": metadata });
+    for (name, value) in envelope_members {
+        if let Some(v) = value {
+            envelope[name] = Value::String(v.to_string());
+        }
+    }
+    let subject = definition.subject_of(prefix, &envelope).or_raise(function);
+    let key = subject_key(client, &crate::tenant::tenant(), &subject);
+    let event_id = event_id.unwrap_or_else(random_uuid);
+    let sealed = definition.seal_event(
+        envelope["data"].take(),
+        envelope["metadata"].take(),
+        &key.key,
+        event_id.as_bytes(),
+        || {
+            let mut nonce = [0u8; 24];
+            random_bytes(&mut nonce);
+            nonce
+        },
+    );
+    Stored {
+        event_id,
+        sealed,
+        key_id: key.id,
+    }
+}
+
+/// The keys this statement has read, by key id (None: forgotten), so that a
+/// read of many events of one subject looks its key up once. Kept for one
+/// top-level statement of one transaction: a forget committed since is seen
+/// by the next statement, as every other change is.
+#[derive(Default)]
+struct Keys {
+    /// The transaction (its local id) and statement the keys were read in.
+    stamp: (u32, i64),
+    /// The owner of `chronicle_internal.subject_keys`, who reads them.
+    owner: Option<pg_sys::Oid>,
+    keys: HashMap<[u8; 16], Option<Key>>,
+}
+
+thread_local! {
+    static KEYS: RefCell<Keys> = RefCell::new(Keys::default());
+}
+
+/// This transaction and statement.
+fn stamp() -> (u32, i64) {
+    unsafe {
+        let lxid = (*pg_sys::MyProc).vxid.lxid;
+        (lxid, pg_sys::GetCurrentStatementStartTimestamp())
+    }
+}
+
+/// Drops the keys read so far (after `forget_subject` in this session).
+fn forget_keys() {
+    KEYS.with(|k| *k.borrow_mut() = Keys::default());
+}
+
+/// The key `key_id` (None once forgotten), read as the owner of the keys.
+fn key(key_id: pgrx::Uuid) -> Option<Key> {
+    let now = stamp();
+    let known = KEYS.with(|k| {
+        let mut k = k.borrow_mut();
+        if k.stamp != now {
+            *k = Keys {
+                stamp: now,
+                ..Keys::default()
+            };
+        }
+        k.keys.get(key_id.as_bytes()).copied()
+    });
+    if let Some(found) = known {
+        return found;
+    }
+    let found = Spi::connect(|client| {
+        let owner = KEYS.with(|k| k.borrow().owner).unwrap_or_else(|| {
+            let owner = first_row(
+                spi(client.select(
+                    "SELECT c.relowner FROM pg_catalog.pg_class c
+                      WHERE c.oid OPERATOR(pg_catalog.=) 'chronicle_internal.subject_keys'::pg_catalog.regclass",
+                    None,
+                    &[],
+                )),
+                &[pg_sys::OIDOID],
+                |row| row.get::<pg_sys::Oid>(1).expect("a table has an owner"),
+            )
+            .expect("the table exists");
+            KEYS.with(|k| k.borrow_mut().owner = Some(owner));
+            owner
+        });
+        crate::privilege::as_owner(owner, || {
+            first_row(
+                spi(client.select(
+                    cached(
+                        client,
+                        "SELECT key FROM chronicle_internal.subject_keys
+                          WHERE key_id OPERATOR(pg_catalog.=) $1",
+                        &[pg_sys::UUIDOID],
+                    ),
+                    Some(1),
+                    &[key_id.into()],
+                )),
+                &[pg_sys::BYTEAOID],
+                |row| {
+                    let key: Key = row
+                        .get::<Vec<u8>>(1)
+                        .expect("NOT NULL")
+                        .try_into()
+                        .expect("a CHECK keeps keys 32 bytes long");
+                    key
+                },
+            )
+        })
+    });
+    KEYS.with(|k| k.borrow_mut().keys.insert(*key_id.as_bytes(), found));
+    found
+}
+
+/// `chronicle_internal._reveal`: an event's data or metadata (`part`) as
+/// its readers see it, its sealed members opened (or erased once the key is
+/// gone). Created by `sql/schema.sql` (the view `chronicle.events` needs it
+/// before the functions pgrx writes).
+#[pg_extern(sql = false, stable, parallel_restricted)]
+fn reveal(
+    member: Option<RawJsonb>,
+    part: Option<&str>,
+    event_id: Option<pgrx::Uuid>,
+    personal_key: Option<pgrx::Uuid>,
+    personal_paths: Option<Vec<Option<String>>>,
+) -> Option<JsonB> {
+    const FN: &str = "chronicle_internal._reveal";
+    let member = member?;
+    let field = match part {
+        Some("metadata") => "metadata",
+        _ => "data",
+    };
+    let mut value = member.parse(field).or_raise(FN);
+    let (Some(key_id), Some(event_id)) = (personal_key, event_id) else {
+        return Some(JsonB(value));
+    };
+    let paths: Vec<String> = personal_paths
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect();
+    let part = if field == "metadata" {
+        Part::Metadata
+    } else {
+        Part::Data
+    };
+    let key = key(key_id);
+    crate::errors::with_own_sqlstates(|| {
+        personal::open_part(part, &mut value, &paths, key.as_ref(), event_id.as_bytes())
+            .map_err(|broken| broken.into_error(&event_id.to_string()))
+            .or_raise(FN)
+    });
+    Some(JsonB(value))
+}
+
+/// Forgets a data subject of the session's tenant: destroys its key.
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn forget_subject(subject: Option<&str>, reason: default!(Option<&str>, "NULL")) -> i64 {
+    const FN: &str = "chronicle.forget_subject";
+    crate::installed::require_personal(FN);
+    crate::transaction::require_writable(FN);
+    let subject = require(subject, "subject").or_raise(FN);
+    let tenant = crate::tenant::tenant();
+    let by = crate::lifecycle::caller();
+    let events = Spi::connect_mut(|client| {
+        let key_id = first_row(
+            spi(client.update(
+                "DELETE FROM chronicle_internal.subject_keys
+                  WHERE tenant OPERATOR(pg_catalog.=) $1 AND subject OPERATOR(pg_catalog.=) $2
+                 RETURNING key_id",
+                None,
+                &[tenant.as_str().into(), subject.into()],
+            )),
+            &[pg_sys::UUIDOID],
+            |row| row.get::<pgrx::Uuid>(1).expect("NOT NULL"),
+        );
+        let Some(key_id) = key_id else {
+            let forgotten_before = first_row(
+                spi(client.select(
+                    "SELECT EXISTS (SELECT FROM chronicle.forgotten f
+                      WHERE f.tenant OPERATOR(pg_catalog.=) $1 AND f.subject OPERATOR(pg_catalog.=) $2)",
+                    None,
+                    &[tenant.as_str().into(), subject.into()],
+                )),
+                &[pg_sys::BOOLOID],
+                |row| row.get::<bool>(1).expect("NOT NULL"),
+            )
+            .expect("one row");
+            if forgotten_before {
+                // Forgotten already, and not named since: nothing to do.
+                return 0;
+            }
+            raise(Error::not_found(Object::Subject, subject), FN);
+        };
+        let args: [DatumWithOid; 1] = [key_id.into()];
+        let events = first_row(
+            spi(client.select(
+                "SELECT (SELECT pg_catalog.count(*) FROM chronicle.event_log e
+                          WHERE e.personal_key OPERATOR(pg_catalog.=) $1)
+                      OPERATOR(pg_catalog.+)
+                        (SELECT pg_catalog.count(*) FROM chronicle.event_archive a
+                          WHERE a.personal_key OPERATOR(pg_catalog.=) $1)",
+                None,
+                &args,
+            )),
+            &[pg_sys::INT8OID],
+            |row| row.get::<i64>(1).expect("NOT NULL"),
+        )
+        .expect("one row");
+        spi(client.update(
+            "INSERT INTO chronicle.forgotten (subject, forgotten_by, reason, events, tenant)
+             VALUES ($1, $2, $3, $4, $5)",
+            None,
+            &[
+                subject.into(),
+                by.as_str().into(),
+                reason.into(),
+                events.into(),
+                tenant.as_str().into(),
+            ],
+        ));
+        events
+    });
+    forget_keys();
+    events
+}
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle.forget_subject(text, text) IS
+    'Forgets a data subject of the session''s tenant (chronicle_admin): destroys the key its events'' personal members are sealed with and returns how many events had any. From the commit on, those members read as {"erased": true} in every read (read_stream, read_all, poll, chronicle.events, export_stream, state_at, ...); nothing else changes. A later append naming the subject gets a new key. Recorded in chronicle.forgotten with reason. 42704 for a subject no event named; 0 for one forgotten already and not named since.';
+"#,
+    name = "forget_subject_comment",
+    requires = [forget_subject],
+);
