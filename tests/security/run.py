@@ -26,6 +26,7 @@ Prints "RESULT passed=N failed=M"; exits 1 if anything failed.
 
 import json
 import pathlib
+import subprocess
 import sys
 import uuid
 
@@ -128,6 +129,7 @@ READER_FNS = {
     "chronicle_internal._check_count(text,text,bigint)",
     "chronicle_internal._not_found(text,text,text,bigint)",
     "chronicle_internal._upcast(text,integer,jsonb)",
+    "chronicle_internal._reveal(jsonb,text,uuid,uuid,text[])",
     "chronicle_internal._export_header(text,bigint,bigint)",
     "chronicle_internal._feed_range(bigint,bigint)",
     "chronicle_internal._delivers(text,text[],integer,integer,text,text,text)",
@@ -172,6 +174,8 @@ ADMIN_FNS = WRITER_FNS | {
     "chronicle.apply_retention()",
     "chronicle.archive_stream(text,text)",
     "chronicle.restore_stream(text,text)",
+    "chronicle.define_personal_data(text,text,text[])",
+    "chronicle.forget_subject(text,text)",
 }
 # The functions that run as their owner: exactly those that write, each
 # with its checks. The deprecated define_event_type(text, jsonb, int) and
@@ -196,6 +200,8 @@ DEFINERS = {
     "chronicle.apply_retention()",
     "chronicle.archive_stream(text,text)",
     "chronicle.restore_stream(text,text)",
+    "chronicle.define_personal_data(text,text,text[])",
+    "chronicle.forget_subject(text,text)",
     "chronicle_internal._feed_tick()",
     "chronicle_internal._import_start(text,text,text)",
     "chronicle_internal._regroup(text,integer)",
@@ -264,7 +270,10 @@ def privileges(su):
             "_require", "_check_count", "_not_found", "_check_feed_read", "_check_subscription", "_check_poll",
             "_check_name", "_subscription_error", "_subscription_next", "_consumer_of", "_delivers_in",
             "_scan_end", "_skip_to", "_ack_to", "_system_identifier", "_import_batches", "_reference",
-            "_lifecycle_running")}
+            "_lifecycle_running",
+            # reads the keys as their owner with every name qualified (a
+            # SET clause would cost every event read a GUC save and restore)
+            "_reveal")}
     check("only inlined helpers and pure functions run without a fixed search_path", loose <= allowed_loose,
           str(sorted(loose - allowed_loose)))
     # What each role may call, exactly; and no role but the owner holds any
@@ -751,6 +760,118 @@ def tenants(su):
     b.close()
 
 
+def files_holding(paths, needle):
+    """The files among `paths` whose bytes contain `needle`."""
+    found = []
+    for path in paths:
+        try:
+            if needle in pathlib.Path(path).read_bytes():
+                found.append(str(path))
+        except FileNotFoundError:  # a segment recycled meanwhile
+            pass
+    return found
+
+
+def personal(su):
+    """Personal data: no plaintext of a personal member in the log, its
+    indexes, heap files, WAL or pg_dump output; the keys readable by the
+    owner only; a tenant's subjects keyed within the tenant."""
+    secret = f"pd-{uuid.uuid4().hex}@example.org"
+    secret_ip = f"198.51.{uuid.uuid4().int % 250}.{uuid.uuid4().hex[:6]}"
+    # A value stored as written beside them: the searches below find it,
+    # so that not finding the secrets means something.
+    control = f"np-{uuid.uuid4().hex}"
+    wal_start = one(su, "SELECT pg_walfile_name(pg_current_wal_insert_lsn())")
+    su.execute("SELECT chronicle.define_personal_data('SecPersonal', '/subject', '{/email,/metadata/ip}')")
+    for v in range(1, 121):  # past chronicle.snapshot_every: state_at would cache a state
+        su.execute("SELECT chronicle.append_event('sec-pd-1', 'SecPersonal', %s::jsonb, %s::jsonb)",
+                   [json.dumps({"subject": "sec-s-1", "email": secret, "note": control, "n": v}),
+                    json.dumps({"ip": secret_ip})])
+    with connect("sec_reader") as reader:
+        got = rows(reader, "SELECT data ->> 'email', metadata ->> 'ip' FROM chronicle.read_stream('sec-pd-1', 120)")
+        check("a reader reads a personal member opened, exactly", got == [(secret, secret_ip)], str(got))
+        state = one(reader, "SELECT chronicle.state_at('sec-pd-1')")
+        check("state_at folds the opened members", state["email"] == secret, str(state))
+    for role in ("sec_nobody", "sec_reader", "sec_writer", "sec_admin", "sec_tenant_a"):
+        with connect(role) as c:
+            expect(c, f"{role} cannot read the keys", "SELECT key FROM chronicle_internal.subject_keys", "42501")
+            expect(c, f"{role} cannot change the keys", "DELETE FROM chronicle_internal.subject_keys", "42501")
+    grants = rows(su, """SELECT r, p FROM unnest(ARRAY['chronicle_reader', 'chronicle_writer', 'chronicle_admin']) r,
+                                unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES']) p
+                          WHERE has_table_privilege(r, 'chronicle_internal.subject_keys', p)""")
+    check("no Chronicle role holds any privilege on the keys", grants == [], str(grants))
+    with connect("sec_writer") as writer:
+        expect(writer, "a writer cannot define personal data",
+               "SELECT chronicle.define_personal_data('X', '/id', '{/a}')", "42501")
+        expect(writer, "a writer cannot forget a subject", "SELECT chronicle.forget_subject('sec-s-1')", "42501")
+    cached = one(su, "SELECT count(*) FROM chronicle.snapshots WHERE stream_id = 'sec-pd-1'")
+    check("no state folded from personal members is cached", cached == 0, str(cached))
+
+    # What a superuser finds without Chronicle's functions: the sealed form.
+    stored = one(su, "SELECT count(*) FROM chronicle.event_log WHERE stream_id = 'sec-pd-1' "
+                     "AND (data::text LIKE %s OR metadata::text LIKE %s)", [f"%{secret}%", f"%{secret_ip}%"])
+    check("the log read directly holds no plaintext of a personal member", stored == 0, str(stored))
+    bindir = one(su, "SELECT setting FROM pg_config WHERE name = 'BINDIR'")
+    info = psycopg.conninfo.conninfo_to_dict(DSN)
+    command = [f"{bindir}/pg_dump", "-d", one(su, "SELECT current_database()")]
+    for flag, key in (("-h", "host"), ("-p", "port"), ("-U", "user")):
+        if info.get(key):
+            command += [flag, str(info[key])]
+    dump = subprocess.run(command, check=True, capture_output=True).stdout
+    check("pg_dump output holds the control value (the search works)", control.encode() in dump)
+    check("pg_dump output holds no plaintext of a personal member",
+          secret.encode() not in dump and secret_ip.encode() not in dump)
+    check("pg_dump output holds the keys (a dump must be kept like a key)",
+          b"COPY chronicle_internal.subject_keys" in dump)
+    su.execute("CHECKPOINT")
+    datadir = pathlib.Path(one(su, "SHOW data_directory"))
+    relations = rows(su, """
+        SELECT pg_relation_filepath(c.oid) FROM pg_class c
+         WHERE c.relnamespace IN ('chronicle'::regnamespace, 'chronicle_internal'::regnamespace)
+           AND c.relkind IN ('r', 'i', 't', 'm')
+        UNION
+        SELECT pg_relation_filepath(c.reltoastrelid) FROM pg_class c
+         WHERE c.relnamespace IN ('chronicle'::regnamespace, 'chronicle_internal'::regnamespace)
+           AND c.reltoastrelid <> 0""")
+    heap = [datadir / r[0] for r in relations if r[0]]
+    heap = [q for p in heap for q in [p, *p.parent.glob(p.name + ".*")] if q.exists()]
+    check("the control value is in the log's heap file (the search works)",
+          files_holding(heap, control.encode()) != [])
+    held = files_holding(heap, secret.encode()) + files_holding(heap, secret_ip.encode())
+    check("no heap or index file of Chronicle's tables holds a personal member's plaintext", held == [], str(held))
+    segments = sorted(p for p in (datadir / "pg_wal").iterdir() if len(p.name) == 24 and p.name >= wal_start)
+    check("the control value is in the WAL (the search works)", files_holding(segments, control.encode()) != [])
+    held = files_holding(segments, secret.encode()) + files_holding(segments, secret_ip.encode())
+    check("no WAL record holds a personal member's plaintext", held == [], str(held))
+
+    # Tenants: one subject id in two tenants is two subjects, two keys.
+    for role in ("sec_tenant_a", "sec_tenant_b"):
+        with connect(role) as c:
+            c.execute("SELECT chronicle.append_event(%s, 'SecPersonal', %s::jsonb)",
+                      [f"sec-pd-{role}", json.dumps({"subject": "sec-s-2", "email": f"{role}@example.org"})])
+    keys = rows(su, "SELECT tenant FROM chronicle_internal.subject_keys WHERE subject = 'sec-s-2' ORDER BY tenant")
+    check("a tenant's subjects are keyed within the tenant", keys == [("a",), ("b",)], str(keys))
+    with connect("sec_tenant_b") as b:
+        check("tenant b forgets its own subject", one(b, "SELECT chronicle.forget_subject('sec-s-2')") == 1)
+        expect(b, "tenant b cannot forget tenant a's subject (42704)",
+               "SELECT chronicle.forget_subject('sec-s-1')", "42704")
+        seen = rows(b, "SELECT subject, events FROM chronicle.forgotten")
+        check("tenant b's audit shows its own erasure only", seen == [("sec-s-2", 1)], str(seen))
+    with connect("sec_tenant_a") as a:
+        email = one(a, "SELECT data ->> 'email' FROM chronicle.read_stream('sec-pd-sec_tenant_a')")
+        check("tenant a's subject of the same id still reads", email == "sec_tenant_a@example.org", str(email))
+    # Forgetting sec-s-1 (untenanted): the key row deleted, readers see erased.
+    check("forget_subject counts the subject's events",
+          one(su, "SELECT chronicle.forget_subject('sec-s-1', 'security suite')") == 120)
+    check("the key row is gone (deleted, not marked)",
+          one(su, "SELECT count(*) FROM chronicle_internal.subject_keys WHERE subject = 'sec-s-1'") == 0)
+    with connect("sec_reader") as reader:
+        got = rows(reader, "SELECT DISTINCT data -> 'email', metadata -> 'ip', data ->> 'note' "
+                           "FROM chronicle.read_stream('sec-pd-1')")
+        check("after forget_subject a reader reads erased members and the rest as stored",
+              got == [({"erased": True}, {"erased": True}, control)], str(got))
+
+
 def main():
     su = connect()
     setup(su)
@@ -758,6 +879,7 @@ def main():
         privileges(su)
         planted(su)
         tenants(su)
+        personal(su)
     finally:
         su.execute("DROP SCHEMA IF EXISTS evil CASCADE")
         for role in ROLES:
