@@ -277,3 +277,116 @@ fn replay_vectors_hold_for_the_core() {
         }
     }
 }
+
+/// Seals, opens and erases every case of `personal.json` with the core:
+/// each event as stored holds none of its personal members' text; opened
+/// with the subject's key it reads exactly as written; once the subject is
+/// forgotten it reads as the case's `read` (which `erase` gives too); and
+/// the states folded from what is read are the case's, byte for byte.
+#[test]
+fn personal_vectors_hold_for_the_core() {
+    use chronicle_core::canonical;
+    use chronicle_core::event::Event;
+    use chronicle_core::personal::{check_definition, erase, open, Key};
+    use chronicle_core::reducer::Reducer;
+    use chronicle_core::replay::{Folder, OnFailure};
+    use std::collections::HashMap;
+
+    let doc = vectors("personal.json");
+    let cases = doc["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 4, "the vector file lost cases");
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let definitions: HashMap<&str, _> = case["definitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                let paths: Vec<Option<String>> = d["paths"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p.as_str().map(str::to_string))
+                    .collect();
+                let def = check_definition(
+                    d["event_type"].as_str(),
+                    d["subject"].as_str(),
+                    Some(&paths),
+                )
+                .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+                (d["event_type"].as_str().unwrap(), def)
+            })
+            .collect();
+        let forgotten: Vec<&str> = case["forget"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
+        let mut keys: HashMap<String, Key> = HashMap::new();
+        let mut nonce = 0u8;
+        let events = case["events"].as_array().unwrap();
+        let read = case["read"].as_array().unwrap();
+        assert_eq!(events.len(), read.len(), "{name}");
+        for (written, want) in events.iter().zip(read) {
+            let mut event = written.clone();
+            let version = written["version"].as_u64().unwrap();
+            let event_id = [version as u8; 16];
+            if let Some(def) = definitions.get(written["event_type"].as_str().unwrap()) {
+                let subject = def.subject_of("", &event).unwrap();
+                let fresh = [keys.len() as u8 + 1; 32];
+                let key = *keys.entry(subject.clone()).or_insert(fresh);
+                let sealed = def.seal(&mut event, &key, &event_id, || {
+                    nonce = nonce.wrapping_add(1);
+                    [nonce; 24]
+                });
+                let stored = canonical::to_string(&event);
+                for place in &def.paths {
+                    if let Some(member) = place.get(written) {
+                        let text = canonical::to_string(member);
+                        assert!(
+                            !stored.contains(&text),
+                            "{name}: {text} stored as written"
+                        );
+                    }
+                }
+                let mut opened = event.clone();
+                open(&mut opened, &sealed, Some(&key), &event_id).unwrap();
+                assert_eq!(
+                    canonical::to_string(&opened),
+                    canonical::to_string(written),
+                    "{name}: opened with the key"
+                );
+                if forgotten.contains(&subject.as_str()) {
+                    open(&mut event, &sealed, None, &event_id).unwrap();
+                    let mut erased = written.clone();
+                    erase(&mut erased, &def.paths);
+                    assert_eq!(erased, event, "{name}: erase() and the opened erased event");
+                } else {
+                    event = opened;
+                }
+            }
+            assert_eq!(
+                canonical::to_string(&event),
+                canonical::to_string(want),
+                "{name}, version {version}: as read"
+            );
+        }
+        let reducer = match &case["reducer"] {
+            Value::Null => None,
+            def => Some(Reducer::parse(def).unwrap()),
+        };
+        let upcasters = chronicle_core::upcast::parse_all(&case["upcasters"]).expect("upcasters");
+        let mut folder =
+            Folder::new(reducer.as_ref(), None, OnFailure::Stop).with_upcasters(&upcasters);
+        for (event, want) in read.iter().zip(case["states"].as_array().unwrap()) {
+            folder.step(Event::from_json(event.clone()).unwrap()).unwrap();
+            assert_eq!(
+                canonical::to_string(folder.state()),
+                want.as_str().unwrap(),
+                "{name}: state at version {}",
+                event["version"]
+            );
+        }
+    }
+}

@@ -325,6 +325,49 @@ def check_consumer_of(conn, rows):
     return problems
 
 
+def run_personal_case(conn, case):
+    """Defines the case's personal data, appends its events with
+    append_event, forgets its subjects and reads the stream back: read_stream
+    must give the case's `read` events and state_at its states, byte for
+    byte (in a transaction rolled back afterwards)."""
+    problems = []
+    with conn.transaction(force_rollback=True):
+        cur = conn.cursor()
+        for d in case["definitions"]:
+            cur.execute("SELECT chronicle.define_personal_data(%s, %s, %s)",
+                        [d["event_type"], d["subject"], d["paths"]])
+        if case["reducer"] is not None:
+            cur.execute("SELECT chronicle.define_reducer('PdVector', %s)", [Jsonb(case["reducer"], dumps=canonical)])
+        for event_type, chain in case.get("upcasters", {}).items():
+            for from_version, steps in chain.items():
+                cur.execute("SELECT chronicle.define_upcaster(%s, %s, %s)",
+                            [event_type, int(from_version), Jsonb(steps, dumps=canonical)])
+        stream_id = f"pd-vector-{time.monotonic_ns()}"
+        for ev in case["events"]:
+            cur.execute("SELECT chronicle.append_event(%s, %s, %s, %s, expected_version => %s, actor => %s,"
+                        " stream_type => 'PdVector')",
+                        [stream_id, ev["event_type"], Jsonb(ev["data"], dumps=canonical),
+                         Jsonb(ev.get("metadata", {}), dumps=canonical), ev["version"] - 1, ev.get("actor")])
+        for subject in case["forget"]:
+            cur.execute("SELECT chronicle.forget_subject(%s)", [subject])
+        cur.execute("SELECT version, event_type, data::text, metadata::text, actor"
+                    " FROM chronicle.read_stream(%s) ORDER BY version", [stream_id])
+        got = [(v, t, canonical(exact(d)), canonical(exact(m)), a) for v, t, d, m, a in cur.fetchall()]
+        want = [(e["version"], e["event_type"], canonical(e["data"]), canonical(e.get("metadata", {})),
+                 e.get("actor")) for e in case["read"]]
+        for g, w in zip(got, want):
+            if g != w:
+                problems.append(f"read_stream at version {w[0]}: {g} != {w}")
+        if len(got) != len(want):
+            problems.append(f"read_stream: {len(got)} events, expected {len(want)}")
+        for version, state in enumerate(case["states"], start=1):
+            cur.execute("SELECT chronicle.state_at(%s, %s)::text", [stream_id, version])
+            got_state = canonical(exact(cur.fetchone()[0]))
+            if got_state != state:
+                problems.append(f"state_at {version}: {got_state} != {state}")
+    return problems
+
+
 def main():
     dsn = sys.argv[1]
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -332,10 +375,11 @@ def main():
             ("append.json", run_case),
             ("replay.json", run_replay_case),
             ("replay.json", lambda conn, case: run_replay_case(conn, case, snapshot_every=1)),
+            ("personal.json", run_personal_case),
         ]
         for name, runner in runs:
             path = HERE / name
-            doc = json.loads(path.read_text(), parse_float=Num) if name == "replay.json" \
+            doc = json.loads(path.read_text(), parse_float=Num) if name in ("replay.json", "personal.json") \
                 else json.loads(path.read_text())
             for case in doc["cases"]:
                 problems = runner(conn, case)

@@ -88,6 +88,30 @@ replayCases.forEach((c, n) => {
   });
 });
 
+// The personal-data vectors: the events as a reader reads them once a
+// subject is forgotten (the database erases; the module folds what it is
+// given) fold to the states the database's state_at gives.
+const personal = vectors('personal.json');
+
+test('the personal-data vectors file has its cases', () => {
+  assert.ok(personal.cases.length >= 4);
+});
+
+personal.cases.forEach((c, n) => {
+  test(`personal-data vector: ${c.name}`, () => {
+    const reducer = c.reducer === null ? null : personal.text(`/cases/${n}/reducer`);
+    const options = c.upcasters ? { upcasters: personal.text(`/cases/${n}/upcasters`) } : {};
+    const h = chronicle.history(personal.text(`/cases/${n}/read`), reducer, options);
+    try {
+      c.states.forEach((want, i) => {
+        assert.equal(h.stateJsonAt(i + 1), want, `history at version ${i + 1}`);
+      });
+    } finally {
+      h.free();
+    }
+  });
+});
+
 // JSON text may also come as UTF-8 bytes (a fetched body): the same events
 // fold to the same states; bytes that are not UTF-8 are refused by name.
 test('replay reads events given as UTF-8 bytes as it reads their text', () => {
