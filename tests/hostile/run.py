@@ -313,6 +313,65 @@ CASES = [
      "SET TRANSACTION READ ONLY; SELECT chronicle.archive_stream('order-1')", "55000"),
     ("apply_retention in a REPEATABLE READ transaction",
      "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; SELECT chronicle.apply_retention()", "55000"),
+    # personal data: definitions (chronicle.define_personal_data)
+    ("define_personal_data event_type NULL", "SELECT chronicle.define_personal_data(NULL, '/who', '{/email}')", "22004", "event_type"),
+    ("define_personal_data subject NULL", "SELECT chronicle.define_personal_data('Personal', NULL, '{/email}')", "22004", "subject"),
+    ("define_personal_data paths NULL", "SELECT chronicle.define_personal_data('Personal', '/who', NULL)", "22004", "paths"),
+    ("define_personal_data paths empty", "SELECT chronicle.define_personal_data('Personal', '/who', '{}')", "22023", "paths"),
+    ("define_personal_data a path NULL", "SELECT chronicle.define_personal_data('Personal', '/who', ARRAY[NULL]::text[])", "22004",
+     "paths[0]"),
+    ("define_personal_data subject not a JSON pointer", "SELECT chronicle.define_personal_data('Personal', 'who', '{/email}')", "22023",
+     "subject"),
+    ("define_personal_data subject the whole event", "SELECT chronicle.define_personal_data('Personal', '', '{/email}')", "22023",
+     "subject"),
+    ("define_personal_data subject a sequencing member", "SELECT chronicle.define_personal_data('Personal', '/stream_id', '{/email}')",
+     "22023", "subject"),
+    ("define_personal_data a path naming an envelope member that cannot be encrypted",
+     "SELECT chronicle.define_personal_data('Personal', '/who', '{/email,/actor}')", "22023", "paths[1]"),
+    ("define_personal_data a path naming a sequencing member", "SELECT chronicle.define_personal_data('Personal', '/who', '{/version}')",
+     "22023", "paths[0]"),
+    ("define_personal_data a path naming the whole data", "SELECT chronicle.define_personal_data('Personal', '/who', '{/data}')",
+     "22023", "paths[0]"),
+    ("define_personal_data overlapping paths", "SELECT chronicle.define_personal_data('Personal', '/who', '{/home,/home/street}')",
+     "22023", "paths[1]"),
+    ("define_personal_data subject inside a personal member",
+     "SELECT chronicle.define_personal_data('Personal', '/person/id', '{/person}')", "22023", "subject"),
+    ("define_personal_data event_type empty", "SELECT chronicle.define_personal_data('', '/who', '{/email}')", "22023", "event_type"),
+    ("define_personal_data from a session with a tenant",
+     "SET LOCAL chronicle.tenant = 'acme'; SELECT chronicle.define_personal_data('Personal', '/who', '{/email}')", "42501"),
+    ("define_personal_data in a read-only transaction",
+     "SET TRANSACTION READ ONLY; SELECT chronicle.define_personal_data('Personal', '/who', '{/email}')", "25006"),
+    ("define_personal_data by a writer",
+     "SET LOCAL ROLE chronicle_writer; SELECT chronicle.define_personal_data('Personal', '/who', '{/email}')", "42501"),
+    # personal data: appends whose subject cannot be found
+    ("an event whose subject is missing", f"SELECT {A}('p-2', 'Personal', '{{\"email\": \"x@example.org\"}}')",
+     "22023", "data.who"),
+    ("an event whose subject is empty", f"SELECT {A}('p-2', 'Personal', '{{\"who\": \"\", \"email\": \"x\"}}')",
+     "22023", "data.who"),
+    ("an event whose subject is a number", f"SELECT {A}('p-2', 'Personal', '{{\"who\": 7, \"email\": \"x\"}}')",
+     "22023", "data.who"),
+    ("an event whose subject is an object",
+     f"SELECT {A}('p-2', 'Personal', '{{\"who\": {{\"id\": 7}}, \"email\": \"x\"}}')", "22023", "data.who"),
+    ("an event whose subject is JSON null", f"SELECT {A}('p-2', 'Personal', '{{\"who\": null}}')",
+     "22023", "data.who"),
+    ("a batch event whose subject is missing",
+     f"SELECT {B}('p-2', '[{{\"event_type\": \"Tick\", \"data\": {{}}}}, {{\"event_type\": \"Personal\", \"data\": {{}}}}]')",
+     "22023", "events[1].data.who"),
+    ("an imported event whose subject is missing",
+     "SELECT chronicle.import_stream('{\"aggregate_id\": \"p-3\", \"aggregate_type\": \"P\", "
+     "\"event_type\": \"Personal\", \"data\": {\"email\": \"x\"}}', format => 'domain-events')", "22023",
+     "events[0].data.who"),
+    # personal data: forget_subject
+    ("forget_subject subject NULL", "SELECT chronicle.forget_subject(NULL)", "22004", "subject"),
+    ("forget_subject of an unknown subject", "SELECT chronicle.forget_subject('p-unknown')", "42704"),
+    ("forget_subject of another tenant's subject",
+     "SET LOCAL chronicle.tenant = 'acme'; SELECT chronicle.forget_subject('p-known')", "42704"),
+    ("forget_subject in a read-only transaction", "SET TRANSACTION READ ONLY; SELECT chronicle.forget_subject('p-known')", "25006"),
+    ("forget_subject by a writer", "SET LOCAL ROLE chronicle_writer; SELECT chronicle.forget_subject('p-known')", "42501"),
+    ("the keys read by an admin", "SET LOCAL ROLE chronicle_admin; SELECT * FROM chronicle_internal.subject_keys",
+     "42501"),
+    ("the keys deleted by an admin", "SET LOCAL ROLE chronicle_admin; DELETE FROM chronicle_internal.subject_keys",
+     "42501"),
 ]
 
 SNAPSHOT = """
@@ -324,7 +383,10 @@ SELECT (SELECT count(*) FROM chronicle.event_log),
        (SELECT count(*) FROM chronicle.reducers),
        (SELECT count(*) FROM chronicle.event_types),
        (SELECT count(*) FROM chronicle.upcasters),
-       (SELECT count(*) FROM chronicle.subscriptions)
+       (SELECT count(*) FROM chronicle.subscriptions),
+       (SELECT count(*) FROM chronicle_internal.personal_data_definitions),
+       (SELECT count(*) FROM chronicle_internal.subject_keys),
+       (SELECT count(*) FROM chronicle.forgotten)
 """
 
 
@@ -342,10 +404,13 @@ def setup(conn):
     conn.execute("SELECT chronicle.define_event_type('Typed', 2, '{\"type\": \"object\", \"required\": [\"b\"]}')")
     conn.execute("SELECT chronicle.define_upcaster('Typed', 1, '[{\"op\": \"rename\", \"path\": \"/a\", \"to\": \"b\"}]')")
     conn.execute("SELECT chronicle.append_event('typed-1', 'Typed', '{\"a\": 1}', stream_type => 'Typed', schema_version => 1)")
+    # An event type with personal data and a subject known by one event.
+    conn.execute("SELECT chronicle.define_personal_data('Personal', '/who', '{/email}')")
+    conn.execute("SELECT chronicle.append_event('p-1', 'Personal', '{\"who\": \"p-known\", \"email\": \"k@example.org\"}')")
     # More streams and events than a default page holds.
     conn.execute("SELECT count(chronicle.append_event(format('bulk-%%s', i), 'Tick', '{}', stream_type => 'Bulk'))"
                  " FROM generate_series(1, %s) i", [BULK])
-    appended = 3 + BULK
+    appended = 4 + BULK
     # The cases that read the feed need every event sealed: seal by hand
     # (an old transaction elsewhere in the cluster can hold the sealer back).
     deadline = time.monotonic() + 120
@@ -374,7 +439,7 @@ def main():
             answers = []
             try:
                 with conn.transaction():
-                    split = sql.startswith("SET TRANSACTION") or want == TRUE
+                    split = sql.startswith(("SET TRANSACTION", "SET LOCAL")) or want == TRUE
                     for statement in sql.split("; ") if split else [sql]:
                         cur = conn.execute(statement)
                         if cur.description is not None:
