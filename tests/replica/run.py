@@ -67,6 +67,13 @@ def main():
             primary.execute("SELECT chronicle.append_event(%s, 'Deposited', %s::jsonb, event_id => %s)",
                             [stream, f'{{"amount": {i}.25}}', eid])
             committed.append(eid)
+        # Personal data: sealed on the primary, opened on the standby.
+        primary.execute("SELECT chronicle.define_personal_data('Registered', '/who', '{/email}')")
+        for n in range(2):
+            eid = str(uuid.uuid4())
+            primary.execute("SELECT chronicle.append_event(%s, 'Registered', %s::jsonb, event_id => %s)",
+                            [f"person-{n}", f'{{"who": "p-{n}", "email": "p{n}@example.org"}}', eid])
+            committed.append(eid)
         # Sealed on the primary, and replayed on the standby.
         wait("the primary's sealer", lambda: primary.execute(
             "SELECT count(*) FROM chronicle.read_all(0, 100000)").fetchone()[0] >= len(committed))
@@ -80,6 +87,8 @@ def main():
             names = ["streams", "events of every stream", "states (state_at)", "exports", "the feed (read_all)"]
             for name, p, s in zip(names, on_primary, on_standby):
                 check(f"the standby reads the same {name}", p == s)
+            check("the standby opens personal members", standby.execute(
+                "SELECT data ->> 'email' FROM chronicle.read_stream('person-0')").fetchone()[0] == "p0@example.org")
             check("the feed on the standby holds every committed event", {
                 e for _, e in on_standby[4]} >= set(committed))
             before = standby.execute("SELECT count(*) FROM chronicle.event_log").fetchone()[0]
@@ -87,6 +96,7 @@ def main():
                 ("append", "SELECT chronicle.append_event('acct-1', 'Deposited', '{\"amount\": 1}')"),
                 ("create_subscription", "SELECT chronicle.create_subscription('on-standby')"),
                 ("define_reducer", "SELECT chronicle.define_reducer('x', '{}')"),
+                ("forget_subject", "SELECT chronicle.forget_subject('p-1')"),
             ]:
                 try:
                     standby.execute(sql)
@@ -97,6 +107,17 @@ def main():
                     check(f"{what} on the standby is refused (25006)", e.sqlstate == "25006")
             check("the standby stored nothing", standby.execute(
                 "SELECT count(*) FROM chronicle.event_log").fetchone()[0] == before)
+            # Forgetting on the primary reaches the standby: its key is gone there too.
+            primary.execute("SELECT chronicle.forget_subject('p-0', 'replica suite')")
+            lsn = primary.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
+            wait("the standby to replay the forget", lambda: standby.execute(
+                "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [lsn]).fetchone()[0])
+            emails = [standby.execute("SELECT data -> 'email' FROM chronicle.read_stream(%s)", [f"person-{n}"])
+                      .fetchone()[0] for n in range(2)]
+            check("after a forget on the primary the standby reads the subject's members erased, the others opened",
+                  emails == [{"erased": True}, "p1@example.org"], str(emails))
+            state = standby.execute("SELECT chronicle.state_at('person-0')").fetchone()[0]
+            check("the standby's state_at folds the erased member", state.get("email") == {"erased": True}, str(state))
 
     subprocess.run(promote, shell=True, check=True, stdout=subprocess.DEVNULL)
     with psycopg.connect(standby_dsn, autocommit=True) as promoted:
