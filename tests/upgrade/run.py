@@ -255,6 +255,17 @@ def write_lifecycle(conn):
     conn.execute("SELECT chronicle.archive_stream('archive-cold-1')")
 
 
+def write_personal(conn):
+    """Personal data (0.7.0 on): two subjects' events, one subject forgotten
+    before the dump. The dump holds the live subject's key (so the restored
+    database opens its members) and none of either subject's plaintext."""
+    conn.execute("SELECT chronicle.define_personal_data('ArchiveSignedUp', '/who', '{/email}')")
+    for who in ("kept", "gone"):
+        conn.execute("SELECT chronicle.append_event(%s, 'ArchiveSignedUp', %s)",
+                     [f"archive-person-{who}", json.dumps({"who": f"archive-{who}", "email": f"{who}-pd@example.org"})])
+    conn.execute("SELECT chronicle.forget_subject('archive-gone', 'restore test')")
+
+
 def restore(restore_dsn):
     source = recreate("chronicle_dump")
     write_workload(source)
@@ -262,13 +273,20 @@ def restore(restore_dsn):
     check("the workload wrote its events",
           source.execute("SELECT count(*) FROM chronicle.events").fetchone()[0] == 7)
     write_lifecycle(source)
+    write_personal(source)
     before = observe(source)
+    check("personal members read opened before the dump",
+          source.execute("SELECT data ->> 'email' FROM chronicle.read_stream('archive-person-kept')").fetchone()[0]
+          == "kept-pd@example.org")
     dump = "/tmp/chronicle-restore.dump"
     pgbin = os.environ["PGBIN"]
     subprocess.run([f"{pgbin}/pg_dump", "-Fc", "-f", dump, f"{DSN} dbname=chronicle_dump"], check=True)
     text = subprocess.run([f"{pgbin}/pg_restore", "-f", "-", dump], check=True, capture_output=True).stdout
     check("the dump holds no data of a removed event", b"removed-secret" not in text)
     check("... and the kept ones' (the dump is not empty)", b'"secret": "kept"' in text)
+    check("the dump holds no plaintext of a personal member", b"-pd@example.org" not in text)
+    check("the dump holds the keys of the subjects not forgotten (kept like a key)",
+          b"archive-kept" in text and b"subject_keys" in text)
     source.close()
     recreate("chronicle_restored", dsn=restore_dsn, extension=False).close()
     subprocess.run([f"{pgbin}/pg_restore", "--exit-on-error", "-d", f"{restore_dsn} dbname=chronicle_restored", dump],
@@ -278,6 +296,10 @@ def restore(restore_dsn):
     for key in before:
         check(f"after pg_dump/pg_restore, {key} reads the same", before[key] == after[key],
               f"before: {before[key]}\nafter:  {after[key]}")
+    emails = [restored.execute("SELECT data -> 'email' FROM chronicle.read_stream(%s)", [f"archive-person-{w}"])
+              .fetchone()[0] for w in ("kept", "gone")]
+    check("the restored database opens the kept subject's members, the forgotten one's stay erased",
+          emails == ["kept-pd@example.org", {"erased": True}], str(emails))
     goes_on(restored, before)
     fresh = recreate("chronicle_restore_fresh", dsn=restore_dsn)
     compare_catalogs(restored, fresh, "restored")
