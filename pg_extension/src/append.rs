@@ -587,24 +587,30 @@ pub(crate) fn append(a: OneEvent<'_>, function: &'static str) -> i64 {
                 )
             });
 
+        // What is stored: the sealed data and metadata, or the given ones.
+        let (event_id, data, metadata) = match &stored {
+            Some(s) => (
+                Some(s.event_id),
+                RawJsonb::from_value(&s.sealed.data),
+                if s.sealed.in_metadata {
+                    Some(RawJsonb::from_value(&s.sealed.metadata))
+                } else {
+                    a.metadata
+                },
+            ),
+            None => (a.event_id, data_raw, a.metadata),
+        };
+
         // Registers the transaction as an appender before anything is written.
         let key = crate::seal_bound::key();
         let write = |target: Target, new_type: &str| {
             let taken = take_head(client, plans, target, &stream_id, new_type, 1, key)?;
-            let (event_id, data, metadata): (_, DatumWithOid, DatumWithOid) = match &stored {
-                Some(s) => (
-                    Some(s.event_id),
-                    JsonB(s.sealed.data.clone()).into(),
-                    JsonB(s.sealed.metadata.clone()).into(),
-                ),
-                None => (a.event_id, data_raw.into(), a.metadata.into()),
-            };
             let event: [DatumWithOid; 9] = [
                 event_id.into(),
                 event_type.into(),
                 a.schema_version.unwrap_or(1).into(),
-                data,
-                metadata,
+                data.into(),
+                metadata.into(),
                 correlation_id.as_deref().into(),
                 causation_id.as_deref().into(),
                 a.actor.into(),

@@ -22,6 +22,7 @@ mod lifecycle;
 mod notify;
 mod personal;
 mod privilege;
+mod random;
 mod raw_jsonb;
 mod read;
 mod reducers;
@@ -32,6 +33,7 @@ mod seal;
 mod seal_bound;
 mod sealer;
 mod spi;
+mod subject_keys;
 mod subscriptions;
 mod tenant;
 mod transaction;
@@ -95,6 +97,7 @@ pub extern "C-unwind" fn _PG_init() {
     tenant::register();
     definition_cache::register();
     notify::register();
+    subject_keys::register();
 }
 
 /// Required by `cargo pgrx test`.

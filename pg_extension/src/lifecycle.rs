@@ -407,7 +407,7 @@ fn leave_tombstone(
         pending.deleted(client, superseded);
     }
     // Appended with the others when the removals finish.
-    let event_id = crate::personal::random_uuid();
+    let event_id = crate::random::uuid();
     pending.tombstones.push(Tombstone {
         stream_id: stream_id.to_string(),
         event_id,

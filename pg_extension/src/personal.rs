@@ -5,19 +5,13 @@
 //! subject's key. The rules (pointers, the cipher, what an erased member
 //! reads as) are the core's (`chronicle_core::personal`).
 //!
-//! Keys live in `chronicle_internal.subject_keys`, one per tenant and
-//! subject, readable by the extension's owner only. An append locks its
-//! subject's key row (`FOR KEY SHARE`) until it commits, and
-//! `forget_subject` deletes the row: so an append racing a forget either
-//! commits first (its events are counted and erased) or waits for the forget
-//! and then seals with a new key.
+//! The keys are `subject_keys.rs`'s.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
 use chronicle_core::error::{require, Error, Object};
-use chronicle_core::personal::{self, check_definition, Definition, Key, Part, SealedEvent};
+use chronicle_core::personal::{self, check_definition, Definition, Part, SealedEvent};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
@@ -26,13 +20,7 @@ use serde_json::Value;
 
 use crate::errors::{raise, OrRaise};
 use crate::raw_jsonb::RawJsonb;
-use crate::spi::{cached, first_row, spi};
-
-/// A subject's key as an append uses it.
-pub struct SubjectKey {
-    pub id: pgrx::Uuid,
-    pub key: Key,
-}
+use crate::spi::{first_row, spi};
 
 /// The personal data definition of `event_type`, if it has one (none on a
 /// schema older than 0.7.0).
@@ -106,81 +94,6 @@ COMMENT ON FUNCTION chronicle.define_personal_data(text, text, text[]) IS
     requires = [define_personal_data],
 );
 
-/// The key of a tenant's subject, created on first use, locked (`FOR KEY
-/// SHARE`) until the transaction ends, so that `forget_subject` waits for
-/// the append. Run by the append functions (as the owner).
-pub fn subject_key(client: &mut SpiClient<'_>, tenant: &str, subject: &str) -> SubjectKey {
-    use pg_sys::{BYTEAOID, TEXTOID, UUIDOID};
-    let read = |row: &crate::spi::FetchedRow<'_>| SubjectKey {
-        id: row.get::<pgrx::Uuid>(1).expect("NOT NULL"),
-        key: row
-            .get::<Vec<u8>>(2)
-            .expect("NOT NULL")
-            .try_into()
-            .expect("a CHECK keeps keys 32 bytes long"),
-    };
-    loop {
-        let found = first_row(
-            spi(client.update(
-                cached(
-                    client,
-                    "SELECT key_id, key FROM chronicle_internal.subject_keys
-                      WHERE tenant OPERATOR(pg_catalog.=) $1 AND subject OPERATOR(pg_catalog.=) $2
-                      FOR KEY SHARE",
-                    &[TEXTOID, TEXTOID],
-                ),
-                None,
-                &[tenant.into(), subject.into()],
-            )),
-            &[UUIDOID, BYTEAOID],
-            read,
-        );
-        if let Some(key) = found {
-            return key;
-        }
-        let mut key = [0u8; 32];
-        random_bytes(&mut key);
-        let created = first_row(
-            spi(client.update(
-                cached(
-                    client,
-                    "INSERT INTO chronicle_internal.subject_keys (tenant, subject, key_id, key)
-                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING key_id, key",
-                    &[TEXTOID, TEXTOID, UUIDOID, BYTEAOID],
-                ),
-                None,
-                &[
-                    tenant.into(),
-                    subject.into(),
-                    random_uuid().into(),
-                    key.to_vec().into(),
-                ],
-            )),
-            &[UUIDOID, BYTEAOID],
-            read,
-        );
-        // Another transaction created it first: lock theirs.
-        if let Some(key) = created {
-            return key;
-        }
-    }
-}
-
-/// Fills `bytes` from Postgres' strong random source.
-fn random_bytes(bytes: &mut [u8]) {
-    let ok = unsafe { pg_sys::pg_strong_random(bytes.as_mut_ptr().cast(), bytes.len()) };
-    assert!(ok, "pg_strong_random failed");
-}
-
-/// A random (version 4) UUID, from Postgres' strong random source.
-pub fn random_uuid() -> pgrx::Uuid {
-    let mut bytes = [0u8; 16];
-    random_bytes(&mut bytes);
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    pgrx::Uuid::from_bytes(bytes)
-}
-
 /// An event of a type with personal data, sealed for storing: its id
 /// (generated when the caller gave none: the seal is bound to it), its data
 /// and metadata with the personal members sealed, the key's id and the
@@ -205,121 +118,20 @@ pub fn seal_event(
     envelope_members: [(&str, Option<&str>); 3],
     function: &'static str,
 ) -> Stored {
-    let mut envelope = serde_json::json!({ "data": data, "metadata": metadata });
-    for (name, value) in envelope_members {
-        if let Some(v) = value {
-            envelope[name] = Value::String(v.to_string());
-        }
-    }
+    let envelope = personal::envelope(data, metadata, envelope_members);
     let subject = definition.subject_of(prefix, &envelope).or_raise(function);
-    let key = subject_key(client, &crate::tenant::tenant(), &subject);
-    let event_id = event_id.unwrap_or_else(random_uuid);
-    let sealed = definition.seal_event(
-        envelope["data"].take(),
-        envelope["metadata"].take(),
-        &key.key,
-        event_id.as_bytes(),
-        || {
-            let mut nonce = [0u8; 24];
-            random_bytes(&mut nonce);
-            nonce
-        },
-    );
+    let key = crate::subject_keys::for_append(client, &crate::tenant::tenant(), &subject);
+    let event_id = event_id.unwrap_or_else(crate::random::uuid);
+    let sealed = definition.seal_event(envelope, &key.key, event_id.as_bytes(), || {
+        let mut nonce = [0u8; 24];
+        crate::random::stream(&mut nonce);
+        nonce
+    });
     Stored {
         event_id,
         sealed,
         key_id: key.id,
     }
-}
-
-/// The keys this statement has read, by key id (None: forgotten), so that a
-/// read of many events of one subject looks its key up once. Kept for one
-/// top-level statement of one transaction: a forget committed since is seen
-/// by the next statement, as every other change is.
-#[derive(Default)]
-struct Keys {
-    /// The transaction (its local id) and statement the keys were read in.
-    stamp: (u32, i64),
-    /// The owner of `chronicle_internal.subject_keys`, who reads them.
-    owner: Option<pg_sys::Oid>,
-    keys: HashMap<[u8; 16], Option<Key>>,
-}
-
-thread_local! {
-    static KEYS: RefCell<Keys> = RefCell::new(Keys::default());
-}
-
-/// This transaction and statement.
-fn stamp() -> (u32, i64) {
-    unsafe {
-        let lxid = (*pg_sys::MyProc).vxid.lxid;
-        (lxid, pg_sys::GetCurrentStatementStartTimestamp())
-    }
-}
-
-/// Drops the keys read so far (after `forget_subject` in this session).
-fn forget_keys() {
-    KEYS.with(|k| *k.borrow_mut() = Keys::default());
-}
-
-/// The key `key_id` (None once forgotten), read as the owner of the keys.
-fn key(key_id: pgrx::Uuid) -> Option<Key> {
-    let now = stamp();
-    let known = KEYS.with(|k| {
-        let mut k = k.borrow_mut();
-        if k.stamp != now {
-            *k = Keys {
-                stamp: now,
-                ..Keys::default()
-            };
-        }
-        k.keys.get(key_id.as_bytes()).copied()
-    });
-    if let Some(found) = known {
-        return found;
-    }
-    let found = Spi::connect(|client| {
-        let owner = KEYS.with(|k| k.borrow().owner).unwrap_or_else(|| {
-            let owner = first_row(
-                spi(client.select(
-                    "SELECT c.relowner FROM pg_catalog.pg_class c
-                      WHERE c.oid OPERATOR(pg_catalog.=) 'chronicle_internal.subject_keys'::pg_catalog.regclass",
-                    None,
-                    &[],
-                )),
-                &[pg_sys::OIDOID],
-                |row| row.get::<pg_sys::Oid>(1).expect("a table has an owner"),
-            )
-            .expect("the table exists");
-            KEYS.with(|k| k.borrow_mut().owner = Some(owner));
-            owner
-        });
-        crate::privilege::as_owner(owner, || {
-            first_row(
-                spi(client.select(
-                    cached(
-                        client,
-                        "SELECT key FROM chronicle_internal.subject_keys
-                          WHERE key_id OPERATOR(pg_catalog.=) $1",
-                        &[pg_sys::UUIDOID],
-                    ),
-                    Some(1),
-                    &[key_id.into()],
-                )),
-                &[pg_sys::BYTEAOID],
-                |row| {
-                    let key: Key = row
-                        .get::<Vec<u8>>(1)
-                        .expect("NOT NULL")
-                        .try_into()
-                        .expect("a CHECK keeps keys 32 bytes long");
-                    key
-                },
-            )
-        })
-    });
-    KEYS.with(|k| k.borrow_mut().keys.insert(*key_id.as_bytes(), found));
-    found
 }
 
 /// `chronicle_internal._reveal`: an event's data or metadata (`part`) as
@@ -354,7 +166,7 @@ fn reveal(
     } else {
         Part::Data
     };
-    let key = key(key_id);
+    let key = crate::subject_keys::for_read(key_id);
     crate::errors::with_own_sqlstates(|| {
         personal::open_part(part, &mut value, &paths, key.as_ref(), event_id.as_bytes())
             .map_err(|broken| broken.into_error(&event_id.to_string()))
@@ -374,17 +186,7 @@ fn forget_subject(subject: Option<&str>, reason: default!(Option<&str>, "NULL"))
     let tenant = crate::tenant::tenant();
     let by = crate::lifecycle::caller();
     let events = Spi::connect_mut(|client| {
-        let key_id = first_row(
-            spi(client.update(
-                "DELETE FROM chronicle_internal.subject_keys
-                  WHERE tenant OPERATOR(pg_catalog.=) $1 AND subject OPERATOR(pg_catalog.=) $2
-                 RETURNING key_id",
-                None,
-                &[tenant.as_str().into(), subject.into()],
-            )),
-            &[pg_sys::UUIDOID],
-            |row| row.get::<pgrx::Uuid>(1).expect("NOT NULL"),
-        );
+        let key_id = crate::subject_keys::destroy(client, &tenant, subject);
         let Some(key_id) = key_id else {
             let forgotten_before = first_row(
                 spi(client.select(
@@ -432,7 +234,6 @@ fn forget_subject(subject: Option<&str>, reason: default!(Option<&str>, "NULL"))
         ));
         events
     });
-    forget_keys();
     events
 }
 

@@ -14,6 +14,18 @@ use pgrx::{direct_function_call, pg_sys, FromDatum, IntoDatum};
 pub struct RawJsonb(pg_sys::Datum);
 
 impl RawJsonb {
+    /// A new `jsonb` datum of `value` (in the current memory context: for
+    /// the current call), made once however often it is passed.
+    pub fn from_value(value: &serde_json::Value) -> RawJsonb {
+        let text =
+            std::ffi::CString::new(serde_json::to_string(value).expect("a Value serializes"))
+                .expect("JSON text has no NUL byte");
+        let datum = unsafe {
+            pgrx::direct_function_call_as_datum(pg_sys::jsonb_in, &[Some(text.as_ptr().into())])
+        };
+        RawJsonb(datum.expect("jsonb_in returns a document"))
+    }
+
     /// The document as JSON text (what `jsonb_out` prints).
     pub fn with_text<R>(self, f: impl FnOnce(&str) -> R) -> R {
         unsafe {

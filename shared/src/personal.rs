@@ -328,13 +328,32 @@ impl Definition {
                     },
                 )
                 .expect("sealing in memory does not fail");
-            let mut bytes = nonce.to_vec();
+            let mut bytes = Vec::with_capacity(nonce.len() + ciphertext.len());
+            bytes.extend_from_slice(&nonce);
             bytes.extend_from_slice(&ciphertext);
-            *member = json!({ SEALED: BASE64.encode(bytes) });
+            *member = Value::Object(Map::from_iter([(
+                SEALED.to_string(),
+                Value::String(BASE64.encode(bytes)),
+            )]));
             sealed.push(place.pointer.clone());
         }
         sealed
     }
+}
+
+/// An event as the definitions read it: `data`, `metadata` and the
+/// envelope members given (moved in, not copied).
+pub fn envelope(data: Value, metadata: Value, members: [(&str, Option<&str>); 3]) -> Value {
+    let mut map = Map::from_iter([
+        ("data".to_string(), data),
+        ("metadata".to_string(), metadata),
+    ]);
+    for (name, value) in members {
+        if let Some(v) = value {
+            map.insert(name.to_string(), Value::String(v.to_string()));
+        }
+    }
+    Value::Object(map)
 }
 
 /// An event's data and metadata as stored: its personal members sealed.
@@ -345,26 +364,71 @@ pub struct SealedEvent {
     /// The pointers of the members sealed (`personal_paths`); empty when
     /// the event has none of the personal members.
     pub paths: Vec<String>,
+    /// Whether any of them is in metadata (else metadata is as given).
+    pub in_metadata: bool,
 }
 
 impl Definition {
     /// Seals the personal members of an event's `data` and `metadata` (see
-    /// [`Definition::seal`]).
+    /// [`Definition::seal`]); `envelope` is the event (an object with
+    /// `data`, `metadata` and the envelope members its subject may be in,
+    /// see [`envelope`]).
     pub fn seal_event(
         &self,
-        data: Value,
-        metadata: Value,
+        mut envelope: Value,
         key: &Key,
         event_id: &[u8; 16],
         nonce: impl FnMut() -> Nonce,
     ) -> SealedEvent {
-        let mut envelope = json!({ "data": data, "metadata": metadata });
         let paths = self.seal(&mut envelope, key, event_id, nonce);
+        let in_metadata = self
+            .paths
+            .iter()
+            .any(|p| p.part == Part::Metadata && paths.contains(&p.pointer));
         SealedEvent {
             data: envelope["data"].take(),
             metadata: envelope["metadata"].take(),
             paths,
+            in_metadata,
         }
+    }
+}
+
+/// A random stream for nonces and ids: ChaCha20's keystream under a key
+/// and nonce from the database's strong random source (`seed`), so that a
+/// backend asks that source once instead of once per member sealed. Its
+/// output is unpredictable without the seed and does not repeat; it is
+/// reseeded (by the caller) after [`Stream::RESEED_AFTER`] bytes, well
+/// before ChaCha20's 256 GiB keystream ends.
+pub struct Stream {
+    cipher: chacha20::ChaCha20,
+    used: u64,
+}
+
+impl Stream {
+    pub const RESEED_AFTER: u64 = 1 << 32;
+
+    /// A stream keyed by `seed` (32 bytes of key, 12 of nonce).
+    pub fn new(seed: &[u8; 44]) -> Stream {
+        use chacha20::cipher::KeyIvInit;
+        let (key, nonce) = seed.split_at(32);
+        Stream {
+            cipher: chacha20::ChaCha20::new(key.into(), nonce.into()),
+            used: 0,
+        }
+    }
+
+    /// Whether the stream has given what it should before a new seed.
+    pub fn spent(&self) -> bool {
+        self.used >= Self::RESEED_AFTER
+    }
+
+    /// Fills `bytes` with the stream's next bytes.
+    pub fn fill(&mut self, bytes: &mut [u8]) {
+        use chacha20::cipher::StreamCipher;
+        bytes.fill(0);
+        self.cipher.apply_keystream(bytes);
+        self.used += bytes.len() as u64;
     }
 }
 
@@ -605,13 +669,17 @@ mod tests {
         let def = check_definition(Some("T"), Some("/customer_id"), Some(&paths)).unwrap();
         let e = event();
         let sealed = def.seal_event(
-            e["data"].clone(),
-            e["metadata"].clone(),
+            envelope(
+                e["data"].clone(),
+                e["metadata"].clone(),
+                [("actor", None); 3],
+            ),
             &[3; 32],
             &EVENT_ID,
             counter_nonces(),
         );
         assert_eq!(sealed.paths, ["/email", "/metadata/ip"]);
+        assert!(sealed.in_metadata);
         assert!(!sealed.metadata.to_string().contains("192.0.2.1"));
         let (mut data, mut metadata) = (sealed.data.clone(), sealed.metadata.clone());
         open_part(
@@ -655,6 +723,20 @@ mod tests {
         .unwrap_err()
         .into_error("e-1");
         assert_eq!((err.sqlstate(), err.field()), ("XX001", "data.email"));
+    }
+
+    #[test]
+    fn the_random_stream_does_not_repeat_and_depends_on_its_seed() {
+        let mut a = Stream::new(&[1; 44]);
+        let (mut x, mut y) = ([0u8; 24], [0u8; 24]);
+        a.fill(&mut x);
+        a.fill(&mut y);
+        assert_ne!(x, y);
+        let mut b = Stream::new(&[2; 44]);
+        let mut z = [0u8; 24];
+        b.fill(&mut z);
+        assert_ne!(x, z);
+        assert!(!a.spent());
     }
 
     #[test]

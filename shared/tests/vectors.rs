@@ -344,10 +344,7 @@ fn personal_vectors_hold_for_the_core() {
                 for place in &def.paths {
                     if let Some(member) = place.get(written) {
                         let text = canonical::to_string(member);
-                        assert!(
-                            !stored.contains(&text),
-                            "{name}: {text} stored as written"
-                        );
+                        assert!(!stored.contains(&text), "{name}: {text} stored as written");
                     }
                 }
                 let mut opened = event.clone();
@@ -380,7 +377,9 @@ fn personal_vectors_hold_for_the_core() {
         let mut folder =
             Folder::new(reducer.as_ref(), None, OnFailure::Stop).with_upcasters(&upcasters);
         for (event, want) in read.iter().zip(case["states"].as_array().unwrap()) {
-            folder.step(Event::from_json(event.clone()).unwrap()).unwrap();
+            folder
+                .step(Event::from_json(event.clone()).unwrap())
+                .unwrap();
             assert_eq!(
                 canonical::to_string(folder.state()),
                 want.as_str().unwrap(),

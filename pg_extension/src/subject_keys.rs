@@ -1,0 +1,334 @@
+//! The data subjects' keys (`chronicle_internal.subject_keys`, readable by
+//! the extension's owner only): taken by an append, read by every read, and
+//! destroyed by `forget_subject` (`personal.rs`).
+//!
+//! An append and a forget of the same subject exclude each other with a
+//! lock of Chronicle's own kind on (tenant, subject): the append holds it
+//! shared until it commits, the forget exclusively. So an append racing a
+//! forget either commits first (its events are counted and erased) or waits
+//! for the forget and then seals with a new key; never does an event sealed
+//! with a destroyed key commit after the forget. Each backend keeps the
+//! keys its appends used: a forget invalidates every backend's copy (a
+//! relcache invalidation of the table, delivered before its lock is
+//! released), and an append reads its copy only once it holds the lock and
+//! has taken in the invalidations. A copy made by a transaction that did not
+//! commit is not used (the key row it created is gone with it).
+//!
+//! Reads look a key up by its id once per statement.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use chronicle_core::personal::Key;
+use pgrx::prelude::*;
+use pgrx::spi::SpiClient;
+
+use crate::spi::{cached, first_row, spi};
+
+/// A subject's key as an append uses it.
+#[derive(Clone, Copy)]
+pub struct SubjectKey {
+    pub id: pgrx::Uuid,
+    pub key: Key,
+}
+
+/// The lock's kind (`locktag_field4`) of a data subject's lock: SQL's
+/// advisory locks use 1 and 2, the appenders' lock 0x6368 (`seal_bound.rs`);
+/// `pg_locks` shows this one as objsubid 28784.
+pub const SUBJECT_LOCK_KIND: u16 = 0x7070;
+
+/// The lock of a tenant's subject: a hash of the two in the advisory lock
+/// method's table (two subjects of one hash only wait for each other).
+fn subject_tag(tenant: &str, subject: &str) -> pg_sys::LOCKTAG {
+    let hash = chronicle_core::hash::hash_text(&format!("{tenant}\u{1}{subject}")) as u64;
+    pg_sys::LOCKTAG {
+        locktag_field1: unsafe { pg_sys::MyDatabaseId }.to_u32(),
+        locktag_field2: (hash >> 32) as u32,
+        locktag_field3: hash as u32,
+        locktag_field4: SUBJECT_LOCK_KIND,
+        locktag_type: pg_sys::LockTagType::LOCKTAG_ADVISORY as u8,
+        locktag_lockmethodid: pg_sys::USER_LOCKMETHOD as u8,
+    }
+}
+
+/// Takes the subject's lock until the transaction ends (also when a
+/// savepoint is rolled back: held longer, never shorter).
+fn lock_subject(tenant: &str, subject: &str, exclusive: bool) {
+    let tag = subject_tag(tenant, subject);
+    let mode = if exclusive {
+        pg_sys::ExclusiveLock
+    } else {
+        pg_sys::ShareLock
+    } as pg_sys::LOCKMODE;
+    unsafe {
+        let owner = pg_sys::CurrentResourceOwner;
+        pg_sys::CurrentResourceOwner = pg_sys::TopTransactionResourceOwner;
+        pg_sys::LockAcquire(&tag, mode, false, false);
+        pg_sys::CurrentResourceOwner = owner;
+        // A forget that committed while this waited sent its invalidation
+        // before releasing the lock: take it in now.
+        pg_sys::AcceptInvalidationMessages();
+    }
+}
+
+/// A key an append used, and the (sub)transaction that found or made it.
+struct Known {
+    key: SubjectKey,
+    /// Its transaction id; None once it is known to have committed.
+    pending: Option<pg_sys::TransactionId>,
+}
+
+/// At most this many keys are kept per backend (then they are dropped and
+/// read again).
+const KEPT: usize = 65_536;
+
+#[derive(Default)]
+struct Appended {
+    /// `chronicle_internal.subject_keys`, whose invalidation drops them all.
+    table: Option<pg_sys::Oid>,
+    keys: HashMap<(String, String), Known>,
+}
+
+thread_local! {
+    static APPENDED: RefCell<Appended> = RefCell::new(Appended::default());
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn invalidated(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
+    APPENDED.with(|a| {
+        let mut a = a.borrow_mut();
+        if relid == pg_sys::InvalidOid || Some(relid) == a.table {
+            a.keys.clear();
+        }
+    });
+}
+
+/// Registers the invalidation callback (from `_PG_init`).
+pub fn register() {
+    unsafe { pg_sys::CacheRegisterRelcacheCallback(Some(invalidated), pg_sys::Datum::from(0)) };
+}
+
+/// `chronicle_internal.subject_keys`.
+fn table() -> pg_sys::Oid {
+    unsafe {
+        let schema = pg_sys::get_namespace_oid(c"chronicle_internal".as_ptr(), false);
+        pg_sys::get_relname_relid(c"subject_keys".as_ptr(), schema)
+    }
+}
+
+/// The copy of a key this backend used, if it may be used: made by this
+/// transaction (not a subtransaction rolled back since), or by one that
+/// committed.
+fn known(tenant: &str, subject: &str) -> Option<SubjectKey> {
+    APPENDED.with(|a| {
+        let mut a = a.borrow_mut();
+        let entry = (tenant.to_string(), subject.to_string());
+        let known = a.keys.get_mut(&entry)?;
+        if let Some(xid) = known.pending {
+            if unsafe { pg_sys::TransactionIdDidCommit(xid) } {
+                known.pending = None;
+            } else if !unsafe { pg_sys::TransactionIdIsCurrentTransactionId(xid) } {
+                a.keys.remove(&entry);
+                return None;
+            }
+        }
+        Some(known.key)
+    })
+}
+
+/// The key of a tenant's subject for an append, created on first use; holds
+/// the subject's lock until the transaction ends. Run by the append
+/// functions (as the owner).
+pub fn for_append(client: &mut SpiClient<'_>, tenant: &str, subject: &str) -> SubjectKey {
+    lock_subject(tenant, subject, false);
+    if let Some(key) = known(tenant, subject) {
+        return key;
+    }
+    let key = find_or_make(client, tenant, subject);
+    let xid = unsafe { pg_sys::GetCurrentTransactionId() };
+    APPENDED.with(|a| {
+        let mut a = a.borrow_mut();
+        a.table = Some(table());
+        if a.keys.len() >= KEPT {
+            a.keys.clear();
+        }
+        a.keys.insert(
+            (tenant.to_string(), subject.to_string()),
+            Known {
+                key,
+                pending: Some(xid),
+            },
+        );
+    });
+    key
+}
+
+/// Reads the subject's key, or creates it. Under READ COMMITTED the
+/// statement's snapshot, taken with the subject's lock held, sees every
+/// forget that committed; under REPEATABLE READ the transaction's snapshot
+/// may predate one, so the row is locked too: a key deleted since is 40001,
+/// never a key that no longer exists.
+fn find_or_make(client: &mut SpiClient<'_>, tenant: &str, subject: &str) -> SubjectKey {
+    use pg_sys::{BYTEAOID, TEXTOID, UUIDOID};
+    let find = if unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_REPEATABLE_READ as i32 {
+        "SELECT key_id, key FROM chronicle_internal.subject_keys
+          WHERE tenant OPERATOR(pg_catalog.=) $1 AND subject OPERATOR(pg_catalog.=) $2
+          FOR KEY SHARE"
+    } else {
+        "SELECT key_id, key FROM chronicle_internal.subject_keys
+          WHERE tenant OPERATOR(pg_catalog.=) $1 AND subject OPERATOR(pg_catalog.=) $2"
+    };
+    let read = |row: &crate::spi::FetchedRow<'_>| SubjectKey {
+        id: row.get::<pgrx::Uuid>(1).expect("NOT NULL"),
+        key: row
+            .get::<Vec<u8>>(2)
+            .expect("NOT NULL")
+            .try_into()
+            .expect("a CHECK keeps keys 32 bytes long"),
+    };
+    loop {
+        let found = first_row(
+            spi(client.update(
+                cached(client, find, &[TEXTOID, TEXTOID]),
+                None,
+                &[tenant.into(), subject.into()],
+            )),
+            &[UUIDOID, BYTEAOID],
+            read,
+        );
+        if let Some(key) = found {
+            return key;
+        }
+        let mut key = [0u8; 32];
+        crate::random::fill(&mut key);
+        let created = first_row(
+            spi(client.update(
+                cached(
+                    client,
+                    "INSERT INTO chronicle_internal.subject_keys (tenant, subject, key_id, key)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING key_id, key",
+                    &[TEXTOID, TEXTOID, UUIDOID, BYTEAOID],
+                ),
+                None,
+                &[
+                    tenant.into(),
+                    subject.into(),
+                    crate::random::uuid().into(),
+                    key.to_vec().into(),
+                ],
+            )),
+            &[UUIDOID, BYTEAOID],
+            read,
+        );
+        // Another transaction created it first: read theirs.
+        if let Some(key) = created {
+            return key;
+        }
+    }
+}
+
+/// Destroys a tenant's subject's key (`forget_subject`): waits for the
+/// appends that hold the subject's lock, deletes the row and tells every
+/// backend. Returns the key's id, None when the subject has no key.
+pub fn destroy(client: &mut SpiClient<'_>, tenant: &str, subject: &str) -> Option<pgrx::Uuid> {
+    lock_subject(tenant, subject, true);
+    let key_id = first_row(
+        spi(client.update(
+            "DELETE FROM chronicle_internal.subject_keys
+              WHERE tenant OPERATOR(pg_catalog.=) $1 AND subject OPERATOR(pg_catalog.=) $2
+             RETURNING key_id",
+            None,
+            &[tenant.into(), subject.into()],
+        )),
+        &[pg_sys::UUIDOID],
+        |row| row.get::<pgrx::Uuid>(1).expect("NOT NULL"),
+    );
+    unsafe { pg_sys::CacheInvalidateRelcacheByRelid(table()) };
+    READ.with(|k| *k.borrow_mut() = Read::default());
+    key_id
+}
+
+/// The keys this statement has read, by key id (None: forgotten), so that a
+/// read of many events of one subject looks its key up once. Kept for one
+/// top-level statement of one transaction: a forget committed since is seen
+/// by the next statement, as every other change is.
+#[derive(Default)]
+struct Read {
+    /// The transaction (its local id) and statement the keys were read in.
+    stamp: (u32, i64),
+    /// The owner of `chronicle_internal.subject_keys`, who reads them.
+    owner: Option<pg_sys::Oid>,
+    keys: HashMap<[u8; 16], Option<Key>>,
+}
+
+thread_local! {
+    static READ: RefCell<Read> = RefCell::new(Read::default());
+}
+
+/// This transaction and statement.
+fn stamp() -> (u32, i64) {
+    unsafe {
+        let lxid = (*pg_sys::MyProc).vxid.lxid;
+        (lxid, pg_sys::GetCurrentStatementStartTimestamp())
+    }
+}
+
+/// The key `key_id` for a read (None once forgotten), read as the owner of
+/// the keys.
+pub fn for_read(key_id: pgrx::Uuid) -> Option<Key> {
+    let now = stamp();
+    let known = READ.with(|k| {
+        let mut k = k.borrow_mut();
+        if k.stamp != now {
+            *k = Read {
+                stamp: now,
+                owner: k.owner,
+                ..Read::default()
+            };
+        }
+        k.keys.get(key_id.as_bytes()).copied()
+    });
+    if let Some(found) = known {
+        return found;
+    }
+    let found = Spi::connect(|client| {
+        let owner = READ.with(|k| k.borrow().owner).unwrap_or_else(|| {
+            let owner = unsafe {
+                let tuple = pg_sys::SearchSysCache1(
+                    pg_sys::SysCacheIdentifier::RELOID as i32,
+                    table().into_datum().expect("an oid"),
+                );
+                assert!(!tuple.is_null(), "chronicle_internal.subject_keys exists");
+                let class = pg_sys::GETSTRUCT(tuple) as pg_sys::Form_pg_class;
+                let owner = (*class).relowner;
+                pg_sys::ReleaseSysCache(tuple);
+                owner
+            };
+            READ.with(|k| k.borrow_mut().owner = Some(owner));
+            owner
+        });
+        crate::privilege::as_owner(owner, || {
+            first_row(
+                spi(client.select(
+                    cached(
+                        client,
+                        "SELECT key FROM chronicle_internal.subject_keys
+                          WHERE key_id OPERATOR(pg_catalog.=) $1",
+                        &[pg_sys::UUIDOID],
+                    ),
+                    Some(1),
+                    &[key_id.into()],
+                )),
+                &[pg_sys::BYTEAOID],
+                |row| -> Key {
+                    row.get::<Vec<u8>>(1)
+                        .expect("NOT NULL")
+                        .try_into()
+                        .expect("a CHECK keeps keys 32 bytes long")
+                },
+            )
+        })
+    });
+    READ.with(|k| k.borrow_mut().keys.insert(*key_id.as_bytes(), found));
+    found
+}
