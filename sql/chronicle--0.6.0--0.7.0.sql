@@ -28,6 +28,29 @@ ALTER TABLE chronicle.event_archive
     ADD COLUMN personal_key   uuid,
     ADD COLUMN personal_paths text[];
 
+ALTER TABLE chronicle.stream_bases
+    ADD COLUMN personal_state text,
+    ADD COLUMN personal_keys  uuid[];
+COMMENT ON COLUMN chronicle.stream_bases.personal_state IS
+    'A base folded from personal members (chronicle.define_personal_data), sealed with a key derived from personal_keys; state_at starts from it while none of those subjects is forgotten, and from state (the same fold with every personal member erased) after.';
+COMMENT ON COLUMN chronicle.stream_bases.personal_keys IS
+    'The keys (chronicle_internal.subject_keys.key_id) of the subjects whose personal members the base was folded from, in the order its key is derived from.';
+
+CREATE FUNCTION chronicle_internal."_base_state"(
+	"stream_id" TEXT,
+	"version" bigint,
+	"state" jsonb,
+	"personal_state" TEXT,
+	"personal_keys" uuid[]
+) RETURNS jsonb
+STABLE PARALLEL RESTRICTED
+LANGUAGE c
+AS 'MODULE_PATHNAME', '_base_state_wrapper';
+COMMENT ON FUNCTION chronicle_internal._base_state(text, bigint, jsonb, text, uuid[]) IS
+    'Internal: a truncated stream''s base state: the sealed whole while none of its subjects is forgotten, else the state with every personal member erased.';
+REVOKE ALL ON FUNCTION chronicle_internal._base_state(text, bigint, jsonb, text, uuid[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION chronicle_internal._base_state(text, bigint, jsonb, text, uuid[]) TO chronicle_reader;
+
 CREATE FUNCTION chronicle_internal._reveal(member jsonb, part text, event_id uuid, personal_key uuid, personal_paths text[])
 RETURNS jsonb
 LANGUAGE c STABLE PARALLEL RESTRICTED

@@ -345,6 +345,12 @@ CREATE TABLE chronicle.stream_bases (
     upcasters_fingerprint bigint      NOT NULL,
     tenant                text        NOT NULL DEFAULT '',
     created_at            timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    -- Personal data (0.7.0 on): a base folded from personal members is
+    -- stored twice, neither in plaintext: in state with every personal
+    -- member erased, and sealed whole with a key derived from its subjects'
+    -- keys (personal_keys), which opens while none of them is forgotten.
+    personal_state        text,
+    personal_keys         uuid[],
     CONSTRAINT stream_bases_pkey PRIMARY KEY (stream_id)
 );
 COMMENT ON TABLE chronicle.stream_bases IS
@@ -352,6 +358,10 @@ COMMENT ON TABLE chronicle.stream_bases IS
 COMMENT ON COLUMN chronicle.stream_bases.version IS 'The version the state is at: chronicle.streams.first_version - 1.';
 COMMENT ON COLUMN chronicle.stream_bases.recorded_at IS 'recorded_at of the (removed) event at version: state_at(as_of => ...) before it is refused.';
 COMMENT ON COLUMN chronicle.stream_bases.reducer_revision IS 'The reducer revision the state was folded with (0: the default merge); a later revision continues from it.';
+COMMENT ON COLUMN chronicle.stream_bases.personal_state IS
+    'A base folded from personal members (chronicle.define_personal_data), sealed with a key derived from personal_keys; state_at starts from it while none of those subjects is forgotten, and from state (the same fold with every personal member erased) after.';
+COMMENT ON COLUMN chronicle.stream_bases.personal_keys IS
+    'The keys (chronicle_internal.subject_keys.key_id) of the subjects whose personal members the base was folded from, in the order its key is derived from.';
 SELECT pg_catalog.pg_extension_config_dump('chronicle.stream_bases', '');
 
 -- Retention rules (0.6.0), per stream type: keep the last max_count events

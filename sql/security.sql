@@ -117,6 +117,7 @@ GRANT EXECUTE ON FUNCTION
     chronicle_internal._not_found(text, text, text, bigint),
     chronicle_internal._upcast(text, int, jsonb),
     chronicle_internal._reveal(jsonb, text, uuid, uuid, text[]),
+    chronicle_internal._base_state(text, bigint, jsonb, text, uuid[]),
     chronicle_internal._export_header(text, bigint, bigint),
     chronicle_internal._feed_range(bigint, bigint),
     chronicle_internal._delivers(text, text[], int, int, text, text, text),

@@ -59,9 +59,17 @@ pub fn require_personal(function: &'static str) {
 /// What the readers of a stream's head add to read its lifecycle: the
 /// columns `first_version, deleted, base version, base state, base
 /// recorded_at, archived` (from `chronicle.streams s`) and the join they need; on a
-/// schema older than 0.6.0, what a stream had then.
+/// schema older than 0.6.0, what a stream had then. From 0.7.0 on the base
+/// state is read through `_base_state` (a base with personal members).
 pub fn head_columns() -> (&'static str, &'static str) {
-    if lifecycle() {
+    if personal() {
+        (
+            "s.first_version, s.deleted_at IS NOT NULL, b.version, \
+             chronicle_internal._base_state(b.stream_id, b.version, b.state, b.personal_state, b.personal_keys), \
+             b.recorded_at, s.archived_at IS NOT NULL",
+            "LEFT JOIN chronicle.stream_bases b ON b.stream_id OPERATOR(pg_catalog.=) s.stream_id",
+        )
+    } else if lifecycle() {
         (
             "s.first_version, s.deleted_at IS NOT NULL, b.version, b.state, b.recorded_at, \
              s.archived_at IS NOT NULL",

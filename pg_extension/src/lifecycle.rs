@@ -600,7 +600,18 @@ pub(crate) fn truncate(
     if cut.count() == 0 {
         return 0;
     }
-    let base = crate::replay::base_state(client, stream_id, cut.base(), function);
+    let mut base = crate::replay::base_state(client, stream_id, cut.base(), function);
+    // A base folded from personal members is stored erased and sealed, never in plaintext.
+    let sealed = crate::personal::seal_base(
+        client,
+        stream_id,
+        cut.base() as i64,
+        &base.state,
+        |client| crate::replay::base_state(client, stream_id, cut.base(), function).state,
+    );
+    if let Some(s) = &sealed {
+        base.state = s.erased.clone();
+    }
     let removed = remove_events(client, stream_id, cut.first, cut.before - 1, gone);
     let plans = plans(client);
     let args: [DatumWithOid; 7] = [
@@ -613,6 +624,7 @@ pub(crate) fn truncate(
         head.tenant.as_str().into(),
     ];
     spi(client.update(&plans.base, None, &args));
+    crate::personal::store_sealed_base(client, stream_id, sealed);
     spi(client.update(
         &plans.cut,
         None,

@@ -175,6 +175,125 @@ fn reveal(
     Some(JsonB(value))
 }
 
+/// `chronicle_internal._base_state`: a truncated stream's base state as
+/// its readers fold from it: the sealed whole (`personal_state`) while all
+/// its subjects' keys exist, else `state` (every personal member erased).
+#[pg_extern(stable, parallel_restricted, schema = "chronicle_internal")]
+fn _base_state(
+    stream_id: Option<&str>,
+    version: Option<i64>,
+    state: Option<JsonB>,
+    personal_state: Option<&str>,
+    personal_keys: Option<Vec<Option<pgrx::Uuid>>>,
+) -> Option<JsonB> {
+    let state = state?;
+    let (Some(stream_id), Some(version), Some(sealed), Some(key_ids)) =
+        (stream_id, version, personal_state, personal_keys)
+    else {
+        return Some(state);
+    };
+    let keys: Option<Vec<_>> = key_ids
+        .into_iter()
+        .map(|id| id.and_then(crate::subject_keys::for_read))
+        .collect();
+    Some(
+        keys.and_then(|keys| personal::open_state(sealed, &keys, &base_place(stream_id, version)))
+            .map_or(state, JsonB),
+    )
+}
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION chronicle_internal._base_state(text, bigint, jsonb, text, uuid[]) IS
+    'Internal: a truncated stream''s base state: the sealed whole while none of its subjects is forgotten, else the state with every personal member erased.';
+"#,
+    name = "base_state_comment",
+    requires = [_base_state],
+);
+
+/// Where a sealed base state is bound to: its stream and version.
+fn base_place(stream_id: &str, version: i64) -> String {
+    format!("{stream_id}\u{0}{version}")
+}
+
+/// A truncation's base when personal members were folded into it: the
+/// state with every personal member erased (what `state` stores), and the
+/// whole state sealed with the keys of the subjects still known (ids in
+/// order), which `_base_state` opens. None when none was folded in.
+pub struct SealedBase {
+    pub erased: Value,
+    pub sealed: String,
+    pub key_ids: Vec<pgrx::Uuid>,
+}
+
+/// Seals the base `state` at `version` of a stream (`fold` folds it again,
+/// as it is folded now) if personal members of subjects not forgotten went
+/// into it: those of its events up to `version`, and of its previous base.
+pub fn seal_base(
+    client: &mut SpiClient<'_>,
+    stream_id: &str,
+    version: i64,
+    state: &Value,
+    fold: impl FnOnce(&mut SpiClient<'_>) -> Value,
+) -> Option<SealedBase> {
+    if !crate::installed::personal() {
+        return None;
+    }
+    let mut key_ids: Vec<pgrx::Uuid> = Vec::new();
+    crate::spi::each_row(
+        spi(client.select(
+            "SELECT DISTINCT k FROM (
+               SELECT e.personal_key FROM chronicle.event_log e
+                WHERE e.stream_id OPERATOR(pg_catalog.=) $1 AND e.version OPERATOR(pg_catalog.>) 0
+                  AND e.version OPERATOR(pg_catalog.<=) $2 AND e.personal_key IS NOT NULL
+               UNION ALL
+               SELECT pg_catalog.unnest(b.personal_keys) FROM chronicle.stream_bases b
+                WHERE b.stream_id OPERATOR(pg_catalog.=) $1) AS u(k)
+             ORDER BY k",
+            None,
+            &[stream_id.into(), version.into()],
+        )),
+        &[pg_sys::UUIDOID],
+        |row| key_ids.push(row.get::<pgrx::Uuid>(1).expect("NOT NULL")),
+    );
+    // Only the subjects still known: the fold has the others' members erased already.
+    let keys: Vec<(pgrx::Uuid, chronicle_core::personal::Key)> = key_ids
+        .into_iter()
+        .filter_map(|id| crate::subject_keys::for_read(id).map(|k| (id, k)))
+        .collect();
+    if keys.is_empty() {
+        return None;
+    }
+    let mut nonce = [0u8; 24];
+    crate::random::stream(&mut nonce);
+    let sealed = personal::seal_state(
+        state,
+        &keys.iter().map(|(_, k)| *k).collect::<Vec<_>>(),
+        &base_place(stream_id, version),
+        nonce,
+    );
+    Some(SealedBase {
+        erased: crate::subject_keys::withheld(|| fold(client)),
+        sealed,
+        key_ids: keys.into_iter().map(|(id, _)| id).collect(),
+    })
+}
+
+/// Stores (or clears) the sealed whole of a stream's new base, written
+/// just before with its erased state (0.7.0 on).
+pub fn store_sealed_base(client: &mut SpiClient<'_>, stream_id: &str, sealed: Option<SealedBase>) {
+    if !crate::installed::personal() {
+        return;
+    }
+    let (state, keys) = sealed.map_or((None, None), |s| (Some(s.sealed), Some(s.key_ids)));
+    spi(client.update(
+        "UPDATE chronicle.stream_bases SET personal_state = $2, personal_keys = $3
+          WHERE stream_id OPERATOR(pg_catalog.=) $1",
+        None,
+        &[stream_id.into(), state.into(), keys.into()],
+    ));
+}
+
 /// Forgets a data subject of the session's tenant: destroys its key.
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]

@@ -378,7 +378,7 @@ fn replay_to<'r>(
 }
 
 /// Whether any of the stream's events after `after` up to `to` has
-/// personal members (0.7.0 on).
+/// personal members, or its base was folded from some (0.7.0 on).
 fn folded_personal_data(client: &SpiClient<'_>, stream_id: &str, after: i64, to: i64) -> bool {
     crate::installed::personal()
         && crate::spi::first_row(
@@ -388,7 +388,9 @@ fn folded_personal_data(client: &SpiClient<'_>, stream_id: &str, after: i64, to:
                     "SELECT EXISTS (SELECT FROM chronicle.event_log e
                       WHERE e.stream_id OPERATOR(pg_catalog.=) $1
                         AND e.version OPERATOR(pg_catalog.>) $2 AND e.version OPERATOR(pg_catalog.<=) $3
-                        AND e.personal_key IS NOT NULL)",
+                        AND e.personal_key IS NOT NULL)
+                     OR EXISTS (SELECT FROM chronicle.stream_bases b
+                      WHERE b.stream_id OPERATOR(pg_catalog.=) $1 AND b.personal_keys IS NOT NULL)",
                     &[pg_sys::TEXTOID, pg_sys::INT8OID, pg_sys::INT8OID],
                 ),
                 Some(1),

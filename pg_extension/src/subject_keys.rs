@@ -273,9 +273,31 @@ fn stamp() -> (u32, i64) {
     }
 }
 
+thread_local! {
+    /// Set while a truncation folds its base with every personal member
+    /// erased ([`withheld`]).
+    static WITHHELD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` as if every subject were forgotten: reads see each personal
+/// member erased (a truncation's base with no personal data in it).
+pub fn withheld<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            WITHHELD.with(|w| w.set(self.0));
+        }
+    }
+    let _restore = Restore(WITHHELD.with(|w| w.replace(true)));
+    f()
+}
+
 /// The key `key_id` for a read (None once forgotten), read as the owner of
 /// the keys.
 pub fn for_read(key_id: pgrx::Uuid) -> Option<Key> {
+    if WITHHELD.with(std::cell::Cell::get) {
+        return None;
+    }
     let now = stamp();
     let known = READ.with(|k| {
         let mut k = k.borrow_mut();

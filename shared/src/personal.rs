@@ -394,6 +394,56 @@ impl Definition {
     }
 }
 
+/// A folded state that holds personal members of several subjects (a
+/// truncated stream's base), sealed with a key derived from all their keys
+/// (SHA-256 of them, in the order given): it opens while every one of them
+/// exists, and never once any is destroyed. `place` binds it to where it is
+/// stored (the stream and version), so that it opens nowhere else.
+pub fn seal_state(state: &Value, keys: &[Key], place: &str, nonce: Nonce) -> String {
+    let cipher = XChaCha20Poly1305::new((&state_key(keys)).into());
+    let text = canonical::to_string(state);
+    let ciphertext = cipher
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: text.as_bytes(),
+                aad: place.as_bytes(),
+            },
+        )
+        .expect("sealing in memory does not fail");
+    let mut bytes = nonce.to_vec();
+    bytes.extend_from_slice(&ciphertext);
+    BASE64.encode(bytes)
+}
+
+/// Opens a state [`seal_state`] sealed with these keys at this place; None
+/// if it does not open (a key is another, or it was changed or moved).
+pub fn open_state(sealed: &str, keys: &[Key], place: &str) -> Option<Value> {
+    let bytes = BASE64.decode(sealed).ok().filter(|b| b.len() > 24)?;
+    let (nonce, ciphertext) = bytes.split_at(24);
+    let cipher = XChaCha20Poly1305::new((&state_key(keys)).into());
+    let text = cipher
+        .decrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: ciphertext,
+                aad: place.as_bytes(),
+            },
+        )
+        .ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
+fn state_key(keys: &[Key]) -> Key {
+    use sha2::Digest;
+    let mut hash = sha2::Sha256::new();
+    hash.update(b"chronicle state key");
+    for key in keys {
+        hash.update(key);
+    }
+    hash.finalize().into()
+}
+
 /// A random stream for nonces and ids: ChaCha20's keystream under a key
 /// and nonce from the database's strong random source (`seed`), so that a
 /// backend asks that source once instead of once per member sealed. Its
@@ -723,6 +773,24 @@ mod tests {
         .unwrap_err()
         .into_error("e-1");
         assert_eq!((err.sqlstate(), err.field()), ("XX001", "data.email"));
+    }
+
+    #[test]
+    fn a_sealed_state_opens_only_with_all_its_keys_at_its_place() {
+        let state =
+            serde_json::from_str::<Value>(r#"{"email": "a@example.org", "n": 1.50}"#).unwrap();
+        let keys = [[1u8; 32], [2u8; 32]];
+        let sealed = seal_state(&state, &keys, "s-1@3", [5; 24]);
+        assert!(!sealed.contains("example"));
+        assert_eq!(open_state(&sealed, &keys, "s-1@3").unwrap(), state);
+        assert_eq!(
+            open_state(&sealed, &keys, "s-1@3").unwrap()["n"].to_string(),
+            "1.50"
+        );
+        assert!(open_state(&sealed, &keys[..1], "s-1@3").is_none());
+        assert!(open_state(&sealed, &[keys[1], keys[0]], "s-1@3").is_none());
+        assert!(open_state(&sealed, &keys, "s-2@3").is_none());
+        assert!(open_state("AAAA", &keys, "s-1@3").is_none());
     }
 
     #[test]

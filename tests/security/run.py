@@ -130,6 +130,7 @@ READER_FNS = {
     "chronicle_internal._not_found(text,text,text,bigint)",
     "chronicle_internal._upcast(text,integer,jsonb)",
     "chronicle_internal._reveal(jsonb,text,uuid,uuid,text[])",
+    "chronicle_internal._base_state(text,bigint,jsonb,text,uuid[])",
     "chronicle_internal._export_header(text,bigint,bigint)",
     "chronicle_internal._feed_range(bigint,bigint)",
     "chronicle_internal._delivers(text,text[],integer,integer,text,text,text)",
@@ -273,7 +274,7 @@ def privileges(su):
             "_lifecycle_running",
             # reads the keys as their owner with every name qualified (a
             # SET clause would cost every event read a GUC save and restore)
-            "_reveal")}
+            "_reveal", "_base_state")}
     check("only inlined helpers and pure functions run without a fixed search_path", loose <= allowed_loose,
           str(sorted(loose - allowed_loose)))
     # What each role may call, exactly; and no role but the owner holds any
@@ -787,7 +788,15 @@ def personal(su):
         su.execute("SELECT chronicle.append_event('sec-pd-1', 'SecPersonal', %s::jsonb, %s::jsonb)",
                    [json.dumps({"subject": "sec-s-1", "email": secret, "note": control, "n": v}),
                     json.dumps({"ip": secret_ip})])
+    # A stream truncated behind a base folded from the subject's members.
+    for v in range(1, 4):
+        su.execute("SELECT chronicle.append_event('sec-pd-2', 'SecPersonal', %s::jsonb)",
+                   [json.dumps({"subject": "sec-s-1", "email": secret, "n": v})])
+    su.execute("SELECT chronicle.seal()")
+    su.execute("SELECT chronicle.truncate_stream('sec-pd-2', 3)")
     with connect("sec_reader") as reader:
+        state = one(reader, "SELECT chronicle.state_at('sec-pd-2', 2)")
+        check("a truncated stream's base opens for a reader", state.get("email") == secret, str(state))
         got = rows(reader, "SELECT data ->> 'email', metadata ->> 'ip' FROM chronicle.read_stream('sec-pd-1', 120)")
         check("a reader reads a personal member opened, exactly", got == [(secret, secret_ip)], str(got))
         state = one(reader, "SELECT chronicle.state_at('sec-pd-1')")
@@ -861,8 +870,8 @@ def personal(su):
         email = one(a, "SELECT data ->> 'email' FROM chronicle.read_stream('sec-pd-sec_tenant_a')")
         check("tenant a's subject of the same id still reads", email == "sec_tenant_a@example.org", str(email))
     # Forgetting sec-s-1 (untenanted): the key row deleted, readers see erased.
-    check("forget_subject counts the subject's events",
-          one(su, "SELECT chronicle.forget_subject('sec-s-1', 'security suite')") == 120)
+    check("forget_subject counts the subject's events (not those truncated away)",
+          one(su, "SELECT chronicle.forget_subject('sec-s-1', 'security suite')") == 121)
     check("the key row is gone (deleted, not marked)",
           one(su, "SELECT count(*) FROM chronicle_internal.subject_keys WHERE subject = 'sec-s-1'") == 0)
     with connect("sec_reader") as reader:
@@ -870,6 +879,9 @@ def personal(su):
                            "FROM chronicle.read_stream('sec-pd-1')")
         check("after forget_subject a reader reads erased members and the rest as stored",
               got == [({"erased": True}, {"erased": True}, control)], str(got))
+        state = one(reader, "SELECT chronicle.state_at('sec-pd-2', 2)")
+        check("after forget_subject a truncated stream's base reads erased", state.get("email") == {"erased": True},
+              str(state))
 
 
 def main():

@@ -124,3 +124,24 @@ UPDATE chronicle.event_log SET data = jsonb_set(data, '{email}', (SELECT data ->
 SELECT data FROM chronicle.read_stream('customer-4');
 ROLLBACK;
 SELECT data FROM chronicle.read_stream('customer-4');
+
+-- A truncated stream whose base was folded from personal members: the base
+-- is stored with every personal member erased and sealed whole, never in
+-- plaintext; state_at answers as before the truncation until the subject is
+-- forgotten, then from the erased base.
+SELECT chronicle.define_personal_data('CustomerRegistered', '/customer_id', '{/email,/address}');
+SELECT chronicle.append_event('customer-5', 'CustomerRegistered', '{"customer_id": "c-5", "email": "dan@example.org", "address": "Rome"}');
+SELECT chronicle.append_event('customer-5', 'CustomerRenamed', '{"name": "Dan"}');
+SELECT chronicle.append_event('customer-5', 'CustomerRenamed', '{"name": "Daniel"}');
+SELECT chronicle.state_at('customer-5') AS before_truncation;
+SELECT FROM chronicle.seal();
+SELECT chronicle.truncate_stream('customer-5', 3, reason => 'retention');
+SELECT state, personal_state LIKE '%example.org%' OR personal_state LIKE '%Rome%' AS plaintext,
+       cardinality(personal_keys) AS keys
+  FROM chronicle.stream_bases WHERE stream_id = 'customer-5';
+SELECT chronicle.state_at('customer-5') AS after_truncation, chronicle.state_at('customer-5', 2) AS at_base;
+SELECT chronicle.forget_subject('c-5');
+SELECT chronicle.state_at('customer-5') AS after_forget;
+-- Truncating again folds from the erased base: no personal data is left to seal.
+SELECT chronicle.truncate_stream('customer-5', 4);
+SELECT state, personal_state, personal_keys FROM chronicle.stream_bases WHERE stream_id = 'customer-5';
