@@ -21,6 +21,7 @@ use std::collections::HashMap;
 
 use chronicle_core::personal::Key;
 use pgrx::prelude::*;
+use pgrx::FromDatum;
 use pgrx::spi::SpiClient;
 
 use crate::spi::{cached, first_row, spi};
@@ -163,21 +164,15 @@ pub fn for_append(client: &mut SpiClient<'_>, tenant: &str, subject: &str) -> Su
     key
 }
 
-/// Reads the subject's key, or creates it. Under READ COMMITTED the
-/// statement's snapshot, taken with the subject's lock held, sees every
-/// forget that committed; under REPEATABLE READ the transaction's snapshot
-/// may predate one, so the row is locked too: a key deleted since is 40001,
-/// never a key that no longer exists.
+/// Reads the subject's key, or creates it. Under READ COMMITTED a snapshot
+/// taken with the subject's lock held sees every forget that committed, and
+/// the key is read straight from the primary key's index (an SPI statement
+/// costs several times as much); under REPEATABLE READ the transaction's
+/// snapshot may predate a forget, so the row is locked too: a key deleted
+/// since is 40001, never a key that no longer exists.
 fn find_or_make(client: &mut SpiClient<'_>, tenant: &str, subject: &str) -> SubjectKey {
     use pg_sys::{BYTEAOID, TEXTOID, UUIDOID};
-    let find = if unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_REPEATABLE_READ as i32 {
-        "SELECT key_id, key FROM chronicle_internal.subject_keys
-          WHERE tenant OPERATOR(pg_catalog.=) $1 AND subject OPERATOR(pg_catalog.=) $2
-          FOR KEY SHARE"
-    } else {
-        "SELECT key_id, key FROM chronicle_internal.subject_keys
-          WHERE tenant OPERATOR(pg_catalog.=) $1 AND subject OPERATOR(pg_catalog.=) $2"
-    };
+    let repeatable = unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_REPEATABLE_READ as i32;
     let read = |row: &crate::spi::FetchedRow<'_>| SubjectKey {
         id: row.get::<pgrx::Uuid>(1).expect("NOT NULL"),
         key: row
@@ -187,15 +182,25 @@ fn find_or_make(client: &mut SpiClient<'_>, tenant: &str, subject: &str) -> Subj
             .expect("a CHECK keeps keys 32 bytes long"),
     };
     loop {
-        let found = first_row(
-            spi(client.update(
-                cached(client, find, &[TEXTOID, TEXTOID]),
-                None,
-                &[tenant.into(), subject.into()],
-            )),
-            &[UUIDOID, BYTEAOID],
-            read,
-        );
+        let found = if repeatable {
+            first_row(
+                spi(client.update(
+                    cached(
+                        client,
+                        "SELECT key_id, key FROM chronicle_internal.subject_keys
+                          WHERE tenant OPERATOR(pg_catalog.=) $1 AND subject OPERATOR(pg_catalog.=) $2
+                          FOR KEY SHARE",
+                        &[TEXTOID, TEXTOID],
+                    ),
+                    None,
+                    &[tenant.into(), subject.into()],
+                )),
+                &[UUIDOID, BYTEAOID],
+                read,
+            )
+        } else {
+            read_latest(tenant, subject)
+        };
         if let Some(key) = found {
             return key;
         }
@@ -224,6 +229,53 @@ fn find_or_make(client: &mut SpiClient<'_>, tenant: &str, subject: &str) -> Subj
         if let Some(key) = created {
             return key;
         }
+    }
+}
+
+/// The subject's key as the latest snapshot sees it, read through the
+/// table's primary key index (tenant, subject; compared in the columns'
+/// collation, the database's default, as the index is ordered).
+fn read_latest(tenant: &str, subject: &str) -> Option<SubjectKey> {
+    use pgrx::IntoDatum;
+    unsafe {
+        let table = table();
+        let schema = pg_sys::get_rel_namespace(table);
+        let index = pg_sys::get_relname_relid(c"subject_keys_pkey".as_ptr(), schema);
+        let rel = pg_sys::table_open(table, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        let mut keys: [pg_sys::ScanKeyData; 2] = std::mem::zeroed();
+        for (i, value) in [tenant, subject].into_iter().enumerate() {
+            pg_sys::ScanKeyEntryInitialize(
+                &mut keys[i],
+                0,
+                (i + 1) as pg_sys::AttrNumber,
+                pg_sys::BTEqualStrategyNumber as pg_sys::StrategyNumber,
+                pg_sys::InvalidOid,
+                pg_sys::DEFAULT_COLLATION_OID,
+                pg_sys::Oid::from(pg_sys::F_TEXTEQ),
+                value.into_datum().expect("text"),
+            );
+        }
+        let snapshot = pg_sys::RegisterSnapshot(pg_sys::GetLatestSnapshot());
+        let scan = pg_sys::systable_beginscan(rel, index, true, snapshot, 2, keys.as_mut_ptr());
+        let tuple = pg_sys::systable_getnext(scan);
+        let found = (!tuple.is_null()).then(|| {
+            let desc = (*rel).rd_att;
+            let (mut null_id, mut null_key) = (false, false);
+            let id = pg_sys::heap_getattr(tuple, 3, desc, &mut null_id);
+            let key = pg_sys::heap_getattr(tuple, 4, desc, &mut null_key);
+            assert!(!null_id && !null_key, "NOT NULL");
+            SubjectKey {
+                id: pgrx::Uuid::from_datum(id, false).expect("a uuid"),
+                key: Vec::<u8>::from_datum(key, false)
+                    .expect("a bytea")
+                    .try_into()
+                    .expect("a CHECK keeps keys 32 bytes long"),
+            }
+        });
+        pg_sys::systable_endscan(scan);
+        pg_sys::UnregisterSnapshot(snapshot);
+        pg_sys::table_close(rel, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        found
     }
 }
 
