@@ -3,10 +3,14 @@
 # against the same work without personal data in the same run.
 #
 #   append: append_event of an event with 3 personal members (sealed with
-#           the subject's key: a key lookup and lock, three encryptions)
-#           against the same event of a type without personal data; 8
-#           clients, 10,000 streams and subjects, sync_commit on and off
-#           (goal: ratio >= 0.87, i.e. at most 15 % more per append)
+#           the subject's key: the subject's lock, its key, three
+#           encryptions) against the same event of a type without personal
+#           data; 8 clients, 10,000 streams, sync_commit on and off (goal:
+#           ratio >= 0.87, i.e. at most 15 % more per append). Twice: with
+#           10,000 subjects (each pgbench run connects anew, so most appends
+#           read their subject's key from the table), and with 100 (each
+#           backend soon holds every key it needs, as a long-lived
+#           connection of an application does for its active subjects)
 #   read:   one backend reading 100,000 such events through chronicle.events
 #           (every member opened) against the same events without personal
 #           data; members opened per second (goal: > 200,000 per core)
@@ -26,13 +30,16 @@ cluster_reset bench
 cluster_start bench "$PORT"
 recreate_db bench "$PORT" "$DB"
 q() { cluster_psql bench "$PORT" "$DB" "$@"; }
-q -qc "SELECT chronicle.define_personal_data('Registered', '/customer_id', '{/email,/phone,/address}')"
+q -qAt -o /dev/null -c "SELECT chronicle.define_personal_data('Registered', '/customer_id', '{/email,/phone,/address}')"
 
-# The same event twice: of a type with personal data, and of one without.
-for type in Registered Plain; do
+# The same event: of a type with personal data (of 10,000 or 100 subjects),
+# and of one without.
+for run in Registered:10000 Warm:100 Plain:10000; do
+    type=${run%%:*}; subjects=${run##*:}
+    [ "$type" = Warm ] && name=Registered || name=$type
     cat >"$WORK/personal_$type.sql" <<SQL
 \set sid random(1, 10000)
-SELECT chronicle.append_event('c-' || :sid, '$type', jsonb_build_object('customer_id', 'cust-' || (:sid % ${SUBJECTS:-10000}),
+SELECT chronicle.append_event('c-' || :sid, '$name', jsonb_build_object('customer_id', 'cust-' || (:sid % $subjects),
   'email', 'customer' || :sid || '@example.org', 'phone', '+44 20 7946 ' || :sid,
   'address', jsonb_build_object('street', '1 High Street', 'city', 'London', 'zip', 'N1 9GU'),
   'tier', 2, 'note', 'benchmark event'), stream_type => 'Customer');
@@ -51,13 +58,16 @@ report="$WORK/personal-report.txt"
     echo "Chronicle personal-data benchmark: $CLIENTS clients, ${SECONDS_PER_RUN}s per run, $(nproc) cores, $(date -u +%F)"
     printf '%-44s %10s %10s %7s\n' "append_event (prepared)" "plain tps" "personal" "ratio"
 } | tee "$report"
-for sync in off on; do
-    p1=$(tps "$WORK/personal_Plain.sql" "$sync"); s1=$(tps "$WORK/personal_Registered.sql" "$sync")
-    p2=$(tps "$WORK/personal_Plain.sql" "$sync"); s2=$(tps "$WORK/personal_Registered.sql" "$sync")
-    python3 -c "
+tps "$WORK/personal_Registered.sql" off >/dev/null  # the 10,000 subjects' keys made
+for run in Registered:10000 Warm:100; do
+    for sync in off on; do
+        p1=$(tps "$WORK/personal_Plain.sql" "$sync"); s1=$(tps "$WORK/personal_${run%%:*}.sql" "$sync")
+        p2=$(tps "$WORK/personal_Plain.sql" "$sync"); s2=$(tps "$WORK/personal_${run%%:*}.sql" "$sync")
+        python3 -c "
 plain, sealed = ($p1 + $p2) / 2, ($s1 + $s2) / 2
-print(f'{\"3 personal members, sync_commit=$sync\":<44} {plain:10.0f} {sealed:10.0f} {sealed / plain:7.2f}')" \
-        | tee -a "$report"
+label = '3 personal members, ${run##*:} subjects, sync_commit=$sync'
+print(f'{label:<44} {plain:10.0f} {sealed:10.0f} {sealed / plain:7.2f}')" | tee -a "$report"
+    done
 done
 echo "(mean of two alternating runs each)" | tee -a "$report"
 
