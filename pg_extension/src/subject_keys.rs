@@ -21,8 +21,8 @@ use std::collections::HashMap;
 
 use chronicle_core::personal::Key;
 use pgrx::prelude::*;
-use pgrx::FromDatum;
 use pgrx::spi::SpiClient;
+use pgrx::FromDatum;
 
 use crate::spi::{cached, first_row, spi};
 
@@ -306,8 +306,8 @@ pub fn destroy(client: &mut SpiClient<'_>, tenant: &str, subject: &str) -> Optio
 /// by the next statement, as every other change is.
 #[derive(Default)]
 struct Read {
-    /// The transaction (its local id) and statement the keys were read in.
-    stamp: (u32, i64),
+    /// The transaction and statement the keys were read in ([`stamp`]).
+    stamp: (i64, i64),
     /// The owner of `chronicle_internal.subject_keys`, who reads them.
     owner: Option<pg_sys::Oid>,
     keys: HashMap<[u8; 16], Option<Key>>,
@@ -317,11 +317,15 @@ thread_local! {
     static READ: RefCell<Read> = RefCell::new(Read::default());
 }
 
-/// This transaction and statement.
-fn stamp() -> (u32, i64) {
+/// This transaction and statement: when each started (a backend's
+/// transactions and statements never start in the same microsecond as the
+/// one before, let alone with a forget committed in between).
+fn stamp() -> (i64, i64) {
     unsafe {
-        let lxid = (*pg_sys::MyProc).vxid.lxid;
-        (lxid, pg_sys::GetCurrentStatementStartTimestamp())
+        (
+            pg_sys::GetCurrentTransactionStartTimestamp(),
+            pg_sys::GetCurrentStatementStartTimestamp(),
+        )
     }
 }
 
