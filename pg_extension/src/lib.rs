@@ -19,6 +19,7 @@ mod guc;
 mod installed;
 mod jsonb_binary;
 mod lifecycle;
+mod locks;
 mod notify;
 mod personal;
 mod privilege;

@@ -71,21 +71,10 @@ use chronicle_core::seal_bound::{appender_key, bound_below, worth_publishing, Bo
 
 use crate::spi::{prepare_kept, spi};
 
-/// The lock's kind (`locktag_field4`): SQL's advisory locks use 1 and 2;
-/// `pg_locks` shows this one as objsubid 25448 (`sql/feed.sql` reads it).
-pub const APPENDER_LOCK_KIND: u16 = 0x6368;
-
-/// The lock an appending transaction holds: (database, transaction id) in
-/// the advisory lock method's table, of Chronicle's own kind.
+/// The lock an appending transaction holds: (database, transaction id), of
+/// Chronicle's own kind (`locks.rs`).
 fn appender_tag(xid: u64) -> pg_sys::LOCKTAG {
-    pg_sys::LOCKTAG {
-        locktag_field1: unsafe { pg_sys::MyDatabaseId }.to_u32(),
-        locktag_field2: (xid >> 32) as u32,
-        locktag_field3: xid as u32,
-        locktag_field4: APPENDER_LOCK_KIND,
-        locktag_type: pg_sys::LockTagType::LOCKTAG_ADVISORY as u8,
-        locktag_lockmethodid: pg_sys::USER_LOCKMETHOD as u8,
-    }
+    crate::locks::tag(crate::locks::APPENDER, xid)
 }
 
 const APPENDER_LOCK_MODE: pg_sys::LOCKMODE = pg_sys::ExclusiveLock as pg_sys::LOCKMODE;
@@ -124,15 +113,9 @@ pub fn key() -> u64 {
     if registered == xid {
         return key;
     }
-    let tag = appender_tag(xid);
-    unsafe {
-        // Owned by the top transaction, so that rolling back a savepoint
-        // does not release it: the transaction can still append.
-        let owner = pg_sys::CurrentResourceOwner;
-        pg_sys::CurrentResourceOwner = pg_sys::TopTransactionResourceOwner;
-        pg_sys::LockAcquire(&tag, APPENDER_LOCK_MODE, false, false);
-        pg_sys::CurrentResourceOwner = owner;
-    }
+    // Held by the top transaction, so that rolling back a savepoint does
+    // not release it: the transaction can still append.
+    crate::locks::hold_until_transaction_end(&appender_tag(xid), APPENDER_LOCK_MODE);
     let key = appender_key(xid, floor_relation().map_or(0, read_floor));
     REGISTERED.with(|r| r.set((xid, key)));
     key

@@ -33,43 +33,26 @@ pub struct SubjectKey {
     pub key: Key,
 }
 
-/// The lock's kind (`locktag_field4`) of a data subject's lock: SQL's
-/// advisory locks use 1 and 2, the appenders' lock 0x6368 (`seal_bound.rs`);
-/// `pg_locks` shows this one as objsubid 28784.
-pub const SUBJECT_LOCK_KIND: u16 = 0x7070;
-
-/// The lock of a tenant's subject: a hash of the two in the advisory lock
-/// method's table (two subjects of one hash only wait for each other).
+/// The lock of a tenant's subject, of Chronicle's own kind (`locks.rs`): a
+/// hash of the two (two subjects of one hash only wait for each other).
 fn subject_tag(tenant: &str, subject: &str) -> pg_sys::LOCKTAG {
     let hash = chronicle_core::hash::hash_text(&format!("{tenant}\u{1}{subject}")) as u64;
-    pg_sys::LOCKTAG {
-        locktag_field1: unsafe { pg_sys::MyDatabaseId }.to_u32(),
-        locktag_field2: (hash >> 32) as u32,
-        locktag_field3: hash as u32,
-        locktag_field4: SUBJECT_LOCK_KIND,
-        locktag_type: pg_sys::LockTagType::LOCKTAG_ADVISORY as u8,
-        locktag_lockmethodid: pg_sys::USER_LOCKMETHOD as u8,
-    }
+    crate::locks::tag(crate::locks::SUBJECT, hash)
 }
 
 /// Takes the subject's lock until the transaction ends (also when a
-/// savepoint is rolled back: held longer, never shorter).
+/// savepoint is rolled back: held longer, never shorter), shared by an
+/// append, exclusive by a forget.
 fn lock_subject(tenant: &str, subject: &str, exclusive: bool) {
-    let tag = subject_tag(tenant, subject);
     let mode = if exclusive {
         pg_sys::ExclusiveLock
     } else {
         pg_sys::ShareLock
     } as pg_sys::LOCKMODE;
-    unsafe {
-        let owner = pg_sys::CurrentResourceOwner;
-        pg_sys::CurrentResourceOwner = pg_sys::TopTransactionResourceOwner;
-        pg_sys::LockAcquire(&tag, mode, false, false);
-        pg_sys::CurrentResourceOwner = owner;
-        // A forget that committed while this waited sent its invalidation
-        // before releasing the lock: take it in now.
-        pg_sys::AcceptInvalidationMessages();
-    }
+    crate::locks::hold_until_transaction_end(&subject_tag(tenant, subject), mode);
+    // A forget that committed while this waited sent its invalidation
+    // before releasing the lock: take it in now.
+    unsafe { pg_sys::AcceptInvalidationMessages() };
 }
 
 /// A key an append used, and the (sub)transaction that found or made it.
