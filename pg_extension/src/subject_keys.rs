@@ -11,8 +11,9 @@
 //! keys its appends used: a forget invalidates every backend's copy (a
 //! relcache invalidation of the table, delivered before its lock is
 //! released), and an append reads its copy only once it holds the lock and
-//! has taken in the invalidations. A copy made by a transaction that did not
-//! commit is not used (the key row it created is gone with it).
+//! has taken in the invalidations. A copy made by a transaction (or
+//! subtransaction) that did not commit is dropped with it (the key row it
+//! created is gone too).
 //!
 //! Reads look a key up by its id once per statement.
 
@@ -55,11 +56,13 @@ fn lock_subject(tenant: &str, subject: &str, exclusive: bool) {
     unsafe { pg_sys::AcceptInvalidationMessages() };
 }
 
-/// A key an append used, and the (sub)transaction that found or made it.
+/// A key an append used.
 struct Known {
     key: SubjectKey,
-    /// Its transaction id; None once it is known to have committed.
-    pending: Option<pg_sys::TransactionId>,
+    /// While the transaction that found or made it runs: the subtransaction
+    /// it did so in (a key it made goes if that one is rolled back). None
+    /// once that transaction committed.
+    pending: Option<pg_sys::SubTransactionId>,
 }
 
 /// At most this many keys are kept per backend (then they are dropped and
@@ -87,9 +90,54 @@ unsafe extern "C-unwind" fn invalidated(_arg: pg_sys::Datum, relid: pg_sys::Oid)
     });
 }
 
-/// Registers the invalidation callback (from `_PG_init`).
+/// At the end of a transaction its keys are kept if it committed, and
+/// dropped if it rolled back or was prepared (it may yet roll back).
+#[pg_guard]
+unsafe extern "C-unwind" fn transaction_ended(
+    event: pg_sys::XactEvent::Type,
+    _arg: *mut std::ffi::c_void,
+) {
+    use pg_sys::XactEvent::*;
+    let committed = match event {
+        XACT_EVENT_COMMIT | XACT_EVENT_PARALLEL_COMMIT => true,
+        XACT_EVENT_ABORT | XACT_EVENT_PARALLEL_ABORT | XACT_EVENT_PREPARE => false,
+        _ => return,
+    };
+    APPENDED.with(|a| {
+        let mut a = a.borrow_mut();
+        if committed {
+            a.keys.values_mut().for_each(|k| k.pending = None);
+        } else {
+            a.keys.retain(|_, k| k.pending.is_none());
+        }
+    });
+}
+
+/// A subtransaction rolled back takes the keys found or made in it (and in
+/// the subtransactions it holds, whose ids are higher).
+#[pg_guard]
+unsafe extern "C-unwind" fn subtransaction_ended(
+    event: pg_sys::SubXactEvent::Type,
+    subtransaction: pg_sys::SubTransactionId,
+    _parent: pg_sys::SubTransactionId,
+    _arg: *mut std::ffi::c_void,
+) {
+    if event == pg_sys::SubXactEvent::SUBXACT_EVENT_ABORT_SUB {
+        APPENDED.with(|a| {
+            a.borrow_mut()
+                .keys
+                .retain(|_, k| k.pending.is_none_or(|p| p < subtransaction));
+        });
+    }
+}
+
+/// Registers the callbacks (from `_PG_init`).
 pub fn register() {
-    unsafe { pg_sys::CacheRegisterRelcacheCallback(Some(invalidated), pg_sys::Datum::from(0)) };
+    unsafe {
+        pg_sys::CacheRegisterRelcacheCallback(Some(invalidated), pg_sys::Datum::from(0));
+        pg_sys::RegisterXactCallback(Some(transaction_ended), std::ptr::null_mut());
+        pg_sys::RegisterSubXactCallback(Some(subtransaction_ended), std::ptr::null_mut());
+    }
 }
 
 /// `chronicle_internal.subject_keys`.
@@ -100,23 +148,14 @@ fn table() -> pg_sys::Oid {
     }
 }
 
-/// The copy of a key this backend used, if it may be used: made by this
-/// transaction (not a subtransaction rolled back since), or by one that
-/// committed.
+/// The copy of a key this backend used: found or made by a transaction
+/// that committed, or by this one (the callbacks above drop the rest).
 fn known(tenant: &str, subject: &str) -> Option<SubjectKey> {
     APPENDED.with(|a| {
-        let mut a = a.borrow_mut();
-        let entry = (tenant.to_string(), subject.to_string());
-        let known = a.keys.get_mut(&entry)?;
-        if let Some(xid) = known.pending {
-            if unsafe { pg_sys::TransactionIdDidCommit(xid) } {
-                known.pending = None;
-            } else if !unsafe { pg_sys::TransactionIdIsCurrentTransactionId(xid) } {
-                a.keys.remove(&entry);
-                return None;
-            }
-        }
-        Some(known.key)
+        a.borrow()
+            .keys
+            .get(&(tenant.to_string(), subject.to_string()))
+            .map(|k| k.key)
     })
 }
 
@@ -129,7 +168,7 @@ pub fn for_append(client: &mut SpiClient<'_>, tenant: &str, subject: &str) -> Su
         return key;
     }
     let key = find_or_make(client, tenant, subject);
-    let xid = unsafe { pg_sys::GetCurrentTransactionId() };
+    let subtransaction = unsafe { pg_sys::GetCurrentSubTransactionId() };
     APPENDED.with(|a| {
         let mut a = a.borrow_mut();
         a.table = Some(table());
@@ -140,7 +179,7 @@ pub fn for_append(client: &mut SpiClient<'_>, tenant: &str, subject: &str) -> Su
             (tenant.to_string(), subject.to_string()),
             Known {
                 key,
-                pending: Some(xid),
+                pending: Some(subtransaction),
             },
         );
     });

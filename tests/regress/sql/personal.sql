@@ -145,3 +145,21 @@ SELECT chronicle.state_at('customer-5') AS after_forget;
 -- Truncating again folds from the erased base: no personal data is left to seal.
 SELECT chronicle.truncate_stream('customer-5', 4);
 SELECT state, personal_state, personal_keys FROM chronicle.stream_bases WHERE stream_id = 'customer-5';
+
+-- A key made by a transaction or savepoint that is rolled back is gone: the
+-- next append of that subject (in the same session, which keeps the keys its
+-- appends used) makes a new one, and its event reads.
+BEGIN;
+SAVEPOINT before_key;
+SELECT chronicle.append_event('customer-6', 'CustomerRegistered', '{"customer_id": "c-6", "email": "first@example.org"}');
+ROLLBACK TO SAVEPOINT before_key;
+SELECT chronicle.append_event('customer-6', 'CustomerRegistered', '{"customer_id": "c-6", "email": "second@example.org"}');
+COMMIT;
+BEGIN;
+SELECT chronicle.append_event('customer-7', 'CustomerRegistered', '{"customer_id": "c-7", "email": "first@example.org"}');
+ROLLBACK;
+SELECT chronicle.append_event('customer-7', 'CustomerRegistered', '{"customer_id": "c-7", "email": "second@example.org"}');
+SELECT stream_id, version, data ->> 'email' AS email FROM chronicle.events
+ WHERE stream_id IN ('customer-6', 'customer-7') ORDER BY stream_id;
+SELECT subject, count(*) AS keys FROM chronicle_internal.subject_keys
+ WHERE subject IN ('c-6', 'c-7') GROUP BY subject ORDER BY subject;
