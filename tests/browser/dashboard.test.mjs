@@ -649,6 +649,39 @@ test('08c lifecycle: deleted, truncated and archived streams are marked and show
   });
 });
 
+test('08d personal data: members shown opened, and erased once the subject is forgotten', { timeout: TEST_MS }, async () => {
+  await db.query(`SELECT chronicle.define_personal_data('PdSignedUp', '/who', '{/email}')`);
+  await db.query(`SELECT chronicle.append_event('pd-person-1', 'PdSignedUp',
+                    '{"who": "pd-w-1", "email": "ada@example.org", "plan": "pro", "fee": 12.50}')`);
+  await db.query(`SELECT chronicle.append_event('pd-person-1', 'PdPlanChanged', '{"plan": "team"}')`);
+  // Stored sealed: the page can only show it because the server's reads open it.
+  const stored = await db.query(`SELECT data::text AS d FROM chronicle.event_log WHERE stream_id = 'pd-person-1' AND version = 1`);
+  assert.doesNotMatch(stored.rows[0].d, /ada@example\.org/);
+  await withPage('08d-personal', {}, async (page) => {
+    await openDashboard(page, '#stream=pd-person-1');
+    await waitLoaded(page, 'pd-person-1', 2);
+    await assertStateMatchesDb(page, 'pd-person-1', 2);
+    assert.equal(await text(page, '#state-json'), '{"email":"ada@example.org","fee":12.50,"plan":"team","who":"pd-w-1"}');
+    await screenshot(page, '08d-personal-opened');
+  });
+  await db.query(`SELECT chronicle.forget_subject('pd-w-1', 'browser test')`);
+  await withPage('08d-personal-erased', {}, async (page) => {
+    await openDashboard(page, '#stream=pd-person-1');
+    await waitLoaded(page, 'pd-person-1', 2);
+    await assertStateMatchesDb(page, 'pd-person-1', 2);
+    assert.equal(await text(page, '#state-json'), '{"email":{"erased":true},"fee":12.50,"plan":"team","who":"pd-w-1"}');
+    await page.locator('#btn-first').click();
+    await waitSelected(page, 0, 2);
+    await page.locator('#btn-next').click();
+    await waitSelected(page, 1, 2);
+    await assertStateMatchesDb(page, 'pd-person-1', 1);
+    await page.locator('#tab-event').click();
+    assert.match(await text(page, '#event-view'), /"erased"/);
+    assert.doesNotMatch(await text(page, '#event-view'), /ada@example\.org/);
+    await screenshot(page, '08d-personal-erased');
+  });
+});
+
 test("08b errors: the database's DETAIL and HINT reach the banner", { timeout: TEST_MS }, async () => {
   // An id no stream can have (256 characters): the export is refused with
   // 22001, whose DETAIL counts the characters.
