@@ -14,6 +14,11 @@
 #   read:   one backend reading 100,000 such events through chronicle.events
 #           (every member opened) against the same events without personal
 #           data; members opened per second (goal: > 200,000 per core)
+#   instructions: what one backend spends per append (valgrind's callgrind,
+#           single-user mode: no client, no network, no other process), the
+#           steadier figure on a noisy machine: plain, a subject whose key is
+#           in the table, one whose key the backend holds, a subject's first
+#           event (its key made)
 #
 # BENCH_SECONDS and BENCH_CLIENTS override the defaults.
 source "$(dirname "$0")/lib.sh"
@@ -103,3 +108,55 @@ print(f'members opened per second: {members / (sealed / 1000):,.0f} overall, '
       f'{members / max(sealed - plain, 1e-9) * 1000:,.0f} counting only the time over plain reads')
 print(f'check: {$same} of 100,000 opened events equal their plain twins')" | tee -a "$report"
 cluster_stop bench
+
+# Instructions per append, one backend in single-user mode under callgrind.
+if ! command -v valgrind >/dev/null; then
+    log "apt-get install valgrind"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends valgrind >/dev/null
+fi
+N=400
+data_dir="$(cluster_dir bench)/data"
+# callgrind's files, where the server's OS user may write them.
+grind=$(mktemp -d)
+chown "$PGUSER_OS" "$grind"
+# statements TYPE STREAM_PREFIX SUBJECTS [COUNT]: appends (N), each to its own stream.
+statements() {
+    python3 -c "
+import sys
+t, p, m, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+for i in range(n):
+    print(f\"SELECT chronicle.append_event('{p}-{i}', '{t}', jsonb_build_object('customer_id', 'cust-{i % m}', \"
+          f\"'email', 'customer{i}@example.org', 'phone', '+44 20 7946 {i}', 'address', jsonb_build_object(\"
+          f\"'street', '1 High Street', 'city', 'London', 'zip', 'N1 9GU'), 'tier', 2, 'note', 'benchmark event'), \"
+          f\"stream_type => 'Customer');\")
+" "$1" "$2" "$3" "${4:-$N}"
+}
+# single [callgrind NAME]: runs stdin in a single-user backend; prints its instructions.
+single() {
+    local out="$grind/${2:-none}.out"
+    if [ "${1:-}" = callgrind ]; then
+        su -s /bin/sh "$PGUSER_OS" -c "valgrind --tool=callgrind --callgrind-out-file=$out \
+            $PGBIN/postgres --single -D $data_dir -c synchronous_commit=off $DB" >/dev/null 2>&1
+        sed -n 's/^summary: \([0-9]*\).*/\1/p; s/^totals: \([0-9]*\).*/\1/p' "$out" | head -1
+    else
+        su -s /bin/sh "$PGUSER_OS" -c "$PGBIN/postgres --single -D $data_dir $DB" >/dev/null 2>&1
+    fi
+}
+# The streams and keys the measured runs find (version 2 then, like the plain ones).
+{ statements Plain plain 1000000; statements Registered sealed 1000000; } | single
+base=$(statements Plain plain 1 1 | single callgrind base)
+plain=$(statements Plain plain 1000000 | single callgrind plain)
+stored=$(statements Registered sealed 1000000 | single callgrind stored)
+held=$({ statements Registered sealed 1000000; statements Registered sealed 1000000; } | single callgrind held)
+first=$(statements Registered first 1000000 | sed 's/cust-/first-/' | single callgrind first)
+python3 -c "
+n, base = $N, $base
+per = lambda total: (total - base) / (n - 1)
+plain = per($plain)
+rows = [('plain', plain), ('personal, the key read from its table', per($stored)),
+        ('personal, the key held by the backend', ($held - $stored) / n),
+        ('personal, the first event of a subject (key made)', per($first))]
+print('instructions per append, one backend (callgrind, single-user mode):')
+for name, x in rows:
+    print(f'  {name:<46} {x / 1000:7.1f}k  ratio {plain / x:.2f}')" | tee -a "$report"
+rm -rf "$grind"
