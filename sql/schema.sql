@@ -70,7 +70,7 @@ CREATE INDEX events_event_type_time_idx ON chronicle.event_log (event_type, occu
 CREATE INDEX events_correlation_idx ON chronicle.event_log (correlation_id, id)
     WHERE correlation_id IS NOT NULL;
 -- The events sealed with a subject's key: what chronicle.forget_subject
--- counts and whose streams' snapshots it drops.
+-- counts.
 CREATE INDEX events_personal_key_idx ON chronicle.event_log (personal_key)
     WHERE personal_key IS NOT NULL;
 

@@ -585,7 +585,9 @@ pub(crate) fn append(a: OneEvent<'_>, function: &'static str) -> i64 {
                     ],
                     function,
                 )
-            });
+            })
+            // An event without any of the personal members is stored as given.
+            .filter(|s| !s.sealed.paths.is_empty());
 
         // What is stored: the sealed data and metadata, or the given ones.
         let (event_id, data, metadata) = match &stored {
@@ -739,6 +741,9 @@ pub(crate) fn append_batch(
                     ],
                     FN,
                 );
+                if stored.sealed.paths.is_empty() {
+                    continue; // none of the personal members: stored as given
+                }
                 let events = rewritten.get_or_insert_with(|| parsed.clone());
                 let item = events[i].as_object_mut().expect("validated objects");
                 item.insert("data".into(), stored.sealed.data);

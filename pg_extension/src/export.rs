@@ -186,6 +186,12 @@ fn import_start(lines: Option<&str>, stream_id: Option<&str>, format: Option<&st
         .or_raise(FN);
     chronicle_core::stream::validate_stream(&stream_id, Some(&stream_type)).or_raise(FN);
     Spi::connect_mut(|client| {
+        // A base is a fold: it cannot be sealed member by member, nor told
+        // whose data it holds. Where personal data is kept sealed, none is
+        // taken in as plaintext.
+        if state.is_some() && !crate::definition_cache::personal(client).is_empty() {
+            raise(chronicle_core::personal::base_refused(), FN);
+        }
         let created = crate::spi::first_row(
             spi(client.update(
                 "WITH head AS (

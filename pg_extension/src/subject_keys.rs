@@ -169,9 +169,12 @@ pub fn for_append(client: &mut SpiClient<'_>, tenant: &str, subject: &str) -> Su
     }
     let key = find_or_make(client, tenant, subject);
     let subtransaction = unsafe { pg_sys::GetCurrentSubTransactionId() };
+    // Looked up before the borrow: a catalog lookup can run the
+    // invalidation callback, which borrows the keys too.
+    let table = table();
     APPENDED.with(|a| {
         let mut a = a.borrow_mut();
-        a.table = Some(table());
+        a.table = Some(table);
         if a.keys.len() >= KEPT {
             a.keys.clear();
         }
@@ -317,6 +320,20 @@ pub fn destroy(client: &mut SpiClient<'_>, tenant: &str, subject: &str) -> Optio
         &[pg_sys::UUIDOID],
         |row| row.get::<pgrx::Uuid>(1).expect("NOT NULL"),
     );
+    // Under REPEATABLE READ the DELETE saw the transaction's snapshot, taken
+    // before the lock: a key an append made meanwhile would be left alive.
+    if unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_REPEATABLE_READ as i32
+        && read_latest(tenant, subject).is_some_and(|k| Some(k.id) != key_id)
+    {
+        pgrx::ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_T_R_SERIALIZATION_FAILURE,
+            format!(
+                "could not serialize access: subject \"{subject}\" got a key after this transaction's snapshot"
+            ),
+            "An append naming the subject committed while chronicle.forget_subject waited for it.",
+        );
+    }
     unsafe { pg_sys::CacheInvalidateRelcacheByRelid(table()) };
     READ.with(|k| *k.borrow_mut() = Read::default());
     key_id

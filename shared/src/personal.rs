@@ -284,6 +284,13 @@ impl Definition {
                 "is missing: it names the data subject of this event's personal data",
                 hint(),
             )),
+            Some(Value::String(s)) if s.chars().count() > crate::limits::MAX_ID_CHARS => {
+                Err(Error::TooLong {
+                    field,
+                    actual: s.chars().count(),
+                    max: crate::limits::MAX_ID_CHARS,
+                })
+            }
             Some(Value::String(s)) if s.is_empty() => Err(Error::invalid(
                 &field,
                 "is empty: it names the data subject of this event's personal data",
@@ -442,6 +449,19 @@ fn state_key(keys: &[Key]) -> Key {
         hash.update(key);
     }
     hash.finalize().into()
+}
+
+/// The error for importing an export that carries a base state into a
+/// database that keeps personal data sealed: a base is a fold, which can
+/// neither be sealed member by member nor told whose data it holds.
+pub fn base_refused() -> Error {
+    Error::invalid(
+        "lines",
+        "carries a base state (the stream's first events were removed), which may hold personal \
+         data this database keeps sealed (chronicle.personal_data)",
+        "Import an export taken before the stream was truncated, or into a database without \
+         personal data definitions.",
+    )
 }
 
 /// A random stream for nonces and ids: ChaCha20's keystream under a key

@@ -163,3 +163,15 @@ SELECT stream_id, version, data ->> 'email' AS email FROM chronicle.events
  WHERE stream_id IN ('customer-6', 'customer-7') ORDER BY stream_id;
 SELECT subject, count(*) AS keys FROM chronicle_internal.subject_keys
  WHERE subject IN ('c-6', 'c-7') GROUP BY subject ORDER BY subject;
+
+-- An event of a type with personal data that has none of the personal
+-- members is stored as given (no key, nothing sealed); a subject id longer
+-- than an id may be is 22001.
+SELECT chronicle.append_event('customer-8', 'CustomerRegistered', '{"customer_id": "c-8", "tier": 1}');
+SELECT personal_key IS NULL AS no_key, personal_paths, data FROM chronicle.event_log WHERE stream_id = 'customer-8';
+SELECT chronicle.append_event('customer-8', 'CustomerRegistered',
+  jsonb_build_object('customer_id', repeat('x', 256), 'email', 'x@example.org'));
+-- An export that carries a base state (customer-5 was truncated) is not
+-- imported where personal data is kept sealed: the base may hold some.
+SELECT chronicle.import_stream(string_agg(line, E'\n'), stream_id => 'customer-5-copy')
+  FROM chronicle.export_stream('customer-5') AS line;
