@@ -1,7 +1,7 @@
-//! The definitions every backend keeps in memory: event schemas and
-//! upcasters, loaded on first use with one query each.
+//! The definitions every backend keeps in memory: event schemas, upcasters
+//! and personal data definitions, loaded on first use with one query each.
 //!
-//! `define_event_type` and `define_upcaster` invalidate their table's
+//! `define_event_type`, `define_upcaster` and `define_personal_data` invalidate their table's
 //! relcache entry; Postgres delivers that to every backend (at its next
 //! transaction start, or at once in the defining one), whose callback drops
 //! its copy. So an append or a replay costs a hash lookup, and a definition
@@ -194,7 +194,36 @@ pub fn personal(client: &SpiClient<'_>) -> Rc<HashMap<String, Rc<Definition>>> {
         return hit;
     }
     remember_tables(client);
-    let loaded = Rc::new(crate::personal::load_definitions(client));
+    let loaded = Rc::new(load_personal(client));
     CACHE.with(|c| c.borrow_mut().personal = Some(loaded.clone()));
     loaded
+}
+
+/// Every event type's personal data, as `chronicle_internal.personal_data_definitions`
+/// holds it .
+fn load_personal(client: &SpiClient<'_>) -> HashMap<String, Rc<Definition>> {
+    const FN: &str = "chronicle.define_personal_data";
+    if !crate::installed::personal() {
+        return HashMap::new();
+    }
+    let mut all = HashMap::new();
+    for row in spi(client.select(
+        "SELECT event_type, subject, paths FROM chronicle_internal.personal_data_definitions",
+        None,
+        &[],
+    )) {
+        let event_type = spi(row.get::<String>(1)).expect("NOT NULL");
+        let subject = spi(row.get::<String>(2)).expect("NOT NULL");
+        let paths = spi(row.get::<Vec<Option<String>>>(3)).expect("NOT NULL");
+        // Stored definitions were checked when defined; should one not pass
+        // now, that is an error, never a panic.
+        let definition = chronicle_core::personal::check_definition(
+            Some(&event_type),
+            Some(&subject),
+            Some(&paths),
+        )
+        .or_raise(FN);
+        all.insert(event_type, Rc::new(definition));
+    }
+    all
 }

@@ -433,19 +433,6 @@ struct Record<'a> {
     event_id: Option<pgrx::Uuid>,
 }
 
-/// The role that called: after SET ROLE, not the definer.
-pub(crate) fn caller() -> String {
-    unsafe {
-        let name = pg_sys::GetUserNameFromId(pg_sys::GetOuterUserId(), true);
-        if name.is_null() {
-            return String::new();
-        }
-        std::ffi::CStr::from_ptr(name)
-            .to_string_lossy()
-            .into_owned()
-    }
-}
-
 const LOG: &str = "
 INSERT INTO chronicle.lifecycle_log
        (operation, stream_id, stream_type, from_version, to_version, events, reason,
@@ -536,7 +523,7 @@ fn delete_stream(
             // the deletion hard.
             let changed = removed > 0 || (deletion.hard && !head.state.deleted_for_good);
             if changed || !head.state.deleted {
-                let performed_by = caller();
+                let performed_by = crate::privilege::caller();
                 let event_id = leave_tombstone(
                     client,
                     &stream_id,
@@ -630,7 +617,7 @@ pub(crate) fn truncate(
         None,
         &[stream_id.into(), (cut.before as i64).into()],
     ));
-    let performed_by = caller();
+    let performed_by = crate::privilege::caller();
     let event_id = leave_tombstone(
         client,
         stream_id,
@@ -781,7 +768,7 @@ fn move_stream(stream_id: Option<&str>, reason: Option<&str>, restore: bool) -> 
                 )
                 .expect("one row")
             };
-            let performed_by = caller();
+            let performed_by = crate::privilege::caller();
             log(
                 client,
                 Record {

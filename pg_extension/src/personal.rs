@@ -7,7 +7,6 @@
 //!
 //! The keys are `subject_keys.rs`'s.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use chronicle_core::error::{require, Error, Object};
@@ -28,31 +27,6 @@ pub fn definition(client: &SpiClient<'_>, event_type: &str) -> Option<Rc<Definit
     crate::definition_cache::personal(client)
         .get(event_type)
         .cloned()
-}
-
-/// Every event type's personal data, as `chronicle_internal.personal_data_definitions`
-/// holds it (for `definition_cache`).
-pub fn load_definitions(client: &SpiClient<'_>) -> HashMap<String, Rc<Definition>> {
-    const FN: &str = "chronicle.define_personal_data";
-    if !crate::installed::personal() {
-        return HashMap::new();
-    }
-    let mut all = HashMap::new();
-    for row in spi(client.select(
-        "SELECT event_type, subject, paths FROM chronicle_internal.personal_data_definitions",
-        None,
-        &[],
-    )) {
-        let event_type = spi(row.get::<String>(1)).expect("NOT NULL");
-        let subject = spi(row.get::<String>(2)).expect("NOT NULL");
-        let paths = spi(row.get::<Vec<Option<String>>>(3)).expect("NOT NULL");
-        // Stored definitions were checked when defined; should one not pass
-        // now, that is an error, never a panic.
-        let definition =
-            check_definition(Some(&event_type), Some(&subject), Some(&paths)).or_raise(FN);
-        all.insert(event_type, Rc::new(definition));
-    }
-    all
 }
 
 /// Defines (or replaces) the personal data of an event type.
@@ -303,7 +277,7 @@ fn forget_subject(subject: Option<&str>, reason: default!(Option<&str>, "NULL"))
     crate::transaction::require_writable(FN);
     let subject = require(subject, "subject").or_raise(FN);
     let tenant = crate::tenant::tenant();
-    let by = crate::lifecycle::caller();
+    let by = crate::privilege::caller();
     let events = Spi::connect_mut(|client| {
         let key_id = crate::subject_keys::destroy(client, &tenant, subject);
         let Some(key_id) = key_id else {

@@ -1,4 +1,5 @@
-//! Acting as the extension's owner for one step of an invoker's call.
+//! Acting as the extension's owner for one step of an invoker's call, and
+//! naming the role that called (for the audit tables).
 //!
 //! `state_at` runs with its caller's rights (so that row-level security
 //! decides which streams the caller sees), but its snapshot cache must not be
@@ -34,4 +35,17 @@ pub fn as_owner<R>(owner: pg_sys::Oid, f: impl FnOnce() -> R) -> R {
         pg_sys::SetUserIdAndSecContext(owner, context | pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32)
     };
     f()
+}
+
+/// The role that called: after SET ROLE, not the definer.
+pub fn caller() -> String {
+    unsafe {
+        let name = pg_sys::GetUserNameFromId(pg_sys::GetOuterUserId(), true);
+        if name.is_null() {
+            return String::new();
+        }
+        std::ffi::CStr::from_ptr(name)
+            .to_string_lossy()
+            .into_owned()
+    }
 }
