@@ -324,24 +324,13 @@ impl Definition {
             let Some(member) = place.get_mut(envelope) else {
                 continue;
             };
-            let text = canonical::to_string(member);
-            let nonce = nonce();
-            let ciphertext = cipher
-                .encrypt(
-                    XNonce::from_slice(&nonce),
-                    Payload {
-                        msg: text.as_bytes(),
-                        aad: &associated(event_id, &place.pointer),
-                    },
-                )
-                .expect("sealing in memory does not fail");
-            let mut bytes = Vec::with_capacity(nonce.len() + ciphertext.len());
-            bytes.extend_from_slice(&nonce);
-            bytes.extend_from_slice(&ciphertext);
-            *member = Value::Object(Map::from_iter([(
-                SEALED.to_string(),
-                Value::String(BASE64.encode(bytes)),
-            )]));
+            let text = seal_text(
+                &cipher,
+                member,
+                &nonce(),
+                &associated(event_id, &place.pointer),
+            );
+            *member = Value::Object(Map::from_iter([(SEALED.to_string(), Value::String(text))]));
             sealed.push(place.pointer.clone());
         }
         sealed
@@ -408,33 +397,47 @@ impl Definition {
 /// stored (the stream and version), so that it opens nowhere else.
 pub fn seal_state(state: &Value, keys: &[Key], place: &str, nonce: Nonce) -> String {
     let cipher = XChaCha20Poly1305::new((&state_key(keys)).into());
-    let text = canonical::to_string(state);
-    let ciphertext = cipher
-        .encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: text.as_bytes(),
-                aad: place.as_bytes(),
-            },
-        )
-        .expect("sealing in memory does not fail");
-    let mut bytes = nonce.to_vec();
-    bytes.extend_from_slice(&ciphertext);
-    BASE64.encode(bytes)
+    seal_text(&cipher, state, &nonce, place.as_bytes())
 }
 
 /// Opens a state [`seal_state`] sealed with these keys at this place; None
 /// if it does not open (a key is another, or it was changed or moved).
 pub fn open_state(sealed: &str, keys: &[Key], place: &str) -> Option<Value> {
+    let cipher = XChaCha20Poly1305::new((&state_key(keys)).into());
+    open_text(&cipher, sealed, place.as_bytes())
+}
+
+/// `value`'s canonical JSON text encrypted under `nonce` with the associated
+/// data `aad`, as a sealed member or state holds it: the base64 of the
+/// nonce and the ciphertext.
+fn seal_text(cipher: &XChaCha20Poly1305, value: &Value, nonce: &Nonce, aad: &[u8]) -> String {
+    let text = canonical::to_string(value);
+    let ciphertext = cipher
+        .encrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: text.as_bytes(),
+                aad,
+            },
+        )
+        .expect("sealing in memory does not fail");
+    let mut bytes = Vec::with_capacity(nonce.len() + ciphertext.len());
+    bytes.extend_from_slice(nonce);
+    bytes.extend_from_slice(&ciphertext);
+    BASE64.encode(bytes)
+}
+
+/// The value [`seal_text`] sealed with this cipher and `aad`; None if it
+/// does not open (another key, another place, or changed).
+fn open_text(cipher: &XChaCha20Poly1305, sealed: &str, aad: &[u8]) -> Option<Value> {
     let bytes = BASE64.decode(sealed).ok().filter(|b| b.len() > 24)?;
     let (nonce, ciphertext) = bytes.split_at(24);
-    let cipher = XChaCha20Poly1305::new((&state_key(keys)).into());
     let text = cipher
         .decrypt(
             XNonce::from_slice(nonce),
             Payload {
                 msg: ciphertext,
-                aad: place.as_bytes(),
+                aad,
             },
         )
         .ok()?;
@@ -593,23 +596,11 @@ fn open_at(
         *member = erased();
         return Ok(());
     };
-    let bytes = member
+    *member = member
         .get(SEALED)
         .and_then(Value::as_str)
-        .and_then(|text| BASE64.decode(text).ok())
-        .filter(|b| b.len() > 24)
+        .and_then(|text| open_text(cipher, text, &associated(event_id, pointer_text)))
         .ok_or_else(broken)?;
-    let (nonce, ciphertext) = bytes.split_at(24);
-    let text = cipher
-        .decrypt(
-            XNonce::from_slice(nonce),
-            Payload {
-                msg: ciphertext,
-                aad: &associated(event_id, pointer_text),
-            },
-        )
-        .map_err(|_| broken())?;
-    *member = serde_json::from_slice(&text).map_err(|_| broken())?;
     Ok(())
 }
 
