@@ -135,15 +135,21 @@ fn lookup_one_sql(t: &Tenancy, p: &Personal) -> String {
     )
 }
 
-/// The same for each event of a batch ($1, a JSON array) that is stored.
+/// The same for each event of a batch ($1, a JSON array) that is stored:
+/// one probe of the event_id index per element (LATERAL ... LIMIT 1). As a
+/// join, the plan a session prepared while the log was small (a hash join
+/// over a scan of the whole log) stayed its plan as the log grew: every
+/// later batch append with event_ids read the whole log.
 fn lookup_batch_sql(t: &Tenancy, p: &Personal) -> String {
     format!(
         "SELECT t.ord, {}
        e.event_type OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->>) 'event_type')
        AND {} OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->) 'data')
   FROM pg_catalog.jsonb_array_elements($1) WITH ORDINALITY AS t(item, ord)
-  JOIN chronicle.event_log e
-    ON e.event_id OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->>) 'event_id')::uuid",
+ CROSS JOIN LATERAL (
+       SELECT * FROM chronicle.event_log l
+        WHERE l.event_id OPERATOR(pg_catalog.=) (t.item OPERATOR(pg_catalog.->>) 'event_id')::uuid
+        LIMIT 1) e",
         t.stored_as, p.data
     )
 }
