@@ -65,11 +65,27 @@ pub extern "C-unwind" fn chronicle_sealer_main(arg: pg_sys::Datum) {
                 }
             });
         }
-        wait = if sealed.count >= SEAL_BATCH {
-            Duration::ZERO
-        } else {
-            guc::seal_interval()
-        };
+        wait = next_wait(wait, sealed.count, guc::seal_interval());
+    }
+}
+
+/// How long the sealer waits after a seal that did not fill a batch while
+/// events keep coming: short, so that an appender that waits for its
+/// positions (a client returning them, as eventsourcing's recorders do)
+/// waits about this long, not a whole `seal_interval`.
+const BUSY_WAIT: Duration = Duration::from_millis(1);
+
+/// The sealer's next wait: none after a full batch; [`BUSY_WAIT`] after a
+/// seal that handed out positions; after an empty one, twice the last wait,
+/// up to `seal_interval` (an idle database costs what it did with a fixed
+/// interval once it has been idle for a few intervals).
+fn next_wait(last: Duration, sealed: i64, interval: Duration) -> Duration {
+    if sealed >= SEAL_BATCH {
+        Duration::ZERO
+    } else if sealed > 0 {
+        BUSY_WAIT.min(interval)
+    } else {
+        (last * 2).clamp(BUSY_WAIT.min(interval), interval)
     }
 }
 
