@@ -103,6 +103,16 @@ if ! cmp -s "$req" "$VENV/.requirements" 2>/dev/null; then
     "$VENV/bin/pip" install -q --disable-pip-version-check -r "$req"
     cp "$req" "$VENV/.requirements"
 fi
+# The Python package (clients/python) in the venv, for the README's examples
+# and the benchmarks; again whenever its sources change (the clients-python
+# suite installs the wheel it builds).
+pkg_hash=$(cd "$ROOT/clients/python" && find pyproject.toml README.md src/chronicle_eventstore -type f -not -name '*.pyc' | sort \
+    | xargs sha256sum | sha256sum | cut -d' ' -f1)
+if [ "$pkg_hash" != "$(cat "$VENV/.chronicle-eventstore" 2>/dev/null)" ]; then
+    log "pip install ./clients/python"
+    "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps --force-reinstall "$ROOT/clients/python"
+    echo "$pkg_hash" > "$VENV/.chronicle-eventstore"
+fi
 # Node packages of the tests (pinned by their lock files): the client tests,
 # the wasm tests (pg) and the browser tests (playwright-core; the browser is
 # Debian's chromium, never a downloaded one).

@@ -564,19 +564,32 @@ seeds() {
     "$VENV/bin/python" "$ROOT/tests/seeds/run.py" "$DSN"
 }
 
+# The Python clients: psycopg by hand (tests/clients/python), and the
+# package chronicle-eventstore (clients/python): its wheel built (setuptools
+# from the registry, pinned in its pyproject.toml) and installed into the
+# venv, then its tests, its examples and eventsourcing's own test cases
+# against its persistence module, each test case in a database of its own.
 clients_python() {
+    local wheels="$STATE/wheels/chronicle-eventstore"
+    rm -rf "$wheels" && mkdir -p "$wheels"
+    "$VENV/bin/pip" wheel -q --disable-pip-version-check --no-deps -w "$wheels" "$ROOT/clients/python" || return 1
+    "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps --force-reinstall "$wheels"/chronicle_eventstore-*.whl \
+        || return 1
     recreate_db test "$PORT" chronicle_clients
-    cd "$ROOT/tests/clients/python"
-    CHRONICLE_DSN="$DSN dbname=chronicle_clients" "$VENV/bin/python" -m unittest -v test_client 2>&1 \
-        | tee /dev/stderr | python3 -c '
+    {
+        (cd "$ROOT/tests/clients/python" &&
+            CHRONICLE_DSN="$DSN dbname=chronicle_clients" "$VENV/bin/python" -m unittest -v test_client)
+        (cd "$ROOT/clients/python/tests" &&
+            CHRONICLE_ADMIN_DSN="$DSN" "$VENV/bin/python" -m unittest -v test_store test_aio test_examples test_eventsourcing)
+    } 2>&1 | tee /dev/stderr | python3 -c '
 import re, sys
 t = sys.stdin.read()
-m = re.search(r"Ran (\d+) tests?", t)
-ran = int(m[1]) if m else 0
-f = re.search(r"FAILED \((?:failures=(\d+))?(?:, )?(?:errors=(\d+))?", t)
-bad = (int(f[1] or 0) + int(f[2] or 0)) if f else 0
-print(f"RESULT passed={ran - bad} failed={bad}")
-sys.exit(1 if bad or not m else 0)'
+runs = [int(n) for n in re.findall(r"^Ran (\d+) tests?", t, re.M)]
+bad = 0
+for f in re.finditer(r"^FAILED \((.*)\)", t, re.M):
+    bad += sum(int(n) for n in re.findall(r"(?:failures|errors)=(\d+)", f[1]))
+print(f"RESULT passed={sum(runs) - bad} failed={bad}")
+sys.exit(1 if bad or len(runs) != 2 else 0)'
 }
 
 clients_node() {
