@@ -4,6 +4,7 @@ with the same calls (``calls.py``) and errors as ``EventStore``."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, AsyncIterator, Awaitable, Callable, Optional, Sequence, Union
@@ -28,6 +29,17 @@ async def execute(conn: psycopg.AsyncConnection[Any], call: Call) -> Any:
             raise
         raise from_psycopg(e) from e
     return call.result(rows)
+
+
+async def connect_arguments(pool: AsyncConnectionPool) -> tuple[str, dict[str, Any]]:
+    """As ``store.connect_arguments``; the functions may be coroutines."""
+    conninfo: Any = pool.conninfo() if callable(pool.conninfo) else pool.conninfo
+    if inspect.isawaitable(conninfo):
+        conninfo = await conninfo
+    kwargs: Any = pool.kwargs() if callable(pool.kwargs) else pool.kwargs
+    if inspect.isawaitable(kwargs):
+        kwargs = await kwargs
+    return conninfo, dict(kwargs or {})
 
 
 class _AsyncApi:
@@ -142,7 +154,7 @@ class AsyncEventStore(_AsyncApi):
                 await self._run(calls.create_subscription(name, stream_type, event_types, after_position))
             except AlreadyExists:
                 pass
-        return AsyncSubscription(self, name, max_count, consumer, consumers, until_caught_up)
+        return AsyncSubscription(self, calls.Follower(name, max_count, consumer, consumers, until_caught_up))
 
 
 class AsyncTransaction(_AsyncApi):
@@ -157,15 +169,9 @@ class AsyncSubscription:
     """``Subscription`` for asyncio: ``async for event in sub``, or
     ``await sub.run(handler)`` with an ``async`` handler; ``stop()``."""
 
-    def __init__(
-        self, store: AsyncEventStore, name: str, max_count: int, consumer: int, consumers: int, until_caught_up: bool
-    ) -> None:
+    def __init__(self, store: AsyncEventStore, follower: calls.Follower) -> None:
         self.store = store
-        self.name = name
-        self.max_count = max_count
-        self.consumer = consumer
-        self.consumers = consumers
-        self.until_caught_up = until_caught_up
+        self.follower = follower
         self._stopped = asyncio.Event()
         self._listener: Optional[psycopg.AsyncConnection[Any]] = None
 
@@ -177,14 +183,12 @@ class AsyncSubscription:
         return self._stopped.is_set()
 
     async def _idle(self) -> bool:
-        if await self.store._run(calls.caught_up(self.name, self.consumer)):
-            if self.until_caught_up:
+        if await self.store._run(self.follower.caught_up()):
+            if self.follower.until_caught_up:
                 return False
             if self._listener is None:
-                pool = self.store.pool
-                self._listener = await psycopg.AsyncConnection.connect(
-                    pool.conninfo, **{**pool.kwargs, "autocommit": True}
-                )
+                conninfo, kwargs = await connect_arguments(self.store.pool)
+                self._listener = await psycopg.AsyncConnection.connect(conninfo, **{**kwargs, "autocommit": True})
                 await self._listener.execute("LISTEN chronicle")
                 return not self.stopped
             async for _ in self._listener.notifies(timeout=0.25, stop_after=1):
@@ -199,7 +203,7 @@ class AsyncSubscription:
     async def __aiter__(self) -> AsyncIterator[RecordedEvent]:
         try:
             while not self.stopped:
-                batch = await self.store._run(calls.poll(self.name, self.max_count, self.consumer, self.consumers))
+                batch = await self.store._run(self.follower.poll())
                 if not batch:
                     if not await self._idle():
                         return
@@ -208,7 +212,7 @@ class AsyncSubscription:
                     yield event
                     if self.stopped:
                         return
-                await self.store._run(calls.ack(self.name, batch[-1].global_position, self.consumer))
+                await self.store._run(self.follower.ack(batch))
         finally:
             await self._close()
 
@@ -217,11 +221,11 @@ class AsyncSubscription:
         try:
             while not self.stopped:
                 async with self.store.transaction() as tx:
-                    batch = await tx._run(calls.poll(self.name, self.max_count, self.consumer, self.consumers))
+                    batch = await tx._run(self.follower.poll())
                     for event in batch:
                         await handler(event, tx)
                     if batch:
-                        await tx._run(calls.ack(self.name, batch[-1].global_position, self.consumer))
+                        await tx._run(self.follower.ack(batch))
                 if not batch and not await self._idle():
                     return
         finally:

@@ -94,6 +94,27 @@ def create_subscription(
     )
 
 
+@dataclass(frozen=True)
+class Follower:
+    """One consumer of a subscription, as both stores' loops follow it:
+    its poll, its acknowledgement and whether it has caught up."""
+
+    name: str
+    max_count: int = 500
+    consumer: int = 0
+    consumers: int = 1
+    until_caught_up: bool = False
+
+    def poll(self) -> Call:
+        return poll(self.name, self.max_count, self.consumer, self.consumers)
+
+    def ack(self, batch: list[RecordedEvent]) -> Call:
+        return ack(self.name, batch[-1].global_position, self.consumer)  # type: ignore[arg-type]
+
+    def caught_up(self) -> Call:
+        return caught_up(self.name, self.consumer)
+
+
 def poll(name: str, max_count: int, consumer: int, consumers: int) -> Call:
     return Call(
         f"SELECT {EVENT_COLUMNS} FROM chronicle.poll(%s, %s, %s, %s)",

@@ -689,7 +689,7 @@ class Factory(InfrastructureFactory[ChronicleTrackingRecorder]):
     ) -> TChronicleTrackingRecorder:
         if tracking_recorder_class is None:
             topic = self.env.get(self.TRACKING_RECORDER_TOPIC)
-            tracking_recorder_class = resolve_topic(topic) if topic else type(self).tracking_recorder_class
+            tracking_recorder_class = resolve_topic(topic) if topic else type(self).tracking_recorder_class  # type: ignore[assignment]
         assert tracking_recorder_class is not None
         assert issubclass(tracking_recorder_class, ChronicleTrackingRecorder)
         recorder = tracking_recorder_class(self.datastore, tracking_table_name=f"{self._prefix()}_tracking")

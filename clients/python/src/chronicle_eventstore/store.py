@@ -31,6 +31,14 @@ def execute(conn: psycopg.Connection[Any], call: Call) -> Any:
     return call.result(rows)
 
 
+def connect_arguments(pool: ConnectionPool) -> tuple[str, dict[str, Any]]:
+    """The connection string and arguments a pool connects with (either may
+    be a function), for a connection of the subscription's own."""
+    conninfo = pool.conninfo() if callable(pool.conninfo) else pool.conninfo
+    kwargs = pool.kwargs() if callable(pool.kwargs) else pool.kwargs
+    return conninfo, dict(kwargs or {})
+
+
 class _Api:
     """Chronicle's calls; subclasses say where they run (``_run``)."""
 
@@ -149,7 +157,7 @@ class EventStore(_Api):
                 self._run(calls.create_subscription(name, stream_type, event_types, after_position))
             except AlreadyExists:
                 pass
-        return Subscription(self, name, max_count, consumer, consumers, until_caught_up)
+        return Subscription(self, calls.Follower(name, max_count, consumer, consumers, until_caught_up))
 
 
 class Transaction(_Api):
@@ -173,15 +181,9 @@ class Subscription:
     when there is nothing to do; ``stop()`` (from any thread) ends them, as
     does reaching the head with ``until_caught_up``."""
 
-    def __init__(
-        self, store: EventStore, name: str, max_count: int, consumer: int, consumers: int, until_caught_up: bool
-    ) -> None:
+    def __init__(self, store: EventStore, follower: calls.Follower) -> None:
         self.store = store
-        self.name = name
-        self.max_count = max_count
-        self.consumer = consumer
-        self.consumers = consumers
-        self.until_caught_up = until_caught_up
+        self.follower = follower
         self._stopped = threading.Event()
         self._listener: Optional[psycopg.Connection[Any]] = None
 
@@ -201,21 +203,15 @@ class Subscription:
         self.stop()
         self._close()
 
-    def _poll(self, run: Callable[[Call], Any]) -> list[RecordedEvent]:
-        return run(calls.poll(self.name, self.max_count, self.consumer, self.consumers))
-
-    def _ack(self, run: Callable[[Call], Any], position: int) -> None:
-        run(calls.ack(self.name, position, self.consumer))
-
     def _idle(self) -> bool:
         """After an empty poll: False when the loop should end, else True
         once woken (a sealed batch, or a second passed)."""
-        if self.store._run(calls.caught_up(self.name, self.consumer)):
-            if self.until_caught_up:
+        if self.store._run(self.follower.caught_up()):
+            if self.follower.until_caught_up:
                 return False
             if self._listener is None:
-                pool = self.store.pool
-                self._listener = psycopg.connect(pool.conninfo, **{**pool.kwargs, "autocommit": True})
+                conninfo, kwargs = connect_arguments(self.store.pool)
+                self._listener = psycopg.connect(conninfo, **{**kwargs, "autocommit": True})
                 self._listener.execute("LISTEN chronicle")
                 return not self.stopped  # poll once more: a seal may have come before LISTEN
             for _ in self._listener.notifies(timeout=0.25, stop_after=1):
@@ -230,7 +226,7 @@ class Subscription:
     def __iter__(self) -> Iterator[RecordedEvent]:
         try:
             while not self.stopped:
-                batch = self._poll(self.store._run)
+                batch = self.store._run(self.follower.poll())
                 if not batch:
                     if not self._idle():
                         return
@@ -239,7 +235,7 @@ class Subscription:
                     yield event
                     if self.stopped:
                         return  # this batch is not acknowledged: delivered again
-                self._ack(self.store._run, batch[-1].global_position)  # type: ignore[arg-type]
+                self.store._run(self.follower.ack(batch))
         finally:
             self._close()
 
@@ -250,11 +246,11 @@ class Subscription:
         try:
             while not self.stopped:
                 with self.store.transaction() as tx:
-                    batch = self._poll(tx._run)
+                    batch = tx._run(self.follower.poll())
                     for event in batch:
                         handler(event, tx)
                     if batch:
-                        self._ack(tx._run, batch[-1].global_position)  # type: ignore[arg-type]
+                        tx._run(self.follower.ack(batch))
                 if not batch and not self._idle():
                     return
         finally:
