@@ -40,6 +40,14 @@ pub fn seal_interval() -> std::time::Duration {
     std::time::Duration::from_millis(SEAL_INTERVAL.get().max(1) as u64)
 }
 
+static SEAL_BUSY_INTERVAL: GucSetting<i32> = GucSetting::<i32>::new(1);
+
+/// `chronicle.seal_busy_interval`: how long the sealer waits after a seal
+/// that handed out positions (at most `seal_interval`).
+pub fn seal_busy_interval() -> std::time::Duration {
+    std::time::Duration::from_millis(SEAL_BUSY_INTERVAL.get().max(1) as u64)
+}
+
 static RETENTION_INTERVAL: GucSetting<i32> = GucSetting::<i32>::new(60_000);
 
 /// `chronicle.retention_interval`: how often the retention worker applies the
@@ -99,6 +107,16 @@ pub fn register() {
         c"How long the sealer waits after each seal that did not fill a whole batch.",
         c"Lower: less feed latency; higher: fewer, larger seals (less CPU per event).",
         &SEAL_INTERVAL,
+        1,
+        60_000,
+        GucContext::Sighup,
+        GucFlags::UNIT_MS,
+    );
+    GucRegistry::define_int_guc(
+        c"chronicle.seal_busy_interval",
+        c"How long the sealer waits after a seal that handed out positions (at most seal_interval); after an empty seal it waits twice as long as before, up to seal_interval.",
+        c"Lower: less feed latency under load (a client that waits for its positions waits about this long); higher: fewer seals (one synchronous commit each).",
+        &SEAL_BUSY_INTERVAL,
         1,
         60_000,
         GucContext::Sighup,

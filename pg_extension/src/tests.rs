@@ -165,4 +165,22 @@ mod tests {
             assert!(checked > 4500, "{checked}");
         });
     }
+
+    #[pg_test]
+    fn sealer_waits_briefly_while_events_come_and_backs_off_when_idle() {
+        use crate::worker::next_wait;
+        use std::time::Duration;
+        let ms = Duration::from_millis;
+        let (busy, interval) = (ms(1), ms(10));
+        assert_eq!(next_wait(ms(10), 5, busy, interval), ms(1)); // positions handed out
+        assert_eq!(next_wait(ms(1), 10_000, busy, interval), Duration::ZERO); // a full batch
+        let backoff: Vec<_> =
+            std::iter::successors(Some(ms(1)), |&w| Some(next_wait(w, 0, busy, interval)))
+                .take(6)
+                .collect();
+        assert_eq!(backoff, [ms(1), ms(2), ms(4), ms(8), ms(10), ms(10)]);
+        // A busy interval above seal_interval is seal_interval: the old fixed wait.
+        assert_eq!(next_wait(ms(10), 5, ms(50), interval), ms(10));
+        assert_eq!(next_wait(ms(10), 0, ms(50), interval), ms(10));
+    }
 }

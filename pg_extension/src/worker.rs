@@ -65,27 +65,35 @@ pub extern "C-unwind" fn chronicle_sealer_main(arg: pg_sys::Datum) {
                 }
             });
         }
-        wait = next_wait(wait, sealed.count, guc::seal_interval());
+        wait = next_wait(
+            wait,
+            sealed.count,
+            guc::seal_busy_interval(),
+            guc::seal_interval(),
+        );
     }
 }
 
-/// How long the sealer waits after a seal that did not fill a batch while
-/// events keep coming: short, so that an appender that waits for its
-/// positions (a client returning them, as eventsourcing's recorders do)
-/// waits about this long, not a whole `seal_interval`.
-const BUSY_WAIT: Duration = Duration::from_millis(1);
-
-/// The sealer's next wait: none after a full batch; [`BUSY_WAIT`] after a
-/// seal that handed out positions; after an empty one, twice the last wait,
-/// up to `seal_interval` (an idle database costs what it did with a fixed
-/// interval once it has been idle for a few intervals).
-fn next_wait(last: Duration, sealed: i64, interval: Duration) -> Duration {
+/// The sealer's next wait: none after a full batch; after a seal that
+/// handed out positions, `busy` (`chronicle.seal_busy_interval`, so that an
+/// appender that waits for its positions — a client returning them, as
+/// eventsourcing's recorders do — waits about that long, not a whole
+/// `seal_interval`); after an empty one, twice the last wait, up to
+/// `interval` (an idle database costs what it did with a fixed interval
+/// once it has been idle for a few intervals).
+pub(crate) fn next_wait(
+    last: Duration,
+    sealed: i64,
+    busy: Duration,
+    interval: Duration,
+) -> Duration {
+    let busy = busy.min(interval);
     if sealed >= SEAL_BATCH {
         Duration::ZERO
     } else if sealed > 0 {
-        BUSY_WAIT.min(interval)
+        busy
     } else {
-        (last * 2).clamp(BUSY_WAIT.min(interval), interval)
+        (last * 2).clamp(busy, interval)
     }
 }
 
