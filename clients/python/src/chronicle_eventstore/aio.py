@@ -176,6 +176,8 @@ class AsyncSubscription:
         self._listener: Optional[psycopg.AsyncConnection[Any]] = None
 
     def stop(self) -> None:
+        """As ``Subscription.stop``; call it in the event loop's thread
+        (``loop.call_soon_threadsafe(sub.stop)`` from another)."""
         self._stopped.set()
 
     @property

@@ -35,7 +35,7 @@ def _encode(value: JSON) -> Any:
     elif isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"JSON has no number {value}")
-        yield repr(value)
+        yield float.__repr__(value)
     elif isinstance(value, Mapping):
         yield "{"
         for i, (key, item) in enumerate(value.items()):

@@ -39,7 +39,7 @@ from contextlib import contextmanager
 from threading import Condition, Event, Thread
 from time import monotonic
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import psycopg
 from psycopg import sql
@@ -125,9 +125,9 @@ def _translated() -> Iterator[None]:
             raise DataError(text) from e
         if state.startswith("42"):
             raise ProgrammingError(text) from e
-        if state.startswith(("08", "57", "53")) or isinstance(e, psycopg.OperationalError):
+        if state.startswith(("08", "53", "55", "57")) or isinstance(e, psycopg.OperationalError):
             raise OperationalError(text) from e
-        if state.startswith(("XX", "55", "25")):
+        if state.startswith(("XX", "25")):
             raise InternalError(text) from e
         if isinstance(e, psycopg.InterfaceError):
             raise InterfaceError(text) from e
@@ -155,16 +155,16 @@ class SealWatcher:
                 self._thread.start()
             return self._seals
 
-    def wait(self, seen: int, timeout: float) -> None:
-        """Returns once a notification after the ``seen``-th came, or after
-        ``timeout`` seconds."""
+    def wait(self, seen: int, timeout: float) -> bool:
+        """Returns once a notification after the ``seen``-th came (True), or
+        after ``timeout`` seconds (False)."""
         with self._changed:
-            self._changed.wait_for(lambda: self._seals > seen or self._closed, timeout)
+            return self._changed.wait_for(lambda: self._seals > seen, timeout)
 
     def _listen(self) -> None:
         while not self._closed:
             try:
-                with psycopg.connect(self._conninfo, autocommit=True) as conn:
+                with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10) as conn:
                     conn.execute("LISTEN chronicle")
                     self._bump()  # seals before LISTEN were missed: look again
                     while not self._closed:
@@ -244,7 +244,7 @@ class ChronicleDatastore:
 # many versions as its first new originator_version is past the head's (0
 # for a new stream; a version at or below the head, or a gap, conflicts).
 _APPEND = """
-SELECT chronicle.append_events(v.stream_id, v.events::jsonb,
+SELECT v.stream_id, chronicle.append_events(v.stream_id, v.events::jsonb,
          expected_version => greatest(coalesce(
              (SELECT e.version + v.first - 1 - (e.metadata->>'originator_version')::bigint
                 FROM chronicle.events e
@@ -261,27 +261,39 @@ WITH head AS (
       FROM chronicle.events e
      WHERE e.stream_id = %(stream_id)s AND e.version > 0
      ORDER BY e.version DESC LIMIT 1),
-range AS (
-    SELECT greatest(coalesce(%(gt)s::bigint + 1 + h.shift, 1),
-                    CASE WHEN %(limit)s::bigint IS NOT NULL AND %(desc)s
-                         THEN least(coalesce(%(lte)s::bigint + h.shift, h.version), h.version) - %(limit)s::bigint + 1
-                         ELSE 1 END) AS first,
-           least(coalesce(%(lte)s::bigint + h.shift, h.version), h.version) AS last,
+bounds AS (
+    SELECT greatest(coalesce(%(gt)s::bigint + 1 + h.shift, 1), 1) AS low,
+           least(coalesce(%(lte)s::bigint + h.shift, h.version), h.version) AS high,
            h.shift
-      FROM head h)
+      FROM head h),
+range AS (
+    SELECT CASE WHEN %(limit)s::bigint IS NOT NULL AND %(desc)s
+                THEN greatest(b.low, b.high - %(limit)s::bigint + 1) ELSE b.low END AS first,
+           CASE WHEN %(limit)s::bigint IS NOT NULL AND NOT %(desc)s
+                THEN least(b.high, b.low + %(limit)s::bigint - 1) ELSE b.high END AS last,
+           b.shift
+      FROM bounds b)
 SELECT r.version - b.shift, r.event_type, r.data->>'state', r.data->>'state_base64', r.metadata->>'topic'
   FROM range b
  CROSS JOIN LATERAL chronicle.read_stream(%(stream_id)s, b.first, greatest(b.last, b.first)) r
  WHERE r.version <= b.last
 """
 
-_POSITIONS = "SELECT event_id, global_position FROM chronicle.events WHERE event_id = ANY(%s)"
+# A probe of (stream_id, version) per stream (OFFSET 0 keeps it a probe: as
+# a join, a generic plan made on a small log could scan the whole log).
+_POSITIONS = """
+SELECT w.stream_id, e.version, e.global_position
+  FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) AS w(stream_id, first, last)
+ CROSS JOIN LATERAL (SELECT e.version, e.global_position FROM chronicle.events e
+                      WHERE e.stream_id = w.stream_id AND e.version BETWEEN w.first AND w.last OFFSET 0) e
+"""
 
 _NOTIFICATIONS = """
 SELECT r.global_position, r.stream_id, r.event_type, r.data->>'state', r.data->>'state_base64',
        r.metadata->>'topic', (r.metadata->>'originator_version')::bigint
   FROM chronicle.read_all(%(after)s, %(max_count)s, %(stream_type)s, %(event_types)s) r
  WHERE %(stop)s::bigint IS NULL OR r.global_position <= %(stop)s::bigint
+ ORDER BY r.global_position
 """
 
 
@@ -308,20 +320,18 @@ class ChronicleAggregateRecorder(AggregateRecorder):
             self._insert(conn, stored_events)
         return None
 
-    def _insert(self, conn: psycopg.Connection[Any], stored_events: Sequence[StoredEvent]) -> list[UUID]:
+    def _insert(self, conn: psycopg.Connection[Any], stored_events: Sequence[StoredEvent]) -> list[tuple[str, int]]:
         """Appends the events in one statement (one append_events per
-        aggregate); returns their event ids in the given order."""
-        groups: dict[str, list[tuple[StoredEvent, UUID]]] = {}
-        ids = []
+        aggregate); returns each event's stream and Chronicle version, in
+        the given order."""
+        groups: dict[str, list[StoredEvent]] = {}
         for stored in stored_events:
-            event_id = uuid4()
-            ids.append(event_id)
-            groups.setdefault(self.stream_id(stored.originator_id), []).append((stored, event_id))
+            groups.setdefault(self.stream_id(stored.originator_id), []).append(stored)
         params: list[Any] = []
         for stream_id, group in groups.items():
-            first = group[0][0].originator_version
+            first = group[0].originator_version
             events = []
-            for i, (stored, event_id) in enumerate(group):
+            for i, stored in enumerate(group):
                 if stored.originator_version != first + i:
                     msg = (
                         f"originator_version {stored.originator_version} of {stored.originator_id} "
@@ -333,19 +343,21 @@ class ChronicleAggregateRecorder(AggregateRecorder):
                 metadata: dict[str, Any] = {"originator_version": stored.originator_version}
                 if event_type != stored.topic:
                     metadata["topic"] = stored.topic
-                events.append(
-                    {
-                        "event_type": event_type,
-                        "data": _data_of(stored.state),
-                        "metadata": metadata,
-                        "event_id": str(event_id),
-                    }
-                )
+                events.append({"event_type": event_type, "data": _data_of(stored.state), "metadata": metadata})
             params += [stream_id, json.dumps(events), first]
-        if groups:
-            statement = _APPEND.format(", ".join([_APPEND_ROW] * len(groups)))
-            conn.execute(statement, [self.stream_type, *params])
-        return ids
+        if not groups:
+            return []
+        statement = _APPEND.format(", ".join([_APPEND_ROW] * len(groups)))
+        heads = dict(conn.execute(statement, [self.stream_type, *params]).fetchall())
+        # The events of a stream are the versions up to its new head.
+        seen: dict[str, int] = {}
+        keys = []
+        for stored in stored_events:
+            stream_id = self.stream_id(stored.originator_id)
+            i = seen.get(stream_id, 0)
+            seen[stream_id] = i + 1
+            keys.append((stream_id, heads[stream_id] - len(groups[stream_id]) + 1 + i))
+        return keys
 
     def select_events(
         self,
@@ -378,31 +390,46 @@ class ChronicleApplicationRecorder(ChronicleAggregateRecorder, ApplicationRecord
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         seen = self.datastore.seal_watcher.seals()
         with self.datastore.connection() as conn:
-            ids = self._write(conn, stored_events, **kwargs)
-            return self._positions(conn, ids, seen)
+            keys = self._write(conn, stored_events, **kwargs)
+        return self._positions(keys, seen)
 
-    def _write(self, conn: psycopg.Connection[Any], stored_events: Sequence[StoredEvent], **kwargs: Any) -> list[UUID]:
+    def _write(
+        self, conn: psycopg.Connection[Any], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> list[tuple[str, int]]:
         """Commits the events (the process recorder adds its tracking)."""
         return self._insert(conn, stored_events)
 
-    def _positions(self, conn: psycopg.Connection[Any], ids: list[UUID], seen: int) -> list[int]:
-        """The global positions of the events just committed, once the
-        sealer has handed them out: read after each seal notified since
-        ``seen`` (the count before the write), or every 50 ms."""
-        if not ids:
+    def _positions(self, keys: list[tuple[str, int]], seen: int) -> list[int]:
+        """The global positions of the events just committed (by stream and
+        version), once the sealer has handed them out: read after each seal
+        notified since ``seen`` (the count before the write), or every 50 ms,
+        on any connection of the pool (a lost one does not lose them)."""
+        if not keys:
             return []
+        ranges: dict[str, list[int]] = {}
+        for stream_id, version in keys:
+            low_high = ranges.setdefault(stream_id, [version, version])
+            low_high[0], low_high[1] = min(low_high[0], version), max(low_high[1], version)
+        params = [list(ranges), [r[0] for r in ranges.values()], [r[1] for r in ranges.values()]]
         watcher = self.datastore.seal_watcher
         deadline = monotonic() + self.datastore.positions_timeout
         while True:
             watcher.wait(seen, 0.05)
             seen = watcher.seals()
-            positions = dict(conn.execute(_POSITIONS, [ids]).fetchall())
-            if len(positions) == len(ids) and None not in positions.values():
-                return [positions[i] for i in ids]
+            try:
+                with self.datastore.connection() as conn:
+                    rows = conn.execute(_POSITIONS, params).fetchall()
+            except OperationalError:
+                rows = []  # the events are committed: ask again on another connection
+            positions = {(stream_id, version): position for stream_id, version, position in rows}
+            found = [positions.get(key) for key in keys]
+            if None not in found:
+                return found  # type: ignore[return-value]
             if monotonic() > deadline:
                 msg = (
-                    f"the events committed but had no global position after {self.datastore.positions_timeout} s: "
-                    "is the sealer running? (SELECT * FROM chronicle.feed_status)"
+                    f"the events are stored but had no global position after {self.datastore.positions_timeout} s "
+                    "(do not insert them again): is the sealer running, or an open transaction that appended "
+                    "holding the feed back? (SELECT * FROM chronicle.feed_status)"
                 )
                 raise OperationalError(msg)
 
@@ -472,8 +499,10 @@ class ChronicleApplicationRecorder(ChronicleAggregateRecorder, ApplicationRecord
 
 
 class ChronicleSubscription(ListenNotifySubscription[ChronicleApplicationRecorder]):
-    """Notifications as they are sealed: pulls again whenever the sealer
-    notifies ``chronicle`` (or every 100 ms)."""
+    """Notifications as they are sealed: pulls again whenever the datastore's
+    seal watcher sees a seal (one LISTEN connection per datastore), and at
+    least once a second (a seal it could not hear: chronicle.notify set to
+    commit or off, a reconnection)."""
 
     def __init__(self, recorder: ChronicleApplicationRecorder, gt: int | None = None, topics: Sequence[str] = ()) -> None:
         super().__init__(recorder=recorder, gt=gt, topics=topics)
@@ -487,16 +516,15 @@ class ChronicleSubscription(ListenNotifySubscription[ChronicleApplicationRecorde
             self._listen_thread.join()
 
     def _listen(self) -> None:
-        try:
-            with _translated(), psycopg.connect(self._recorder.datastore.conninfo, autocommit=True) as conn:
-                conn.execute("LISTEN chronicle")
-                while not self._has_been_stopped and not self._thread_error:
-                    for _ in conn.notifies(timeout=0.1, stop_after=1):
-                        self._has_been_notified.set()
-        except BaseException as e:
-            if self._thread_error is None:
-                self._thread_error = e
-            self.stop()
+        watcher = self._recorder.datastore.seal_watcher
+        seen = watcher.seals()
+        self._has_been_notified.set()  # a seal before the watcher listened: pull once
+        quiet_since = monotonic()
+        while not self._has_been_stopped and not self._thread_error:
+            if watcher.wait(seen, 0.1) or monotonic() - quiet_since >= 1.0:
+                seen = watcher.seals()
+                quiet_since = monotonic()
+                self._has_been_notified.set()
 
 
 class ChronicleTrackingRecorder(TrackingRecorder):
@@ -554,7 +582,9 @@ class ChronicleProcessRecorder(ChronicleTrackingRecorder, ChronicleApplicationRe
         ChronicleApplicationRecorder.__init__(self, datastore, stream_type)
         ChronicleTrackingRecorder.__init__(self, datastore, tracking_table_name)
 
-    def _write(self, conn: psycopg.Connection[Any], stored_events: Sequence[StoredEvent], **kwargs: Any) -> list[UUID]:
+    def _write(
+        self, conn: psycopg.Connection[Any], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> list[tuple[str, int]]:
         tracking: Tracking | None = kwargs.get("tracking")
         if tracking is None:
             return self._insert(conn, stored_events)

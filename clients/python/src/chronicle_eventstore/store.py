@@ -188,8 +188,9 @@ class Subscription:
         self._listener: Optional[psycopg.Connection[Any]] = None
 
     def stop(self) -> None:
-        """Ends the iteration or ``run`` at its next wait, or at once if it
-        waits now."""
+        """Ends the iteration or ``run`` at its next wait (within a quarter
+        of a second if it waits now); a batch being iterated is not
+        acknowledged."""
         self._stopped.set()
 
     @property
@@ -205,7 +206,7 @@ class Subscription:
 
     def _idle(self) -> bool:
         """After an empty poll: False when the loop should end, else True
-        once woken (a sealed batch, or a second passed)."""
+        once woken (a seal's notification, or a quarter of a second passed)."""
         if self.store._run(self.follower.caught_up()):
             if self.follower.until_caught_up:
                 return False
