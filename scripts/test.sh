@@ -580,7 +580,7 @@ clients_python() {
         (cd "$ROOT/tests/clients/python" &&
             CHRONICLE_DSN="$DSN dbname=chronicle_clients" "$VENV/bin/python" -m unittest -v test_client)
         (cd "$ROOT/clients/python/tests" &&
-            CHRONICLE_ADMIN_DSN="$DSN" "$VENV/bin/python" -m unittest -v test_package test_store test_aio test_examples test_eventsourcing)
+            CHRONICLE_ADMIN_DSN="$DSN" "$VENV/bin/python" -m unittest -v test_package test_store test_aio test_examples test_eventsourcing test_eventsourcing_apps)
     } 2>&1 | tee /dev/stderr | python3 -c '
 import re, sys
 t = sys.stdin.read()
