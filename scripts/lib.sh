@@ -151,10 +151,14 @@ install_extension() {
 }
 
 # The released install scripts and the upgrade scripts (sql/chronicle--*.sql)
-# beside the one cargo pgrx generates for the current version:
+# beside the one cargo pgrx generates for the current version, and the
+# SQL-only extension chronicle_message_store (message_store/: its control
+# file and its install and upgrade scripts):
 # install_sql_scripts DIR
 install_sql_scripts() {
     install -m 644 "$ROOT"/sql/chronicle--*.sql "$1/"
+    install -m 644 "$ROOT"/message_store/chronicle_message_store.control \
+        "$ROOT"/message_store/sql/chronicle_message_store--*.sql "$1/"
 }
 
 # Builds the WebAssembly module: target/wasm/web (ES module for the
