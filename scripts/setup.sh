@@ -103,6 +103,14 @@ if ! cmp -s "$req" "$VENV/.requirements" 2>/dev/null; then
     "$VENV/bin/pip" install -q --disable-pip-version-check -r "$req"
     cp "$req" "$VENV/.requirements"
 fi
+# message-db's Python client (tests/message_store), without its declared
+# dependency psycopg2 (a source build): psycopg2-binary is the same module.
+req="$ROOT/tests/message_store/requirements.txt"
+if ! cmp -s "$req" "$VENV/.requirements-message-store" 2>/dev/null; then
+    log "pip install --no-deps -r tests/message_store/requirements.txt"
+    "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -r "$req"
+    cp "$req" "$VENV/.requirements-message-store"
+fi
 # The Python package (clients/python) in the venv, for the README's examples
 # and the benchmarks; again whenever its sources change (the clients-python
 # suite installs the wheel it builds).

@@ -30,7 +30,7 @@ for m in "${PG_MAJORS[@]}"; do [ "$m" = "$MAIN_MAJOR" ] || OTHER_MAJORS+=("$m");
 # Every suite on the main major, in the order they run (each has its `suite`
 # call below).
 SUITES=(core lint fuzz wasm pgrx install regress readme vectors-sql isolation concurrency lifecycle hostile security
-        upgrade restore crash replica feed clients-python clients-node seeds parity browser)
+        upgrade restore crash replica feed clients-python message-store clients-node seeds parity browser)
 # The suites before install, which need no server of their own.
 NO_SERVER=(core lint fuzz wasm pgrx)
 # The suites that also run on every other major, as NAME@MAJOR.
@@ -581,7 +581,13 @@ clients_python() {
             CHRONICLE_DSN="$DSN dbname=chronicle_clients" "$VENV/bin/python" -m unittest -v test_client)
         (cd "$ROOT/clients/python/tests" &&
             CHRONICLE_ADMIN_DSN="$DSN" "$VENV/bin/python" -m unittest -v test_package test_store test_aio test_examples test_eventsourcing test_eventsourcing_apps)
-    } 2>&1 | tee /dev/stderr | python3 -c '
+    } 2>&1 | unittest_result 2
+}
+
+# unittest_result RUNS: passes unittest's output (stdin) through and adds a
+# RESULT line; fails unless there were RUNS runs and none failed.
+unittest_result() {
+    tee /dev/stderr | python3 -c '
 import re, sys
 t = sys.stdin.read()
 runs = [int(n) for n in re.findall(r"^Ran (\d+) tests?", t, re.M)]
@@ -589,7 +595,14 @@ bad = 0
 for f in re.finditer(r"^FAILED \((.*)\)", t, re.M):
     bad += sum(int(n) for n in re.findall(r"(?:failures|errors)=(\d+)", f[1]))
 print(f"RESULT passed={sum(runs) - bad} failed={bad}")
-sys.exit(1 if bad or len(runs) != 2 else 0)'
+sys.exit(1 if bad or len(runs) != int(sys.argv[1]) else 0)' "$1"
+}
+
+# message-db's Python client, unchanged, against chronicle_message_store
+# (each test case in a database of its own).
+message_store_tests() {
+    (cd "$ROOT/tests/message_store" && CHRONICLE_ADMIN_DSN="$DSN" "$VENV/bin/python" -m unittest -v test_message_db_py) 2>&1 \
+        | unittest_result 1
 }
 
 clients_node() {
@@ -621,6 +634,7 @@ suite crash result -- crash
 suite replica result -- replica
 suite feed result -- feed
 suite clients-python result -- clients_python
+suite message-store result -- message_store_tests
 suite clients-node node -- clients_node
 suite seeds result -- seeds
 suite parity node -- parity
