@@ -178,7 +178,9 @@ COMMENT ON FUNCTION message_store.stream_version(varchar) IS
 -- wrong between the check and the append (Chronicle's 40001 is caught for
 -- it, in a subtransaction only when an expected_version is given). A
 -- message id already stored is a unique violation, as in message-db (a
--- Chronicle append would take the same id and content as a retry).
+-- Chronicle append would take the same id and content as a retry). The
+-- hot path of every client: one lookup before the append, no SET clause
+-- (each costs a GUC save and restore per call), every operator qualified.
 CREATE FUNCTION message_store.write_message(
     id varchar,
     stream_name varchar,
@@ -188,10 +190,10 @@ CREATE FUNCTION message_store.write_message(
     expected_version bigint DEFAULT NULL
 ) RETURNS bigint
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     _head bigint;
+    _taken boolean;
     _stream_version bigint;
     _message_id uuid;
     _stream_type text;
@@ -204,9 +206,13 @@ BEGIN
             USING ERRCODE = 'not_null_violation',
                   HINT = 'Pass a stream name, a message type and the data (a JSON object).';
     END IF;
-    SELECT s.version INTO _head FROM chronicle.streams s WHERE s.stream_id = write_message.stream_name;
-    _stream_version := coalesce(_head - 1, -1);
-    IF write_message.expected_version IS NOT NULL AND write_message.expected_version <> _stream_version THEN
+    _message_id := write_message.id::uuid;
+    SELECT (SELECT s.version FROM chronicle.streams s
+             WHERE s.stream_id OPERATOR(pg_catalog.=) write_message.stream_name),
+           EXISTS (SELECT FROM chronicle.event_log l WHERE l.event_id OPERATOR(pg_catalog.=) _message_id)
+      INTO _head, _taken;
+    _stream_version := COALESCE(_head OPERATOR(pg_catalog.-) 1, -1);
+    IF write_message.expected_version OPERATOR(pg_catalog.<>) _stream_version THEN
         RAISE EXCEPTION 'Wrong expected version: % (Stream: %, Stream Version: %)',
               write_message.expected_version, write_message.stream_name, _stream_version
             USING HINT = 'Read the stream again and decide again, or write without an expected_version.';
@@ -215,25 +221,28 @@ BEGIN
         RAISE EXCEPTION 'message_store.write_message: id must not be null'
             USING ERRCODE = 'not_null_violation', HINT = 'Pass a new uuid as the message id.';
     END IF;
-    _message_id := write_message.id::uuid;
-    IF EXISTS (SELECT FROM chronicle.event_log l WHERE l.event_id = _message_id) THEN
+    IF _taken THEN
         RAISE EXCEPTION 'duplicate key value violates unique constraint "messages_id"'
-            USING ERRCODE = 'unique_violation', DETAIL = format('Key (id)=(%s) already exists.', _message_id),
+            USING ERRCODE = 'unique_violation',
+                  DETAIL = pg_catalog.format('Key (id)=(%s) already exists.', _message_id),
                   HINT = 'Each message needs an id of its own (a new uuid).';
     END IF;
     -- A new stream's type is its category; an existing one keeps its own.
-    _stream_type := CASE WHEN _head IS NULL THEN message_store.category(write_message.stream_name) END;
+    IF _head IS NULL THEN
+        _stream_type := message_store.category(write_message.stream_name);
+    END IF;
     IF write_message.expected_version IS NULL THEN
         _version := chronicle.append_event(write_message.stream_name, write_message.type, write_message.data,
-                                           coalesce(write_message.metadata, '{}'), NULL, _message_id, _stream_type);
+                                           COALESCE(write_message.metadata, '{}'), NULL, _message_id, _stream_type);
     ELSE
         BEGIN
             _version := chronicle.append_event(write_message.stream_name, write_message.type, write_message.data,
-                                               coalesce(write_message.metadata, '{}'),
-                                               write_message.expected_version + 1, _message_id, _stream_type);
+                                               COALESCE(write_message.metadata, '{}'),
+                                               write_message.expected_version OPERATOR(pg_catalog.+) 1,
+                                               _message_id, _stream_type);
         EXCEPTION WHEN serialization_failure THEN
-            _stream_version := coalesce(message_store.stream_version(write_message.stream_name), -1);
-            IF _stream_version = write_message.expected_version THEN
+            _stream_version := COALESCE(message_store.stream_version(write_message.stream_name), -1);
+            IF _stream_version OPERATOR(pg_catalog.=) write_message.expected_version THEN
                 RAISE;  -- not a version conflict
             END IF;
             RAISE EXCEPTION 'Wrong expected version: % (Stream: %, Stream Version: %)',
@@ -241,7 +250,7 @@ BEGIN
                 USING HINT = 'Read the stream again and decide again, or write without an expected_version.';
         END;
     END IF;
-    RETURN _version - 1;
+    RETURN _version OPERATOR(pg_catalog.-) 1;
 END
 $$;
 COMMENT ON FUNCTION message_store.write_message(varchar, varchar, varchar, jsonb, jsonb, bigint) IS

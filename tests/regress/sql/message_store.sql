@@ -7,6 +7,8 @@
 DROP EXTENSION chronicle;
 CREATE EXTENSION chronicle;
 CREATE EXTENSION chronicle_message_store;
+-- Errors with their HINTs, without the PL/pgSQL line numbers.
+\set SHOW_CONTEXT never
 SELECT message_store.message_store_version();
 
 -- Stream names.
