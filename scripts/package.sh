@@ -58,7 +58,8 @@ Installed-Size: $(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 Description: Chronicle event store for PostgreSQL $PG_MAJOR
  Append-only event streams with optimistic concurrency, replay of a stream's
  state at any point in time, a dense global feed with subscriptions, and
- tenants, as a PostgreSQL extension: CREATE EXTENSION chronicle.
+ tenants, as a PostgreSQL extension: CREATE EXTENSION chronicle. With it,
+ chronicle_message_store: message-db 1.3.0's SQL API on Chronicle's storage.
 EOF
     (cd "$stage" && find usr -type f -exec md5sum {} + | sort -k2) >"$stage/DEBIAN/md5sums"
     deb="$OUT/${name}_${VERSION}_amd64.deb"

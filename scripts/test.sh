@@ -422,8 +422,9 @@ package_test() {
         files="$(dpkg-deb --contents "$deb" 2>/dev/null | awk '{print $NF}')"
         step "postgresql-$major-chronicle_${version}_amd64.deb has the library in /usr/lib/postgresql/$major/lib" \
             grep -qx "./usr/lib/postgresql/$major/lib/chronicle.so" <<<"$files"
-        step "... and the control file and every install and upgrade script in /usr/share/postgresql/$major/extension" \
-            bash -c 'want=$(cd "$1/sql" && ls chronicle--*.sql; echo "chronicle--$3.sql"; echo chronicle.control)
+        step "... and the control files and every install and upgrade script (chronicle's, chronicle_message_store's) in /usr/share/postgresql/$major/extension" \
+            bash -c 'want=$(cd "$1/sql" && ls chronicle--*.sql; echo "chronicle--$3.sql"; echo chronicle.control
+                            cd "$1/message_store" && echo chronicle_message_store.control && ls sql)
             got=$(grep "^./usr/share/postgresql/$2/extension/[^/]\+$" <<<"$4" | xargs -n1 basename)
             [ "$(sort -u <<<"$want")" = "$(sort -u <<<"$got")" ]' _ "$ROOT" "$major" "$version" "$files"
         step "... and depends on postgresql-$major" \
@@ -440,7 +441,8 @@ package_test() {
     local pkg="postgresql-$debian-chronicle" libdir sharedir
     libdir="$("$PG_CONFIG" --pkglibdir)" sharedir="$("$PG_CONFIG" --sharedir)/extension"
     dpkg -r "$pkg" >/dev/null 2>&1 || true
-    rm -f "$libdir/chronicle.so" "$sharedir"/chronicle.control "$sharedir"/chronicle--*.sql
+    rm -f "$libdir/chronicle.so" "$sharedir"/chronicle.control "$sharedir"/chronicle--*.sql \
+        "$sharedir"/chronicle_message_store.control "$sharedir"/chronicle_message_store--*.sql
     step "dpkg -i postgresql-$debian-chronicle_${version}_amd64.deb into Debian's PostgreSQL $debian" \
         dpkg -i "$ROOT/target/packages/${pkg}_${version}_amd64.deb"
     step "the package owns $libdir/chronicle.so" \
@@ -455,9 +457,13 @@ package_test() {
         [ "$("${q[@]}" "SELECT chronicle.append_event('package-1', 'Installed', '{\"by\": \"dpkg\"}')")" = 1 ]
     step "a read returns the event" \
         [ "$("${q[@]}" "SELECT event_type || ' ' || (data ->> 'by') FROM chronicle.read_stream('package-1')")" = "Installed dpkg" ]
+    step "CREATE EXTENSION chronicle_message_store there, and message-db's write_message returns position 1" \
+        [ "$("${q[@]}" "CREATE EXTENSION chronicle_message_store" \
+            -c "SELECT message_store.write_message(gen_random_uuid()::varchar, 'package-1', 'Read', '{}')")" = 1 ]
     cluster_reset package
     step "dpkg -r removes the package's files" \
-        bash -c 'dpkg -r "$1" >/dev/null && [ ! -e "$2" ] && [ ! -e "$3/chronicle.control" ]' _ "$pkg" "$libdir/chronicle.so" "$sharedir"
+        bash -c 'dpkg -r "$1" >/dev/null && [ ! -e "$2" ] && [ ! -e "$3/chronicle.control" ] \
+                 && [ ! -e "$3/chronicle_message_store.control" ]' _ "$pkg" "$libdir/chronicle.so" "$sharedir"
     echo "RESULT passed=$passed failed=$failed"
     [ "$failed" -eq 0 ]
 }
