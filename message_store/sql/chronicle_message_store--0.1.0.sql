@@ -172,15 +172,14 @@ RETURN (SELECT s.version OPERATOR(pg_catalog.-) 1 FROM chronicle.streams s
 COMMENT ON FUNCTION message_store.stream_version(varchar) IS
     'message-db: the position of the stream''s last message (Chronicle version - 1); NULL if the stream does not exist.';
 
--- Writes one message. The stream is locked by Chronicle's append (its head
--- row), not the category. An expected_version that the stream does not
--- have is message-db's P0001; so is one that a concurrent writer made
--- wrong between the check and the append (Chronicle's 40001 is caught for
--- it, in a subtransaction only when an expected_version is given). A
--- message id already stored is a unique violation, as in message-db (a
--- Chronicle append would take the same id and content as a retry). The
--- hot path of every client: one lookup before the append, no SET clause
--- (each costs a GUC save and restore per call), every operator qualified.
+-- Writes one message: Chronicle's append, in C (pg_extension/src/
+-- message_store.rs, in chronicle's library), with message-db's rules and
+-- words (shared/src/message_db.rs). The stream is locked by the append (its
+-- head row), not the category; the expected version is judged under that
+-- lock, so a conflict is message-db's P0001 however writers race. A message
+-- id already stored is a unique violation, as in message-db (a Chronicle
+-- append would take the same id and content as a retry). SECURITY DEFINER
+-- as chronicle.append_event is: only the owner writes Chronicle's tables.
 CREATE FUNCTION message_store.write_message(
     id varchar,
     stream_name varchar,
@@ -189,70 +188,9 @@ CREATE FUNCTION message_store.write_message(
     metadata jsonb DEFAULT NULL,
     expected_version bigint DEFAULT NULL
 ) RETURNS bigint
-LANGUAGE plpgsql VOLATILE
-AS $$
-DECLARE
-    _head bigint;
-    _taken boolean;
-    _stream_version bigint;
-    _message_id uuid;
-    _stream_type text;
-    _version bigint;
-BEGIN
-    IF write_message.stream_name IS NULL OR write_message.type IS NULL OR write_message.data IS NULL THEN
-        RAISE EXCEPTION 'message_store.write_message: % must not be null',
-              CASE WHEN write_message.stream_name IS NULL THEN 'stream_name'
-                   WHEN write_message.type IS NULL THEN 'type' ELSE 'data' END
-            USING ERRCODE = 'not_null_violation',
-                  HINT = 'Pass a stream name, a message type and the data (a JSON object).';
-    END IF;
-    _message_id := write_message.id::uuid;
-    SELECT (SELECT s.version FROM chronicle.streams s
-             WHERE s.stream_id OPERATOR(pg_catalog.=) write_message.stream_name),
-           EXISTS (SELECT FROM chronicle.event_log l WHERE l.event_id OPERATOR(pg_catalog.=) _message_id)
-      INTO _head, _taken;
-    _stream_version := COALESCE(_head OPERATOR(pg_catalog.-) 1, -1);
-    IF write_message.expected_version OPERATOR(pg_catalog.<>) _stream_version THEN
-        RAISE EXCEPTION 'Wrong expected version: % (Stream: %, Stream Version: %)',
-              write_message.expected_version, write_message.stream_name, _stream_version
-            USING HINT = 'Read the stream again and decide again, or write without an expected_version.';
-    END IF;
-    IF write_message.id IS NULL THEN
-        RAISE EXCEPTION 'message_store.write_message: id must not be null'
-            USING ERRCODE = 'not_null_violation', HINT = 'Pass a new uuid as the message id.';
-    END IF;
-    IF _taken THEN
-        RAISE EXCEPTION 'duplicate key value violates unique constraint "messages_id"'
-            USING ERRCODE = 'unique_violation',
-                  DETAIL = pg_catalog.format('Key (id)=(%s) already exists.', _message_id),
-                  HINT = 'Each message needs an id of its own (a new uuid).';
-    END IF;
-    -- A new stream's type is its category; an existing one keeps its own.
-    IF _head IS NULL THEN
-        _stream_type := message_store.category(write_message.stream_name);
-    END IF;
-    IF write_message.expected_version IS NULL THEN
-        _version := chronicle.append_event(write_message.stream_name, write_message.type, write_message.data,
-                                           COALESCE(write_message.metadata, '{}'), NULL, _message_id, _stream_type);
-    ELSE
-        BEGIN
-            _version := chronicle.append_event(write_message.stream_name, write_message.type, write_message.data,
-                                               COALESCE(write_message.metadata, '{}'),
-                                               write_message.expected_version OPERATOR(pg_catalog.+) 1,
-                                               _message_id, _stream_type);
-        EXCEPTION WHEN serialization_failure THEN
-            _stream_version := COALESCE(message_store.stream_version(write_message.stream_name), -1);
-            IF _stream_version OPERATOR(pg_catalog.=) write_message.expected_version THEN
-                RAISE;  -- not a version conflict
-            END IF;
-            RAISE EXCEPTION 'Wrong expected version: % (Stream: %, Stream Version: %)',
-                  write_message.expected_version, write_message.stream_name, _stream_version
-                USING HINT = 'Read the stream again and decide again, or write without an expected_version.';
-        END;
-    END IF;
-    RETURN _version OPERATOR(pg_catalog.-) 1;
-END
-$$;
+LANGUAGE c VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS '$libdir/chronicle', 'write_message_wrapper';
 COMMENT ON FUNCTION message_store.write_message(varchar, varchar, varchar, jsonb, jsonb, bigint) IS
     'message-db: appends a message (a Chronicle event: event_id id, stream type the category for a new stream) and returns its position (version - 1). expected_version: the position of the stream''s last message, -1 for a stream that must not exist (else P0001 "Wrong expected version: ..."). Locks the stream, not the category. An id already stored is a unique violation (23505).';
 

@@ -342,10 +342,18 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
 /// new stream and returns the head before it (None when the target was
 /// wrong: no such stream, or a stream created meanwhile by someone else).
 /// A rejection by the core raises an ERROR, which undoes the write.
+/// The stream type an append was given, and whether it applies only when
+/// the append creates the stream.
+#[derive(Clone, Copy)]
+struct StreamType<'a> {
+    given: Option<&'a str>,
+    for_new_stream_only: bool,
+}
+
 fn write_and_decide(
     stream_id: &str,
     expected: chronicle_core::ExpectedVersion,
-    given_type: Option<&str>,
+    given_type: StreamType<'_>,
     count: usize,
     mut write: impl FnMut(Target, &str) -> Option<Head>,
     function: &'static str,
@@ -355,11 +363,13 @@ fn write_and_decide(
     // the session's tenant only) nor created (its id is taken).
     for _ in 0..2 {
         let decision = match write(Target::Existing, "") {
-            Some(head) => decide_append(stream_id, expected, given_type, Some(&head), count)
-                .or_raise(function),
+            Some(head) => {
+                let given = given_type.given.filter(|_| !given_type.for_new_stream_only);
+                decide_append(stream_id, expected, given, Some(&head), count).or_raise(function)
+            }
             None => {
-                let decision =
-                    decide_append(stream_id, expected, given_type, None, count).or_raise(function);
+                let decision = decide_append(stream_id, expected, given_type.given, None, count)
+                    .or_raise(function);
                 if write(Target::New, &decision.stream_type).is_none() {
                     continue;
                 }
@@ -487,6 +497,7 @@ pub(crate) fn append_one_event(
                 actor,
                 occurred_at,
                 schema_version,
+                message_db: false,
             },
             "chronicle.append_event",
         )
@@ -509,6 +520,11 @@ pub(crate) struct OneEvent<'a> {
     pub actor: Option<&'a str>,
     pub occurred_at: Option<TimestampWithTimeZone>,
     pub schema_version: Option<i32>,
+    /// message-db's rules (`crate::message_store`): `stream_type` applies
+    /// only to a stream this append creates (an existing one keeps its
+    /// own), and an event_id already stored is a duplicate even where
+    /// Chronicle would see a retry.
+    pub message_db: bool,
 }
 
 /// Appends one event; `FN` names the SQL function in errors.
@@ -567,6 +583,15 @@ pub(crate) fn append(a: OneEvent<'_>, function: &'static str) -> i64 {
             if let Retry::AlreadyStored { last_version } =
                 classify_retry(&stream_id, expected, &[check]).or_raise(function)
             {
+                if a.message_db {
+                    let error = chronicle_core::Error::DuplicateEventId {
+                        field: "event_id".to_string(),
+                        event_id: id.to_string(),
+                        stored_at: Some((stream_id.clone(), last_version)),
+                        reason: "message-db takes no retries",
+                    };
+                    raise(error, function);
+                }
                 return last_version as i64;
             }
         }
@@ -641,7 +666,11 @@ pub(crate) fn append(a: OneEvent<'_>, function: &'static str) -> i64 {
             spi(client.update(&plans.insert_one, None, &args));
             Some(taken.head)
         };
-        write_and_decide(&stream_id, expected, a.stream_type, 1, write, function)
+        let given_type = StreamType {
+            given: a.stream_type,
+            for_new_stream_only: a.message_db,
+        };
+        write_and_decide(&stream_id, expected, given_type, 1, write, function)
     })
 }
 
@@ -779,7 +808,11 @@ pub(crate) fn append_batch(
             spi(client.update(&plans.insert_batch, None, &args));
             Some(taken.head)
         };
-        write_and_decide(&stream_id, expected, stream_type, count, write, FN)
+        let given_type = StreamType {
+            given: stream_type,
+            for_new_stream_only: false,
+        };
+        write_and_decide(&stream_id, expected, given_type, count, write, FN)
     })
 }
 

@@ -123,6 +123,7 @@ fn append_event(
             actor,
             occurred_at,
             schema_version,
+            message_db: false,
         },
         "chronicle.append_event",
     )

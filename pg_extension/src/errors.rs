@@ -7,9 +7,10 @@
 //! that runs into them ([`with_own_sqlstates`]), once every Rust frame
 //! below it has unwound.
 
+use chronicle_core::message_db::Rejection;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::{pg_sys, PgLogLevel, PgSqlErrorCode};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 /// Packs a five-character SQLSTATE the way Postgres' MAKE_SQLSTATE does.
 fn pack(sqlstate: &str) -> i32 {
@@ -27,9 +28,44 @@ fn postgres_knows(sqlstate: &str) -> bool {
     sqlstate == "XX000" || sqlstate_code(sqlstate) != PgSqlErrorCode::ERRCODE_INTERNAL_ERROR
 }
 
+/// How an interface of another store words some of Chronicle's errors.
+type Dialect = Box<dyn Fn(&chronicle_core::Error) -> Option<Rejection>>;
+
 thread_local! {
     /// How many [`with_own_sqlstates`] calls are running in this session.
     static CATCHING: Cell<u32> = const { Cell::new(0) };
+    /// The dialect of the running [`in_dialect`] call, if any.
+    static DIALECT: RefCell<Option<Dialect>> = const { RefCell::new(None) };
+}
+
+/// Runs `body` (a Chronicle operation on behalf of another store's
+/// interface: message-db's `write_message`) with the errors `dialect`
+/// rewords raised in those words instead (its clients match on them).
+pub fn in_dialect<R>(
+    dialect: impl Fn(&chronicle_core::Error) -> Option<Rejection> + 'static,
+    body: impl FnOnce() -> R,
+) -> R {
+    struct Reset(Option<Dialect>);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            DIALECT.with(|d| *d.borrow_mut() = previous);
+        }
+    }
+    let previous = DIALECT.with(|d| d.borrow_mut().replace(Box::new(dialect)));
+    let _reset = Reset(previous);
+    body()
+}
+
+/// Raises a rejection in another store's words; never returns.
+pub fn reject(r: Rejection, function: &'static str) -> ! {
+    let mut report =
+        ErrorReport::new(sqlstate_code(r.sqlstate), r.message, function).set_hint(r.hint);
+    if let Some(detail) = r.detail {
+        report = report.set_detail(detail);
+    }
+    report.report(PgLogLevel::ERROR);
+    unreachable!("an ERROR does not return")
 }
 
 /// An error whose SQLSTATE pgrx cannot carry, on its way (a panic payload)
@@ -44,6 +80,9 @@ struct OwnSqlstate {
 
 /// Raises `e` as an ERROR; never returns.
 pub fn raise(e: chronicle_core::Error, function: &'static str) -> ! {
+    if let Some(r) = DIALECT.with(|d| d.borrow().as_ref().and_then(|reword| reword(&e))) {
+        reject(r, function);
+    }
     let sqlstate = e.sqlstate();
     if !postgres_knows(sqlstate) && CATCHING.with(Cell::get) > 0 {
         std::panic::panic_any(OwnSqlstate {

@@ -20,6 +20,7 @@ mod installed;
 mod jsonb_binary;
 mod lifecycle;
 mod locks;
+mod message_store;
 mod notify;
 mod personal;
 mod privilege;

@@ -27,6 +27,7 @@ pub mod lifecycle;
 pub mod limits;
 pub mod memory;
 pub mod memory_feed;
+pub mod message_db;
 pub mod payload;
 pub mod personal;
 pub mod pointer;
