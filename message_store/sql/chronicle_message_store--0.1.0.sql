@@ -16,6 +16,19 @@
 
 \echo Use "CREATE EXTENSION chronicle_message_store" to load this file. \quit
 
+-- Chronicle's catalog must be 0.7.0 or later (the columns, the feed's
+-- internal windows and the library's write_message this script uses).
+DO $check$
+BEGIN
+    IF (SELECT pg_catalog.string_to_array(e.extversion, '.')::int[] FROM pg_catalog.pg_extension e
+         WHERE e.extname OPERATOR(pg_catalog.=) 'chronicle') OPERATOR(pg_catalog.<) '{0,7,0}'::int[] THEN
+        RAISE EXCEPTION 'chronicle_message_store needs the chronicle extension at version 0.7.0 or later'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Run ALTER EXTENSION chronicle UPDATE first.';
+    END IF;
+END
+$check$;
+
 -- message-db's row type of every read.
 CREATE TYPE message_store.message AS (
     id              varchar,

@@ -189,3 +189,13 @@ CALL message_store.import_messages('message_db.messages', batch_size => 0);
 DROP SCHEMA message_db CASCADE;
 
 DROP EXTENSION chronicle_message_store;
+
+-- It needs chronicle's catalog at 0.7.0 or later.
+DROP EXTENSION chronicle;
+CREATE EXTENSION chronicle VERSION '0.6.0';
+CREATE EXTENSION chronicle_message_store;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ALTER EXTENSION chronicle UPDATE;
+CREATE EXTENSION chronicle_message_store;
+SELECT extversion FROM pg_extension WHERE extname = 'chronicle_message_store';
+DROP EXTENSION chronicle_message_store;
