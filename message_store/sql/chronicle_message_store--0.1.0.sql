@@ -315,6 +315,11 @@ BEGIN
                   consumer_group_member, consumer_group_size
                 USING HINT = 'Members are numbered from 0 to the group size - 1.';
         END IF;
+        IF consumer_group_size > 32767 THEN
+            -- What message-db's cast of the size to smallint raises.
+            RAISE EXCEPTION 'smallint out of range' USING ERRCODE = 'numeric_value_out_of_range',
+                HINT = 'A consumer group has at most 32767 members.';
+        END IF;
     END IF;
     PERFORM message_store._check_condition(condition);
     _limit := message_store._limit(coalesce(batch_size, 1000));
@@ -331,7 +336,7 @@ BEGIN
     PERFORM chronicle_internal._feed_tick();
     _head := chronicle.feed_head();
     _lo := greatest(coalesce(get_category_messages.position, 1), 1) - 1;
-    _width := greatest(coalesce(_limit, 0), 1000);
+    _width := least(greatest(coalesce(_limit, 0), 1000), 1000000);
     WHILE (_limit IS NULL OR _got < _limit) AND _lo < _head LOOP
         _hi := least(_head, _lo + _width);
         RETURN QUERY EXECUTE _command

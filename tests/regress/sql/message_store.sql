@@ -59,6 +59,10 @@ SELECT global_position, stream_name FROM message_store.get_category_messages('ac
 SELECT global_position, stream_name FROM message_store.get_category_messages('account', 0, -1);
 SELECT global_position, stream_name FROM message_store.get_category_messages('account', correlation => 'transfer');
 SELECT count(*) FROM message_store.get_category_messages('none');
+-- Extreme positions and sizes read what there is.
+SELECT count(*) FROM message_store.get_category_messages('account', -9223372036854775808, 9223372036854775807);
+SELECT count(*) FROM message_store.get_category_messages('account', 9223372036854775807);
+SELECT count(*) FROM message_store.get_stream_messages('account-123', 9223372036854775807, 9223372036854775807);
 -- Consumer groups: each stream to exactly one member, by hash_64(cardinal_id);
 -- account-789+x goes where a stream of id 789 would; a name without id to none.
 SELECT m.member, m.stream_name, mod(@message_store.hash_64(message_store.cardinal_id(m.stream_name)), 2) AS expected_member
@@ -103,6 +107,14 @@ SELECT message_store.get_category_messages('account', consumer_group_member => 2
 SELECT message_store.get_category_messages('account', batch_size => -2);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT message_store.get_stream_messages('account-123', batch_size => -2);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- Out of range as in message-db (it casts the group size to smallint), and
+-- an expected version no stream can have.
+SELECT message_store.get_category_messages('account', consumer_group_member => 0, consumer_group_size => 40000);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT message_store.write_message('00000000-0000-4000-8000-000000000009', 'account-123', 'Closed', '{}', NULL, -9223372036854775808);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT message_store.write_message('00000000-0000-4000-8000-000000000009', 'account-123', 'Closed', '{}', NULL, 9223372036854775807);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 -- An id already stored is a unique violation, as in message-db, even with
 -- the same content at the same place (Chronicle's append would take that
