@@ -40,6 +40,8 @@ CREATE TYPE message_store.message AS (
     metadata        varchar,
     time            timestamp
 );
+COMMENT ON TYPE message_store.message IS
+    'message-db: a message as every read returns it (data and metadata as text, time in UTC).';
 
 -- Stream names (message-db's rules, not Chronicle's): the category is what
 -- comes before the first '-' (all of a name without one), the id what comes
@@ -384,6 +386,12 @@ SELECT m.type, message_store.category(m.stream_name) AS category, pg_catalog.cou
        pg_catalog.round(pg_catalog.count(*) OPERATOR(pg_catalog.*) 100.0
                         OPERATOR(pg_catalog./) pg_catalog.sum(pg_catalog.count(*)) OVER (), 2) AS percent
   FROM message_store.messages m GROUP BY m.type, 2 ORDER BY m.type, 2;
+COMMENT ON VIEW message_store.stream_summary IS 'message-db: messages per stream, and their share of all messages (percent).';
+COMMENT ON VIEW message_store.type_summary IS 'message-db: messages per type, and their share of all messages (percent).';
+COMMENT ON VIEW message_store.stream_type_summary IS 'message-db: messages per stream and type, and their share of all messages (percent).';
+COMMENT ON VIEW message_store.type_stream_summary IS 'message-db: messages per type and stream, and their share of all messages (percent).';
+COMMENT ON VIEW message_store.category_type_summary IS 'message-db: messages per category and type, and their share of all messages (percent).';
+COMMENT ON VIEW message_store.type_category_summary IS 'message-db: messages per type and category, and their share of all messages (percent).';
 ALTER VIEW message_store.stream_summary SET (security_invoker = true);
 ALTER VIEW message_store.type_summary SET (security_invoker = true);
 ALTER VIEW message_store.stream_type_summary SET (security_invoker = true);
