@@ -216,7 +216,8 @@ CREATE FUNCTION message_store.get_stream_messages(
     condition varchar DEFAULT NULL
 ) RETURNS SETOF message_store.message
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
+-- No SET search_path: a condition names what the caller's search path
+-- finds, as in message-db (category(stream_name) for a role message_store).
 AS $$
 BEGIN
     IF message_store.is_category(get_stream_messages.stream_name) THEN
@@ -275,7 +276,7 @@ CREATE FUNCTION message_store.get_category_messages(
     condition varchar DEFAULT NULL
 ) RETURNS SETOF message_store.message
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
+-- No SET search_path, as get_stream_messages.
 SET jit = off  -- the plans are cheap; JIT would compile them at every window
 AS $$
 DECLARE
@@ -414,10 +415,22 @@ AS $$
 DECLARE
     _message record;
     _count bigint := 0;
+    _bad bigint;
 BEGIN
     IF batch_size IS NULL OR batch_size < 1 THEN
         RAISE EXCEPTION 'message_store.import_messages: batch_size must be at least 1 (got %)', batch_size
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Pass how many messages to copy per transaction.';
+    END IF;
+    -- What Chronicle would refuse in the JSON, before anything is copied.
+    EXECUTE pg_catalog.format(
+        'SELECT global_position FROM %s WHERE data IS NULL OR pg_catalog.jsonb_typeof(data) OPERATOR(pg_catalog.<>) ''object''
+            OR pg_catalog.jsonb_typeof(metadata) OPERATOR(pg_catalog.<>) ''object'' ORDER BY global_position LIMIT 1',
+        source) INTO _bad;
+    IF _bad IS NOT NULL THEN
+        RAISE EXCEPTION 'message_store.import_messages: the message at global_position % of % has data that is not a JSON object, or metadata that is neither NULL nor one',
+              _bad, source
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Chronicle stores data and metadata as JSON objects: wrap such values (e.g. {"value": ...}) in the source table, then copy again.';
     END IF;
     FOR _message IN EXECUTE pg_catalog.format(
         'SELECT global_position, position, time, stream_name, type, data, metadata, id FROM %s ORDER BY global_position',

@@ -336,12 +336,6 @@ fn plans(client: &SpiClient<'_>) -> &'static Plans {
     })
 }
 
-/// Writes an append and has the core judge it against the head it found.
-///
-/// `write(target, stream_type)` runs the prepared write for an existing or a
-/// new stream and returns the head before it (None when the target was
-/// wrong: no such stream, or a stream created meanwhile by someone else).
-/// A rejection by the core raises an ERROR, which undoes the write.
 /// The stream type an append was given, and whether it applies only when
 /// the append creates the stream.
 #[derive(Clone, Copy)]
@@ -350,6 +344,12 @@ struct StreamType<'a> {
     for_new_stream_only: bool,
 }
 
+/// Writes an append and has the core judge it against the head it found.
+///
+/// `write(target, stream_type)` runs the prepared write for an existing or a
+/// new stream and returns the head before it (None when the target was
+/// wrong: no such stream, or a stream created meanwhile by someone else).
+/// A rejection by the core raises an ERROR, which undoes the write.
 fn write_and_decide(
     stream_id: &str,
     expected: chronicle_core::ExpectedVersion,
@@ -522,8 +522,9 @@ pub(crate) struct OneEvent<'a> {
     pub schema_version: Option<i32>,
     /// message-db's rules (`crate::message_store`): `stream_type` applies
     /// only to a stream this append creates (an existing one keeps its
-    /// own), and an event_id already stored is a duplicate even where
-    /// Chronicle would see a retry.
+    /// own), and an event_id already stored is refused (after the expected
+    /// version, as message-db checks them) even where Chronicle would see a
+    /// retry.
     pub message_db: bool,
 }
 
@@ -575,6 +576,14 @@ pub(crate) fn append(a: OneEvent<'_>, function: &'static str) -> i64 {
                 &[id.into(), event_type.into(), data_raw.into()],
             ));
             let stored = table.into_iter().next().map(|row| stored_event(&row, 1));
+            if a.message_db && stored.is_some() {
+                crate::message_store::refuse_stored_id(
+                    &stream_id,
+                    expected,
+                    &id.to_string(),
+                    function,
+                );
+            }
             let check = IdCheck {
                 field: "event_id".to_string(),
                 event_id: Some(id.to_string()),
@@ -583,15 +592,6 @@ pub(crate) fn append(a: OneEvent<'_>, function: &'static str) -> i64 {
             if let Retry::AlreadyStored { last_version } =
                 classify_retry(&stream_id, expected, &[check]).or_raise(function)
             {
-                if a.message_db {
-                    let error = chronicle_core::Error::DuplicateEventId {
-                        field: "event_id".to_string(),
-                        event_id: id.to_string(),
-                        stored_at: Some((stream_id.clone(), last_version)),
-                        reason: "message-db takes no retries",
-                    };
-                    raise(error, function);
-                }
                 return last_version as i64;
             }
         }

@@ -14,7 +14,7 @@ use chronicle_core::sequencing::ExpectedVersion;
 use pgrx::prelude::*;
 
 use crate::append::{append, OneEvent};
-use crate::errors::{in_dialect, reject, with_own_sqlstates};
+use crate::errors::{in_dialect, raise, reject, with_own_sqlstates};
 use crate::raw_jsonb::RawJsonb;
 
 const FN: &str = "message_store.write_message";
@@ -91,14 +91,37 @@ fn chronicle_expected(expected: ExpectedVersion) -> Option<i64> {
     }
 }
 
-/// The position of a stream's last message (−1: no stream), for the error
-/// of an expected version no stream can have.
-fn current_position(stream_name: &str) -> i64 {
+/// The version of the session's tenant's stream (0: none; another tenant's
+/// stream is none, as every append sees it), read on the way to an error.
+fn stream_version(stream_name: &str) -> u64 {
     Spi::get_one_with_args::<i64>(
-        "SELECT s.version OPERATOR(pg_catalog.-) 1 FROM chronicle.streams s WHERE s.stream_id OPERATOR(pg_catalog.=) $1",
+        "SELECT s.version FROM chronicle.streams s WHERE s.stream_id OPERATOR(pg_catalog.=) $1 \
+           AND s.tenant OPERATOR(pg_catalog.=) chronicle.current_tenant()",
         &[stream_name.into()],
     )
     .ok()
     .flatten()
-    .unwrap_or(-1)
+    .unwrap_or(0) as u64
+}
+
+/// The position of a stream's last message (−1: no stream), for the error
+/// of an expected version no stream can have.
+fn current_position(stream_name: &str) -> i64 {
+    message_db::position(stream_version(stream_name))
+}
+
+/// Refuses a write whose message id is stored already
+/// (`message_db::stored_id`: a wrong expected version first, else the
+/// duplicate), worded by the running dialect.
+pub(crate) fn refuse_stored_id(
+    stream_name: &str,
+    expected: ExpectedVersion,
+    event_id: &str,
+    function: &'static str,
+) -> ! {
+    let current = stream_version(stream_name);
+    raise(
+        message_db::stored_id(stream_name, expected, current, event_id),
+        function,
+    )
 }

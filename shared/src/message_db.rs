@@ -14,7 +14,7 @@
 //!   retry).
 
 use crate::error::Error;
-use crate::sequencing::ExpectedVersion;
+use crate::sequencing::{plan_append, ExpectedVersion};
 
 /// A rejection in message-db's words: what its clients see.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +111,27 @@ pub fn duplicate_id(id: &str) -> Rejection {
     }
 }
 
+/// The rejection of a write whose message id is already stored, to a stream
+/// at version `current` (0: none): message-db checks the expected version
+/// first (a wrong one is the conflict), then its unique index refuses the id
+/// (a duplicate, even of the same message at the same place: no retries).
+pub fn stored_id(
+    stream_id: &str,
+    expected: ExpectedVersion,
+    current: u64,
+    event_id: &str,
+) -> Error {
+    match plan_append(stream_id, expected, current, 1) {
+        Err(conflict @ Error::VersionConflict { .. }) => conflict,
+        _ => Error::DuplicateEventId {
+            field: "event_id".to_string(),
+            event_id: event_id.to_string(),
+            stored_at: None,
+            reason: "message-db takes no retries",
+        },
+    }
+}
+
 /// Chronicle's rejection of a write, as message-db reports it, where
 /// message-db has its own words for it; `None`: Chronicle's error stands
 /// (its rules that message-db does not have: names, data a JSON object).
@@ -195,6 +216,21 @@ mod tests {
             check_required(true, false, false).unwrap_err().message,
             "message_store.write_message: type must not be null"
         );
+        let id = "00000000-0000-4000-8000-000000000001";
+        assert!(matches!(
+            stored_id("a-1", ExpectedVersion::Exact(2), 3, id),
+            Error::VersionConflict { actual: 3, .. }
+        ));
+        assert!(matches!(
+            stored_id("a-1", ExpectedVersion::NoStream, 3, id),
+            Error::VersionConflict { .. }
+        ));
+        for expected in [ExpectedVersion::Any, ExpectedVersion::Exact(3)] {
+            assert!(matches!(
+                stored_id("a-1", expected, 3, id),
+                Error::DuplicateEventId { .. }
+            ));
+        }
         assert_eq!(invalid_id(Some("x")).sqlstate, "22P02");
         assert_eq!(invalid_id(None).sqlstate, "23502");
     }

@@ -79,6 +79,10 @@ SET message_store.sql_condition = on;
 SELECT position, type FROM message_store.get_stream_messages('account-123', condition => 'messages.type = ''Withdrawn''');
 SELECT stream_name, type FROM message_store.get_category_messages('account', condition => 'type = ''Opened'' AND (data->>''owner'') <> ''ann''');
 SELECT stream_name, type FROM message_store.get_category_messages('account', condition => 'metadata IS NOT NULL');
+-- A condition names what the caller's search path finds, as in message-db.
+SET search_path = message_store, public;
+SELECT stream_name FROM get_category_messages('account', condition => 'cardinal_id(stream_name) = ''789''');
+RESET search_path;
 SET message_store.sql_condition = off;
 
 -- Errors, in message-db's words.
@@ -120,6 +124,14 @@ SELECT message_store.write_message('00000000-0000-4000-8000-000000000009', 'acco
 -- the same content at the same place (Chronicle's append would take that
 -- as a retry).
 SELECT message_store.write_message('00000000-0000-4000-8000-000000000003', 'account-123', 'Withdrawn', '{"amount": 4}');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- With an expected version, message-db checks the version first: a wrong
+-- one is the conflict, a right one the duplicate.
+SELECT message_store.write_message('00000000-0000-4000-8000-000000000003', 'account-123', 'Withdrawn', '{"amount": 4}', NULL, 0);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT message_store.write_message('00000000-0000-4000-8000-000000000003', 'account-123', 'Withdrawn', '{"amount": 4}', NULL, 2);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT message_store.write_message('00000000-0000-4000-8000-000000000003', 'account-new', 'Withdrawn', '{"amount": 4}', NULL, -1);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT message_store.write_message('not-a-uuid', 'account-123', 'Withdrawn', '{"amount": 4}');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
@@ -173,6 +185,36 @@ SELECT message_store.write_message('00000000-0000-4000-8000-000000000011', 'acco
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 RESET ROLE;
 DROP ROLE message_store_nobody;
+-- Chronicle's readers read, and may not write.
+CREATE ROLE message_store_reader IN ROLE chronicle_reader;
+SET ROLE message_store_reader;
+SELECT count(*) FROM message_store.get_stream_messages('account-456');
+SELECT message_store.write_message('00000000-0000-4000-8000-000000000011', 'account-456', 'Withdrawn', '{}');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+RESET ROLE;
+DROP ROLE message_store_reader;
+
+-- Many windows: a rare category among 5,000 messages, read in pages from
+-- the middle of the feed; every page is what the messages view holds.
+SELECT count(*) FROM (
+  SELECT message_store.write_message(gen_random_uuid()::varchar,
+                                     CASE WHEN i % 97 = 0 THEN 'rare-' ELSE 'noise' || (i % 3) || '-' END || (i % 50),
+                                     'Tick', jsonb_build_object('i', i))
+    FROM generate_series(1, 5000) i) w;
+SELECT FROM chronicle.seal();
+CREATE TEMP TABLE rare AS
+SELECT global_position, stream_name, position FROM message_store.messages
+ WHERE message_store.category(stream_name) = 'rare' ORDER BY global_position;
+SELECT count(*) AS rare_messages FROM rare;
+SELECT (SELECT array_agg(global_position ORDER BY global_position)
+          FROM message_store.get_category_messages('rare', (SELECT global_position FROM rare ORDER BY 1 OFFSET 10 LIMIT 1), 7))
+     = (SELECT array_agg(global_position ORDER BY global_position)
+          FROM (SELECT global_position FROM rare ORDER BY 1 OFFSET 10 LIMIT 7) r) AS page_from_the_middle,
+       (SELECT count(*) FROM message_store.get_category_messages('rare', 1, -1)) = (SELECT count(*) FROM rare) AS all_of_it,
+       (SELECT array_agg(stream_name || '/' || position ORDER BY global_position)
+          FROM message_store.get_category_messages('rare', 2000, 1000))
+     = (SELECT array_agg(stream_name || '/' || position ORDER BY global_position) FROM rare WHERE global_position >= 2000)
+       AS from_position_2000;
 
 -- Moving from message-db: a table with message-db's columns (its old
 -- schema renamed), copied in global_position order (not the rows' order on
@@ -198,6 +240,13 @@ SELECT o.global_position AS old_position, m.stream_name, m.position, m.type, m.t
 SELECT stream_name, position FROM message_store.get_category_messages('order', correlation => 'cart');
 CALL message_store.import_messages('message_db.messages', batch_size => 0);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- A message Chronicle cannot store is found before anything is copied.
+INSERT INTO message_db.messages VALUES
+    (14, 0, '2020-01-01 10:00:05', 'order-3', 'Placed', '{}', NULL, '10000000-0000-4000-8000-000000000006'),
+    (15, 1, '2020-01-01 10:00:06', 'order-3', 'Noted', '"just text"', NULL, '10000000-0000-4000-8000-000000000007');
+CALL message_store.import_messages('message_db.messages');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM message_store.get_stream_messages('order-3');
 DROP SCHEMA message_db CASCADE;
 
 DROP EXTENSION chronicle_message_store;
