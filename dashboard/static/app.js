@@ -180,6 +180,13 @@ async function openStream(streamId, version = null) {
     if (isAbort(err)) return;
     finishLoad(controller, false);
     banner.error(err, `Opening ${streamId}`);
+    if (viewer.streamId !== streamId) {
+      // Nothing of it came: the stream open before must not stay beneath
+      // the banner, where it would read as the one asked for.
+      correlation.hide();
+      page.header = null;
+      viewer.close(`${streamId} could not be opened: the message above says why.`);
+    }
     streams.setActive(viewer.streamId); // the first page may never have come
   }
 }
@@ -464,6 +471,7 @@ ui.connect.addEventListener('click', connect);
 window.addEventListener('hashchange', () => {
   hashWriter.adoptCurrent();
   const { stream, version } = readHash();
+  if (stream && stream !== viewer.streamId) correlation.hide(); // it belongs to the stream being left
   if (stream) openStream(stream, version);
 });
 

@@ -579,6 +579,44 @@ test('08 errors: a stream that does not exist shows 42704 on the banner', { time
   });
 });
 
+test('08e deep links: another stream closes the correlation panel; a missing one leaves nothing of the last beneath the banner', { timeout: TEST_MS }, async () => {
+  // The page's export request answers 404; Chromium logs that as a failed resource.
+  const allowErrors = [/status of 404 .*@ .*\/api\/streams\/nope-2\/export/];
+  const orderHead = await dbVersion('order-002');
+  const counterHead = await dbVersion('counter-1');
+  await withPage('08e-deep-links', { allowErrors }, async (page) => {
+    await openDashboard(page, '#stream=order-002');
+    await waitLoaded(page, 'order-002', orderHead);
+    await waitSelected(page, orderHead, orderHead);
+    await page.locator('#tab-event').click();
+    await page.locator('#event-view #correlation-link').click();
+    const panel = page.locator('#correlation-panel');
+    await panel.waitFor({ state: 'visible' });
+
+    // A link to another stream (the hash edited, as a pasted link does).
+    await page.evaluate(() => { location.hash = '#stream=counter-1'; });
+    await waitLoaded(page, 'counter-1', counterHead);
+    assert.ok(await panel.isHidden(), "order-002's correlation panel is closed");
+    assert.match(await text(page, '#stream-title'), /counter-1/);
+
+    // A link to a stream that does not exist: the banner, and counter-1 gone.
+    await page.evaluate(() => { location.hash = '#stream=nope-2'; });
+    const banner = page.locator('#error-banner');
+    await banner.waitFor({ state: 'visible' });
+    assert.match(await banner.textContent(), /Opening nope-2 failed/);
+    await page.waitForFunction(() => document.getElementById('version-label').textContent === 'no stream open');
+    assert.equal(await text(page, '#stream-title'), '', 'no title of the last stream');
+    assert.equal(await page.evaluate(() => window.chronicleDashboard.history()), null, 'no history open');
+    assert.equal(await page.locator('#stream-list .active').count(), 0, 'no stream marked open in the list');
+    await screenshot(page, '08e-missing-stream');
+
+    // And the next link opens as usual.
+    await page.evaluate(() => { location.hash = '#stream=counter-1'; });
+    await waitLoaded(page, 'counter-1', counterHead);
+    assert.match(await text(page, '#stream-title'), /counter-1/);
+  });
+});
+
 test('08c lifecycle: deleted, truncated and archived streams are marked and shown as they are', { timeout: TEST_MS }, async () => {
   await db.query(`SELECT chronicle.append_event('life-del', 'Noted', '{}')`);
   await db.query(`SELECT chronicle.delete_stream('life-del')`);
