@@ -7,7 +7,8 @@
  * looked up by path in the exact trees of the two states; the patch's own
  * value is only a fallback.
  *
- * DOM contract: each op is `<li data-op="replace" data-path="/status">`.
+ * DOM contract: `.diff-label` says "version N-1 → N"; each op is
+ * `<li data-op="replace" data-path="/status">`.
  */
 
 import { h } from './dom.js';
@@ -32,9 +33,11 @@ export function renderDiff(container, { version, base, ops, after, before, skipp
     container.replaceChildren(h('p', { class: 'empty', text: `Version ${version} is this stream's base: the events that led to it were removed, so there is no diff to show.` }));
     return;
   }
+  // Which two states the patch is between.
+  const label = h('p', { class: 'diff-label', text: `version ${version - 1} → ${version}` });
   if (ops.length === 0) {
     const why = skipped ? ' — the replay skipped this event' : '';
-    container.replaceChildren(h('p', { class: 'empty no-change', text: `no change${why}` }));
+    container.replaceChildren(label, h('p', { class: 'empty no-change', text: `no change${why}` }));
     return;
   }
 
@@ -63,5 +66,5 @@ export function renderDiff(container, { version, base, ops, after, before, skipp
     row.append(values);
     list.append(row);
   }
-  container.replaceChildren(list);
+  container.replaceChildren(label, list);
 }

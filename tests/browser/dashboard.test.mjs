@@ -257,6 +257,7 @@ test('02 order-001: the diff view lists the patch of each event', { timeout: TES
       { op: 'add', path: '/payment_method', old: null, new: '"credit_card"' },
       { op: 'replace', path: '/status', old: '"created"', new: '"paid"' },
     ]);
+    assert.equal(await text(page, '#diff-view .diff-label'), 'version 3 → 4', 'the diff names its two versions');
     await screenshot(page, '02-diff-version-4');
 
     await page.locator('#timeline [data-version="2"]').click();
@@ -267,6 +268,7 @@ test('02 order-001: the diff view lists the patch of each event', { timeout: TES
       // The reducer's derived total (quantity x price), exact.
       { op: 'replace', path: '/total', old: '0', new: '4.50' },
     ]);
+    assert.equal(await text(page, '#diff-view .diff-label'), 'version 1 → 2');
 
     // The tree marks what the event changed.
     await page.locator('#tab-state').click();
