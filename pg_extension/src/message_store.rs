@@ -63,7 +63,7 @@ fn write_message(
                         event_type: message_type,
                         data,
                         metadata,
-                        expected_version: chronicle_expected(expected),
+                        expected_version: expected,
                         version: None,
                         event_id: Some(event_id),
                         stream_type: Some(category),
@@ -80,15 +80,6 @@ fn write_message(
         );
         message_db::position(version as u64)
     })
-}
-
-/// The SQL argument `append` reads for an expected version.
-fn chronicle_expected(expected: ExpectedVersion) -> Option<i64> {
-    match expected {
-        ExpectedVersion::Any => None,
-        ExpectedVersion::NoStream => Some(0),
-        ExpectedVersion::Exact(v) => Some(v as i64),
-    }
 }
 
 /// The version of the session's tenant's stream (0: none; another tenant's

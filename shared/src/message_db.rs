@@ -32,15 +32,15 @@ pub fn category(stream_name: &str) -> &str {
     stream_name.split('-').next().unwrap_or(stream_name)
 }
 
-/// Chronicle's expected version for message-db's: `None` = any; −1 = the
-/// stream must not exist (0); N = the stream's last position is N (N + 1).
-/// `Err` for one no stream can have (below −1), which message-db reports as
-/// a wrong expected version.
-pub fn expected_version(expected_position: Option<i64>) -> Result<ExpectedVersion, i64> {
+/// Chronicle's `expected_version` argument for message-db's: `None` = any;
+/// −1 = the stream must not exist (0); N = the stream's last position is N
+/// (N + 1). `Err` for one no stream can have (below −1), which message-db
+/// reports as a wrong expected version.
+pub fn expected_version(expected_position: Option<i64>) -> Result<Option<i64>, i64> {
     match expected_position {
-        None => Ok(ExpectedVersion::Any),
-        Some(-1) => Ok(ExpectedVersion::NoStream),
-        Some(p) if (0..i64::MAX).contains(&p) => Ok(ExpectedVersion::Exact(p as u64 + 1)),
+        None => Ok(None),
+        Some(-1) => Ok(Some(0)),
+        Some(p) if (0..i64::MAX).contains(&p) => Ok(Some(p + 1)),
         Some(p) => Err(p),
     }
 }
@@ -166,10 +166,19 @@ mod tests {
 
     #[test]
     fn expected_versions_are_positions() {
-        assert_eq!(expected_version(None), Ok(ExpectedVersion::Any));
-        assert_eq!(expected_version(Some(-1)), Ok(ExpectedVersion::NoStream));
-        assert_eq!(expected_version(Some(0)), Ok(ExpectedVersion::Exact(1)));
-        assert_eq!(expected_version(Some(41)), Ok(ExpectedVersion::Exact(42)));
+        assert_eq!(expected_version(None), Ok(None));
+        assert_eq!(expected_version(Some(-1)), Ok(Some(0)));
+        assert_eq!(expected_version(Some(0)), Ok(Some(1)));
+        assert_eq!(expected_version(Some(41)), Ok(Some(42)));
+        // Read by Chronicle's own rule as what message-db means.
+        assert_eq!(
+            ExpectedVersion::from_sql(Some(0)).ok(),
+            Some(ExpectedVersion::NoStream)
+        );
+        assert_eq!(
+            ExpectedVersion::from_sql(Some(42)).ok(),
+            Some(ExpectedVersion::Exact(42))
+        );
         assert_eq!(expected_version(Some(-2)), Err(-2));
         assert_eq!(expected_version(Some(i64::MAX)), Err(i64::MAX));
         assert_eq!(position(1), 0);
