@@ -5,4 +5,4 @@
 source "$(dirname "$0")/lib.sh"
 build_wasm
 build_dashboard
-exec "$DASHBOARD_BIN" --static "$ROOT/dashboard/static" --pkg "$WASM_OUT/web" "$@"
+exec "$DASHBOARD_BIN" --static "$ROOT/dashboard/static" --pkg "$WASM_OUT/web" --vendor "$ROOT/dashboard/node_modules" "$@"

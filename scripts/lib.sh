@@ -186,7 +186,7 @@ dashboard_start() {
     local name=$1 url=$2 port=$3 pidfile="$STATE/dashboard-$1.pid"
     dashboard_stop "$name"
     setsid "$DASHBOARD_BIN" --database "$url" --listen "127.0.0.1:$port" \
-        --static "$ROOT/dashboard/static" --pkg "$WASM_OUT/web" \
+        --static "$ROOT/dashboard/static" --pkg "$WASM_OUT/web" --vendor "$ROOT/dashboard/node_modules" \
         >"$STATE/dashboard-$name.log" 2>&1 < /dev/null &
     echo $! >"$pidfile"
     for _ in $(seq 50); do

@@ -121,10 +121,11 @@ if [ "$pkg_hash" != "$(cat "$VENV/.chronicle-eventstore" 2>/dev/null)" ]; then
     "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps --force-reinstall "$ROOT/clients/python"
     echo "$pkg_hash" > "$VENV/.chronicle-eventstore"
 fi
-# Node packages of the tests (pinned by their lock files): the client tests,
+# Node packages (pinned by their lock files): the dashboard's uPlot (served
+# by the dashboard itself: no network at run time), the client tests,
 # the wasm tests (pg) and the browser tests (playwright-core; the browser is
 # Debian's chromium, never a downloaded one).
-for node_dir in "$ROOT/tests/clients/node" "$ROOT/tests/wasm" "$ROOT/tests/browser"; do
+for node_dir in "$ROOT/dashboard" "$ROOT/tests/clients/node" "$ROOT/tests/wasm" "$ROOT/tests/browser"; do
     if ! cmp -s "$node_dir/package-lock.json" "$node_dir/node_modules/.chronicle-installed" 2>/dev/null; then
         log "npm ci (${node_dir#"$ROOT"/})"
         (cd "$node_dir" && npm ci --silent --no-audit --no-fund)

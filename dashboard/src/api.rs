@@ -1,5 +1,6 @@
 //! The dashboard's JSON API. Each handler is one call of a `chronicle.*` SQL
-//! function with bound parameters; errors are the database's, unchanged:
+//! function with bound parameters (the operations view's, in ops.rs, reads
+//! Chronicle's monitoring views); errors are the database's, unchanged:
 //! `{"code", "message", "detail", "hint"}` (every message is Chronicle's
 //! core's; the server writes none of its own, but for an unreachable
 //! database).
@@ -24,8 +25,8 @@ use tokio_stream::StreamExt;
 use crate::live::Live;
 
 #[derive(Clone)]
-struct App {
-    pool: Pool,
+pub struct App {
+    pub pool: Pool,
     live: Live,
 }
 
@@ -39,11 +40,12 @@ pub fn router(pool: Pool, live: Live) -> Router {
         .route("/reducers/{stream_type}", get(reducer))
         .route("/correlations/{correlation_id}", get(correlation))
         .route("/live", get(live_updates))
+        .nest("/ops", crate::ops::router())
         .with_state(App { pool, live })
 }
 
 /// An error as the page sees it.
-struct ApiError {
+pub struct ApiError {
     status: StatusCode,
     body: Value,
 }
@@ -80,6 +82,11 @@ impl ApiError {
                          "hint": "Check that Postgres runs and the --database URL is right."}),
         }
     }
+}
+
+/// The JSON body of an error: `{"code", "message", "detail", "hint"}`.
+pub fn error_body(e: ApiError) -> Value {
+    e.body
 }
 
 impl IntoResponse for ApiError {

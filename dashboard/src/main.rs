@@ -7,10 +7,19 @@
 //! ```text
 //! chronicle-dashboard --database postgresql://postgres@127.0.0.1:54329/chronicle_demo \
 //!                     [--listen 127.0.0.1:8080] [--static dashboard/static] [--pkg target/wasm/web]
+//!                     [--vendor dashboard/node_modules]
+//! ```
+//!
+//! `--vendor` holds the third-party browser libraries the page loads from
+//! the server itself (never from the network): uPlot, pinned in
+//! dashboard/package-lock.json and installed by `./chronicle setup`.
+//!
+//! ```text
 //! ```
 
 mod api;
 mod live;
+mod ops;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,16 +34,18 @@ struct Args {
     listen: SocketAddr,
     static_dir: PathBuf,
     pkg_dir: PathBuf,
+    vendor_dir: PathBuf,
 }
 
 const USAGE: &str = "usage: chronicle-dashboard --database URL [--listen 127.0.0.1:8080] \
-                     [--static DIR] [--pkg DIR]";
+                     [--static DIR] [--pkg DIR] [--vendor DIR]";
 
 fn args() -> Result<Args, String> {
     let mut database = std::env::var("CHRONICLE_DATABASE_URL").ok();
     let mut listen = "127.0.0.1:8080".to_string();
     let mut static_dir = PathBuf::from("dashboard/static");
     let mut pkg_dir = PathBuf::from("target/wasm/web");
+    let mut vendor_dir = PathBuf::from("dashboard/node_modules");
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value\n{USAGE}"));
@@ -43,6 +54,7 @@ fn args() -> Result<Args, String> {
             "--listen" => listen = value()?,
             "--static" => static_dir = value()?.into(),
             "--pkg" => pkg_dir = value()?.into(),
+            "--vendor" => vendor_dir = value()?.into(),
             "--help" | "-h" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -56,6 +68,7 @@ fn args() -> Result<Args, String> {
             .map_err(|e| format!("--listen {listen}: {e}"))?,
         static_dir,
         pkg_dir,
+        vendor_dir,
     })
 }
 
@@ -85,6 +98,10 @@ async fn main() {
     let app = Router::new()
         .nest("/api", api::router(pool, live))
         .nest_service("/pkg", ServeDir::new(&args.pkg_dir))
+        .nest_service(
+            "/vendor/uplot",
+            ServeDir::new(args.vendor_dir.join("uplot/dist")),
+        )
         .fallback_service(ServeDir::new(&args.static_dir));
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(l) => l,

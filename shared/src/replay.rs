@@ -162,6 +162,12 @@ impl<'r> Folder<'r> {
         Ok(())
     }
 
+    /// Passes over the event at `version` (the next one) without applying
+    /// it: a replay as if it had not happened (the dashboard's "skip").
+    pub fn pass(&mut self, version: u64) -> Result<()> {
+        self.advance(version)
+    }
+
     /// Moves to `version`, which must be the next one.
     fn advance(&mut self, version: u64) -> Result<()> {
         if version != self.version + 1 {

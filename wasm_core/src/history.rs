@@ -180,6 +180,42 @@ impl History {
         self.core.versions_of(&types)
     }
 
+    /// The state after `version` as if the events at the `skipped` versions
+    /// had not happened (nothing is written anywhere): `{state, failed}`,
+    /// `failed` the versions after the first skipped one whose step failed
+    /// in this replay.
+    #[wasm_bindgen(js_name = stateWithout)]
+    pub fn state_without(&mut self, version: f64, skipped: Vec<f64>) -> JsResult<JsValue> {
+        let v = js(self.version(version))?;
+        let skipped: Vec<i64> = skipped
+            .into_iter()
+            .map(|s| whole(s).unwrap_or(-1))
+            .collect();
+        let what_if = js(self.core.state_without(v, &skipped))?;
+        let text = format!(
+            "{{\"state\":{},\"failed\":{}}}",
+            canonical::to_string(&what_if.state),
+            Value::from(what_if.failed)
+        );
+        to_js_value(&text)
+    }
+
+    /// The number at `member` (a JSON pointer) in the state after every
+    /// version `from..=to`; `NaN` where there is none.
+    pub fn series(&mut self, member: &str, from: f64, to: f64) -> JsResult<Vec<f64>> {
+        let from = js(self.core.check_version("from_version", whole(from)))?;
+        let to = js(self.core.check_version("to_version", whole(to)))?;
+        let values = js(self.core.series(member, from, to))?;
+        Ok(values.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+    }
+
+    /// The versions whose event mentions `text` (type, ids, data, metadata;
+    /// case ignored), ascending.
+    #[wasm_bindgen(js_name = versionsMatching)]
+    pub fn versions_matching(&self, text: &str) -> Vec<u32> {
+        self.core.versions_matching(text)
+    }
+
     /// The version the stream was at `time` (RFC 3339): the version before the
     /// first event recorded after it, as `chronicle.state_at(as_of => ...)`.
     #[wasm_bindgen(js_name = versionAt)]

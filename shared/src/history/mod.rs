@@ -29,6 +29,12 @@ use crate::time::AsOf;
 use crate::upcast::{parse_all, Upcasters};
 use crate::{canonical, diff};
 
+mod search;
+mod series;
+mod what_if;
+
+pub use what_if::WhatIf;
+
 /// Checkpoint spacing to start with, and the budget for checkpoint states
 /// (bytes of their JSON text).
 const FIRST_EVERY: u64 = 256;
@@ -87,6 +93,19 @@ impl Rules<'_> {
         from: u64,
         to: u64,
     ) -> Result<Value> {
+        self.refold_each(events, failures, state, from, to, |_, _| {})
+    }
+
+    /// [`Rules::refold`], showing `each` the state after every version.
+    fn refold_each(
+        &self,
+        events: &[Stored],
+        failures: &[Failure],
+        state: Value,
+        from: u64,
+        to: u64,
+        mut each: impl FnMut(u64, &Value),
+    ) -> Result<Value> {
         let mut folder = self.folder(state, from);
         for v in from + 1..=to {
             let event = self.event(&events[(v - self.base) as usize - 1])?;
@@ -97,6 +116,7 @@ impl Rules<'_> {
             } else {
                 folder.step(event)?;
             }
+            each(v, folder.state());
         }
         Ok(folder.into_state())
     }
@@ -141,6 +161,9 @@ pub struct History {
     /// The last two states answered (newest first): a slider that moves on
     /// continues from one, and a diff needs the one before.
     recent: [Option<(u64, Value)>; 2],
+    /// The last answer of [`History::state_without`], for the same skipped
+    /// versions a little further on.
+    what_if_recent: Option<what_if::Recent>,
 }
 
 impl History {
@@ -195,6 +218,7 @@ impl History {
             head_state: initial,
             failures: Vec::new(),
             recent: [None, None],
+            what_if_recent: None,
         })
     }
 
