@@ -26,6 +26,7 @@ pub fn router() -> Router<App> {
         .route("/", get(snapshot))
         .route("/live", get(live))
         .route("/activity", get(activity))
+        .route("/streams", get(notable_streams))
 }
 
 /// The feed's state (chronicle.feed_status) with the server's clock.
@@ -183,6 +184,16 @@ async fn live(
         ))
     });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// The streams written last and the largest ones: `{recent_streams,
+/// largest_streams}` (the time-travel page's start page).
+async fn notable_streams(State(app): State<App>) -> Json<Value> {
+    let (recent, largest) = tokio::join!(
+        section(&app, RECENT_STREAMS, &[]),
+        section(&app, LARGEST_STREAMS, &[]),
+    );
+    Json(json!({ "recent_streams": recent, "largest_streams": largest }))
 }
 
 /// Activity and the lifecycle: `{days, busiest, recent_streams,

@@ -96,6 +96,13 @@ export const api = {
   streams: (params) => request(`/api/streams${query(params)}`),
 
   /**
+   * The streams written last and the largest ones (the start page).
+   *
+   * @returns {Promise<{recent_streams: object[], largest_streams: object[]}>}
+   */
+  notableStreams: () => request('/api/ops/streams'),
+
+  /**
    * NDJSON export text (header line + events) of a version range.
    *
    * @param {string} streamId

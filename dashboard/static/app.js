@@ -22,7 +22,9 @@ import { HashWriter, readHash } from './hash.js';
 import { Inspector } from './inspector.js';
 import { subscribeLive } from './live.js';
 import { fetchEventsAfter, fileSource, loadHistory, serverSource } from './loader.js';
+import { KEYS } from './player.js';
 import { Progress } from './progress.js';
+import { startPage } from './start.js';
 import { StreamList } from './streams.js';
 import { Viewer } from './viewer.js';
 import { loadChronicle } from './wasm.js';
@@ -59,8 +61,13 @@ const banner = new Banner(byId('error-banner'));
 const progress = new Progress(byId('progress'));
 const hashWriter = new HashWriter();
 const correlation = new CorrelationPanel(byId('correlation-panel'), (streamId, version) => openStream(streamId, version));
-const inspector = new Inspector({ onCorrelation: showCorrelation, onCausation: showCause });
-const viewer = new Viewer({ inspector, onChange: viewChanged });
+const inspector = new Inspector({
+  onCorrelation: showCorrelation,
+  onCausation: showCause,
+  onSkip: (version) => viewer.toggleSkip(version),
+  onSelect: (version) => viewer.select(version),
+});
+const viewer = new Viewer({ inspector, onChange: viewChanged, diff: () => page.chronicle.diff });
 const streams = new StreamList({
   onOpen: (streamId) => {
     correlation.hide(); // it belongs to the stream being left
@@ -128,6 +135,7 @@ async function connect() {
   delete document.body.dataset.loaded;
   viewer.close();
   await goLive(info);
+  showStart();
 }
 
 // ------------------------------------------------------------ opening
@@ -381,7 +389,8 @@ function viewChanged() {
   hashWriter.write(streamId, selected);
   ui.exportButton.disabled = !streamId;
   showTitle();
-  if (streamId && page.mode === 'live') dbCheck.schedule(streamId, selected);
+  // A what-if state is not the database's: nothing to compare.
+  if (streamId && page.mode === 'live' && viewer.skipped.length === 0) dbCheck.schedule(streamId, selected);
   else dbCheck.hide();
 }
 
@@ -462,12 +471,27 @@ async function boot() {
   await goLive(info.value);
   const { stream, version } = readHash();
   if (stream) await openStream(stream, version);
+  else showStart();
+}
+
+/** Nothing open, connected: the streams worth a look. */
+function showStart() {
+  if (page.mode !== 'live' || viewer.streamId || page.loading) return;
+  inspector.clear(startPage((streamId) => openStream(streamId)));
+}
+
+/** The keyboard shortcuts' dialog. */
+function showKeys() {
+  const dialog = byId('keys-dialog');
+  byId('keys-list').replaceChildren(...KEYS.flatMap(([keys, what]) => [h('dt', {}, h('kbd', { text: keys })), h('dd', { text: what })]));
+  dialog.showModal();
 }
 
 ui.live.addEventListener('animationend', () => ui.live.classList.remove('pulse'));
 bindFileOpening({ button: ui.open, input: ui.fileInput, overlay: byId('drop-overlay'), onFile: openFile });
 ui.exportButton.addEventListener('click', exportHistory);
 ui.connect.addEventListener('click', connect);
+byId('btn-keys').addEventListener('click', showKeys);
 window.addEventListener('hashchange', () => {
   hashWriter.adoptCurrent();
   const { stream, version } = readHash();

@@ -22,7 +22,8 @@ import { nodeAt, stringifyExact } from './json.js';
  * @param {{op: string, path: string, value?: any}[]} view.ops
  * @param {import('./json.js').JsonNode} view.after   exact state at `version`
  * @param {() => import('./json.js').JsonNode} view.before  exact state at `version - 1` (parsed on demand)
- * @param {boolean} view.skipped       the replay skipped this event
+ * @param {string|null} view.skipped  why the event changed nothing, if it
+ *   was skipped (by the replay, or by the user: "what if")
  */
 export function renderDiff(container, { version, base, ops, after, before, skipped }) {
   if (version === 0) {
@@ -36,7 +37,7 @@ export function renderDiff(container, { version, base, ops, after, before, skipp
   // Which two states the patch is between.
   const label = h('p', { class: 'diff-label', text: `version ${version - 1} → ${version}` });
   if (ops.length === 0) {
-    const why = skipped ? ' — the replay skipped this event' : '';
+    const why = skipped ? ` — ${skipped}` : '';
     container.replaceChildren(label, h('p', { class: 'empty no-change', text: `no change${why}` }));
     return;
   }

@@ -2,8 +2,12 @@
  * Event tab: the selected event's envelope, pretty-printed with its exact
  * numbers, with `correlation_id` and `causation_id` as links.
  *
+ * Above it, the skip button: "what if this event had not happened"
+ * (whatif.js), pressed while the event is skipped.
+ *
  * DOM contract: the correlation id is `<a id="correlation-link">`, the
- * causation id `<a id="causation-link">`.
+ * causation id `<a id="causation-link">`, the skip button
+ * `<button id="skip-event" aria-pressed>`.
  */
 
 import { h } from './dom.js';
@@ -25,8 +29,10 @@ const LINKS = {
  * @param {object} handlers
  * @param {(id: string) => void} handlers.onCorrelation
  * @param {(id: string) => void} handlers.onCausation
+ * @param {() => void} handlers.onSkip
+ * @param {boolean} skipped  the event is skipped (what if)
  */
-export function renderEvent(container, envelope, version, handlers) {
+export function renderEvent(container, envelope, version, handlers, skipped) {
   if (!envelope) {
     const text = version === 0 ? 'Version 0 is the initial state; it has no event.'
       : `Version ${version} is this stream's base: its events up to it were removed (truncate_stream or retention), and Chronicle kept the state they left.`;
@@ -46,7 +52,13 @@ export function renderEvent(container, envelope, version, handlers) {
       },
     }, node.raw);
   });
-  container.replaceChildren(pre);
+  const skip = h('button', {
+    id: 'skip-event', type: 'button', class: skipped ? 'skip-button pressed' : 'skip-button',
+    'aria-pressed': String(skipped),
+    title: 'See the states as if this event had not happened (computed in this browser; nothing is written). Key: S',
+    onclick: handlers.onSkip,
+  }, skipped ? 'Skipped — show it again' : 'Skip this event (what if it had not happened)');
+  container.replaceChildren(h('div', { class: 'event-actions' }, skip), pre);
 }
 
 /**

@@ -1,20 +1,22 @@
 /**
- * The inspector: the State / Diff / Event tabs and the failed-step message
- * for the selected version of a history.
+ * The inspector: the State / Diff / Event / Chart tabs and the failed-step
+ * message for the selected version of a history, as recorded or as if the
+ * skipped events had not happened (whatif.js).
  *
- * All three views are rendered on every selection (not only the visible
- * tab) so switching tabs is instant and the DOM always describes the
- * selection.
+ * State, diff and event are rendered on every selection (not only the
+ * visible tab) so switching tabs is instant and the DOM always describes
+ * the selection; the chart follows the selection with its marker.
  */
 
 import { byId, h } from './dom.js';
 import { errorParts, failureNote } from './format.js';
 import { parseExact } from './json.js';
 import { ChangeSet, JsonTree } from './tree.js';
+import { MemberChart } from './chart.js';
 import { renderDiff } from './diff.js';
 import { renderEvent } from './event.js';
 
-const TABS = ['state', 'diff', 'event'];
+const TABS = ['state', 'diff', 'event', 'chart'];
 /** Parsed states kept for reuse (the previous version is needed for diffs). */
 const STATE_CACHE_SIZE = 4;
 
@@ -23,11 +25,16 @@ export class Inspector {
     state: byId('state-view'),
     diff: byId('diff-view'),
     event: byId('event-view'),
+    chart: byId('chart-view'),
   };
   #stateJson = byId('state-json');
   #failure = byId('failure-message');
-  #tree = new JsonTree(this.#views.state);
+  #tree;
+  #chart;
   #handlers;
+  /** The history and version shown (the chart's). */
+  #history = null;
+  #version = 0;
   /** Exact parsed states of one history by version (insertion order = age). */
   #cache = new Map();
   #cachedHistory = null;
@@ -36,37 +43,67 @@ export class Inspector {
    * @param {object} handlers
    * @param {(envelope: object) => void} handlers.onCorrelation  a correlation_id link was clicked
    * @param {(envelope: object) => void} handlers.onCausation    a causation_id link was clicked
+   * @param {(version: number) => void} handlers.onSkip  the skip button of an event was pressed
+   * @param {(version: number) => void} handlers.onSelect  a version was chosen on the chart
    */
   constructor(handlers) {
     this.#handlers = handlers;
-    for (const name of TABS) {
-      byId(`tab-${name}`).addEventListener('click', () => this.selectTab(name));
-    }
+    this.#tree = new JsonTree(this.#views.state, { onChart: (path) => this.chart(path) });
+    this.#chart = new MemberChart(this.#views.chart, { onSelect: handlers.onSelect });
+    TABS.forEach((name, i) => {
+      const tab = byId(`tab-${name}`);
+      tab.setAttribute('aria-controls', this.#views[name].id);
+      tab.addEventListener('click', () => this.selectTab(name));
+      // Arrow keys move between the tabs (the WAI-ARIA tabs pattern).
+      tab.addEventListener('keydown', (event) => {
+        const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+        if (!step) return;
+        event.preventDefault();
+        event.stopPropagation();
+        const next = TABS[(i + step + TABS.length) % TABS.length];
+        this.selectTab(next);
+        byId(`tab-${next}`).focus();
+      });
+    });
     this.selectTab('state');
   }
 
-  /** @param {'state'|'diff'|'event'} name */
+  /** @param {'state'|'diff'|'event'|'chart'} name */
   selectTab(name) {
     for (const tab of TABS) {
       const active = tab === name;
       const button = byId(`tab-${tab}`);
       button.classList.toggle('active', active);
       button.setAttribute('aria-selected', String(active));
+      button.tabIndex = active ? 0 : -1;
       this.#views[tab].hidden = !active;
     }
   }
 
+  /** Charts a numeric member of the state over versions (Chart tab). */
+  chart(member) {
+    if (!this.#history) return;
+    this.selectTab('chart');
+    this.#chart.show(this.#history, member, this.#version);
+  }
+
   /**
-   * Shows version `v` of `history`.
+   * Shows version `v` of `recorded`, as `history` tells it (the history
+   * itself, or a what-if view of it: whatif.js).
    *
-   * @param {any} history  a chronicle History
+   * @param {any} recorded  a chronicle History
    * @param {number} v
+   * @param {any} [history]  what to read states from (default: `recorded`)
    */
-  show(history, v) {
+  show(recorded, v, history = recorded) {
     if (history !== this.#cachedHistory) {
       this.#cache.clear();
       this.#cachedHistory = history;
     }
+    if (recorded !== this.#history) this.#chart.clear();
+    this.#history = recorded;
+    this.#version = v;
+    this.#chart.update(recorded, v);
     const base = history.base();
     const failure = v > base ? history.failureAt(v) : undefined;
     this.#showFailure(v, failure);
@@ -93,21 +130,24 @@ export class Inspector {
         ops,
         after,
         before: () => this.#parsed(v - 1, history.stateJsonAt(v - 1)),
-        skipped: failure?.kind === 'reducer',
+        skipped: history.skipped?.(v) ? 'skipped: what if it had not happened'
+          : failure?.kind === 'reducer' ? 'the replay skipped this event' : null,
       });
     });
     this.#tree.render(after, new ChangeSet(ops));
     this.#renderEvent(history, v, base);
   }
 
-  /** Empties every view and shows `message` in the state view (selected). */
+  /** Empties every view and shows `message` (text, or an element) in the state view (selected). */
   clear(message) {
     this.selectTab('state');
     this.#cache.clear();
     this.#cachedHistory = null;
+    this.#history = null;
+    this.#chart.clear();
     this.#stateJson.textContent = '';
     this.#failure.hidden = true;
-    this.#views.state.replaceChildren(h('p', { class: 'empty', text: message }));
+    this.#views.state.replaceChildren(typeof message === 'string' ? h('p', { class: 'empty', text: message }) : message);
     this.#views.diff.replaceChildren();
     this.#views.event.replaceChildren();
   }
@@ -119,7 +159,8 @@ export class Inspector {
       renderEvent(this.#views.event, envelope, v, {
         onCorrelation: () => this.#handlers.onCorrelation(plain()),
         onCausation: () => this.#handlers.onCausation(plain()),
-      });
+        onSkip: () => this.#handlers.onSkip(v),
+      }, history.skipped?.(v) ?? false);
     });
   }
 

@@ -1,7 +1,8 @@
 /**
  * Player controls: the version slider, first / step back / play-pause /
  * step forward / last buttons, the play speed, the "version v of N" label
- * and the keyboard shortcuts (←/→ step, Home/End, Space play/pause).
+ * and the keyboard shortcuts (←/→ step, Home/End, Space play/pause, S skip
+ * the selected event, / search the timeline; see KEYS).
  *
  * The player keeps no history state; it calls the navigation it is given.
  */
@@ -16,7 +17,19 @@ import { byId } from './dom.js';
  * @property {() => void} last
  * @property {(version: number) => void} seek
  * @property {() => boolean} atEnd  no later version to step to
+ * @property {() => void} skip    skip the selected event, or show it again
+ * @property {() => void} search  focus the timeline search
  */
+
+/** The keyboard shortcuts, as the help lists them. */
+export const KEYS = [
+  ['← / →', 'previous / next event (of those listed)'],
+  ['Home / End', 'initial state / last event'],
+  ['Space', 'play / pause'],
+  ['S', 'skip the selected event (what if it had not happened), or show it again'],
+  ['/', 'search the timeline (Enter: the next match, Esc: clear the search)'],
+  ['Tab', 'move between controls; ← / → also move between the inspector\'s tabs'],
+];
 
 export class Player {
   #slider = byId('slider');
@@ -133,6 +146,8 @@ export class Player {
       case 'Home': this.#manual(() => this.#nav.first()); break;
       case 'End': this.#manual(() => this.#nav.last()); break;
       case ' ': this.toggle(); break;
+      case 's': case 'S': this.#nav.skip(); break;
+      case '/': this.#nav.search(); break;
       default: return;
     }
     event.preventDefault();
@@ -146,13 +161,13 @@ export class Player {
    */
   #ownsKey(event) {
     if (event.altKey || event.ctrlKey || event.metaKey) return false;
-    const shortcuts = ['ArrowLeft', 'ArrowRight', 'Home', 'End', ' '];
+    const shortcuts = ['ArrowLeft', 'ArrowRight', 'Home', 'End', ' ', 's', 'S', '/'];
     if (!shortcuts.includes(event.key)) return false;
     const target = event.target;
     if (!(target instanceof HTMLElement)) return true;
     if (target.isContentEditable || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return false;
     if (target instanceof HTMLInputElement) {
-      if (target.type === 'range') return event.key === ' ';
+      if (target.type === 'range') return [' ', 's', 'S', '/'].includes(event.key);
       if (target.type === 'checkbox' || target.type === 'radio') return event.key !== ' ';
       return ['button', 'submit', 'reset'].includes(target.type);
     }

@@ -3,6 +3,10 @@
  * with "Load more", live version updates. Offline it lists the stream of
  * the opened file only.
  *
+ * Ids sort naturally (customer-2 before customer-10, numbers by value) among
+ * the rows loaded; the server pages them in text order, so a page loaded
+ * with "Load more" can place rows among those shown.
+ *
  * DOM contract: `#stream-search`, `#stream-type-filter`, `#stream-list`
  * with rows `[data-stream-id="order-001"]`.
  */
@@ -12,7 +16,10 @@ import { byId, h } from './dom.js';
 import { count, shortTime } from './format.js';
 import { debounce } from './timing.js';
 
-const PAGE_SIZE = 50;
+const PAGE_SIZE = 100;
+/** Natural order of stream ids: runs of digits compare as numbers. */
+const NATURAL = new Intl.Collator('en', { numeric: true, sensitivity: 'variant' });
+const naturally = (a, b) => NATURAL.compare(a.stream_id, b.stream_id) || (a.stream_id < b.stream_id ? -1 : a.stream_id > b.stream_id ? 1 : 0);
 const SEARCH_DELAY_MS = 250;
 
 /**
@@ -45,7 +52,7 @@ export class StreamList {
   #list = byId('stream-list');
   #more = byId('btn-load-more');
   #status = byId('stream-list-status');
-  /** @type {StreamRow[]} rows shown, ordered by stream_id */
+  /** @type {StreamRow[]} rows shown, in natural order of stream_id */
   #rows = [];
   /** Cursor of the next page, or null when every match is shown. */
   #next = null;
@@ -141,8 +148,7 @@ export class StreamList {
       && (this.#typeFilter.value === '' || this.#typeFilter.value === type);
     const withinLoaded = this.#next === null || id < this.#next;
     if (!matches || !withinLoaded) return;
-    const at = this.#rows.findIndex((r) => r.stream_id > id);
-    this.#rows.splice(at < 0 ? this.#rows.length : at, 0, { stream_id: id, stream_type: type, version });
+    this.#rows.push({ stream_id: id, stream_type: type, version });
     this.#render();
   }
 
@@ -190,6 +196,7 @@ export class StreamList {
   }
 
   #render() {
+    this.#rows.sort(naturally);
     this.#list.replaceChildren(...this.#rows.map((row) => this.#rowElement(row)));
     this.#more.hidden = this.#next === null;
     this.#status.textContent = this.#rows.length === 0

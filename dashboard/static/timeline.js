@@ -14,7 +14,8 @@
  * the virtual list.
  *
  * DOM contract: rows are `[data-version="3"]`, with class `selected` on the
- * selected one and `failed` on failed steps.
+ * selected one, `failed` on failed steps and `skipped` on the events the
+ * user skipped (what if).
  */
 
 import { h } from './dom.js';
@@ -29,6 +30,7 @@ const MAX_SCROLL_HEIGHT = 8_000_000;
  * @property {string} time      recorded_at (ISO text)
  * @property {string|null} failed  the kind of a marked step ("reducer": the
  *   replay skipped it; "validation": it does not match its schema), or null
+ * @property {boolean} skipped  the user skipped it (what if it had not happened)
  */
 
 export class Timeline {
@@ -182,18 +184,25 @@ export class Timeline {
   }
 
   #fillRow(row, version) {
-    const { type, time, failed } = this.#describe(version);
+    const { type, time, failed, skipped } = this.#describe(version);
     const [versionCell, icon, typeCell, timeCell] = row.children;
     const selected = version === this.#selected;
     row.dataset.version = String(version);
     row.classList.toggle('selected', selected);
     row.classList.toggle('failed', failed !== null);
+    row.classList.toggle('skipped', skipped);
     row.setAttribute('aria-selected', String(selected));
-    row.title = failed === null ? type : `${type} — ${failureNote(failed)}`;
+    const notes = [failed === null ? null : failureNote(failed), skipped ? 'skipped: what if it had not happened' : null]
+      .filter(Boolean);
+    row.title = [type, ...notes].join(' — ');
+    row.setAttribute('aria-label', `version ${version}: ${row.title}`);
     versionCell.textContent = String(version);
-    icon.textContent = failed === null ? '' : '⚠';
+    icon.textContent = skipped ? '⊘' : failed === null ? '' : '⚠';
     typeCell.textContent = type;
-    timeCell.textContent = shortTime(time);
+    // The date gives way when the type needs the room (style.css); the
+    // tooltip has the whole time.
+    const [day, clock] = shortTime(time).split(' ');
+    timeCell.replaceChildren(...(clock ? [h('span', { class: 'row-date', text: `${day}\u00a0` }), clock] : [day ?? '']));
     timeCell.title = time;
   }
 }

@@ -6,7 +6,9 @@
  *
  * DOM contract: every leaf value is a `<span class="value …"
  * data-path="/pointer">` whose text is the exact JSON text (`1.50`,
- * `"paid"`, `{}`); containers are `<li class="branch" data-node="/pointer">`.
+ * `"paid"`, `{}`); containers are `<li class="branch" data-node="/pointer">`;
+ * a number is followed by `<button class="chart-button" data-chart="/pointer">`
+ * (chart it over versions).
  */
 
 import { h } from './dom.js';
@@ -69,9 +71,16 @@ export class JsonTree {
   #root = null;
   #changes = new ChangeSet();
 
-  /** @param {HTMLElement} container */
-  constructor(container) {
+  #onChart;
+
+  /**
+   * @param {HTMLElement} container
+   * @param {object} [handlers]
+   * @param {(path: string) => void} [handlers.onChart]  a number's chart button was clicked
+   */
+  constructor(container, { onChart } = {}) {
     this.#container = container;
+    this.#onChart = onChart;
     container.addEventListener('click', (event) => this.#onClick(event));
   }
 
@@ -138,6 +147,13 @@ export class JsonTree {
         label ? h('span', { class: 'colon', text: ': ' }) : '',
         h('span', { class: `value ${node.kind}`, dataset: { path }, text }),
       );
+      if (node.kind === 'number' && this.#onChart) {
+        li.append(h('button', {
+          type: 'button', class: 'chart-button', dataset: { chart: path },
+          title: 'Chart this number over every version',
+          'aria-label': `Chart ${path} over versions`,
+        }, 'chart'));
+      }
       return li;
     }
 
@@ -166,6 +182,11 @@ export class JsonTree {
 
   /** Toggles a container (click on its arrow, key or summary) or shows more members. */
   #onClick(event) {
+    const chart = event.target.closest('[data-chart]');
+    if (chart) {
+      this.#onChart?.(chart.dataset.chart);
+      return;
+    }
     const more = event.target.closest('[data-more]');
     if (more) {
       const path = more.dataset.more;

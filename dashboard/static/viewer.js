@@ -1,7 +1,7 @@
 /**
  * The stream viewer: the open History and the selected version. It owns
- * the timeline, the event-type filter and the player, and shows the
- * selection in the inspector.
+ * the timeline, its filters (event types, text search), the player and the
+ * skipped events (what if), and shows the selection in the inspector.
  *
  * Following: when the selection is at the head and the history grows (the
  * next page of a large stream, or the live tail), the selection moves to
@@ -9,12 +9,16 @@
  * large stream) is selected as soon as its page is in.
  */
 
-import { byId } from './dom.js';
+import { byId, h } from './dom.js';
 import { count } from './format.js';
 import { Player } from './player.js';
+import { debounce } from './timing.js';
 import { Timeline } from './timeline.js';
 import { TypeFilter } from './typefilter.js';
 import { VersionSet } from './versions.js';
+import { Skips } from './whatif.js';
+
+const SEARCH_DELAY_MS = 200;
 
 /** Timeline row height in px; style.css sets the same. */
 const ROW_HEIGHT = 28;
@@ -40,21 +44,42 @@ export class Viewer {
   #typeFilter;
   #player;
   #eventCount = byId('event-count');
+  #search = byId('event-search');
+  #whatIf = byId('what-if');
+  #skips;
 
   /**
    * @param {object} parts
    * @param {import('./inspector.js').Inspector} parts.inspector
    * @param {() => void} parts.onChange  the stream, selection or head changed
+   * @param {() => (a: string, b: string) => any[]} parts.diff  the core's diff, once loaded
    */
-  constructor({ inspector, onChange }) {
+  constructor({ inspector, onChange, diff }) {
     this.#inspector = inspector;
     this.#onChange = onChange;
+    this.#skips = new Skips(diff);
+    const search = debounce(() => this.#filterChanged(), SEARCH_DELAY_MS);
+    this.#search.addEventListener('input', search);
+    this.#search.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape' && this.#search.value) {
+        this.#search.value = '';
+        search.cancel();
+        this.#filterChanged();
+      } else if (event.key === 'Enter') {
+        search.cancel();
+        this.#filterChanged();
+        // The next match after the selection (from the first, past the last).
+        const next = this.#rows.after(this.#selected) ?? this.#rows.after(this.#base - 1);
+        if (next !== null) this.select(next);
+      }
+    });
     this.#timeline = new Timeline(byId('timeline'), {
       rowHeight: ROW_HEIGHT,
       describe: (v) => ({
         type: this.#history.eventType(v),
         time: this.#history.recordedAt(v) ?? '',
         failed: this.#failed.get(v) ?? null,
+        skipped: this.#skips.has(v),
       }),
       onSelect: (v) => {
         this.#player.pause();
@@ -69,6 +94,8 @@ export class Viewer {
       last: () => this.select(this.#rows.last ?? this.#head),
       seek: (v) => this.select(v),
       atEnd: () => this.#rows.after(this.#selected) === null,
+      skip: () => this.toggleSkip(this.#selected),
+      search: () => this.#search.focus(),
     });
     this.#inspector.clear(NOTHING_OPEN);
     this.#player.update(0, 0, false);
@@ -108,6 +135,9 @@ export class Viewer {
     this.#history = history;
     this.#streamId = streamId;
     this.#typeFilter.reset();
+    this.#search.value = '';
+    this.#skips.clear();
+    this.#showWhatIf();
     this.#refresh();
     this.#pendingVersion = version !== null && version > this.#head ? version : null;
     this.#show(version === null ? this.#head : this.#clamp(version));
@@ -144,6 +174,9 @@ export class Viewer {
     this.#pendingVersion = null;
     this.#failed = new Map();
     this.#typeFilter.reset();
+    this.#search.value = '';
+    this.#skips.clear();
+    this.#showWhatIf();
     this.#rows = VersionSet.range(0);
     this.#timeline.setRows(this.#rows, '');
     this.#inspector.clear(message);
@@ -155,6 +188,49 @@ export class Viewer {
     if (!this.#history) return;
     this.#pendingVersion = null;
     this.#show(this.#clamp(version));
+  }
+
+  /**
+   * Skips the event at `version` (what if it had not happened), or shows
+   * it again; the states are recomputed, nothing is written.
+   */
+  toggleSkip(version) {
+    if (!this.#history || version <= this.#base || version > this.#head) return;
+    this.#skips.toggle(version);
+    this.#showWhatIf();
+    this.#timeline.refresh();
+    this.#show(this.#selected);
+  }
+
+  /** The skipped versions (ascending). */
+  get skipped() {
+    return this.#skips.versions;
+  }
+
+  /** The what-if bar: which events are skipped, and a way back. */
+  #showWhatIf() {
+    const versions = this.#skips.versions;
+    this.#whatIf.hidden = versions.length === 0;
+    if (versions.length === 0) {
+      this.#whatIf.replaceChildren();
+      return;
+    }
+    this.#whatIf.replaceChildren(
+      h('strong', { text: 'What if' }),
+      h('span', { text: ` ${versions.length === 1 ? 'event' : 'events'} ` }),
+      ...versions.flatMap((v, i) => [i ? ', ' : '', h('button', {
+        type: 'button', class: 'link-button', title: `Go to version ${v}`,
+        onclick: () => this.select(v),
+      }, String(v))]),
+      h('span', { text: ' had not happened: the states are computed in this browser; nothing is written. ' }),
+      h('button', { type: 'button', class: 'what-if-clear', onclick: () => this.#clearSkips() }, 'Show every event'));
+  }
+
+  #clearSkips() {
+    this.#skips.clear();
+    this.#showWhatIf();
+    this.#timeline.refresh();
+    if (this.#history) this.#show(this.#selected);
   }
 
   /** `version` as one there is a state for: base..head. */
@@ -180,7 +256,7 @@ export class Viewer {
 
   #show(version) {
     this.#selected = version;
-    this.#inspector.show(this.#history, version);
+    this.#inspector.show(this.#history, version, this.#skips.view(this.#history));
     this.#timeline.setSelected(version);
     this.#updateControls();
   }
@@ -196,13 +272,19 @@ export class Viewer {
     this.#listRows();
   }
 
+  /** The timeline's rows: the events of the checked types that match the search. */
   #listRows() {
     const types = this.#typeFilter.selected;
-    this.#rows = types.length
-      ? VersionSet.of(this.#history.versionsOf(types))
-      : VersionSet.range(this.#head, this.#base);
-    this.#timeline.setRows(this.#rows,
-      this.#rows.filtered ? 'No events of the chosen types.' : 'This stream has no events.');
+    const text = this.#search.value.trim();
+    let versions = types.length ? this.#history.versionsOf(types) : null;
+    if (text) {
+      const found = this.#history.versionsMatching(text);
+      versions = versions === null ? found : intersect(versions, found);
+    }
+    this.#rows = versions === null ? VersionSet.range(this.#head, this.#base) : VersionSet.of(versions);
+    const why = text && types.length ? 'No events of the chosen types match the search.'
+      : text ? `No event mentions "${text}".` : 'No events of the chosen types.';
+    this.#timeline.setRows(this.#rows, this.#rows.filtered ? why : 'This stream has no events.');
   }
 
   #filterChanged() {
@@ -221,4 +303,15 @@ export class Viewer {
         : count(held, 'event');
     this.#onChange();
   }
+}
+
+/** The members of two ascending version lists found in both. */
+function intersect(a, b) {
+  const out = [];
+  let j = 0;
+  for (const v of a) {
+    while (j < b.length && b[j] < v) j++;
+    if (j < b.length && b[j] === v) out.push(v);
+  }
+  return Uint32Array.from(out);
 }

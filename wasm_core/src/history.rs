@@ -181,9 +181,9 @@ impl History {
     }
 
     /// The state after `version` as if the events at the `skipped` versions
-    /// had not happened (nothing is written anywhere): `{state, failed}`,
-    /// `failed` the versions after the first skipped one whose step failed
-    /// in this replay.
+    /// had not happened (nothing is written anywhere): `{stateJson, failed}`,
+    /// the state's canonical JSON text and the versions after the first
+    /// skipped one whose step failed in this replay.
     #[wasm_bindgen(js_name = stateWithout)]
     pub fn state_without(&mut self, version: f64, skipped: Vec<f64>) -> JsResult<JsValue> {
         let v = js(self.version(version))?;
@@ -192,12 +192,19 @@ impl History {
             .map(|s| whole(s).unwrap_or(-1))
             .collect();
         let what_if = js(self.core.state_without(v, &skipped))?;
-        let text = format!(
-            "{{\"state\":{},\"failed\":{}}}",
-            canonical::to_string(&what_if.state),
-            Value::from(what_if.failed)
-        );
-        to_js_value(&text)
+        let out = js_sys::Object::new();
+        let failed: js_sys::Array = what_if
+            .failed
+            .iter()
+            .map(|&v| JsValue::from(v as f64))
+            .collect();
+        js_sys::Reflect::set(
+            &out,
+            &"stateJson".into(),
+            &canonical::to_string(&what_if.state).into(),
+        )?;
+        js_sys::Reflect::set(&out, &"failed".into(), &failed)?;
+        Ok(out.into())
     }
 
     /// The number at `member` (a JSON pointer) in the state after every
