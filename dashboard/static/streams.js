@@ -81,9 +81,21 @@ export class StreamList {
       const row = event.target.closest('[data-stream-id]');
       if (row) this.#onOpen(row.dataset.streamId);
     });
+    // One row is in the Tab order (the open stream's, else the first);
+    // ↑/↓, Home and End move between rows, Enter opens one.
     this.#list.addEventListener('keydown', (event) => {
       const row = event.target.closest('[data-stream-id]');
-      if (row && event.key === 'Enter') this.#onOpen(row.dataset.streamId);
+      if (!row) return;
+      const rows = [...this.#list.children];
+      const i = rows.indexOf(row);
+      const to = { ArrowDown: i + 1, ArrowUp: i - 1, Home: 0, End: rows.length - 1 }[event.key];
+      if (event.key === 'Enter') {
+        this.#onOpen(row.dataset.streamId);
+      } else if (to !== undefined && rows[to]) {
+        event.preventDefault();
+        this.#focusable(rows[to]);
+        rows[to].focus();
+      }
     });
   }
 
@@ -116,6 +128,13 @@ export class StreamList {
       li.classList.toggle('active', li.dataset.streamId === streamId);
       li.setAttribute('aria-selected', String(li.dataset.streamId === streamId));
     }
+    const active = [...this.#list.children].find((li) => li.dataset.streamId === streamId);
+    if (active) this.#focusable(active);
+  }
+
+  /** Makes `row` the list's one row in the Tab order. */
+  #focusable(row) {
+    for (const li of this.#list.children) li.tabIndex = li === row ? 0 : -1;
   }
 
   /** Reloads the list from its first page with the current search and type. */
@@ -139,7 +158,9 @@ export class StreamList {
         // Written again after a soft delete: it exists, from its new first event.
         if (row.state === 'deleted') row.state = (row.first_version ?? 1) > 1 ? 'truncated' : null;
         const li = this.#list.querySelector(`[data-stream-id="${CSS.escape(id)}"]`);
-        li?.replaceWith(this.#rowElement(row));
+        const fresh = this.#rowElement(row);
+        if (li) fresh.tabIndex = li.tabIndex; // the list's tab stop stays
+        li?.replaceWith(fresh);
       }
       return;
     }
@@ -198,6 +219,8 @@ export class StreamList {
   #render() {
     this.#rows.sort(naturally);
     this.#list.replaceChildren(...this.#rows.map((row) => this.#rowElement(row)));
+    const active = [...this.#list.children].find((li) => li.dataset.streamId === this.#active);
+    if (this.#list.firstElementChild) this.#focusable(active ?? this.#list.firstElementChild);
     this.#more.hidden = this.#next === null;
     this.#status.textContent = this.#rows.length === 0
       ? 'No streams match.'
@@ -215,7 +238,7 @@ export class StreamList {
     return h('li', {
       class: active ? 'stream-row active' : 'stream-row',
       role: 'option',
-      tabindex: '0',
+      tabindex: '-1',
       'aria-selected': String(active),
       title: `${row.stream_id} — ${row.stream_type}, version ${row.version}${when}${state}`,
       dataset: { streamId: row.stream_id, ...(row.state ? { lifecycle: row.state } : {}) },

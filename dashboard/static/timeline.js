@@ -177,7 +177,8 @@ export class Timeline {
       h('span', { class: 'row-version' }),
       h('span', { class: 'row-icon', 'aria-hidden': 'true' }),
       h('span', { class: 'row-type' }),
-      h('span', { class: 'row-time' }));
+      h('span', { class: 'row-time' }),
+      h('span', { class: 'visually-hidden' }));
     row.style.height = `${this.#rowHeight}px`;
     this.#window.append(row);
     return row;
@@ -185,7 +186,7 @@ export class Timeline {
 
   #fillRow(row, version) {
     const { type, time, failed, skipped } = this.#describe(version);
-    const [versionCell, icon, typeCell, timeCell] = row.children;
+    const [versionCell, icon, typeCell, timeCell, noteCell] = row.children;
     const selected = version === this.#selected;
     row.dataset.version = String(version);
     row.classList.toggle('selected', selected);
@@ -195,7 +196,7 @@ export class Timeline {
     const notes = [failed === null ? null : failureNote(failed), skipped ? 'skipped: what if it had not happened' : null]
       .filter(Boolean);
     row.title = [type, ...notes].join(' — ');
-    row.setAttribute('aria-label', `version ${version}: ${row.title}`);
+    noteCell.textContent = notes.length ? ` (${notes.join('; ')})` : '';
     versionCell.textContent = String(version);
     icon.textContent = skipped ? '⊘' : failed === null ? '' : '⚠';
     typeCell.textContent = type;
