@@ -254,6 +254,22 @@ test('14 rough edges: at 900 px the title and the database check stay whole; lon
     assert.equal(await top(), before, 'the layout stays where it was while the progress shows');
     await page.evaluate(() => { window.location.hash = `#stream=${'order-002'}`; });
 
+    // The correlation panel sits below the event, which scrolls: its end
+    // can be read with the panel open.
+    await openDashboard(page, '#stream=order-002&v=1');
+    await waitLoaded(page, 'order-002', await dbVersion('order-002'));
+    await page.locator('#tab-event').click();
+    await page.locator('#correlation-link').click();
+    await page.locator('#correlation-panel .correlation-row').first().waitFor();
+    const overlap = await page.evaluate(() => {
+      const panels = document.querySelector('.tab-panels');
+      panels.scrollTop = panels.scrollHeight;
+      const last = [...document.querySelectorAll('#event-view pre.json > span')].at(-1).getBoundingClientRect();
+      const panel = document.getElementById('correlation-panel').getBoundingClientRect();
+      return { panelsEnd: panels.getBoundingClientRect().bottom - panel.top, lastLine: last.bottom - panel.top };
+    });
+    assert.ok(overlap.panelsEnd <= 0.5 && overlap.lastLine <= 0.5, `the event's end is above the panel: ${JSON.stringify(overlap)}`);
+
     // The keyboard shortcuts' help.
     await page.locator('#btn-keys').click();
     const dialog = page.locator('#keys-dialog');
