@@ -454,6 +454,16 @@ impl History {
         &self.events[(version - self.base) as usize - 1]
     }
 
+    /// What a fold of this history reads.
+    fn rules(&self) -> Rules<'_> {
+        Rules {
+            reducer: self.reducer.as_ref(),
+            base: self.base,
+            upcasters: &self.upcasters,
+            needs: &self.needs,
+        }
+    }
+
     /// The state after `version` (0..=head).
     pub fn state(&mut self, version: u64) -> Result<Value> {
         let version = self.check_version("version", i64::try_from(version).ok())?;
@@ -475,12 +485,7 @@ impl History {
             Some((v, s)) => (s.clone(), *v),
             None => (self.checkpoints[k].0.clone(), base),
         };
-        let rules = Rules {
-            reducer: self.reducer.as_ref(),
-            base: self.base,
-            upcasters: &self.upcasters,
-            needs: &self.needs,
-        };
+        let rules = self.rules();
         let state = rules.refold(&self.events, &self.failures, state, from, version)?;
         self.recent.swap(0, 1);
         self.recent[0] = Some((version, state.clone()));

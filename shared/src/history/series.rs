@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{History, Rules};
+use super::History;
 use crate::error::Result;
 use crate::pointer;
 
@@ -23,12 +23,7 @@ impl History {
         let start = self.state(from)?;
         let mut values = Vec::with_capacity((to - from + 1) as usize);
         values.push(number(&start));
-        let rules = Rules {
-            reducer: self.reducer.as_ref(),
-            base: self.base,
-            upcasters: &self.upcasters,
-            needs: &self.needs,
-        };
+        let rules = self.rules();
         rules.refold_each(&self.events, &self.failures, start, from, to, |_, state| {
             values.push(number(state));
         })?;

@@ -13,7 +13,7 @@
 
 use serde_json::Value;
 
-use super::{History, Rules};
+use super::History;
 use crate::error::Result;
 use crate::replay::{Folder, OnFailure};
 
@@ -70,12 +70,7 @@ impl History {
                 )
             }
         };
-        let rules = Rules {
-            reducer: self.reducer.as_ref(),
-            base: self.base,
-            upcasters: &self.upcasters,
-            needs: &self.needs,
-        };
+        let rules = self.rules();
         let mut folder = Folder::new(rules.reducer, Some((state, from)), OnFailure::Skip)
             .with_upcasters(rules.upcasters);
         for v in from + 1..=version {
