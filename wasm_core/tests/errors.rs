@@ -111,6 +111,38 @@ fn versions_outside_the_history_are_22023() {
 }
 
 #[wasm_bindgen_test]
+fn what_if_and_series_name_their_bad_arguments() {
+    let mut h = history(s(EVENTS), JsValue::NULL, JsValue::UNDEFINED).unwrap();
+    for skipped in [0.0, 3.0, 1.5, -1.0] {
+        check(
+            h.state_without(2.0, vec![skipped]).unwrap_err(),
+            "22023",
+            "skipped",
+            "invalid_value",
+        );
+    }
+    check(
+        h.state_without(3.0, vec![1.0]).unwrap_err(),
+        "22023",
+        "version",
+        "invalid_value",
+    );
+    check(
+        h.series("total", 0.0, 2.0).unwrap_err(),
+        "22023",
+        "member",
+        "invalid_value",
+    );
+    check(
+        h.series("/total", 0.0, 9.0).unwrap_err(),
+        "22023",
+        "to_version",
+        "invalid_value",
+    );
+    assert_eq!(h.series("/nothing", 0.0, 2.0).unwrap().len(), 3);
+}
+
+#[wasm_bindgen_test]
 fn schema_violations_are_23514_naming_the_path() {
     let schema = s(r#"{"type": "object", "properties": {"n": {"type": "integer", "minimum": 1}}}"#);
     let event = s(r#"{"version":1,"event_type":"A","data":{"n":0}}"#);
