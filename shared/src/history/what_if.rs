@@ -7,9 +7,11 @@
 //! folds on with the skipped ones passed over. A step that fails (the
 //! events skipped can make a later step fail, or one that failed succeed)
 //! leaves the state before it, as the history's own marked steps do; the
-//! answer says which steps failed. The last answer is kept, so a slider
-//! moving forward with the same events skipped folds only the events in
-//! between.
+//! answer says which steps failed. For the same events skipped, the states
+//! folded are kept every 1,024 versions (and the last answer), so a slider
+//! moving either way folds only the events in between.
+
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
@@ -27,73 +29,106 @@ pub struct WhatIf {
     pub failed: Vec<u64>,
 }
 
-/// The last answer, with what it was asked for.
+/// The what-if states folded so far for one set of skipped events: a
+/// checkpoint every [`SPACING`] versions and the furthest version reached,
+/// so a slider moving either way folds at most `SPACING` events.
 pub(super) struct Recent {
     skipped: Vec<u64>,
-    version: u64,
-    answer: WhatIf,
+    /// States by version: the start (the history's checkpoint before the
+    /// first skipped event), every `SPACING`-th version, the last answer.
+    states: BTreeMap<u64, Value>,
+    /// The furthest version folded.
+    reached: u64,
+    /// The versions after the first skipped one whose step failed, up to
+    /// `reached`.
+    failed: Vec<u64>,
 }
+
+/// Versions between the what-if checkpoints.
+const SPACING: u64 = 1024;
 
 impl History {
     /// The state after `version` had the events at the `skipped` versions
     /// not happened (each must be the version of a loaded event: 22023
-    /// naming `skipped` otherwise). Skipped
-    /// versions after `version` change nothing; with none before it, this
-    /// is [`History::state`].
+    /// naming `skipped` otherwise). Skipped versions after `version` change
+    /// nothing; with none before it, this is [`History::state`].
     pub fn state_without(&mut self, version: u64, skipped: &[i64]) -> Result<WhatIf> {
         let version = self.check_version("version", i64::try_from(version).ok())?;
-        let mut skipped_all = Vec::with_capacity(skipped.len());
+        let mut sorted = Vec::with_capacity(skipped.len());
         for &v in skipped {
-            skipped_all.push(self.check_event_version("skipped", Some(v))?);
+            sorted.push(self.check_event_version("skipped", Some(v))?);
         }
-        skipped_all.sort_unstable();
-        skipped_all.dedup();
-        let Some(&first) = skipped_all.first().filter(|&&f| f <= version) else {
+        sorted.sort_unstable();
+        sorted.dedup();
+        let Some(&first) = sorted.first().filter(|&&f| f <= version) else {
             return Ok(WhatIf {
                 state: self.state(version)?,
                 failed: Vec::new(),
             });
         };
-        // The skipped versions up to `version` decide the answer.
-        let skipped = &skipped_all[..skipped_all.partition_point(|&v| v <= version)];
-
-        let (state, from, mut failed) = match &self.what_if_recent {
-            Some(r) if r.skipped == skipped && r.version <= version => {
-                (r.answer.state.clone(), r.version, r.answer.failed.clone())
-            }
+        let mut recent = match self.what_if_recent.take() {
+            Some(r) if r.skipped == sorted => r,
             _ => {
                 let k = ((first - 1 - self.base) / self.every) as usize;
-                (
-                    self.checkpoints[k].0.clone(),
-                    self.base + k as u64 * self.every,
-                    Vec::new(),
-                )
+                let start = self.base + k as u64 * self.every;
+                Recent {
+                    skipped: sorted,
+                    states: BTreeMap::from([(start, self.checkpoints[k].0.clone())]),
+                    reached: start,
+                    failed: Vec::new(),
+                }
             }
         };
+        let answer = self.fold_without(&mut recent, first, version);
+        // Kept even after an error: what it holds was folded right.
+        self.what_if_recent = Some(recent);
+        answer
+    }
+
+    /// Folds `recent`'s what-if from its closest state at or below
+    /// `version` up to it, recording checkpoints and failures past its
+    /// furthest version.
+    fn fold_without(&self, recent: &mut Recent, first: u64, version: u64) -> Result<WhatIf> {
+        let (&from, state) = recent
+            .states
+            .range(..=version)
+            .next_back()
+            .expect("the start state lies before the first skipped event");
         let rules = self.rules();
-        let mut folder = Folder::new(rules.reducer, Some((state, from)), OnFailure::Skip)
+        let mut folder = Folder::new(rules.reducer, Some((state.clone(), from)), OnFailure::Skip)
             .with_upcasters(rules.upcasters);
         for v in from + 1..=version {
-            if skipped.binary_search(&v).is_ok() {
+            if recent.skipped.binary_search(&v).is_ok() {
                 folder.pass(v)?;
-                continue;
+            } else {
+                let failures = folder.failures().len();
+                folder.step(rules.event(&self.events[(v - self.base) as usize - 1])?)?;
+                if folder.failures().len() > failures && v > first && v > recent.reached {
+                    recent.failed.push(v);
+                }
             }
-            let failures = folder.failures().len();
-            folder.step(rules.event(&self.events[(v - self.base) as usize - 1])?)?;
-            if folder.failures().len() > failures && v > first {
-                failed.push(v);
+            if v > recent.reached {
+                recent.reached = v;
+                if v % SPACING == 0 {
+                    recent.states.insert(v, folder.state().clone());
+                }
             }
         }
-        let answer = WhatIf {
-            state: folder.into_state(),
-            failed,
-        };
-        self.what_if_recent = Some(Recent {
-            skipped: skipped.to_vec(),
-            version,
-            answer: answer.clone(),
-        });
-        Ok(answer)
+        let state = folder.into_state();
+        // The last answer replaces the one before (unless that one is a
+        // checkpoint): the next step continues from it.
+        let start = *recent
+            .states
+            .keys()
+            .next()
+            .expect("a what-if has its start");
+        recent.states.retain(|&v, _| v == start || v % SPACING == 0);
+        recent.states.insert(version, state.clone());
+        let upto = recent.failed.partition_point(|&v| v <= version);
+        Ok(WhatIf {
+            state,
+            failed: recent.failed[..upto].to_vec(),
+        })
     }
 }
 
@@ -165,6 +200,22 @@ mod tests {
         }
         // Nothing is stored: the history's own states are unchanged.
         assert_eq!(h.state(1000).unwrap(), expected(1000, &[]));
+    }
+
+    #[test]
+    fn moving_back_and_forth_across_the_what_if_checkpoints() {
+        let mut h = history(5000);
+        let skipped = [7, 2049, 4500];
+        for version in [
+            4999, 1023, 1024, 1025, 3000, 2048, 2049, 2050, 5000, 10, 4500, 4501,
+        ] {
+            let got = h.state_without(version, &skipped).unwrap();
+            assert_eq!(got.state, expected(version, &skipped), "{version}");
+            let failed: Vec<u64> = (8..=version)
+                .filter(|v| v % 50 == 0 && !skipped.contains(&(*v as i64)))
+                .collect();
+            assert_eq!(got.failed, failed, "failures up to {version}");
+        }
     }
 
     #[test]
