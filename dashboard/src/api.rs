@@ -1,36 +1,27 @@
-//! The dashboard's JSON API. Each handler is one call of a `chronicle.*` SQL
-//! function with bound parameters (the operations view's, in ops.rs, reads
-//! Chronicle's monitoring views); errors are the database's, unchanged:
-//! `{"code", "message", "detail", "hint"}` (every message is Chronicle's
-//! core's; the server writes none of its own, but for an unreachable
-//! database).
+//! The dashboard's JSON API for the time-travel page. Each handler is one
+//! call of a `chronicle.*` SQL function with bound parameters (the
+//! operations view's, in ops.rs, read Chronicle's monitoring views); errors
+//! are the database's, unchanged (app.rs).
 
 use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use deadpool_postgres::Pool;
 use futures_util::Stream;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio_postgres::types::ToSql;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
 
-use crate::live::Live;
+use crate::app::{query, ApiResult, App};
 
-#[derive(Clone)]
-pub struct App {
-    pub pool: Pool,
-    live: Live,
-}
-
-pub fn router(pool: Pool, live: Live) -> Router {
+/// The routes under /api (the operations view's under /api/ops).
+pub fn router(app: App) -> Router {
     Router::new()
         .route("/info", get(info))
         .route("/stream-types", get(stream_types))
@@ -41,71 +32,7 @@ pub fn router(pool: Pool, live: Live) -> Router {
         .route("/correlations/{correlation_id}", get(correlation))
         .route("/live", get(live_updates))
         .nest("/ops", crate::ops::router())
-        .with_state(App { pool, live })
-}
-
-/// An error as the page sees it.
-pub struct ApiError {
-    status: StatusCode,
-    body: Value,
-}
-
-impl From<tokio_postgres::Error> for ApiError {
-    fn from(e: tokio_postgres::Error) -> ApiError {
-        let Some(db) = e.as_db_error() else {
-            return ApiError::unavailable(&e.to_string());
-        };
-        let code = db.code().code();
-        let status = match code {
-            "42704" => StatusCode::NOT_FOUND,
-            c if c.starts_with("22") || c.starts_with("23") => StatusCode::BAD_REQUEST,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        ApiError {
-            status,
-            body: json!({"code": code, "message": db.message(), "detail": db.detail(), "hint": db.hint()}),
-        }
-    }
-}
-
-impl From<deadpool_postgres::PoolError> for ApiError {
-    fn from(e: deadpool_postgres::PoolError) -> ApiError {
-        ApiError::unavailable(&e.to_string())
-    }
-}
-
-impl ApiError {
-    fn unavailable(message: &str) -> ApiError {
-        ApiError {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            body: json!({"code": "08006", "message": format!("the database is not reachable: {message}"),
-                         "hint": "Check that Postgres runs and the --database URL is right."}),
-        }
-    }
-}
-
-/// The JSON body of an error: `{"code", "message", "detail", "hint"}`.
-pub fn error_body(e: ApiError) -> Value {
-    e.body
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
-    }
-}
-
-type ApiResult<T> = Result<T, ApiError>;
-
-/// Runs one query and returns its rows.
-async fn query(
-    app: &App,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> ApiResult<Vec<tokio_postgres::Row>> {
-    let client = app.pool.get().await?;
-    let statement = client.prepare_cached(sql).await?;
-    Ok(client.query(&statement, params).await?)
+        .with_state(app)
 }
 
 /// A response whose body is JSON text the database wrote.

@@ -18,6 +18,7 @@
 //! ```
 
 mod api;
+mod app;
 mod live;
 mod ops;
 
@@ -96,7 +97,7 @@ async fn main() {
     let live = live::start(config);
 
     let app = Router::new()
-        .nest("/api", api::router(pool, live))
+        .nest("/api", api::router(app::App { pool, live }))
         .nest_service("/pkg", ServeDir::new(&args.pkg_dir))
         .nest_service(
             "/vendor/uplot",

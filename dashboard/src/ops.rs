@@ -19,7 +19,9 @@ use futures_util::Stream;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::api::{error_body, App};
+use tokio_postgres::types::ToSql;
+
+use crate::app::{query, App};
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -127,20 +129,13 @@ SELECT pg_catalog.json_build_object(
 
 /// One section: the query's JSON, or `{"error": {...}}` with the
 /// database's error.
-async fn section(
-    app: &App,
-    sql: &str,
-    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
-) -> Value {
-    let text = async {
-        let client = app.pool.get().await.map_err(crate::api::ApiError::from)?;
-        let statement = client.prepare_cached(sql).await?;
-        let row = client.query_one(&statement, params).await?;
-        Ok::<String, crate::api::ApiError>(row.get(0))
-    };
-    match text.await {
-        Ok(t) => serde_json::from_str(&t).unwrap_or(Value::Null),
-        Err(e) => json!({ "error": error_body(e) }),
+async fn section(app: &App, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Value {
+    match query(app, sql, params).await {
+        Ok(rows) => rows
+            .first()
+            .and_then(|r| serde_json::from_str(r.get::<_, &str>(0)).ok())
+            .unwrap_or(Value::Null),
+        Err(e) => json!({ "error": e.into_body() }),
     }
 }
 
