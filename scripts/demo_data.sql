@@ -152,5 +152,8 @@ BEGIN
 END
 $$;
 GRANT chronicle_reader TO chronicle_dashboard;
+-- Postgres shows other roles' sessions in full only to pg_read_all_stats: with
+-- it the operations view names the session holding the feed back, and the sealer.
+GRANT pg_read_all_stats TO chronicle_dashboard;
 RESET client_min_messages;
 SELECT stream_type, streams, events FROM chronicle.list_stream_types();
