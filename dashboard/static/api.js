@@ -103,6 +103,16 @@ export const api = {
   notableStreams: () => request('/api/ops/streams'),
 
   /**
+   * The operations view's activity and lifecycle: `{days, busiest,
+   * recent_streams, largest_streams, lifecycle}`, each a section (its data,
+   * or `{"error"}`).
+   *
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<object>}
+   */
+  opsActivity: (signal) => request('/api/ops/activity', { signal }),
+
+  /**
    * NDJSON export text (header line + events) of a version range.
    *
    * @param {string} streamId

@@ -5,7 +5,7 @@
  * (code "network" when the server could not be reached).
  */
 
-import { ApiError, isAbort } from './api.js';
+import { api } from './api.js';
 
 /**
  * The activity and the lifecycle: `{days, busiest, recent_streams,
@@ -14,33 +14,8 @@ import { ApiError, isAbort } from './api.js';
  * @param {AbortSignal} [signal]
  * @returns {Promise<object>}
  */
-export async function fetchActivity(signal) {
-  let response;
-  try {
-    response = await fetch('/api/ops/activity', { signal, headers: { Accept: 'application/json' } });
-  } catch (err) {
-    if (isAbort(err)) throw err;
-    throw new ApiError({
-      code: 'network',
-      message: `The server could not be reached (${err.message}).`,
-      hint: 'Check that the dashboard server is running; the page reconnects by itself.',
-    });
-  }
-  let body = null;
-  try {
-    body = await response.json();
-  } catch {
-    // Not JSON (a proxy's error page): the status line will do.
-  }
-  if (!response.ok || body === null) {
-    throw new ApiError({
-      ...body,
-      status: response.status,
-      code: body?.code ?? String(response.status),
-      message: body?.message ?? `${response.status} ${response.statusText}`.trim(),
-    });
-  }
-  return body;
+export function fetchActivity(signal) {
+  return api.opsActivity(signal);
 }
 
 /** How long to wait before opening a new EventSource once one was closed for good. */
