@@ -251,7 +251,8 @@ parity() {
 }
 
 # The dashboard in Debian's Chromium against the real server and database;
-# screenshots in tests/results/screenshots.
+# screenshots in tests/results/screenshots. One test file at a time: they
+# share the database, and some compare the page with it.
 browser() {
     # The dashboard reads as chronicle_dashboard (granted chronicle_reader
     # only); the tests append and compare as postgres.
@@ -264,7 +265,7 @@ browser() {
     dashboard_start test "$reader" "$dashboard_port"
     (cd "$ROOT/tests/browser" && CHRONICLE_DASHBOARD_URL="http://127.0.0.1:$dashboard_port/" \
         CHRONICLE_DATABASE_URL="$url" CHRONICLE_SCREENSHOTS="$ROOT/tests/results/screenshots" \
-        node --test) || status=1
+        node --test --test-concurrency=1) || status=1
     dashboard_stop test
     return $status
 }

@@ -80,6 +80,7 @@ WITH recent AS (
     FROM chronicle.read_all(greatest(chronicle.feed_head() - $1::bigint, 0), $1::bigint::int) e
 )
 SELECT pg_catalog.json_build_object(
+  'positions', $1::bigint,
   'events', (SELECT count(*) FROM recent),
   'streams', (SELECT coalesce(pg_catalog.json_agg(t), '[]') FROM (
                 SELECT r.stream_id, r.stream_type, count(*) AS events FROM recent r
@@ -130,12 +131,20 @@ SELECT pg_catalog.json_build_object(
 /// One section: the query's JSON, or `{"error": {...}}` with the
 /// database's error.
 async fn section(app: &App, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Value {
-    match query(app, sql, params).await {
-        Ok(rows) => rows
-            .first()
-            .and_then(|r| serde_json::from_str(r.get::<_, &str>(0)).ok())
-            .unwrap_or(Value::Null),
-        Err(e) => json!({ "error": e.into_body() }),
+    let rows = match query(app, sql, params).await {
+        Ok(rows) => rows,
+        Err(e) => return json!({ "error": e.into_body() }),
+    };
+    // Each query returns one row of JSON text (json_build_object, json_agg).
+    match rows
+        .first()
+        .map(|r| serde_json::from_str(r.get::<_, &str>(0)))
+    {
+        Some(Ok(value)) => value,
+        Some(Err(e)) => {
+            json!({ "error": { "code": "XX000", "message": format!("the database answered text that is not JSON: {e}") } })
+        }
+        None => json!({ "error": { "code": "XX000", "message": "the database answered no row" } }),
     }
 }
 

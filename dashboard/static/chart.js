@@ -14,17 +14,9 @@
 
 import { h } from './dom.js';
 import { errorParts } from './format.js';
+import { loadUplot } from './uplot.js';
 
-const UPLOT_URL = '/vendor/uplot/uPlot.esm.js';
 const HEIGHT = 260;
-
-let uplotLoading = null;
-
-/** uPlot, imported once (a missing file is an error the tab shows). */
-function loadUplot() {
-  uplotLoading ??= import(UPLOT_URL).then((m) => m.default);
-  return uplotLoading;
-}
 
 export class MemberChart {
   #root;
@@ -82,8 +74,8 @@ export class MemberChart {
   }
 
   /**
-   * The selection moved or the history grew: moves the marker, and
-   * recomputes the series when there are new versions.
+   * The selection moved or the history grew: moves the marker, and adds
+   * the new versions' values (folding only the new events).
    */
   async update(history, selected) {
     if (!this.#member) return;
@@ -92,11 +84,35 @@ export class MemberChart {
       return;
     }
     this.#selected = selected;
-    if (history.head() !== this.#head) await this.#draw();
-    else {
-      this.#plot?.redraw(false, false);
-      this.#describe();
+    const head = history.head();
+    if (this.#plot && this.#values && head > this.#head) {
+      this.#grow(history, head);
+    } else if (head !== this.#head && this.#plot) {
+      await this.#draw();
+      return;
     }
+    this.#plot?.redraw(false, false);
+    this.#describe();
+  }
+
+  /** Appends the values of versions #head + 1..head to the chart. */
+  #grow(history, head) {
+    let more;
+    try {
+      more = history.series(this.#member, this.#head + 1, head);
+    } catch (err) {
+      this.#fail(`${this.#member} could not be charted`, err);
+      return;
+    }
+    const values = new Float64Array(this.#values.length + more.length);
+    values.set(this.#values);
+    values.set(more, this.#values.length);
+    this.#values = values;
+    this.#head = head;
+    this.#plot.setData([
+      Float64Array.from({ length: values.length }, (_, i) => this.#base + i),
+      Array.from(values, (v) => (Number.isNaN(v) ? null : v)),
+    ]);
   }
 
   async #draw() {

@@ -18,9 +18,6 @@ import { h } from './dom.js';
 import { DayChart } from './ops-charts.js';
 import { barCell, clock, isSectionError, num, relTime, sectionError, streamLink, table } from './ops-view.js';
 
-/** How many of the feed's last positions the server counts the busiest over (ops.rs RECENT_EVENTS). */
-const RECENT_POSITIONS = 10_000;
-
 /** An array, or none (a section of another shape lists nothing). */
 const list = (x) => (Array.isArray(x) ? x : []);
 
@@ -78,7 +75,7 @@ export class ActivityPanel {
 
     const busiest = activity.busiest;
     if (busiest && !busiest.error) {
-      this.#busiestNote.textContent = `Counted over the feed's last ${num(RECENT_POSITIONS)} positions: ${num(busiest.events)} events.`;
+      this.#busiestNote.textContent = `Counted over the feed's last ${num(busiest.positions)} positions: ${num(busiest.events)} events.`;
     } else this.#busiestNote.textContent = '';
     place(this.#busiestStreams, busiest, 'The busiest streams', (b) => {
       const rows = list(b.streams);

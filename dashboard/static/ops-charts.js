@@ -14,8 +14,7 @@
 import { h } from './dom.js';
 import { errorParts } from './format.js';
 import { num } from './ops-view.js';
-
-const UPLOT_URL = '/vendor/uplot/uPlot.esm.js';
+import { loadUplot } from './uplot.js';
 
 /** How far back a live chart reaches, in seconds, and how many points it keeps. */
 export const WINDOW_S = 300;
@@ -25,13 +24,6 @@ const COLOURS = ['#0969da', '#bf3989', '#1a7f37', '#9a6700', '#8250df', '#cf222e
 /** Line styles, so that series differ by more than their colour (uPlot dash, CSS border style). */
 const DASHES = [{ dash: [], css: 'solid' }, { dash: [7, 4], css: 'dashed' }, { dash: [2, 3], css: 'dotted' }];
 
-let uplotLoading = null;
-
-/** uPlot, imported once. */
-function loadUplot() {
-  uplotLoading ??= import(UPLOT_URL).then((m) => m.default);
-  return uplotLoading;
-}
 
 /** The look of the i-th series. */
 function look(i) {

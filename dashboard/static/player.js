@@ -28,6 +28,7 @@ export const KEYS = [
   ['Space', 'play / pause'],
   ['S', 'skip the selected event (what if it had not happened), or show it again'],
   ['/', 'search the timeline (Enter: the next match, Esc: clear the search)'],
+  ['↑ / ↓, Enter', 'in the stream list: move between streams, open one'],
   ['Tab', 'move between controls; ← / → also move between the inspector\'s tabs'],
 ];
 
@@ -163,6 +164,8 @@ export class Player {
     if (event.altKey || event.ctrlKey || event.metaKey) return false;
     const shortcuts = ['ArrowLeft', 'ArrowRight', 'Home', 'End', ' ', 's', 'S', '/'];
     if (!shortcuts.includes(event.key)) return false;
+    // Not behind a modal dialog (the keys' help).
+    if (document.querySelector('dialog[open]')) return false;
     const target = event.target;
     if (!(target instanceof HTMLElement)) return true;
     if (target.isContentEditable || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return false;

@@ -82,13 +82,14 @@ export class StreamList {
       if (row) this.#onOpen(row.dataset.streamId);
     });
     // One row is in the Tab order (the open stream's, else the first);
-    // ↑/↓, Home and End move between rows, Enter opens one.
+    // ↑/↓ move between rows, Enter opens one. ←/→, Home, End and Space stay
+    // the player's: a click on a stream, then the arrows step through it.
     this.#list.addEventListener('keydown', (event) => {
       const row = event.target.closest('[data-stream-id]');
       if (!row) return;
       const rows = [...this.#list.children];
       const i = rows.indexOf(row);
-      const to = { ArrowDown: i + 1, ArrowUp: i - 1, Home: 0, End: rows.length - 1 }[event.key];
+      const to = { ArrowDown: i + 1, ArrowUp: i - 1 }[event.key];
       if (event.key === 'Enter') {
         this.#onOpen(row.dataset.streamId);
       } else if (to !== undefined && rows[to]) {

@@ -18,6 +18,8 @@ export class Skips {
   /** version → {stateJson, failed}, for the current skips. */
   #cache = new Map();
   #history = null;
+  /** The view of #history for the current skips (one object, so the inspector's caches hold). */
+  #view = null;
   #diff;
 
   /** @param {() => (a: string, b: string) => any[]} diff  the core's diff (JSON texts in, patch out) */
@@ -45,12 +47,14 @@ export class Skips {
     if (this.#versions.has(v)) this.#versions.delete(v);
     else this.#versions.add(v);
     this.#cache.clear();
+    this.#view = null;
   }
 
   /** Skips nothing any more (also when another history is opened). */
   clear() {
     this.#versions.clear();
     this.#cache.clear();
+    this.#view = null;
   }
 
   /**
@@ -63,8 +67,14 @@ export class Skips {
     if (history !== this.#history) {
       this.#history = history;
       this.#cache.clear();
+      this.#view = null;
     }
     if (!this.active) return history;
+    this.#view ??= this.#makeView(history);
+    return this.#view;
+  }
+
+  #makeView(history) {
     const at = (v) => this.#at(history, v);
     const first = this.versions[0];
     return {
@@ -74,7 +84,11 @@ export class Skips {
       stateJsonAt: (v) => at(v).stateJson,
       diffAt: (v) => (this.#versions.has(v) ? [] : this.#diff()(at(v - 1).stateJson, at(v).stateJson)),
       failureAt: (v) => {
-        if (v < first) return history.failureAt(v);
+        if (this.#versions.has(v)) return undefined;
+        const recorded = history.failureAt(v);
+        // Before the first skipped event nothing changed; a schema check
+        // reads the event alone, whatever the state.
+        if (v < first || recorded?.kind === 'validation') return recorded;
         if (!at(v).failed.includes(v)) return undefined;
         return {
           kind: 'reducer',

@@ -131,7 +131,7 @@ test('11 chart: /balance of account-big over 100,000 versions; it follows the se
     await page.locator('#slider').focus();
     await page.keyboard.press('End');
     await waitSelected(page, head, head);
-    await page.waitForFunction(() => document.querySelector('.chart-summary').textContent.startsWith('At version 100000'));
+    await page.waitForFunction((h) => document.querySelector('.chart-summary').textContent.startsWith(`At version ${h}:`), head);
     assert.ok(Math.abs(await shown() - await balance(head)) < 1e-6);
     // A click near the left of the plot selects an early version.
     const over = page.locator('#chart-view .u-over');
@@ -164,6 +164,10 @@ test('12 search: the timeline lists the events that mention a text, with the typ
       assert.ok(want.length > 0 && want.length < 5, `${needle} is in some events only`);
       await waitListed(page, want, `events mentioning ${needle}`);
     }
+    // What every event of the stream shares (its id, versions, times) finds none.
+    await page.locator('#event-search').fill(stream);
+    await page.waitForFunction((s) => document.getElementById('timeline').dataset.empty === `No event mentions "${s}".`, stream);
+    await waitListed(page, [], 'the stream id');
     // An event id finds its event.
     const { rows } = await db.query('SELECT event_id::text AS id FROM chronicle.read_stream($1) WHERE version = 3', [stream]);
     await page.locator('#event-search').fill(rows[0].id.slice(0, 13).toUpperCase());

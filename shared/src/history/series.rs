@@ -20,13 +20,30 @@ impl History {
             return Ok(Vec::new());
         }
         let number = |state: &Value| state.pointer(member).and_then(Value::as_f64);
-        let start = self.state(from)?;
+        // From the checkpoint at or below `from` (the answers the slider
+        // keeps are left as they are).
+        let k = ((from - self.base) / self.every) as usize;
+        let (start, start_version) = (
+            self.checkpoints[k].0.clone(),
+            self.base + k as u64 * self.every,
+        );
         let mut values = Vec::with_capacity((to - from + 1) as usize);
-        values.push(number(&start));
+        if start_version == from {
+            values.push(number(&start));
+        }
         let rules = self.rules();
-        rules.refold_each(&self.events, &self.failures, start, from, to, |_, state| {
-            values.push(number(state));
-        })?;
+        rules.refold_each(
+            &self.events,
+            &self.failures,
+            start,
+            start_version,
+            to,
+            |v, state| {
+                if v >= from {
+                    values.push(number(state));
+                }
+            },
+        )?;
         Ok(values)
     }
 }
