@@ -12,8 +12,7 @@
  * highest; `data-selected` holds the first) and the uPlot canvas.
  */
 
-import { h } from './dom.js';
-import { errorParts } from './format.js';
+import { h, inlineError } from './dom.js';
 import { loadUplot } from './uplot.js';
 
 const HEIGHT = 260;
@@ -195,11 +194,7 @@ export class MemberChart {
 
   #fail(title, err) {
     this.#destroy();
-    const { code, message, hint } = errorParts(err);
-    this.#root.replaceChildren(h('div', { class: 'error-inline' },
-      h('strong', { text: title }),
-      h('div', {}, code ? h('code', { class: 'code', text: code }) : null, ' ', message),
-      hint ? h('div', { class: 'hint', text: `Hint: ${hint}` }) : null));
+    this.#root.replaceChildren(inlineError(title, err));
   }
 
   #destroy() {

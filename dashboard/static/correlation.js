@@ -6,8 +6,8 @@
  */
 
 import { api, isAbort } from './api.js';
-import { h } from './dom.js';
-import { count, errorParts, shortTime } from './format.js';
+import { h, inlineError } from './dom.js';
+import { count, shortTime } from './format.js';
 
 export class CorrelationPanel {
   #root;
@@ -58,11 +58,7 @@ export class CorrelationPanel {
       this.#body.replaceChildren(this.#list(events, current, highlight));
     } catch (err) {
       if (isAbort(err)) return;
-      const { code, message, hint } = errorParts(err);
-      this.#body.replaceChildren(h('div', { class: 'error-inline' },
-        h('strong', { text: 'The correlation could not be loaded' }),
-        h('div', {}, code ? h('code', { class: 'code', text: code }) : null, ' ', message),
-        hint ? h('div', { class: 'hint', text: `Hint: ${hint}` }) : null));
+      this.#body.replaceChildren(inlineError('The correlation could not be loaded', err));
     } finally {
       if (this.#inFlight === controller) this.#inFlight = null;
     }

@@ -2,6 +2,8 @@
  * Small DOM helpers shared by the views.
  */
 
+import { errorParts } from './format.js';
+
 /**
  * Creates an element.
  *
@@ -43,4 +45,25 @@ export function byId(id) {
   const el = document.getElementById(id);
   if (!el) throw new Error(`#${id} is missing from index.html`);
   return el;
+}
+
+/**
+ * An error shown in place of what could not be shown: `title`, then the
+ * error's code (and name), message, DETAIL and hint.
+ *
+ * DOM contract: `.error-inline[data-code]` with `.message`, `.detail`, `.hint`.
+ *
+ * @param {string} title  e.g. "The state could not be computed"
+ * @param {any} err
+ * @param {{className?: string, role?: string}} [options]  an extra class, an ARIA role
+ * @returns {HTMLElement}
+ */
+export function inlineError(title, err, { className = '', role = null } = {}) {
+  const { code, name, message, detail, hint } = errorParts(err ?? {});
+  return h('div', { class: `error-inline ${className}`.trim(), role, dataset: code ? { code } : {} },
+    h('strong', { text: title }),
+    h('div', {}, code ? h('code', { class: 'code', text: name ? `${code} ${name}` : code }) : null, code ? ' ' : null,
+      h('span', { class: 'message', text: message })),
+    detail ? h('div', { class: 'detail', text: detail }) : null,
+    hint ? h('div', { class: 'hint', text: `Hint: ${hint}` }) : null);
 }

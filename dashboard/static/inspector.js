@@ -8,7 +8,7 @@
  * the selection; the chart follows the selection with its marker.
  */
 
-import { byId, h } from './dom.js';
+import { byId, h, inlineError } from './dom.js';
 import { errorParts, failureNote } from './format.js';
 import { parseExact } from './json.js';
 import { ChangeSet, JsonTree } from './tree.js';
@@ -115,8 +115,8 @@ export class Inspector {
       after = this.#parsed(v, json);
     } catch (err) {
       this.#stateJson.textContent = '';
-      this.#views.state.replaceChildren(errorView('The state could not be computed', err));
-      this.#views.diff.replaceChildren(errorView('The diff could not be computed', err));
+      this.#views.state.replaceChildren(inlineError('The state could not be computed', err));
+      this.#views.diff.replaceChildren(inlineError('The diff could not be computed', err));
       this.#renderEvent(history, v, base);
       return;
     }
@@ -169,7 +169,7 @@ export class Inspector {
     try {
       render();
     } catch (err) {
-      this.#views[name].replaceChildren(errorView(title, err));
+      this.#views[name].replaceChildren(inlineError(title, err));
     }
   }
 
@@ -208,13 +208,4 @@ export class Inspector {
 
 function capitalised(text) {
   return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-/** An inline error inside a view. */
-function errorView(title, err) {
-  const { code, name, message, hint } = errorParts(err);
-  return h('div', { class: 'error-inline' },
-    h('strong', { text: title }),
-    h('div', {}, code ? h('code', { class: 'code', text: name ? `${code} ${name}` : code }) : null, ' ', message),
-    hint ? h('div', { class: 'hint', text: `Hint: ${hint}` }) : null);
 }

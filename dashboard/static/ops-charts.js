@@ -17,8 +17,8 @@ import { num } from './ops-view.js';
 import { loadUplot } from './uplot.js';
 
 /** How far back a live chart reaches, in seconds, and how many points it keeps. */
-export const WINDOW_S = 300;
-export const MAX_POINTS = 300;
+const WINDOW_S = 300;
+const MAX_POINTS = 300;
 
 const COLOURS = ['#0969da', '#bf3989', '#1a7f37', '#9a6700', '#8250df', '#cf222e', '#1b7c83', '#57606a'];
 /** Line styles, so that series differ by more than their colour (uPlot dash, CSS border style). */

@@ -134,7 +134,7 @@ function setStat(s, text, value) {
  * Events per second from the head's moves between snapshots: the positions
  * handed out divided by the time between the snapshots' `now`.
  */
-export class RateMeter {
+class RateMeter {
   #last = null;
 
   /**

@@ -34,7 +34,7 @@ const STATUS_NOTES = {
 };
 
 /** The series name of a consumer: "order-projection #0". */
-export function consumerKey(name, consumer) {
+function consumerKey(name, consumer) {
   return `${name} #${consumer}`;
 }
 

@@ -3,8 +3,8 @@
  * relative to the server's clock, section errors, tables and stream links.
  */
 
-import { h } from './dom.js';
-import { errorParts, shortTime } from './format.js';
+import { h, inlineError } from './dom.js';
+import { shortTime } from './format.js';
 
 /** "1,234" (thousands separators; null → "—"). */
 export function num(n) {
@@ -110,12 +110,7 @@ export function isSectionError(section) {
  * @returns {HTMLElement}
  */
 export function sectionError(err, what) {
-  const { code, message, detail, hint } = errorParts(err ?? {});
-  return h('div', { class: 'error-inline section-error', role: 'note', dataset: code ? { code } : {} },
-    h('strong', { text: `${what} could not be read` }),
-    h('div', {}, code ? h('code', { class: 'code', text: code }) : null, code ? ' ' : null, h('span', { class: 'message', text: message })),
-    detail ? h('div', { class: 'detail', text: detail }) : null,
-    hint ? h('div', { class: 'hint', text: `Hint: ${hint}` }) : null);
+  return inlineError(`${what} could not be read`, err, { className: 'section-error', role: 'note' });
 }
 
 /**
